@@ -1,0 +1,187 @@
+package dev.shelf.providers.openai.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shelf.api.Json;
+import dev.shelf.providers.spi.ProviderException;
+import dev.shelf.providers.spi.ProviderException.Kind;
+import java.net.http.HttpHeaders;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Maps what an OpenAI-compatible upstream says when it fails to a {@link ProviderException}, in one
+ * place. Upstream messages are passed on only for client errors (400-class), after secrets are
+ * redacted and the text is cut short; for everything else the client sees our own words.
+ */
+public final class UpstreamErrors {
+  private static final Pattern SECRETS =
+      Pattern.compile(
+          "(?i)(sk-[a-z0-9_\\-]{6,}|bearer\\s+\\S+|api[_-]?key[\"'=:\\s]+\\S+|[a-z0-9_\\-]{32,})");
+  private static final Pattern CONTEXT =
+      Pattern.compile(
+          "(?i)(context[ _]length|maximum context|context window|too many tokens|prompt is too"
+              + " long|input is too long|exceeds the model)");
+
+  private UpstreamErrors() {}
+
+  public static ProviderException fromStatus(
+      String provider, int status, HttpHeaders headers, byte[] body) {
+    JsonNode err = errorNode(body);
+    String upstreamMessage = err == null ? null : text(err.get("message"));
+    String code = err == null ? null : text(err.get("code"));
+    String type = err == null ? null : text(err.get("type"));
+    String param = err == null ? null : text(err.get("param"));
+    Long retryAfter = retryAfterMillis(headers);
+    String safe = upstreamMessage == null ? null : redact(upstreamMessage);
+    if (status == 429) {
+      return new ProviderException(
+          Kind.RATE_LIMITED,
+          provider + " is rate limiting requests (429)",
+          code,
+          null,
+          status,
+          retryAfter,
+          null);
+    }
+    if (status == 401 || status == 403) {
+      return new ProviderException(
+          Kind.AUTH,
+          provider + " refused Shelf's credentials (" + status + ")",
+          null,
+          null,
+          status,
+          null,
+          null);
+    }
+    if (status == 404) {
+      return new ProviderException(
+          Kind.NOT_FOUND,
+          provider + " does not know this model or endpoint (404)",
+          null,
+          null,
+          status,
+          null,
+          null);
+    }
+    if (status == 408 || status >= 500) {
+      Kind kind = status == 504 || status == 408 ? Kind.TIMEOUT : Kind.UNAVAILABLE;
+      return new ProviderException(
+          kind, provider + " failed with status " + status, null, null, status, retryAfter, null);
+    }
+    if (isContextLength(code, upstreamMessage)) {
+      return new ProviderException(
+          Kind.CONTEXT_LENGTH,
+          safe != null ? safe : "The prompt is longer than the model's context window.",
+          "context_length_exceeded",
+          "messages",
+          status,
+          null,
+          null);
+    }
+    if ("content_filter".equals(code) || "content_policy_violation".equals(code)) {
+      return new ProviderException(
+          Kind.CONTENT_FILTER,
+          safe != null ? safe : provider + " refused the content",
+          "content_policy_violation",
+          null,
+          status,
+          null,
+          null);
+    }
+    return new ProviderException(
+        Kind.BAD_REQUEST,
+        safe != null ? safe : provider + " rejected the request (" + status + ")",
+        code != null ? code : type,
+        param,
+        status,
+        null,
+        null);
+  }
+
+  /** An error object sent inside a 200 stream ({@code data: {"error": ...}}). */
+  public static ProviderException inStream(String provider, JsonNode error) {
+    String message = text(error.get("message"));
+    String code = text(error.get("code"));
+    String type = text(error.get("type"));
+    if (isContextLength(code, message)) {
+      return new ProviderException(
+          Kind.CONTEXT_LENGTH,
+          message == null ? "context length exceeded" : redact(message),
+          "context_length_exceeded",
+          "messages",
+          0,
+          null,
+          null);
+    }
+    String what = type != null ? type : code != null ? code : "error";
+    Kind kind =
+        what.contains("rate_limit") || "429".equals(code) ? Kind.RATE_LIMITED : Kind.UNAVAILABLE;
+    return new ProviderException(
+        kind, provider + " sent an error in the stream: " + what, null, null, 0, null, null);
+  }
+
+  static boolean isContextLength(@Nullable String code, @Nullable String message) {
+    return "context_length_exceeded".equals(code)
+        || (message != null && CONTEXT.matcher(message).find());
+  }
+
+  public static String redact(String message) {
+    String m = SECRETS.matcher(message).replaceAll("[redacted]");
+    return m.length() > 500 ? m.substring(0, 500) + "..." : m;
+  }
+
+  static @Nullable JsonNode errorNode(byte[] body) {
+    if (body.length == 0) {
+      return null;
+    }
+    try {
+      JsonNode root = Json.MAPPER.readTree(body);
+      JsonNode e = root.get("error");
+      if (e != null && e.isObject()) {
+        return e;
+      }
+      if (e != null && e.isTextual()) {
+        return Json.object().put("message", e.textValue());
+      }
+      return root.isObject() && root.has("message") ? root : null;
+    } catch (java.io.IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  static @Nullable Long retryAfterMillis(HttpHeaders headers) {
+    var ms = headers.firstValue("retry-after-ms");
+    if (ms.isPresent()) {
+      try {
+        return (long) Double.parseDouble(ms.get());
+      } catch (NumberFormatException ignored) {
+        // fall through to retry-after
+      }
+    }
+    var ra = headers.firstValue("retry-after");
+    if (ra.isEmpty()) {
+      return null;
+    }
+    String v = ra.get().trim();
+    try {
+      return (long) (Double.parseDouble(v) * 1000);
+    } catch (NumberFormatException e) {
+      try {
+        var when = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
+        return Math.max(0, Duration.between(ZonedDateTime.now(when.getZone()), when).toMillis());
+      } catch (RuntimeException ignored) {
+        return null;
+      }
+    }
+  }
+
+  private static @Nullable String text(@Nullable JsonNode n) {
+    return n == null || n.isNull()
+        ? null
+        : n.asText().toLowerCase(Locale.ROOT).equals("null") ? null : n.asText();
+  }
+}

@@ -1,0 +1,27 @@
+package dev.shelf.providers.spi;
+
+import dev.shelf.api.ChatChunk;
+import dev.shelf.api.ChatRequest;
+import dev.shelf.api.CompletionChunk;
+import dev.shelf.api.CompletionRequest;
+import dev.shelf.api.EmbeddingRequest;
+import dev.shelf.api.EmbeddingResponse;
+
+/**
+ * One configured upstream (a vendor account, a self-hosted server, the local engine). Requests
+ * arrive with {@code model} already set to the upstream's model id. Calls block the calling
+ * (virtual) thread; chunks are pushed to the sink as they arrive, never buffered. Failures are
+ * {@link ProviderException}s.
+ */
+public interface Provider extends AutoCloseable {
+  String name();
+
+  void chat(ChatRequest request, Call call, ChunkSink<ChatChunk> sink);
+
+  void completion(CompletionRequest request, Call call, ChunkSink<CompletionChunk> sink);
+
+  EmbeddingResponse embed(EmbeddingRequest request, Call call);
+
+  @Override
+  default void close() {}
+}
