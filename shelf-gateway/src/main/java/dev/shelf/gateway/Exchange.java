@@ -1,0 +1,121 @@
+package dev.shelf.gateway;
+
+import dev.shelf.api.Usage;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What happened to one client request, filled in as it goes: the server reads it for response
+ * headers ({@code x-shelf-deployment}, {@code x-shelf-attempts}), the access log and metrics.
+ */
+public final class Exchange {
+  private final String requestId;
+  private final String endpoint;
+  private final long startNanos = System.nanoTime();
+  private final @Nullable String keyName;
+  private volatile @Nullable String model;
+  private volatile @Nullable String servedModel;
+  private volatile @Nullable String deployment;
+  private volatile int attempts;
+  private volatile int fallbacks;
+  private volatile long firstByteNanos;
+  private volatile @Nullable Usage usage;
+  private volatile boolean usageEstimated;
+  private volatile int status = 200;
+  private volatile @Nullable String errorCode;
+
+  public Exchange(String requestId, String endpoint, @Nullable String keyName) {
+    this.requestId = requestId;
+    this.endpoint = endpoint;
+    this.keyName = keyName;
+  }
+
+  public String requestId() {
+    return requestId;
+  }
+
+  public String endpoint() {
+    return endpoint;
+  }
+
+  public long startNanos() {
+    return startNanos;
+  }
+
+  public @Nullable String keyName() {
+    return keyName;
+  }
+
+  public @Nullable String model() {
+    return model;
+  }
+
+  public void model(String m) {
+    model = m;
+  }
+
+  public @Nullable String servedModel() {
+    return servedModel;
+  }
+
+  public @Nullable String deployment() {
+    return deployment;
+  }
+
+  public void served(String modelId, String deploymentId) {
+    servedModel = modelId;
+    deployment = deploymentId;
+  }
+
+  public int attempts() {
+    return attempts;
+  }
+
+  void attempt() {
+    attempts++;
+  }
+
+  public int fallbacks() {
+    return fallbacks;
+  }
+
+  void fallback() {
+    fallbacks++;
+  }
+
+  /** Nanoseconds from arrival to the first upstream chunk, or 0 if none came. */
+  public long firstByteNanos() {
+    return firstByteNanos;
+  }
+
+  void firstByte() {
+    if (firstByteNanos == 0) {
+      firstByteNanos = System.nanoTime() - startNanos;
+    }
+  }
+
+  public @Nullable Usage usage() {
+    return usage;
+  }
+
+  public boolean usageEstimated() {
+    return usageEstimated;
+  }
+
+  public void usage(Usage u, boolean estimated) {
+    usage = u;
+    usageEstimated = estimated;
+  }
+
+  public int status() {
+    return status;
+  }
+
+  public @Nullable String errorCode() {
+    return errorCode;
+  }
+
+  public void fail(int httpStatus, @Nullable String code) {
+    status = httpStatus;
+    errorCode = code;
+  }
+}

@@ -1,0 +1,177 @@
+package dev.shelf.gateway;
+
+import dev.shelf.gateway.config.ConfigException;
+import dev.shelf.gateway.config.ConfigLoader;
+import dev.shelf.gateway.config.ShelfConfig;
+import dev.shelf.gateway.routing.DeploymentHealth;
+import dev.shelf.providers.spi.Provider;
+import dev.shelf.providers.spi.ProviderFactory;
+import dev.shelf.providers.spi.ProviderSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Owns the live {@link Shelf}: builds it from the configuration, watches the file and swaps in a
+ * new snapshot when it changes. A reload never drops requests: in-flight requests keep the old
+ * snapshot, providers whose settings did not change are carried over (their connections too), and
+ * replaced providers are closed only after a grace period. An invalid file is reported with its
+ * file, line and key, and the running shelf stays as it was.
+ */
+public final class ShelfRuntime implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger("shelf.config");
+
+  private final ConfigLoader loader;
+  private final @Nullable Path file;
+  private final AtomicReference<Shelf> current = new AtomicReference<>();
+  private final Map<String, DeploymentHealth> health = new ConcurrentHashMap<>();
+  private final ScheduledExecutorService watcher =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> Thread.ofPlatform().daemon().name("shelf-config-watch").unstarted(r));
+  private volatile @Nullable FileTime lastModified;
+  private volatile @Nullable String lastError;
+
+  private final UnaryOperator<ShelfConfig> overrides;
+
+  private ShelfRuntime(
+      ConfigLoader loader,
+      @Nullable Path file,
+      ShelfConfig config,
+      UnaryOperator<ShelfConfig> overrides) {
+    this.loader = loader;
+    this.file = file;
+    this.overrides = overrides;
+    current.set(build(config, Map.of(), Map.of()));
+  }
+
+  /** Starts from a file (watched for changes) or, with no file, the built-in defaults. */
+  public static ShelfRuntime start(
+      @Nullable Path file, Map<String, String> env, UnaryOperator<ShelfConfig> overrides) {
+    var loader = new ConfigLoader(env);
+    ShelfConfig config = overrides.apply(file == null ? loader.defaults() : loader.load(file));
+    var rt = new ShelfRuntime(loader, file, config, overrides);
+    if (file != null) {
+      rt.lastModified = mtime(file);
+      rt.watcher.scheduleWithFixedDelay(rt::checkForChange, 1, 1, TimeUnit.SECONDS);
+    }
+    return rt;
+  }
+
+  /** A runtime over a configuration built in code (tests, benchmarks). */
+  public static ShelfRuntime of(ShelfConfig config) {
+    return new ShelfRuntime(new ConfigLoader(Map.of()), null, config, UnaryOperator.identity());
+  }
+
+  public Shelf shelf() {
+    return current.get();
+  }
+
+  public ShelfConfig config() {
+    return current.get().config();
+  }
+
+  /** The last reload error, or null if the last reload succeeded. */
+  public @Nullable String lastError() {
+    return lastError;
+  }
+
+  private void checkForChange() {
+    Path f = file;
+    if (f == null) {
+      return;
+    }
+    FileTime m = mtime(f);
+    if (m == null || m.equals(lastModified)) {
+      return;
+    }
+    lastModified = m;
+    reload();
+  }
+
+  /** Reloads the file now; returns the error, or null when the new shelf is in place. */
+  public synchronized @Nullable String reload() {
+    Path f = file;
+    if (f == null) {
+      return null;
+    }
+    try {
+      ShelfConfig config = overrides.apply(loader.load(f));
+      Shelf old = current.get();
+      Shelf next = build(config, old.config().providers(), old.providers());
+      current.set(next);
+      var retired = new HashMap<>(old.providers());
+      next.providers().forEach((name, p) -> retired.values().remove(p));
+      if (!retired.isEmpty()) {
+        watcher.schedule(
+            () -> retired.values().forEach(Provider::close),
+            config.server().shutdownGrace().toMillis(),
+            TimeUnit.MILLISECONDS);
+      }
+      lastError = null;
+      LOG.log(
+          System.Logger.Level.INFO,
+          "reloaded " + f + ": " + next.names().size() + " models and routes");
+      return null;
+    } catch (ConfigException | IllegalArgumentException e) {
+      lastError = e.getMessage();
+      LOG.log(
+          System.Logger.Level.ERROR, "not reloaded, keeping the running shelf: " + e.getMessage());
+      return e.getMessage();
+    }
+  }
+
+  private Shelf build(
+      ShelfConfig config, Map<String, ProviderSpec> oldSpecs, Map<String, Provider> oldProviders) {
+    var providers = new HashMap<String, Provider>();
+    Map<String, ProviderFactory> factories = loader.factories();
+    try {
+      for (var e : config.providers().entrySet()) {
+        ProviderSpec spec = e.getValue();
+        Provider reuse = oldProviders.get(e.getKey());
+        if (reuse != null && spec.equals(oldSpecs.get(e.getKey()))) {
+          providers.put(e.getKey(), reuse);
+          continue;
+        }
+        ProviderFactory f = factories.get(spec.type());
+        if (f == null) {
+          throw new ConfigException(
+              config.source() + ": provider " + e.getKey() + ": unknown type " + spec.type());
+        }
+        providers.put(e.getKey(), f.create(spec));
+      }
+      return new Shelf(config, providers, id -> health.computeIfAbsent(id, DeploymentHealth::new));
+    } catch (RuntimeException e) {
+      providers.forEach(
+          (name, p) -> {
+            if (oldProviders.get(name) != p) {
+              p.close();
+            }
+          });
+      throw e;
+    }
+  }
+
+  private static @Nullable FileTime mtime(Path f) {
+    try {
+      return Files.getLastModifiedTime(f);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public void close() {
+    watcher.shutdownNow();
+    current.get().providers().values().forEach(Provider::close);
+  }
+}

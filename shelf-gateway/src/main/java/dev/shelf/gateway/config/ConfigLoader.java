@@ -1,0 +1,382 @@
+package dev.shelf.gateway.config;
+
+import dev.shelf.gateway.catalog.ModelSpec;
+import dev.shelf.gateway.catalog.Price;
+import dev.shelf.gateway.config.ShelfConfig.Auth;
+import dev.shelf.gateway.config.ShelfConfig.Resilience;
+import dev.shelf.gateway.config.ShelfConfig.RouteSpec;
+import dev.shelf.gateway.config.ShelfConfig.Server;
+import dev.shelf.gateway.config.ShelfConfig.StaticKey;
+import dev.shelf.gateway.config.ShelfConfig.Strategy;
+import dev.shelf.gateway.config.YamlTree.Entries;
+import dev.shelf.gateway.config.YamlTree.Value;
+import dev.shelf.providers.spi.ProviderFactory;
+import dev.shelf.providers.spi.ProviderSpec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.TreeSet;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Reads and validates {@code shelf.yaml}. Every problem is reported as a {@link ConfigException}
+ * naming the file, the line and the key; nothing half-valid is ever returned.
+ */
+public final class ConfigLoader {
+  private static final Set<String> TOP =
+      Set.of("server", "auth", "providers", "models", "routes", "resilience");
+  private static final Set<String> SERVER =
+      Set.of("host", "port", "max_body_bytes", "shutdown_grace", "access_log");
+  private static final Set<String> AUTH = Set.of("master_key", "keys");
+  private static final Set<String> KEY = Set.of("name", "key", "models");
+  private static final Set<String> PROVIDER =
+      Set.of("type", "preset", "base_url", "api_key", "headers", "connect_timeout", "options");
+  private static final Set<String> MODEL =
+      Set.of(
+          "id",
+          "provider",
+          "upstream",
+          "context",
+          "max_output",
+          "modalities",
+          "capabilities",
+          "price",
+          "weight",
+          "priority",
+          "owned_by");
+  private static final Set<String> MODALITIES = Set.of("input", "output");
+  private static final Set<String> PRICE = Set.of("input", "output", "cached_input", "currency");
+  private static final Set<String> ROUTE = Set.of("id", "strategy", "targets", "fallbacks");
+  private static final Set<String> RESILIENCE =
+      Set.of(
+          "max_attempts",
+          "backoff_base",
+          "backoff_max",
+          "connect_timeout",
+          "first_token_timeout",
+          "total_timeout",
+          "breaker_failures",
+          "breaker_open",
+          "cooldown");
+  static final Set<String> CAPABILITIES =
+      Set.of("tools", "vision", "json", "reasoning", "embedding", "audio", "completion");
+
+  private final Map<String, String> env;
+  private final Map<String, ProviderFactory> factories;
+
+  public ConfigLoader(Map<String, String> env) {
+    this.env = env;
+    this.factories = new HashMap<>();
+    for (ProviderFactory f : ServiceLoader.load(ProviderFactory.class)) {
+      factories.put(f.type(), f);
+    }
+  }
+
+  public Map<String, ProviderFactory> factories() {
+    return factories;
+  }
+
+  public ShelfConfig load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read: " + e.getMessage());
+    }
+    return parse(file.toString(), text);
+  }
+
+  /** The configuration when there is no file: an empty shelf on loopback. */
+  public ShelfConfig defaults() {
+    return parse("(built-in defaults)", "");
+  }
+
+  public ShelfConfig parse(String source, String text) {
+    Entries root = YamlTree.parse(source, text, env).entries(TOP);
+    Resilience resilience = resilience(root.opt("resilience"));
+    Map<String, ProviderSpec> providers = providers(root.opt("providers"), resilience);
+    List<ModelSpec> models = models(root.opt("models"), providers);
+    List<RouteSpec> routes = routes(root.opt("routes"), models);
+    return new ShelfConfig(
+        source,
+        server(root.opt("server")),
+        auth(root.opt("auth")),
+        providers,
+        models,
+        routes,
+        resilience);
+  }
+
+  private static Server server(@Nullable Value v) {
+    if (v == null) {
+      return new Server("127.0.0.1", 8080, 32L * 1024 * 1024, Duration.ofSeconds(30), true);
+    }
+    Entries m = v.entries(SERVER);
+    return new Server(
+        m.str("host", "127.0.0.1"),
+        m.integer("port", 0, 65535, 8080),
+        m.integer("max_body_bytes", 1024, Integer.MAX_VALUE, 32 * 1024 * 1024),
+        m.duration("shutdown_grace", Duration.ofSeconds(30)),
+        m.bool("access_log", true));
+  }
+
+  private static Auth auth(@Nullable Value v) {
+    if (v == null) {
+      return new Auth(null, List.of());
+    }
+    Entries m = v.entries(AUTH);
+    String master = m.str("master_key");
+    if (master != null && !master.isEmpty() && master.length() < 16) {
+      throw m.req("master_key").error("must be at least 16 characters long");
+    }
+    var keys = new ArrayList<StaticKey>();
+    Value kv = m.opt("keys");
+    if (kv != null) {
+      var seen = new HashSet<String>();
+      for (Value k : kv.list()) {
+        Entries km = k.entries(KEY);
+        String key = km.req("key").string();
+        if (key.length() < 16) {
+          throw km.req("key").error("must be at least 16 characters long");
+        }
+        if (!seen.add(key)) {
+          throw km.req("key").error("the same key is listed twice");
+        }
+        keys.add(new StaticKey(km.str("name", "key-" + keys.size()), key, km.strings("models")));
+      }
+    }
+    return new Auth(master == null || master.isEmpty() ? null : master, keys);
+  }
+
+  private Map<String, ProviderSpec> providers(@Nullable Value v, Resilience r) {
+    var out = new LinkedHashMap<String, ProviderSpec>();
+    if (v == null) {
+      return out;
+    }
+    for (var e : v.entries(Set.of()).entrySet()) {
+      String name = e.getKey();
+      Value pv = e.getValue();
+      if (!name.matches("[a-zA-Z0-9][a-zA-Z0-9_.\\-]*")) {
+        throw pv.error("provider names use letters, digits, '-', '_' and '.'");
+      }
+      Entries m = pv.entries(PROVIDER);
+      String preset = m.str("preset");
+      String type = m.str("type", preset != null ? "openai" : "");
+      if (type.isEmpty()) {
+        throw pv.error(
+            "needs 'type' (one of " + new TreeSet<>(factories.keySet()) + ") or 'preset'");
+      }
+      ProviderFactory f = factories.get(type);
+      if (f == null) {
+        throw Objects.requireNonNullElse(m.opt("type"), pv)
+            .error(
+                "unknown provider type '"
+                    + type
+                    + "'; known types: "
+                    + new TreeSet<>(factories.keySet()));
+      }
+      if (preset != null && !f.presets().contains(preset)) {
+        throw m.req("preset")
+            .error("unknown preset '" + preset + "'; known presets: " + new TreeSet<>(f.presets()));
+      }
+      var headers = new LinkedHashMap<String, String>();
+      Value hv = m.opt("headers");
+      if (hv != null) {
+        hv.entries(Set.of())
+            .entrySet()
+            .forEach(h -> headers.put(h.getKey(), h.getValue().string()));
+      }
+      var options = new LinkedHashMap<String, Object>();
+      Value ov = m.opt("options");
+      if (ov != null) {
+        ov.entries(Set.of()).entrySet().forEach(o -> options.put(o.getKey(), o.getValue().plain()));
+      }
+      String key = m.str("api_key");
+      var spec =
+          new ProviderSpec(
+              name,
+              type,
+              preset,
+              m.str("base_url"),
+              key == null || key.isEmpty() ? null : key,
+              headers,
+              m.duration("connect_timeout", r.connectTimeout()),
+              options);
+      try {
+        f.create(spec).close(); // validate now, with the place to blame
+      } catch (IllegalArgumentException ex) {
+        throw pv.error(String.valueOf(ex.getMessage()));
+      }
+      out.put(name, spec);
+    }
+    return out;
+  }
+
+  private static List<ModelSpec> models(@Nullable Value v, Map<String, ProviderSpec> providers) {
+    var out = new ArrayList<ModelSpec>();
+    if (v == null) {
+      return out;
+    }
+    var seen = new HashSet<String>();
+    for (Value mv : v.list()) {
+      Entries m = mv.entries(MODEL);
+      String id = m.req("id").string();
+      if (id.isBlank() || id.length() > 256) {
+        throw m.req("id").error("must be 1 to 256 characters");
+      }
+      String provider = m.req("provider").string();
+      if (!providers.containsKey(provider)) {
+        throw m.req("provider")
+            .error(
+                "unknown provider '"
+                    + provider
+                    + "'; providers in this file: "
+                    + new TreeSet<>(providers.keySet()));
+      }
+      String upstream = m.str("upstream", id);
+      if (!seen.add(id + "\u0000" + provider + "\u0000" + upstream)) {
+        throw mv.error("model '" + id + "' is listed twice for provider '" + provider + "'");
+      }
+      List<String> in = List.of("text");
+      List<String> outMods = List.of("text");
+      Value modalities = m.opt("modalities");
+      if (modalities != null) {
+        Entries mm = modalities.entries(MODALITIES);
+        if (mm.opt("input") != null) {
+          in = mm.strings("input");
+        }
+        if (mm.opt("output") != null) {
+          outMods = mm.strings("output");
+        }
+      }
+      Set<String> caps = new TreeSet<>();
+      Value cv = m.opt("capabilities");
+      if (cv != null) {
+        for (Value c : cv.list()) {
+          String cap = c.string();
+          if (!CAPABILITIES.contains(cap)) {
+            throw c.error(
+                "unknown capability '" + cap + "'; known: " + new TreeSet<>(CAPABILITIES));
+          }
+          caps.add(cap);
+        }
+      }
+      out.add(
+          new ModelSpec(
+              id,
+              provider,
+              upstream,
+              m.integer("context", 1, Integer.MAX_VALUE),
+              m.integer("max_output", 1, Integer.MAX_VALUE),
+              in,
+              outMods,
+              caps,
+              price(m.opt("price")),
+              m.integer("weight", 0, 1_000_000, 1),
+              m.integer("priority", -1000, 1000, 0),
+              m.str("owned_by")));
+    }
+    return out;
+  }
+
+  private static @Nullable Price price(@Nullable Value v) {
+    if (v == null) {
+      return null;
+    }
+    Entries m = v.entries(PRICE);
+    String currency = m.str("currency", "USD").toUpperCase(Locale.ROOT);
+    if (!currency.matches("[A-Z]{3}")) {
+      throw m.req("currency").error("must be a three-letter currency code such as USD or CNY");
+    }
+    Value cached = m.opt("cached_input");
+    return new Price(
+        m.req("input").number(0, 1e6),
+        m.req("output").number(0, 1e6),
+        cached == null ? null : cached.number(0, 1e6),
+        currency);
+  }
+
+  private static List<RouteSpec> routes(@Nullable Value v, List<ModelSpec> models) {
+    var out = new ArrayList<RouteSpec>();
+    if (v == null) {
+      return out;
+    }
+    var ids = new HashSet<String>();
+    models.forEach(m -> ids.add(m.id()));
+    var routeIds = new HashSet<String>();
+    List<Value> list = v.list();
+    for (Value rv : list) {
+      Entries m = rv.entries(ROUTE);
+      String id = m.req("id").string();
+      if (!routeIds.add(id)) {
+        throw m.req("id").error("route '" + id + "' is defined twice");
+      }
+    }
+    for (Value rv : list) {
+      Entries m = rv.entries(ROUTE);
+      String id = m.req("id").string();
+      Strategy strategy = Strategy.PRIORITY;
+      Value sv = m.opt("strategy");
+      if (sv != null) {
+        String s = sv.string();
+        try {
+          strategy = Strategy.valueOf(s.toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+          throw sv.error(
+              "unknown strategy '"
+                  + s
+                  + "'; expected priority, weighted, least-busy,"
+                  + " lowest-latency or lowest-price");
+        }
+      }
+      List<String> targets = m.strings("targets");
+      if (targets.isEmpty() && !ids.contains(id)) {
+        throw rv.error("needs 'targets' (models on the shelf), or an id that is a model");
+      }
+      for (String t : targets) {
+        if (!ids.contains(t)) {
+          throw m.req("targets").error("target '" + t + "' is not a model on the shelf");
+        }
+      }
+      List<String> fallbacks = m.strings("fallbacks");
+      for (String f : fallbacks) {
+        if (!ids.contains(f) && !routeIds.contains(f)) {
+          throw m.req("fallbacks")
+              .error("fallback '" + f + "' is not a model or route on the shelf");
+        }
+      }
+      out.add(new RouteSpec(id, strategy, targets, fallbacks));
+    }
+    return out;
+  }
+
+  private static Resilience resilience(@Nullable Value v) {
+    Resilience d = Resilience.defaults();
+    if (v == null) {
+      return d;
+    }
+    Entries m = v.entries(RESILIENCE);
+    return new Resilience(
+        m.integer("max_attempts", 1, 20, d.maxAttempts()),
+        m.duration("backoff_base", d.backoffBase()),
+        m.duration("backoff_max", d.backoffMax()),
+        m.duration("connect_timeout", d.connectTimeout()),
+        m.duration("first_token_timeout", d.firstTokenTimeout()),
+        m.duration("total_timeout", d.totalTimeout()),
+        m.integer("breaker_failures", 1, 1000, d.breakerFailures()),
+        m.duration("breaker_open", d.breakerOpen()),
+        m.duration("cooldown", d.cooldown()));
+  }
+}

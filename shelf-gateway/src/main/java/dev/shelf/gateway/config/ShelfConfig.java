@@ -1,0 +1,106 @@
+package dev.shelf.gateway.config;
+
+import dev.shelf.gateway.catalog.ModelSpec;
+import dev.shelf.providers.spi.ProviderSpec;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/** Everything {@code shelf.yaml} says, validated. See README's configuration reference. */
+public record ShelfConfig(
+    String source,
+    Server server,
+    Auth auth,
+    Map<String, ProviderSpec> providers,
+    List<ModelSpec> models,
+    List<RouteSpec> routes,
+    Resilience resilience) {
+
+  public ShelfConfig {
+    providers = Map.copyOf(providers);
+    models = List.copyOf(models);
+    routes = List.copyOf(routes);
+  }
+
+  public ShelfConfig withServer(Server s) {
+    return new ShelfConfig(source, s, auth, providers, models, routes, resilience);
+  }
+
+  public ShelfConfig withAuth(Auth a) {
+    return new ShelfConfig(source, server, a, providers, models, routes, resilience);
+  }
+
+  public record Server(
+      String host, int port, long maxBodyBytes, Duration shutdownGrace, boolean accessLog) {
+    public Server withHostPort(String newHost, int newPort) {
+      return new Server(newHost, newPort, maxBodyBytes, shutdownGrace, accessLog);
+    }
+  }
+
+  /** Keys: a master key (administers, and may call everything) and static client keys. */
+  public record Auth(@Nullable String masterKey, List<StaticKey> keys) {
+    public Auth {
+      keys = List.copyOf(keys);
+    }
+
+    public boolean open() {
+      return masterKey == null && keys.isEmpty();
+    }
+  }
+
+  /** A client key from the file; {@code models} empty means every model. */
+  public record StaticKey(String name, String key, List<String> models) {
+    public StaticKey {
+      models = List.copyOf(models);
+    }
+
+    @Override
+    public String toString() {
+      return "StaticKey[name=" + name + "]";
+    }
+  }
+
+  /** A public name served by several shelf models. */
+  public record RouteSpec(
+      String id, Strategy strategy, List<String> targets, List<String> fallbacks) {
+    public RouteSpec {
+      targets = List.copyOf(targets);
+      fallbacks = List.copyOf(fallbacks);
+    }
+  }
+
+  public enum Strategy {
+    PRIORITY,
+    WEIGHTED,
+    LEAST_BUSY,
+    LOWEST_LATENCY,
+    LOWEST_PRICE
+  }
+
+  /** Retries, timeouts and circuit breaking, for every deployment. */
+  public record Resilience(
+      int maxAttempts,
+      Duration backoffBase,
+      Duration backoffMax,
+      Duration connectTimeout,
+      Duration firstTokenTimeout,
+      Duration totalTimeout,
+      int breakerFailures,
+      Duration breakerOpen,
+      Duration cooldown) {
+
+    public static Resilience defaults() {
+      return new Resilience(
+          3,
+          Duration.ofMillis(50),
+          Duration.ofSeconds(2),
+          Duration.ofSeconds(5),
+          Duration.ofSeconds(60),
+          Duration.ofMinutes(10),
+          5,
+          Duration.ofSeconds(30),
+          Duration.ofSeconds(5));
+    }
+  }
+}
