@@ -1,0 +1,62 @@
+package dev.shelf.server;
+
+import dev.shelf.api.ChatCompletion;
+import dev.shelf.api.ChatMessage;
+import dev.shelf.api.ChatRequest;
+import dev.shelf.api.CompletionChunk;
+import dev.shelf.api.CompletionRequest;
+import dev.shelf.api.EmbeddingRequest;
+import dev.shelf.api.Usage;
+import dev.shelf.gateway.Exchange;
+import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Usage for upstreams that report none: estimated from the text at about four UTF-8 bytes a token
+ * and recorded as estimated (access log {@code usage_estimated}). Counting with the model's own
+ * tokenizer replaces this where one is available.
+ */
+final class Estimates {
+  private Estimates() {}
+
+  static void record(Exchange ex, Usage u, boolean estimated) {
+    ex.usage(u, estimated);
+  }
+
+  static Usage chat(ChatRequest r, @Nullable ChatCompletion answer) {
+    int prompt = 0;
+    for (ChatMessage m : r.messages()) {
+      prompt += tokens(m.textContent()) + 4;
+    }
+    int completion = 0;
+    if (answer != null) {
+      for (ChatCompletion.Choice c : answer.choices()) {
+        completion += tokens(c.message().textContent());
+        if (c.message().toolCalls() != null) {
+          for (var t : c.message().toolCalls()) {
+            completion += tokens(t.name()) + tokens(t.arguments());
+          }
+        }
+      }
+    }
+    return new Usage(prompt, completion, null, null);
+  }
+
+  static Usage completion(CompletionRequest r, @Nullable CompletionChunk answer) {
+    int completion = 0;
+    if (answer != null) {
+      for (CompletionChunk.Choice c : answer.choices()) {
+        completion += tokens(c.text());
+      }
+    }
+    return new Usage(tokens(r.prompt().toString()), completion, null, null);
+  }
+
+  static Usage embedding(EmbeddingRequest r) {
+    return new Usage(tokens(r.input().toString()), 0, null, null);
+  }
+
+  private static int tokens(String s) {
+    return (s.getBytes(StandardCharsets.UTF_8).length + 3) / 4;
+  }
+}

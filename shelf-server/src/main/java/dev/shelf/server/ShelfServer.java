@@ -1,0 +1,422 @@
+package dev.shelf.server;
+
+import dev.shelf.api.ApiException;
+import dev.shelf.api.ChatAggregator;
+import dev.shelf.api.ChatChunk;
+import dev.shelf.api.ChatChunkCodec;
+import dev.shelf.api.ChatCompletion;
+import dev.shelf.api.ChatRequest;
+import dev.shelf.api.ChatRequestCodec;
+import dev.shelf.api.CompletionChunk;
+import dev.shelf.api.CompletionRequest;
+import dev.shelf.api.EmbeddingRequest;
+import dev.shelf.api.EmbeddingResponse;
+import dev.shelf.api.Json;
+import dev.shelf.api.Usage;
+import dev.shelf.gateway.Exchange;
+import dev.shelf.gateway.Gateway;
+import dev.shelf.gateway.GatewayMetrics;
+import dev.shelf.gateway.ShelfRuntime;
+import dev.shelf.gateway.StreamBrokenException;
+import dev.shelf.gateway.config.ShelfConfig;
+import dev.shelf.providers.spi.ClientGoneException;
+import dev.shelf.providers.spi.ProviderException;
+import io.helidon.http.HeaderNames;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The Shelf HTTP server: the OpenAI-compatible API under {@code /v1}, {@code /health}, {@code
+ * /metrics}. Each request runs on its own virtual thread, blocking, from body to last byte.
+ *
+ * <p>Shutdown is graceful: once {@link #stop()} begins, new requests get 503 while those in flight
+ * (streams included) have up to the configured grace period to finish.
+ */
+public final class ShelfServer implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger("shelf.server");
+
+  private final ShelfRuntime runtime;
+  private final Gateway gateway;
+  private final GatewayMetrics metrics;
+  private final PrometheusMeterRegistry registry;
+  private final Keys keys;
+  private final @Nullable AccessLog accessLog;
+  private final long maxBody;
+  private final Duration grace;
+  private final long created = System.currentTimeMillis() / 1000;
+  private final AtomicBoolean draining = new AtomicBoolean();
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final WebServer server;
+
+  private ShelfServer(ShelfRuntime runtime, String host, int port, @Nullable PrintStream log) {
+    this.runtime = runtime;
+    ShelfConfig config = runtime.config();
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.metrics = new GatewayMetrics(registry);
+    this.gateway = new Gateway(runtime::shelf, metrics);
+    this.keys = new Keys(config.auth());
+    this.accessLog = log == null || !config.server().accessLog() ? null : new AccessLog(log);
+    this.maxBody = config.server().maxBodyBytes();
+    this.grace = config.server().shutdownGrace();
+    this.server =
+        WebServer.builder()
+            .host(host)
+            .port(port)
+            .backlog(4096)
+            .maxPayloadSize(-1)
+            .shutdownGracePeriod(Duration.ofMillis(100))
+            .shutdownHook(false) // ours drains requests first, see stop()
+            .routing(this::routes)
+            .build();
+  }
+
+  /**
+   * Starts a server. With no keys configured it listens on loopback only, whatever the host says:
+   * nothing is ever open to the network without a key.
+   */
+  public static ShelfServer start(ShelfRuntime runtime, @Nullable PrintStream accessLog) {
+    ShelfConfig.Server s = runtime.config().server();
+    String host = s.host();
+    if (runtime.config().auth().open() && !isLoopback(host)) {
+      LOG.log(
+          System.Logger.Level.WARNING,
+          "no master key or client keys are set, so Shelf"
+              + " listens on 127.0.0.1 only (not "
+              + host
+              + "); set SHELF_MASTER_KEY to serve the"
+              + " network");
+      host = "127.0.0.1";
+    }
+    var server = new ShelfServer(runtime, host, s.port(), accessLog);
+    server.server.start();
+    return server;
+  }
+
+  private static boolean isLoopback(String host) {
+    return host.equals("127.0.0.1") || host.equals("localhost") || host.equals("::1");
+  }
+
+  public int port() {
+    return server.port();
+  }
+
+  public boolean open() {
+    return keys.open();
+  }
+
+  public GatewayMetrics metrics() {
+    return metrics;
+  }
+
+  private void routes(HttpRouting.Builder r) {
+    r.post("/v1/chat/completions", this::chat)
+        .post("/v1/completions", this::completion)
+        .post("/v1/embeddings", this::embeddings)
+        .get("/v1/models", this::models)
+        .get("/v1/models/*", this::model)
+        .get("/health", (req, res) -> health(res, true))
+        .get("/health/live", (req, res) -> health(res, false))
+        .get("/health/ready", (req, res) -> health(res, true))
+        .get("/metrics", this::scrape)
+        .any(
+            "/v1/*",
+            (req, res) -> {
+              Http.error(
+                  res,
+                  ApiException.notFound(
+                      "unknown_url",
+                      "Unknown request URL: "
+                          + req.prologue().method().text()
+                          + " "
+                          + req.path().path()
+                          + "."));
+            });
+  }
+
+  /** The shared frame of every /v1 request: id, draining, auth, errors, log, metrics. */
+  @FunctionalInterface
+  private interface Body {
+    void handle(Exchange ex, Keys.Caller caller);
+  }
+
+  private void serve(ServerRequest req, ServerResponse res, String endpoint, Body body) {
+    String id = Http.requestId(req);
+    res.header("x-request-id", id);
+    inFlight.incrementAndGet();
+    metrics.started();
+    Exchange ex = new Exchange(id, endpoint, null);
+    try {
+      if (draining.get()) {
+        throw ApiException.unavailable(
+            "server_shutting_down", "This Shelf node is shutting down; retry on another.", 1L);
+      }
+      Keys.Caller caller =
+          keys.authenticate(
+              req.headers().first(HeaderNames.AUTHORIZATION).orElse(null),
+              req.headers().first(HeaderNames.create("x-api-key")).orElse(null));
+      ex = new Exchange(id, endpoint, caller.name());
+      body.handle(ex, caller);
+    } catch (ApiException e) {
+      ex.fail(e.status(), e.code());
+      if (!res.isSent()) {
+        Http.shelfHeaders(res, ex);
+        Http.error(res, e);
+      }
+    } catch (ClientGoneException e) {
+      ex.fail(499, "client_closed_request");
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.ERROR, "request " + id + " failed", e);
+      ex.fail(500, "internal_error");
+      if (!res.isSent()) {
+        Http.error(
+            res,
+            ApiException.internal(
+                "Shelf failed to handle this request (request id "
+                    + id
+                    + "); the error is logged."));
+      }
+    } finally {
+      metrics.finished(ex);
+      if (accessLog != null) {
+        accessLog.log(ex, req.prologue().method().text(), req.path().path());
+      }
+      inFlight.decrementAndGet();
+    }
+  }
+
+  private void chat(ServerRequest req, ServerResponse res) {
+    serve(
+        req,
+        res,
+        "chat",
+        (ex, caller) -> {
+          ChatRequest cr = ChatRequestCodec.read(Json.parse(Http.body(req, maxBody)));
+          authorize(caller, cr.model());
+          String id = "chatcmpl-" + ex.requestId();
+          if (cr.stream()) {
+            var sse = new SseListener<>(res, ChunkKind.CHAT, id, cr.includeUsage());
+            streamed(ex, sse, () -> gateway.chat(ex, cr, sse), () -> Estimates.chat(cr, null));
+          } else {
+            var collector = new Collector<ChatChunk, ChatAggregator>(ChatAggregator::new);
+            gateway.chat(ex, cr, collector);
+            ChatCompletion whole = collector.aggregate().result();
+            Usage usage = settle(ex, whole.usage(), () -> Estimates.chat(cr, whole));
+            var out =
+                new ChatCompletion(
+                    id,
+                    created(whole.created()),
+                    ex.servedModel() == null ? cr.model() : ex.servedModel(),
+                    whole.systemFingerprint(),
+                    whole.choices(),
+                    usage);
+            Http.shelfHeaders(res, ex);
+            Http.json(res, 200, ChatChunkCodec.writeCompletion(out));
+          }
+        });
+  }
+
+  private void completion(ServerRequest req, ServerResponse res) {
+    serve(
+        req,
+        res,
+        "completions",
+        (ex, caller) -> {
+          CompletionRequest cr = CompletionRequest.read(Json.parse(Http.body(req, maxBody)));
+          authorize(caller, cr.model());
+          String id = "cmpl-" + ex.requestId();
+          if (cr.stream()) {
+            var sse = new SseListener<>(res, ChunkKind.COMPLETION, id, cr.includeUsage());
+            streamed(
+                ex,
+                sse,
+                () -> gateway.completion(ex, cr, sse),
+                () -> Estimates.completion(cr, null));
+          } else {
+            var collector =
+                new Collector<CompletionChunk, CompletionChunk.Aggregator>(
+                    CompletionChunk.Aggregator::new);
+            gateway.completion(ex, cr, collector);
+            CompletionChunk whole = collector.aggregate().result();
+            Usage usage = settle(ex, whole.usage(), () -> Estimates.completion(cr, whole));
+            var out =
+                new CompletionChunk(
+                    id,
+                    created(whole.created()),
+                    ex.servedModel() == null ? cr.model() : ex.servedModel(),
+                    whole.choices(),
+                    usage);
+            Http.shelfHeaders(res, ex);
+            Http.json(res, 200, out.write());
+          }
+        });
+  }
+
+  private void embeddings(ServerRequest req, ServerResponse res) {
+    serve(
+        req,
+        res,
+        "embeddings",
+        (ex, caller) -> {
+          EmbeddingRequest er = EmbeddingRequest.read(Json.parse(Http.body(req, maxBody)));
+          authorize(caller, er.model());
+          EmbeddingResponse r = gateway.embed(ex, er);
+          settle(
+              ex,
+              r.promptTokens() > 0 ? new Usage(r.promptTokens(), 0, null, null) : null,
+              () -> Estimates.embedding(er));
+          Http.shelfHeaders(res, ex);
+          Http.json(
+              res,
+              200,
+              r.withModel(ex.servedModel() == null ? er.model() : ex.servedModel()).write());
+        });
+  }
+
+  /** Runs a streaming call; a failure after the first byte ends the stream with an error event. */
+  private <C> void streamed(
+      Exchange ex, SseListener<C> sse, Runnable call, java.util.function.Supplier<Usage> estimate) {
+    try {
+      call.run();
+    } catch (StreamBrokenException e) {
+      ProviderException p = e.provider();
+      ex.fail(502, "stream_broken");
+      sse.fail(
+          new ApiException(
+              502,
+              "server_error",
+              "upstream_error",
+              null,
+              "The upstream stream failed after it began: " + p.getMessage(),
+              null));
+      return;
+    } catch (ApiException e) {
+      if (sse.committed()) {
+        ex.fail(e.status(), e.code());
+        sse.fail(e);
+        return;
+      }
+      throw e;
+    }
+    sse.finish(settle(ex, sse.usage(), estimate));
+  }
+
+  private static Usage settle(
+      Exchange ex, @Nullable Usage reported, java.util.function.Supplier<Usage> estimate) {
+    if (reported != null) {
+      Estimates.record(ex, reported, false);
+      return reported;
+    }
+    Usage u = estimate.get();
+    Estimates.record(ex, u, true);
+    return u;
+  }
+
+  private long created(long upstream) {
+    return upstream > 0 ? upstream : System.currentTimeMillis() / 1000;
+  }
+
+  private static void authorize(Keys.Caller caller, String model) {
+    if (!caller.mayUse(model)) {
+      throw ApiException.forbidden(
+          "model_not_allowed", "This key may not use the model `" + model + "`.");
+    }
+  }
+
+  private void models(ServerRequest req, ServerResponse res) {
+    serve(
+        req,
+        res,
+        "models",
+        (ex, caller) -> {
+          var q = req.query();
+          var filter =
+              ModelsView.Filter.parse(
+                  q.contains("vendor") ? q.first("vendor").get() : null,
+                  q.contains("open_weights") ? q.first("open_weights").get() : null,
+                  q.contains("min_params") ? q.first("min_params").get() : null,
+                  q.contains("capability") ? q.first("capability").get() : null);
+          var entries =
+              ModelsView.entries(gateway.shelf()).stream()
+                  .filter(filter::accepts)
+                  .filter(e -> caller.mayUse(e.id()))
+                  .toList();
+          Http.json(res, 200, ModelsView.list(entries, created));
+        });
+  }
+
+  private void model(ServerRequest req, ServerResponse res) {
+    serve(
+        req,
+        res,
+        "models",
+        (ex, caller) -> {
+          String id = req.path().path().substring("/v1/models/".length());
+          id = java.net.URLDecoder.decode(id, java.nio.charset.StandardCharsets.UTF_8);
+          var e = ModelsView.entry(gateway.shelf(), id);
+          if (e == null || !caller.mayUse(id)) {
+            throw ApiException.modelNotFound(id);
+          }
+          Http.json(res, 200, ModelsView.one(e, created));
+        });
+  }
+
+  private void health(ServerResponse res, boolean readiness) {
+    boolean ready = !draining.get();
+    String err = runtime.lastError();
+    byte[] body =
+        Json.write(
+            g -> {
+              g.writeStartObject();
+              g.writeStringField("status", !readiness || ready ? "UP" : "DOWN");
+              g.writeNumberField("in_flight", inFlight.get());
+              g.writeNumberField("models", gateway.shelf().names().size());
+              if (err != null) {
+                g.writeStringField("config_error", err);
+              }
+              g.writeEndObject();
+            });
+    Http.json(res, !readiness || ready ? 200 : 503, body);
+  }
+
+  private void scrape(ServerRequest req, ServerResponse res) {
+    res.header("content-type", "text/plain; version=0.0.4; charset=utf-8");
+    res.send(registry.scrape().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Stops taking requests (they get 503), waits for those in flight up to the grace period, then
+   * stops the server.
+   */
+  public void stop() {
+    if (!draining.compareAndSet(false, true)) {
+      return;
+    }
+    long deadline = System.nanoTime() + grace.toNanos();
+    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    server.stop();
+    if (accessLog != null) {
+      accessLog.close();
+    }
+  }
+
+  @Override
+  public void close() {
+    stop();
+  }
+}
