@@ -1,0 +1,101 @@
+package dev.shelf.cli;
+
+import dev.shelf.gateway.ShelfRuntime;
+import dev.shelf.gateway.config.ShelfConfig;
+import dev.shelf.server.ShelfServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code shelf serve}: runs the gateway until interrupted, then shuts down gracefully. */
+@Command(name = "serve", description = "Run the Shelf server.", mixinStandardHelpOptions = true)
+final class ServeCommand implements Callable<Integer> {
+  @Option(
+      names = {"-c", "--config"},
+      description = "Configuration file (default: ./shelf.yaml when it exists).")
+  @Nullable Path config;
+
+  @Option(
+      names = {"-p", "--port"},
+      description = "Port to listen on (default: server.port, else 8080).")
+  @Nullable Integer port;
+
+  @Option(names = "--host", description = "Address to bind (default: server.host, else 127.0.0.1).")
+  @Nullable String host;
+
+  @Option(
+      names = "--data-dir",
+      description = "Data directory for the database, models and indexes (default: ./data).")
+  Path dataDir = Path.of("data");
+
+  @Override
+  public Integer call() throws Exception {
+    Path file = config;
+    if (file == null && Files.exists(Path.of("shelf.yaml"))) {
+      file = Path.of("shelf.yaml");
+    }
+    if (file != null && !Files.exists(file)) {
+      System.err.println("error: configuration file " + file + " does not exist");
+      return 2;
+    }
+    Files.createDirectories(dataDir);
+    String masterKey = System.getenv("SHELF_MASTER_KEY");
+    ShelfRuntime runtime =
+        ShelfRuntime.start(
+            file,
+            System.getenv(),
+            c -> {
+              ShelfConfig out = c;
+              if (port != null || host != null) {
+                out =
+                    out.withServer(
+                        out.server()
+                            .withHostPort(
+                                host != null ? host : out.server().host(),
+                                port != null ? port : out.server().port()));
+              }
+              if (masterKey != null && !masterKey.isBlank()) {
+                out = out.withAuth(new ShelfConfig.Auth(masterKey, out.auth().keys()));
+              }
+              return out;
+            });
+    ShelfServer server = ShelfServer.start(runtime, System.out);
+    var stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            Thread.ofPlatform()
+                .unstarted(
+                    () -> {
+                      System.err.println("shelf: shutting down, letting requests in flight finish");
+                      server.stop();
+                      runtime.close();
+                      stopped.countDown();
+                    }));
+    ShelfConfig c = runtime.config();
+    System.err.printf(
+        "shelf %s listening on http://%s:%d/v1 (%d models and routes, config: %s, data: %s)%n",
+        Main.version(),
+        server.open() ? "127.0.0.1" : c.server().host(),
+        server.port(),
+        runtime.shelf().names().size(),
+        file == null ? "built-in defaults" : file,
+        dataDir.toAbsolutePath());
+    if (server.open()) {
+      System.err.println(
+          "WARNING: no master key or client keys are set: Shelf accepts requests without a key"
+              + " and listens on 127.0.0.1 only. Set SHELF_MASTER_KEY (or auth.master_key) to"
+              + " require keys and to serve the network.");
+    }
+    if (runtime.shelf().names().isEmpty()) {
+      System.err.println(
+          "The shelf is empty: add providers and models to shelf.yaml (see README.md); it is"
+              + " reloaded on change.");
+    }
+    stopped.await();
+    return 0;
+  }
+}
