@@ -266,6 +266,7 @@ public final class Gateway {
       call.finish();
       d.health().success(System.nanoTime() - start);
       metrics.ttft(ex, d);
+      metrics.breakerRecovered(d);
     } catch (ProviderException e) {
       call.finish();
       long now = System.nanoTime();

@@ -123,6 +123,14 @@ public final class GatewayMetrics {
         .increment();
   }
 
+  /** After a success: a deployment whose breaker was tracked shows closed again. */
+  void breakerRecovered(Deployment d) {
+    AtomicInteger g = breakerStates.get(d.id());
+    if (g != null && g.get() != 0) {
+      g.set(0);
+    }
+  }
+
   /** Publishes a deployment's breaker state: 0 closed, 1 half-open, 2 open. */
   void breaker(Deployment d) {
     AtomicInteger g =

@@ -1,9 +1,9 @@
 package dev.shelf.providers.spi;
 
 import java.time.Duration;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
@@ -17,9 +17,17 @@ import org.jspecify.annotations.Nullable;
  * abort can never leak into the code that runs after the call.
  */
 public final class Call {
-  private static final ScheduledExecutorService TIMERS =
-      Executors.newSingleThreadScheduledExecutor(
-          r -> Thread.ofPlatform().daemon().name("shelf-deadlines").unstarted(r));
+  private static final ScheduledExecutorService TIMERS = timers();
+
+  private static ScheduledExecutorService timers() {
+    var pool =
+        new ScheduledThreadPoolExecutor(
+            1, r -> Thread.ofPlatform().daemon().name("shelf-deadlines").unstarted(r));
+    // Almost every deadline is cancelled long before it fires; drop them from the queue at once
+    // instead of keeping millions of dead tasks until their (minutes-away) expiry.
+    pool.setRemoveOnCancelPolicy(true);
+    return pool;
+  }
 
   private final String requestId;
   private final Duration firstTokenTimeout;
