@@ -1,6 +1,7 @@
 package dev.shelf.api;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -9,6 +10,7 @@ import dev.shelf.api.ChatChunk.Delta;
 import dev.shelf.api.ChatChunk.ToolCallDelta;
 import dev.shelf.api.ChatMessage.ToolCall;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -25,67 +27,27 @@ public final class ChatChunkCodec {
    * ({@code reasoning_content} or {@code reasoning}); both are read, that one first.
    */
   public static ChatChunk readChunk(JsonNode node, String reasoningField) {
-    ObjectNode o = Fields.requireObject(node, "chunk");
-    var choices = new ArrayList<Choice>();
-    Usage usage = readUsage(o.get("usage"));
-    JsonNode cs = o.get("choices");
-    if (cs != null && cs.isArray()) {
-      for (JsonNode c : cs) {
-        if (usage == null) {
-          usage = readUsage(c.get("usage")); // Moonshot puts stream usage inside the choice
-        }
-        String finish = text(c.get("finish_reason"));
-        JsonNode d = c.path("delta");
-        if (d.isMissingNode() || d.isNull()) {
-          d = c.path("message"); // some servers send whole messages in the final chunk
-        }
-        choices.add(
-            new Choice(
-                c.path("index").asInt(0),
-                readDelta(d, reasoningField),
-                finish == null || finish.isEmpty() ? null : finish, // Baichuan sends ""
-                nonNull(c.get("logprobs"))));
-      }
+    Fields.requireObject(node, "chunk");
+    try (JsonParser p = node.traverse(Json.MAPPER)) {
+      return ChunkReader.read(p, reasoningField);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    return new ChatChunk(
-        o.path("id").asText(""),
-        o.path("created").asLong(0),
-        o.path("model").asText(""),
-        text(o.get("system_fingerprint")),
-        choices,
-        usage);
+  }
+
+  /** Reads an upstream chunk from the bytes of an SSE event, without building a tree. */
+  public static ChatChunk readChunk(byte[] json, String reasoningField) throws IOException {
+    try (JsonParser p = Json.MAPPER.createParser(json)) {
+      return ChunkReader.read(p, reasoningField);
+    }
   }
 
   private static Delta readDelta(JsonNode d, String reasoningField) {
-    if (!d.isObject()) {
-      return Delta.EMPTY;
+    try (JsonParser p = d.traverse(Json.MAPPER)) {
+      return ChunkReader.delta(p, p.nextToken(), reasoningField);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    String reasoning = text(d.get(reasoningField));
-    if (reasoning == null) {
-      reasoning =
-          text(d.get(reasoningField.equals("reasoning") ? "reasoning_content" : "reasoning"));
-    }
-    List<ToolCallDelta> calls = null;
-    JsonNode tc = d.get("tool_calls");
-    if (tc != null && tc.isArray()) {
-      calls = new ArrayList<>(tc.size());
-      int position = 0;
-      for (JsonNode c : tc) {
-        JsonNode fn = c.path("function");
-        JsonNode args = fn.get("arguments");
-        calls.add(
-            new ToolCallDelta(
-                c.has("index") ? c.get("index").asInt() : position,
-                text(c.get("id")),
-                text(fn.get("name")),
-                args == null || args.isNull()
-                    ? null
-                    : args.isTextual() ? args.textValue() : Json.string(args)));
-        position++;
-      }
-    }
-    return new Delta(
-        text(d.get("role")), text(d.get("content")), reasoning, calls, text(d.get("refusal")));
   }
 
   /** Reads a whole response message leniently (for upstreams that answer without streaming). */

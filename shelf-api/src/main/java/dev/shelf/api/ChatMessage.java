@@ -54,10 +54,20 @@ public record ChatMessage(
 
   /** A piece of multi-part content. Unknown part types are kept raw and passed through. */
   public sealed interface ContentPart {
-    record Text(String text) implements ContentPart {}
+    /** {@code extra} keeps fields Shelf does not know (e.g. {@code cache_control}). */
+    record Text(String text, @Nullable ObjectNode extra) implements ContentPart {
+      public Text(String text) {
+        this(text, null);
+      }
+    }
 
     /** {@code url} is an http(s) URL or a {@code data:} URL with base64 bytes. */
-    record Image(String url, @Nullable String detail) implements ContentPart {}
+    record Image(String url, @Nullable String detail, @Nullable ObjectNode extra)
+        implements ContentPart {
+      public Image(String url, @Nullable String detail) {
+        this(url, detail, null);
+      }
+    }
 
     record Other(ObjectNode raw) implements ContentPart {}
   }

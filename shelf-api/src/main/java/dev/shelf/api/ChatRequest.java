@@ -81,7 +81,16 @@ public record ChatRequest(
       String name,
       @Nullable String description,
       @Nullable JsonNode parameters,
-      @Nullable Boolean strict) {}
+      @Nullable Boolean strict,
+      @Nullable ObjectNode extra) {
+    public Tool(
+        String name,
+        @Nullable String description,
+        @Nullable JsonNode parameters,
+        @Nullable Boolean strict) {
+      this(name, description, parameters, strict, null);
+    }
+  }
 
   /**
    * {@code type} is text, json_object or json_schema; for json_schema, {@code name}, {@code schema}

@@ -200,7 +200,10 @@ public final class ChatRequestCodec {
       ObjectNode p = requireObject(array.get(i), pat);
       String type = requireString(p, "type", pat + ".type");
       switch (type) {
-        case "text" -> parts.add(new ContentPart.Text(requireString(p, "text", pat + ".text")));
+        case "text" ->
+            parts.add(
+                new ContentPart.Text(
+                    requireString(p, "text", pat + ".text"), unknown(p, Set.of("type", "text"))));
         case "image_url" -> {
           JsonNode img = present(p, "image_url");
           if (img == null) {
@@ -216,7 +219,7 @@ public final class ChatRequestCodec {
             url = requireString(io, "url", pat + ".image_url.url");
             detail = string(io, "detail", pat + ".image_url.detail");
           }
-          parts.add(new ContentPart.Image(url, detail));
+          parts.add(new ContentPart.Image(url, detail, unknown(p, Set.of("type", "image_url"))));
         }
         default -> parts.add(new ContentPart.Other(p));
       }
@@ -283,7 +286,8 @@ public final class ChatRequestCodec {
               name,
               string(fn, "description", at + ".function.description"),
               params,
-              bool(fn, "strict", at + ".function.strict")));
+              bool(fn, "strict", at + ".function.strict"),
+              unknown(t, Set.of("type", "function"))));
     }
     return tools;
   }
@@ -387,6 +391,20 @@ public final class ChatRequestCodec {
     return stops;
   }
 
+  /** Fields of {@code o} outside {@code known}, kept for pass-through; null when none. */
+  private static @Nullable ObjectNode unknown(ObjectNode o, Set<String> known) {
+    ObjectNode extra = null;
+    for (var e : o.properties()) {
+      if (!known.contains(e.getKey())) {
+        if (extra == null) {
+          extra = Json.object();
+        }
+        extra.set(e.getKey(), e.getValue());
+      }
+    }
+    return extra;
+  }
+
   private static JsonNode required(ObjectNode o, String key, String param) {
     JsonNode v = present(o, key);
     if (v == null) {
@@ -412,7 +430,8 @@ public final class ChatRequestCodec {
     if (r.tools() != null) {
       ArrayNode tools = o.putArray("tools");
       for (Tool t : r.tools()) {
-        ObjectNode fn = tools.addObject().put("type", "function").putObject("function");
+        ObjectNode tool = tools.addObject().put("type", "function");
+        ObjectNode fn = tool.putObject("function");
         fn.put("name", t.name());
         if (t.description() != null) {
           fn.put("description", t.description());
@@ -422,6 +441,9 @@ public final class ChatRequestCodec {
         }
         if (t.strict() != null) {
           fn.put("strict", t.strict());
+        }
+        if (t.extra() != null) {
+          tool.setAll(t.extra());
         }
       }
     }
@@ -489,12 +511,21 @@ public final class ChatRequestCodec {
       ArrayNode parts = o.putArray("content");
       for (ContentPart p : m.parts()) {
         switch (p) {
-          case ContentPart.Text t -> parts.addObject().put("type", "text").put("text", t.text());
+          case ContentPart.Text t -> {
+            ObjectNode part = parts.addObject().put("type", "text").put("text", t.text());
+            if (t.extra() != null) {
+              part.setAll(t.extra());
+            }
+          }
           case ContentPart.Image i -> {
-            ObjectNode url = parts.addObject().put("type", "image_url").putObject("image_url");
+            ObjectNode part = parts.addObject().put("type", "image_url");
+            ObjectNode url = part.putObject("image_url");
             url.put("url", i.url());
             if (i.detail() != null) {
               url.put("detail", i.detail());
+            }
+            if (i.extra() != null) {
+              part.setAll(i.extra());
             }
           }
           case ContentPart.Other other -> parts.add(other.raw());

@@ -1,5 +1,6 @@
 package dev.shelf.providers.openai;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shelf.api.ChatChunk;
@@ -22,9 +23,12 @@ import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
 import dev.shelf.providers.sse.SseReader;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.Predicate;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A provider for any OpenAI-compatible endpoint. Chat and text completions are always requested as
@@ -59,8 +63,15 @@ public final class OpenAiProvider implements Provider {
         body,
         call,
         sink,
-        json -> ChatChunkCodec.readChunk(json, preset.reasoningField()),
-        this::chatFromCompletion);
+        bytes -> ChatChunkCodec.readChunk(bytes, preset.reasoningField()),
+        this::chatFromCompletion,
+        chunk -> {
+          boolean any = false;
+          for (ChatChunk.Choice c : chunk.choices()) {
+            any |= finishes(c.finishReason());
+          }
+          return any;
+        });
   }
 
   @Override
@@ -71,7 +82,29 @@ public final class OpenAiProvider implements Provider {
       case INCLUDE_USAGE -> body.putObject("stream_options").put("include_usage", true);
       case ALWAYS, NONE -> body.remove("stream_options");
     }
-    stream("/completions", body, call, sink, CompletionChunk::read, CompletionChunk::read);
+    stream(
+        "/completions",
+        body,
+        call,
+        sink,
+        bytes -> CompletionChunk.read(Json.MAPPER.readTree(bytes)),
+        CompletionChunk::read,
+        chunk -> {
+          boolean any = false;
+          for (CompletionChunk.Choice c : chunk.choices()) {
+            any |= finishes(c.finishReason());
+          }
+          return any;
+        });
+  }
+
+  /** Whether a choice ended; a vendor's {@code network_error} finish is a failure. */
+  private boolean finishes(@Nullable String reason) {
+    if ("network_error".equals(reason)) {
+      throw new ProviderException(
+          Kind.BROKEN_STREAM, name + " ended the answer with a network error");
+    }
+    return reason != null;
   }
 
   @Override
@@ -89,13 +122,20 @@ public final class OpenAiProvider implements Provider {
     }
   }
 
+  /** Parses one event's JSON bytes. */
+  @FunctionalInterface
+  private interface ChunkParser<T> {
+    T parse(byte[] json) throws IOException;
+  }
+
   private <T> void stream(
       String path,
       ObjectNode body,
       Call call,
       ChunkSink<T> sink,
-      Function<JsonNode, T> readChunk,
-      Function<JsonNode, T> readWhole) {
+      ChunkParser<T> readChunk,
+      Function<JsonNode, T> readWhole,
+      Predicate<T> finishes) {
     try (var opened = http.post(path, Json.bytes(body), call, true)) {
       if (opened.contentType().startsWith("application/json")) {
         // The upstream ignored stream=true and answered whole: one chunk carries it all.
@@ -110,36 +150,31 @@ public final class OpenAiProvider implements Provider {
       boolean finished = false;
       SseReader.Event event;
       while ((event = reader.next()) != null) {
-        String data = event.data();
-        if (data.isEmpty()) {
+        byte[] data = event.bytes();
+        if (data.length == 0) {
           continue;
         }
-        if (data.equals("[DONE]")) {
+        if (event.isDone()) {
           finished = true;
           break;
         }
-        JsonNode json;
+        T chunk;
         try {
-          json = Json.MAPPER.readTree(data);
-        } catch (IOException e) {
+          if ("error".equals(event.event()) || mayCarryError(data)) {
+            chunk = readChecked(data, "error".equals(event.event()), readChunk);
+          } else {
+            chunk = readChunk.parse(data);
+          }
+        } catch (JsonProcessingException e) {
           throw new ProviderException(
               Kind.BROKEN_STREAM, name + " sent a malformed stream event", e);
         }
-        if ("error".equals(event.event()) || json.has("error")) {
-          JsonNode err = json.has("error") ? json.get("error") : json;
-          throw UpstreamErrors.inStream(name, err.isObject() ? err : Json.object());
-        }
-        checkBodyError(json);
         if (!any) {
           any = true;
           call.firstChunk();
         }
-        for (JsonNode c : json.path("choices")) {
-          if (!c.path("finish_reason").asText("").isEmpty()) {
-            finished = true;
-          }
-        }
-        sink.accept(readChunk.apply(json));
+        finished |= finishes.test(chunk);
+        sink.accept(chunk);
       }
       if (!finished) {
         throw new ProviderException(
@@ -148,6 +183,41 @@ public final class OpenAiProvider implements Provider {
     } catch (IOException e) {
       throw http.readFailure(e, call);
     }
+  }
+
+  /**
+   * Whether an event may be an error object rather than a chunk: only those take the slower path
+   * through a JSON tree. Content that merely mentions "error" takes it too, harmlessly.
+   */
+  private static boolean mayCarryError(byte[] data) {
+    return contains(data, ERROR_KEY) || contains(data, BASE_RESP_KEY);
+  }
+
+  private static final byte[] ERROR_KEY = "\"error\"".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] BASE_RESP_KEY = "\"base_resp\"".getBytes(StandardCharsets.US_ASCII);
+
+  private static boolean contains(byte[] data, byte[] key) {
+    outer:
+    for (int i = 0; i <= data.length - key.length; i++) {
+      for (int j = 0; j < key.length; j++) {
+        if (data[i + j] != key[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+
+  private <T> T readChecked(byte[] data, boolean errorEvent, ChunkParser<T> readChunk)
+      throws IOException {
+    JsonNode json = Json.MAPPER.readTree(data);
+    if (errorEvent || json.has("error")) {
+      JsonNode err = json.has("error") ? json.get("error") : json;
+      throw UpstreamErrors.inStream(name, err.isObject() ? err : Json.object());
+    }
+    checkBodyError(json);
+    return readChunk.parse(data);
   }
 
   /** MiniMax and others answer HTTP 200 with {@code base_resp.status_code != 0} on errors. */

@@ -151,9 +151,13 @@ public record Preset(
     return body;
   }
 
+  /**
+   * Moves the output limit to the field the vendor reads. When the client sent both, {@code
+   * max_completion_tokens} wins, as it does in {@code ChatRequest.outputLimit()}.
+   */
   private static void rename(ObjectNode body, String from, String to) {
     JsonNode v = body.remove(from);
-    if (v != null && !body.has(to)) {
+    if (v != null && (!body.has(to) || from.equals("max_completion_tokens"))) {
       body.set(to, v);
     }
   }

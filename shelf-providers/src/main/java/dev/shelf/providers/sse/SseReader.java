@@ -1,26 +1,46 @@
 package dev.shelf.providers.sse;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Reads Server-Sent Events from a byte stream, per the WHATWG event-stream grammar: lines end in
  * LF, CRLF or CR (a CRLF split across two reads is still one line end); {@code :} starts a comment
- * (keep-alives); {@code data:} lines of one event are joined with LF; a blank line dispatches.
- * Lines are decoded as UTF-8 only once whole, so a character split across reads is never broken.
+ * (keep-alives); {@code data:} lines of one event are joined with LF; a blank line dispatches; a
+ * byte order mark before the first line is dropped. Event data stay bytes until asked for as text,
+ * so a character split across reads is never broken and JSON parsers can read the bytes directly.
+ *
+ * <p>This sits on the streaming hot path (every chunk of every answer), so lines are found by
+ * scanning the read buffer and copied in bulk, not byte by byte.
  */
 public final class SseReader {
   /** One dispatched event. {@code event} is null for the default "message" type. */
-  public record Event(@Nullable String event, String data, @Nullable String id) {}
+  public record Event(@Nullable String event, byte[] bytes, @Nullable String id) {
+    /** The data as text (UTF-8). */
+    public String data() {
+      return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** Whether the data is exactly {@code [DONE]}, OpenAI's end-of-stream marker. */
+    public boolean isDone() {
+      return Arrays.equals(bytes, DONE);
+    }
+  }
+
+  private static final byte[] DONE = "[DONE]".getBytes(StandardCharsets.US_ASCII);
+  private static final int MAX_LINE = 16 * 1024 * 1024;
 
   private final InputStream in;
   private final byte[] buf = new byte[8192];
   private int pos;
   private int limit;
   private boolean skipLf;
-  private byte[] line = new byte[256];
+  private boolean firstLine = true;
+  private byte[] line = new byte[512];
   private int lineLen;
 
   public SseReader(InputStream in) {
@@ -31,85 +51,125 @@ public final class SseReader {
   public @Nullable Event next() throws IOException {
     String eventType = null;
     String id = null;
-    StringBuilder data = null;
+    ByteArrayOutputStream data = null;
     while (true) {
-      String l = readLine();
-      if (l == null) {
+      if (!readLine()) {
         // End of stream: a final event without its blank line is still dispatched.
-        return data == null ? null : new Event(eventType, data.toString(), id);
+        return data == null ? null : new Event(eventType, data.toByteArray(), id);
       }
-      if (l.isEmpty()) {
+      int start = 0;
+      if (firstLine) {
+        firstLine = false;
+        if (lineLen >= 3
+            && line[0] == (byte) 0xEF
+            && line[1] == (byte) 0xBB
+            && line[2] == (byte) 0xBF) {
+          start = 3;
+        }
+      }
+      int len = lineLen - start;
+      if (len == 0) {
         if (data != null) {
-          return new Event(eventType, data.toString(), id);
+          return new Event(eventType, data.toByteArray(), id);
         }
         eventType = null;
         continue;
       }
-      if (l.charAt(0) == ':') {
-        continue;
+      if (line[start] == ':') {
+        continue; // a comment, e.g. a keep-alive
       }
-      int colon = l.indexOf(':');
-      String field = colon < 0 ? l : l.substring(0, colon);
-      String value = "";
+      int colon = indexOf(line, start, lineLen, (byte) ':');
+      int fieldEnd = colon < 0 ? lineLen : colon;
+      int valueStart = lineLen;
       if (colon >= 0) {
-        int start = colon + 1;
-        if (start < l.length() && l.charAt(start) == ' ') {
-          start++;
+        valueStart = colon + 1;
+        if (valueStart < lineLen && line[valueStart] == ' ') {
+          valueStart++;
         }
-        value = l.substring(start);
       }
-      switch (field) {
-        case "data" -> {
-          if (data == null) {
-            data = new StringBuilder(value.length());
-          } else {
-            data.append('\n');
-          }
-          data.append(value);
+      if (is(line, start, fieldEnd, "data")) {
+        if (data == null) {
+          data = new ByteArrayOutputStream(lineLen - valueStart);
+        } else {
+          data.write('\n');
         }
-        case "event" -> eventType = value;
-        case "id" -> id = value;
-        default -> {} // retry and unknown fields are ignored, as the spec says
+        data.write(line, valueStart, lineLen - valueStart);
+      } else if (is(line, start, fieldEnd, "event")) {
+        eventType = text(valueStart);
+      } else if (is(line, start, fieldEnd, "id")) {
+        id = text(valueStart);
       }
+      // retry and unknown fields are ignored, as the spec says
     }
   }
 
-  private @Nullable String readLine() throws IOException {
+  /** Reads one line into {@link #line}; false at the end of the stream with nothing read. */
+  private boolean readLine() throws IOException {
     lineLen = 0;
     while (true) {
       if (pos == limit) {
-        limit = in.read(buf, 0, buf.length);
-        pos = 0;
-        if (limit <= 0) {
-          limit = 0;
-          return lineLen == 0 ? null : decodeLine();
+        int n = in.read(buf, 0, buf.length);
+        if (n <= 0) {
+          pos = limit = 0;
+          return lineLen > 0;
         }
+        pos = 0;
+        limit = n;
       }
-      byte b = buf[pos++];
       if (skipLf) {
         skipLf = false;
-        if (b == '\n') {
+        if (buf[pos] == '\n') {
+          pos++;
           continue;
         }
       }
-      if (b == '\n') {
-        return decodeLine();
+      int i = pos;
+      while (i < limit && buf[i] != '\n' && buf[i] != '\r') {
+        i++;
       }
-      if (b == '\r') {
-        skipLf = true;
-        return decodeLine();
+      append(buf, pos, i - pos);
+      if (i < limit) {
+        skipLf = buf[i] == '\r';
+        pos = i + 1;
+        return true;
       }
-      if (lineLen == line.length) {
-        if (line.length >= 16 * 1024 * 1024) {
-          throw new IOException("SSE line longer than 16 MiB");
-        }
-        line = java.util.Arrays.copyOf(line, line.length * 2);
-      }
-      line[lineLen++] = b;
+      pos = limit;
     }
   }
 
-  private String decodeLine() {
-    return new String(line, 0, lineLen, StandardCharsets.UTF_8);
+  private void append(byte[] src, int from, int n) throws IOException {
+    if (lineLen + n > line.length) {
+      if (lineLen + n > MAX_LINE) {
+        throw new IOException("SSE line longer than 16 MiB");
+      }
+      line = Arrays.copyOf(line, Math.max(line.length * 2, lineLen + n));
+    }
+    System.arraycopy(src, from, line, lineLen, n);
+    lineLen += n;
+  }
+
+  private String text(int from) {
+    return new String(line, from, lineLen - from, StandardCharsets.UTF_8);
+  }
+
+  private static int indexOf(byte[] a, int from, int to, byte b) {
+    for (int i = from; i < to; i++) {
+      if (a[i] == b) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static boolean is(byte[] a, int from, int to, String field) {
+    if (to - from != field.length()) {
+      return false;
+    }
+    for (int i = 0; i < field.length(); i++) {
+      if (a[from + i] != field.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
   }
 }

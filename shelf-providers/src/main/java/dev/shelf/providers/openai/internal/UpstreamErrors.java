@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.shelf.api.Json;
 import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
-import java.net.http.HttpHeaders;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -20,7 +19,9 @@ import org.jspecify.annotations.Nullable;
 public final class UpstreamErrors {
   private static final Pattern SECRETS =
       Pattern.compile(
-          "(?i)(sk-[a-z0-9_\\-]{6,}|bearer\\s+\\S+|api[_-]?key[\"'=:\\s]+\\S+|[a-z0-9_\\-]{32,})");
+          "(?i)(sk-[a-z0-9_\\-]{6,}|bearer\\s+\\S+|api[_-]?key[\"'=:\\s]+\\S+"
+              // long tokens mixing letters and digits, without the hyphens of model names
+              + "|\\b(?=[a-z0-9_]*[0-9])(?=[a-z0-9_]*[a-z])[a-z0-9_]{32,}\\b)");
   private static final Pattern CONTEXT =
       Pattern.compile(
           "(?i)(context[ _]length|maximum context|context window|too many tokens|prompt is too"
@@ -28,12 +29,17 @@ public final class UpstreamErrors {
 
   private UpstreamErrors() {}
 
+  /** Response headers by (case-insensitive) name; "" when absent. */
+  @FunctionalInterface
+  public interface Headers {
+    String get(String name);
+  }
+
   public static ProviderException fromStatus(
-      String provider, int status, HttpHeaders headers, byte[] body) {
+      String provider, int status, Headers headers, byte[] body) {
     JsonNode err = errorNode(body);
-    String upstreamMessage = err == null ? null : text(err.get("message"));
+    String upstreamMessage = err == null ? null : message(err.get("message"));
     String code = err == null ? null : text(err.get("code"));
-    String type = err == null ? null : text(err.get("type"));
     String param = err == null ? null : text(err.get("param"));
     Long retryAfter = retryAfterMillis(headers);
     String safe = upstreamMessage == null ? null : redact(upstreamMessage);
@@ -95,7 +101,7 @@ public final class UpstreamErrors {
     return new ProviderException(
         Kind.BAD_REQUEST,
         safe != null ? safe : provider + " rejected the request (" + status + ")",
-        code != null ? code : type,
+        code,
         param,
         status,
         null,
@@ -104,7 +110,7 @@ public final class UpstreamErrors {
 
   /** An error object sent inside a 200 stream ({@code data: {"error": ...}}). */
   public static ProviderException inStream(String provider, JsonNode error) {
-    String message = text(error.get("message"));
+    String message = message(error.get("message"));
     String code = text(error.get("code"));
     String type = text(error.get("type"));
     if (isContextLength(code, message)) {
@@ -153,22 +159,21 @@ public final class UpstreamErrors {
     }
   }
 
-  static @Nullable Long retryAfterMillis(HttpHeaders headers) {
-    var ms = headers.firstValue("retry-after-ms");
-    if (ms.isPresent()) {
+  static @Nullable Long retryAfterMillis(Headers headers) {
+    String ms = headers.get("retry-after-ms");
+    if (!ms.isEmpty()) {
       try {
-        return (long) Double.parseDouble(ms.get());
+        return clampMillis(Double.parseDouble(ms.trim()));
       } catch (NumberFormatException ignored) {
         // fall through to retry-after
       }
     }
-    var ra = headers.firstValue("retry-after");
-    if (ra.isEmpty()) {
+    String v = headers.get("retry-after").trim();
+    if (v.isEmpty()) {
       return null;
     }
-    String v = ra.get().trim();
     try {
-      return (long) (Double.parseDouble(v) * 1000);
+      return clampMillis(Double.parseDouble(v) * 1000);
     } catch (NumberFormatException e) {
       try {
         var when = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
@@ -179,9 +184,31 @@ public final class UpstreamErrors {
     }
   }
 
+  private static @Nullable Long clampMillis(double millis) {
+    if (Double.isNaN(millis)) {
+      return null;
+    }
+    return (long) Math.max(0, Math.min(millis, 86_400_000)); // at most a day
+  }
+
+  /** A scalar as text; null for absent, null, "null", empty, objects and arrays. */
   private static @Nullable String text(@Nullable JsonNode n) {
-    return n == null || n.isNull()
-        ? null
-        : n.asText().toLowerCase(Locale.ROOT).equals("null") ? null : n.asText();
+    if (n == null || !n.isValueNode() || n.isNull()) {
+      return null;
+    }
+    String t = n.asText();
+    return t.isEmpty() || t.toLowerCase(Locale.ROOT).equals("null") ? null : t;
+  }
+
+  /**
+   * An error message: text, or, where a vendor sends a structured message (Mistral's 422 {@code
+   * {"detail": [{"loc": [...], "msg": ...}]}}), that structure as compact JSON, so the client still
+   * learns which field was refused.
+   */
+  private static @Nullable String message(@Nullable JsonNode n) {
+    if (n != null && n.isContainerNode() && !n.isEmpty()) {
+      return Json.string(n);
+    }
+    return text(n);
   }
 }
