@@ -168,7 +168,7 @@ public final class Gateway {
       Invocation<C> invocation,
       StreamListener<C> listener) {
     long now = System.nanoTime();
-    List<Deployment> order = Picker.order(route, now);
+    List<Deployment> order = new java.util.ArrayList<>(Picker.order(route, now));
     ProviderException last = null;
     long wait = Long.MAX_VALUE;
     int attemptsHere = 0;
@@ -231,7 +231,11 @@ public final class Gateway {
         listener.reset();
         if (!e.retryable()) {
           if (e.kind() == Kind.AUTH || e.kind() == Kind.NOT_FOUND) {
-            continue; // this deployment is misconfigured; others may be fine
+            // This deployment is misconfigured: asking it again cannot help; others may be fine.
+            order.remove(d);
+            index = 0;
+            previous = null;
+            continue;
           }
           return new Outcome(false, e, wait);
         }

@@ -108,6 +108,7 @@ public final class ShelfRuntime implements AutoCloseable {
       ShelfConfig config = overrides.apply(loader.load(f));
       Shelf old = current.get();
       Shelf next = build(config, old.config().providers(), old.providers());
+      lastError = null; // before the swap, so whoever sees the new shelf sees no stale error
       current.set(next);
       var retired = new HashMap<>(old.providers());
       next.providers().forEach((name, p) -> retired.values().remove(p));
@@ -117,7 +118,6 @@ public final class ShelfRuntime implements AutoCloseable {
             config.server().shutdownGrace().toMillis(),
             TimeUnit.MILLISECONDS);
       }
-      lastError = null;
       LOG.log(
           System.Logger.Level.INFO,
           "reloaded " + f + ": " + next.names().size() + " models and routes");

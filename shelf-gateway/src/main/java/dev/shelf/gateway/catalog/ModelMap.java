@@ -78,6 +78,9 @@ public final class ModelMap {
     if (i == null && n.contains("/")) {
       i = byName.get(n.substring(n.lastIndexOf('/') + 1));
     }
+    if (i == null && n.lastIndexOf(':') > 0) {
+      i = find(n.substring(0, n.lastIndexOf(':')));
+    }
     return i;
   }
 

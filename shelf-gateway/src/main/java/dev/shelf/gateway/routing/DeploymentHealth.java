@@ -2,6 +2,7 @@ package dev.shelf.gateway.routing;
 
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The live state of one deployment: in-flight count, time-to-first-token moving average, cooldown
@@ -22,10 +23,12 @@ public final class DeploymentHealth {
   private final AtomicInteger inFlight = new AtomicInteger();
   private volatile double ttftEwmaMillis = Double.NaN;
   private volatile long cooldownUntilNanos;
+  private volatile boolean cooling;
   private int consecutiveFailures;
   private BreakerState breaker = BreakerState.CLOSED;
   private long openUntilNanos;
   private boolean probeInFlight;
+  private @Nullable Thread probe;
 
   public DeploymentHealth(String id) {
     this.id = id;
@@ -47,13 +50,14 @@ public final class DeploymentHealth {
     if (breaker == BreakerState.OPEN && now - openUntilNanos >= 0) {
       breaker = BreakerState.HALF_OPEN;
       probeInFlight = false;
+      probe = null;
     }
     return breaker;
   }
 
   /** Whether a request may be sent now; a half-open breaker admits one probe at a time. */
   public synchronized boolean available(long now) {
-    if (now - cooldownUntilNanos < 0) {
+    if (cooling && now - cooldownUntilNanos < 0) {
       return false;
     }
     return switch (breaker(now)) {
@@ -70,6 +74,7 @@ public final class DeploymentHealth {
     }
     if (breaker == BreakerState.HALF_OPEN) {
       probeInFlight = true;
+      probe = Thread.currentThread(); // an attempt runs on one thread from acquire to its end
     }
     inFlight.incrementAndGet();
     return true;
@@ -79,7 +84,7 @@ public final class DeploymentHealth {
     inFlight.decrementAndGet();
     consecutiveFailures = 0;
     breaker = BreakerState.CLOSED;
-    probeInFlight = false;
+    endProbe();
     double ms = ttftNanos / 1e6;
     double prev = ttftEwmaMillis;
     ttftEwmaMillis = Double.isNaN(prev) ? ms : prev * 0.8 + ms * 0.2;
@@ -88,7 +93,7 @@ public final class DeploymentHealth {
   /** A failure that says nothing about health (the client's fault, or it went away). */
   public synchronized void neutral() {
     inFlight.decrementAndGet();
-    probeInFlight = false;
+    endProbe();
   }
 
   public synchronized void failure(long now, int threshold, long openNanos) {
@@ -99,21 +104,33 @@ public final class DeploymentHealth {
       // A little jitter keeps many nodes from probing a recovering upstream in lockstep.
       openUntilNanos = now + openNanos + ThreadLocalRandom.current().nextLong(openNanos / 10 + 1);
     }
-    probeInFlight = false;
+    endProbe();
   }
 
   /** Rate limited: rest until {@code untilNanos} (from Retry-After or the default cooldown). */
   public synchronized void coolDown(long untilNanos) {
     inFlight.decrementAndGet();
-    probeInFlight = false;
-    if (untilNanos - cooldownUntilNanos > 0) {
+    endProbe();
+    if (!cooling || untilNanos - cooldownUntilNanos > 0) {
       cooldownUntilNanos = untilNanos;
+      cooling = true;
+    }
+  }
+
+  /**
+   * Ends the half-open probe, but only when the attempt ending is the probe itself: a request
+   * admitted before the breaker opened must not free the probe slot on its way out.
+   */
+  private void endProbe() {
+    if (probe == Thread.currentThread()) {
+      probeInFlight = false;
+      probe = null;
     }
   }
 
   /** Nanoseconds until this deployment may take requests again (0 if it may now). */
   public synchronized long waitNanos(long now) {
-    long wait = Math.max(0, cooldownUntilNanos - now);
+    long wait = cooling ? Math.max(0, cooldownUntilNanos - now) : 0;
     if (breaker == BreakerState.OPEN) {
       wait = Math.max(wait, openUntilNanos - now);
     }
