@@ -21,6 +21,9 @@ interface ChunkKind<C> {
 
   byte[] write(C chunk);
 
+  /** About how many UTF-8 bytes of generated text the chunk carries. */
+  long textBytes(C chunk);
+
   ChunkKind<ChatChunk> CHAT =
       new ChunkKind<>() {
         @Override
@@ -44,6 +47,21 @@ interface ChunkKind<C> {
         @Override
         public byte[] write(ChatChunk c) {
           return ChatChunkCodec.writeChunk(c);
+        }
+
+        @Override
+        public long textBytes(ChatChunk c) {
+          long n = 0;
+          for (ChatChunk.Choice ch : c.choices()) {
+            var d = ch.delta();
+            n += Estimates.utf8(d.content()) + Estimates.utf8(d.reasoning());
+            if (d.toolCalls() != null) {
+              for (var t : d.toolCalls()) {
+                n += Estimates.utf8(t.name()) + Estimates.utf8(t.arguments());
+              }
+            }
+          }
+          return n;
         }
       };
 
@@ -71,6 +89,15 @@ interface ChunkKind<C> {
         @Override
         public byte[] write(CompletionChunk c) {
           return c.write();
+        }
+
+        @Override
+        public long textBytes(CompletionChunk c) {
+          long n = 0;
+          for (CompletionChunk.Choice ch : c.choices()) {
+            n += Estimates.utf8(ch.text());
+          }
+          return n;
         }
       };
 }

@@ -23,6 +23,23 @@ final class Estimates {
     ex.usage(u, estimated);
   }
 
+  /** A streamed answer's usage: the prompt estimated, the completion from the relayed bytes. */
+  static Usage streamed(Usage promptOnly, long relayedBytes) {
+    return new Usage(promptOnly.promptTokens(), (int) ((relayedBytes + 3) / 4), null, null);
+  }
+
+  /** UTF-8 length without encoding: one byte per ASCII char, about three otherwise. */
+  static long utf8(@Nullable String s) {
+    if (s == null) {
+      return 0;
+    }
+    long n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      n += s.charAt(i) < 0x80 ? 1 : Character.isSurrogate(s.charAt(i)) ? 2 : 3;
+    }
+    return n;
+  }
+
   static Usage chat(ChatRequest r, @Nullable ChatCompletion answer) {
     int prompt = 0;
     for (ChatMessage m : r.messages()) {

@@ -72,6 +72,7 @@ public final class ShelfServer implements AutoCloseable {
             .host(host)
             .port(port)
             .backlog(4096)
+            .connectionOptions(o -> o.tcpNoDelay(true)) // each SSE event leaves at once
             .maxPayloadSize(-1)
             .shutdownGracePeriod(Duration.ofMillis(100))
             .shutdownHook(false) // ours drains requests first, see stop()
@@ -171,7 +172,7 @@ public final class ShelfServer implements AutoCloseable {
         Http.shelfHeaders(res, ex);
         Http.error(res, e);
       }
-    } catch (ClientGoneException e) {
+    } catch (ClientGoneException | io.helidon.webserver.CloseConnectionException e) {
       ex.fail(499, "client_closed_request");
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.ERROR, "request " + id + " failed", e);
@@ -204,7 +205,11 @@ public final class ShelfServer implements AutoCloseable {
           String id = "chatcmpl-" + ex.requestId();
           if (cr.stream()) {
             var sse = new SseListener<>(res, ChunkKind.CHAT, id, cr.includeUsage());
-            streamed(ex, sse, () -> gateway.chat(ex, cr, sse), () -> Estimates.chat(cr, null));
+            streamed(
+                ex,
+                sse,
+                () -> gateway.chat(ex, cr, sse),
+                () -> Estimates.streamed(Estimates.chat(cr, null), sse.relayedBytes()));
           } else {
             var collector = new Collector<ChatChunk, ChatAggregator>(ChatAggregator::new);
             gateway.chat(ex, cr, collector);
@@ -239,7 +244,7 @@ public final class ShelfServer implements AutoCloseable {
                 ex,
                 sse,
                 () -> gateway.completion(ex, cr, sse),
-                () -> Estimates.completion(cr, null));
+                () -> Estimates.streamed(Estimates.completion(cr, null), sse.relayedBytes()));
           } else {
             var collector =
                 new Collector<CompletionChunk, CompletionChunk.Aggregator>(

@@ -7,6 +7,7 @@ import dev.shelf.gateway.Exchange;
 import dev.shelf.gateway.StreamListener;
 import dev.shelf.gateway.routing.Deployment;
 import dev.shelf.providers.spi.ClientGoneException;
+import io.helidon.webserver.CloseConnectionException;
 import io.helidon.webserver.http.ServerResponse;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -33,6 +34,7 @@ final class SseListener<C> implements StreamListener<C> {
   private @Nullable OutputStream out;
   private @Nullable String model;
   private @Nullable Usage usage;
+  private long relayedBytes;
 
   SseListener(ServerResponse res, ChunkKind<C> kind, String id, boolean includeUsage) {
     this.res = res;
@@ -63,6 +65,7 @@ final class SseListener<C> implements StreamListener<C> {
     }
     C relayed = kind.relay(chunk, id, model == null ? "" : model, created);
     if (relayed != null) {
+      relayedBytes += kind.textBytes(relayed);
       send(kind.write(relayed));
     }
   }
@@ -75,6 +78,12 @@ final class SseListener<C> implements StreamListener<C> {
   @Override
   public void reset() {
     usage = null;
+    relayedBytes = 0;
+  }
+
+  /** About how many UTF-8 bytes of answer text were relayed (for estimating missing usage). */
+  long relayedBytes() {
+    return relayedBytes;
   }
 
   @Nullable Usage usage() {
@@ -113,8 +122,8 @@ final class SseListener<C> implements StreamListener<C> {
       o.write(json);
       o.write(END);
       o.flush();
-    } catch (IOException | UncheckedIOException e) {
-      throw new ClientGoneException(e);
+    } catch (IOException | UncheckedIOException | CloseConnectionException e) {
+      throw new ClientGoneException(e); // Helidon says "connection" where it means "client gone"
     }
   }
 
@@ -126,8 +135,8 @@ final class SseListener<C> implements StreamListener<C> {
     try {
       o.write(bytes);
       o.flush();
-    } catch (IOException | UncheckedIOException e) {
-      throw new ClientGoneException(e);
+    } catch (IOException | UncheckedIOException | CloseConnectionException e) {
+      throw new ClientGoneException(e); // Helidon says "connection" where it means "client gone"
     }
   }
 
@@ -136,7 +145,7 @@ final class SseListener<C> implements StreamListener<C> {
     if (o != null) {
       try {
         o.close();
-      } catch (IOException | UncheckedIOException ignored) {
+      } catch (IOException | UncheckedIOException | CloseConnectionException ignored) {
         // the client went away at the very end
       }
     }
