@@ -1,0 +1,145 @@
+package dev.shelf.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import dev.shelf.api.Json;
+import dev.shelf.gateway.ShelfRuntime;
+import dev.shelf.gateway.config.ConfigLoader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A real Shelf server on port 0 built from shelf.yaml text, with the official OpenAI SDK and a raw
+ * HTTP client pointed at it. Close it after the tests (it closes the SDK clients it made).
+ */
+final class ShelfHarness implements AutoCloseable {
+  private final ShelfRuntime runtime;
+  private final ShelfServer server;
+  private final HttpClient http = HttpClient.newHttpClient();
+  private final List<OpenAIClient> clients = new ArrayList<>();
+
+  private ShelfHarness(ShelfRuntime runtime, ShelfServer server) {
+    this.runtime = runtime;
+    this.server = server;
+  }
+
+  static ShelfHarness start(String yaml) {
+    return start(yaml, null);
+  }
+
+  /** With an access log written to {@code accessLog} (needs {@code access_log: true}). */
+  static ShelfHarness start(String yaml, java.io.@Nullable PrintStream accessLog) {
+    var config = new ConfigLoader(Map.of()).parse("test.yaml", yaml);
+    var runtime = ShelfRuntime.of(config);
+    return new ShelfHarness(runtime, ShelfServer.start(runtime, accessLog));
+  }
+
+  int port() {
+    return server.port();
+  }
+
+  /** {@code http://127.0.0.1:PORT/v1}, what clients use as base URL. */
+  String baseUrl() {
+    return "http://127.0.0.1:" + port() + "/v1";
+  }
+
+  /** The official SDK, validating responses, never retrying (so each call is one request). */
+  OpenAIClient sdk(String apiKey) {
+    OpenAIClient c =
+        OpenAIOkHttpClient.builder()
+            .baseUrl(baseUrl())
+            .apiKey(apiKey)
+            .responseValidation(true)
+            .maxRetries(0)
+            .timeout(Duration.ofSeconds(20))
+            .build();
+    synchronized (clients) {
+      clients.add(c);
+    }
+    return c;
+  }
+
+  /** A plain HTTP answer, for what an SDK cannot send or hides. */
+  record Raw(int status, java.net.http.HttpHeaders headers, String body) {
+    JsonNode json() {
+      try {
+        return Json.MAPPER.readTree(body);
+      } catch (IOException e) {
+        throw new AssertionError("not JSON: " + body, e);
+      }
+    }
+
+    @org.jspecify.annotations.Nullable
+    String header(String name) {
+      return headers.firstValue(name).orElse(null);
+    }
+
+    /** The {@code data:} payloads of an event stream, in order. */
+    List<String> events() {
+      var out = new ArrayList<String>();
+      for (String line : body.split("\n")) {
+        if (line.startsWith("data: ")) {
+          out.add(line.substring(6));
+        }
+      }
+      return out;
+    }
+  }
+
+  Raw post(String path, String body, String... headers) {
+    var b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
+            .timeout(Duration.ofSeconds(20))
+            .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
+            .header("content-type", "application/json");
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.build());
+  }
+
+  Raw get(String path, String... headers) {
+    var b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
+            .timeout(Duration.ofSeconds(20))
+            .GET();
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.build());
+  }
+
+  private Raw send(HttpRequest req) {
+    try {
+      HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
+      return new Raw(r.statusCode(), r.headers(), r.body());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    synchronized (clients) {
+      clients.forEach(OpenAIClient::close);
+      clients.clear();
+    }
+    server.stop();
+    runtime.close();
+    http.close();
+  }
+}
