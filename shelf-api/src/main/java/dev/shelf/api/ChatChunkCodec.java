@@ -27,16 +27,31 @@ public final class ChatChunkCodec {
    * ({@code reasoning_content} or {@code reasoning}); both are read, that one first.
    */
   public static ChatChunk readChunk(JsonNode node, String reasoningField) {
-    Fields.requireObject(node, "chunk");
-    try (JsonParser p = node.traverse(Json.MAPPER)) {
-      return ChunkReader.read(p, reasoningField);
+    ObjectNode o = Fields.requireObject(node, "chunk");
+    ObjectNode plain = o;
+    if (o.has("error") || o.has("base_resp")) {
+      plain = o.deepCopy(); // read as a chunk regardless; callers check errors on the tree
+      plain.remove("error");
+      plain.remove("base_resp");
+    }
+    try (JsonParser p = plain.traverse(Json.MAPPER)) {
+      ChatChunk c = ChunkReader.read(p, reasoningField);
+      if (c == null) {
+        throw new IllegalStateException("unreachable: error fields were removed");
+      }
+      return c;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
-  /** Reads an upstream chunk from the bytes of an SSE event, without building a tree. */
-  public static ChatChunk readChunk(byte[] json, String reasoningField) throws IOException {
+  /**
+   * Reads an upstream chunk from the bytes of an SSE event, without building a tree. Returns null
+   * when the event carries a top-level {@code error} or {@code base_resp} field instead (an error
+   * report the caller reads as a tree).
+   */
+  public static @Nullable ChatChunk readChunk(byte[] json, String reasoningField)
+      throws IOException {
     try (JsonParser p = Json.MAPPER.createParser(json)) {
       return ChunkReader.read(p, reasoningField);
     }

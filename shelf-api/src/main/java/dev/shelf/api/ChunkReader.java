@@ -21,7 +21,11 @@ import org.jspecify.annotations.Nullable;
 final class ChunkReader {
   private ChunkReader() {}
 
-  static ChatChunk read(JsonParser p, String reasoningField) throws IOException {
+  /**
+   * Reads a chunk; returns null when the object has a top-level {@code error} or {@code base_resp}
+   * field, which the caller must inspect as an error report instead.
+   */
+  static @Nullable ChatChunk read(JsonParser p, String reasoningField) throws IOException {
     if (p.nextToken() != JsonToken.START_OBJECT) {
       throw ApiException.invalid(null, "a chunk must be a JSON object");
     }
@@ -41,6 +45,9 @@ final class ChunkReader {
         case "model" -> model = orEmpty(text(p, t));
         case "system_fingerprint" -> fingerprint = text(p, t);
         case "usage" -> usage = usage(p, t);
+        case "error", "base_resp" -> {
+          return null;
+        }
         case "choices" -> {
           if (t == JsonToken.START_ARRAY) {
             while (p.nextToken() != JsonToken.END_ARRAY) {

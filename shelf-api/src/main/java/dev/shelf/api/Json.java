@@ -23,7 +23,7 @@ public final class Json {
                       StreamReadConstraints.builder().maxNestingDepth(200).build())
                   // Jackson's default buffer pool is per thread; with a virtual thread per request
                   // every request would allocate fresh buffers. A shared pool reuses them.
-                  .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool())
+                  .recyclerPool(JsonRecyclerPools.sharedLockFreePool())
                   .build())
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 

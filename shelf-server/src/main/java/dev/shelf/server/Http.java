@@ -38,11 +38,25 @@ final class Http {
       throw ApiException.tooLarge(limit);
     }
     try (InputStream in = req.content().inputStream()) {
-      byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
-      if (bytes.length > limit) {
-        throw ApiException.tooLarge(limit);
+      if (declared >= 0) {
+        // The usual case: exactly the declared bytes, into an array of exactly that size.
+        byte[] bytes = new byte[(int) declared];
+        int n = in.readNBytes(bytes, 0, bytes.length);
+        if (n < bytes.length) {
+          throw ApiException.invalid(null, "The request body ended before its Content-Length.");
+        }
+        return bytes;
       }
-      return bytes;
+      var out = new java.io.ByteArrayOutputStream(8192);
+      byte[] buf = new byte[8192];
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        if (out.size() + n > limit) {
+          throw ApiException.tooLarge(limit);
+        }
+        out.write(buf, 0, n);
+      }
+      return out.toByteArray();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -217,14 +217,14 @@ public final class Http1Client implements AutoCloseable {
   /** One socket and its buffers. */
   private final class Connection {
     final Socket socket;
-    final BufferedInputStream in;
+    final Input in;
     final OutputStream out;
     long idleSince;
     boolean answered;
 
     Connection(Socket socket) throws IOException {
       this.socket = socket;
-      this.in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
+      this.in = new Input(socket.getInputStream());
       this.out = new BufferedOutputStream(socket.getOutputStream(), 8 * 1024);
     }
 
@@ -460,10 +460,10 @@ public final class Http1Client implements AutoCloseable {
       for (int guard = 0; guard < 64 && !eof; guard++) {
         if (mode == CHUNKED && remaining == 0) {
           // The next chunk header (at least "0\r\n\r\n") must be fully buffered to read it safely.
-          if (c.in.available() < 5) {
+          if (c.in.buffered() < 5 && c.in.available() < 5) {
             return false;
           }
-        } else if (c.in.available() < Math.min(remaining + (mode == CHUNKED ? 2 : 0), 1)) {
+        } else if (c.in.buffered() < 1 && c.in.available() < 1) {
           return false;
         }
         if (read(skip, 0, skip.length) < 0) {
@@ -471,6 +471,18 @@ public final class Http1Client implements AutoCloseable {
         }
       }
       return eof;
+    }
+  }
+
+  /** A buffered socket stream that can tell what it holds without asking the socket. */
+  private static final class Input extends BufferedInputStream {
+    Input(InputStream in) {
+      super(in, 16 * 1024);
+    }
+
+    /** Bytes already buffered: readable without blocking and without a system call. */
+    synchronized int buffered() {
+      return count - pos;
     }
   }
 

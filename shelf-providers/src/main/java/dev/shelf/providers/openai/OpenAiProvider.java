@@ -23,7 +23,6 @@ import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
 import dev.shelf.providers.sse.SseReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -64,6 +63,7 @@ public final class OpenAiProvider implements Provider {
         call,
         sink,
         bytes -> ChatChunkCodec.readChunk(bytes, preset.reasoningField()),
+        json -> ChatChunkCodec.readChunk(json, preset.reasoningField()),
         this::chatFromCompletion,
         chunk -> {
           boolean any = false;
@@ -87,7 +87,8 @@ public final class OpenAiProvider implements Provider {
         body,
         call,
         sink,
-        bytes -> CompletionChunk.read(Json.MAPPER.readTree(bytes)),
+        bytes -> null, // legacy completions are rare: read as trees, errors checked
+        CompletionChunk::read,
         CompletionChunk::read,
         chunk -> {
           boolean any = false;
@@ -125,7 +126,8 @@ public final class OpenAiProvider implements Provider {
   /** Parses one event's JSON bytes. */
   @FunctionalInterface
   private interface ChunkParser<T> {
-    T parse(byte[] json) throws IOException;
+    /** The chunk, or null when the event must be read as a tree (it may report an error). */
+    @Nullable T parse(byte[] json) throws IOException;
   }
 
   private <T> void stream(
@@ -134,6 +136,7 @@ public final class OpenAiProvider implements Provider {
       Call call,
       ChunkSink<T> sink,
       ChunkParser<T> readChunk,
+      Function<JsonNode, T> readTree,
       Function<JsonNode, T> readWhole,
       Predicate<T> finishes) {
     try (var opened = http.post(path, Json.bytes(body), call, true)) {
@@ -160,10 +163,9 @@ public final class OpenAiProvider implements Provider {
         }
         T chunk;
         try {
-          if ("error".equals(event.event()) || mayCarryError(data)) {
-            chunk = readChecked(data, "error".equals(event.event()), readChunk);
-          } else {
-            chunk = readChunk.parse(data);
+          chunk = "error".equals(event.event()) ? null : readChunk.parse(data);
+          if (chunk == null) {
+            chunk = readChecked(data, "error".equals(event.event()), readTree);
           }
         } catch (JsonProcessingException e) {
           throw new ProviderException(
@@ -186,30 +188,10 @@ public final class OpenAiProvider implements Provider {
   }
 
   /**
-   * Whether an event may be an error object rather than a chunk: only those take the slower path
-   * through a JSON tree. Content that merely mentions "error" takes it too, harmlessly.
+   * The slow path, for events the fast parser declined: an error report, a vendor's error status
+   * beside a chunk (MiniMax {@code base_resp}), or an error event.
    */
-  private static boolean mayCarryError(byte[] data) {
-    return contains(data, ERROR_KEY) || contains(data, BASE_RESP_KEY);
-  }
-
-  private static final byte[] ERROR_KEY = "\"error\"".getBytes(StandardCharsets.US_ASCII);
-  private static final byte[] BASE_RESP_KEY = "\"base_resp\"".getBytes(StandardCharsets.US_ASCII);
-
-  private static boolean contains(byte[] data, byte[] key) {
-    outer:
-    for (int i = 0; i <= data.length - key.length; i++) {
-      for (int j = 0; j < key.length; j++) {
-        if (data[i + j] != key[j]) {
-          continue outer;
-        }
-      }
-      return true;
-    }
-    return false;
-  }
-
-  private <T> T readChecked(byte[] data, boolean errorEvent, ChunkParser<T> readChunk)
+  private <T> T readChecked(byte[] data, boolean errorEvent, Function<JsonNode, T> readTree)
       throws IOException {
     JsonNode json = Json.MAPPER.readTree(data);
     if (errorEvent || json.has("error")) {
@@ -217,7 +199,7 @@ public final class OpenAiProvider implements Provider {
       throw UpstreamErrors.inStream(name, err.isObject() ? err : Json.object());
     }
     checkBodyError(json);
-    return readChunk.parse(data);
+    return readTree.apply(json);
   }
 
   /** MiniMax and others answer HTTP 200 with {@code base_resp.status_code != 0} on errors. */
