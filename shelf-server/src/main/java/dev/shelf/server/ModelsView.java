@@ -105,31 +105,76 @@ final class ModelsView {
     return r == null ? null : entry(name, r);
   }
 
+  /**
+   * Describes a public name. A model (one or more deployments of the same model) is described as
+   * that model. A route over several models is described by what holds whichever model answers:
+   * capabilities all of them have, the smallest context window and size, open weights only if all
+   * are open; vendor, price and the map's details only when every target agrees.
+   */
   private static Entry entry(String name, Route r) {
-    ModelSpec spec = r.targets().isEmpty() ? null : r.targets().getFirst().spec();
-    ModelMap.@Nullable Info info = ModelMap.builtIn().find(name);
-    if (info == null && spec != null) {
+    var byModel = new java.util.LinkedHashMap<String, Entry>();
+    for (Deployment d : r.targets()) {
+      byModel.putIfAbsent(d.spec().id(), model(d.spec().id(), d.spec(), r));
+    }
+    if (byModel.size() == 1) {
+      Entry only = byModel.values().iterator().next();
+      return new Entry(
+          name,
+          only.ownedBy(),
+          only.vendor(),
+          only.openWeights(),
+          only.paramsB(),
+          only.context(),
+          only.capabilities(),
+          only.price(),
+          only.deployments(),
+          only.info());
+    }
+    List<Entry> parts = List.copyOf(byModel.values());
+    TreeSet<String> caps =
+        parts.isEmpty() ? new TreeSet<>() : new TreeSet<>(parts.getFirst().capabilities());
+    for (Entry e : parts) {
+      caps.retainAll(e.capabilities());
+    }
+    String vendor = same(parts, Entry::vendor);
+    Boolean open = same(parts, Entry::openWeights);
+    return new Entry(
+        name,
+        vendor != null ? vendor : "shelf",
+        vendor,
+        open,
+        min(parts, Entry::paramsB),
+        minContext(parts),
+        caps,
+        same(parts, Entry::price),
+        r.targets().stream().map(Deployment::id).toList(),
+        null);
+  }
+
+  /** One model, from its configuration and the model map. */
+  private static Entry model(String id, ModelSpec spec, Route r) {
+    ModelMap.@Nullable Info info = ModelMap.builtIn().find(id);
+    if (info == null) {
       info = ModelMap.builtIn().find(spec.upstream());
     }
     var caps = new TreeSet<String>();
     for (Deployment d : r.targets()) {
-      caps.addAll(d.spec().capabilities());
+      if (d.spec().id().equals(id)) {
+        caps.addAll(d.spec().capabilities());
+      }
     }
     if (info != null) {
       caps.addAll(info.capabilities());
     }
     String ownedBy =
-        spec != null && spec.ownedBy() != null
-            ? spec.ownedBy()
-            : info != null ? info.vendor() : spec != null ? spec.provider() : "shelf";
+        spec.ownedBy() != null ? spec.ownedBy() : info != null ? info.vendor() : spec.provider();
     Integer context =
-        spec != null && spec.context() != null
+        spec.context() != null
             ? spec.context()
             : info != null && info.context() > 0 ? info.context() : null;
-    Price price =
-        spec != null && spec.price() != null ? spec.price() : info != null ? info.price() : null;
+    Price price = spec.price() != null ? spec.price() : info != null ? info.price() : null;
     return new Entry(
-        name,
+        id,
         ownedBy,
         info == null ? null : info.vendor(),
         info == null ? null : info.openWeights(),
@@ -137,8 +182,37 @@ final class ModelsView {
         context,
         caps,
         price,
-        r.targets().stream().map(Deployment::id).toList(),
+        r.targets().stream().filter(d -> d.spec().id().equals(id)).map(Deployment::id).toList(),
         info);
+  }
+
+  private static @Nullable Integer minContext(List<Entry> parts) {
+    Double d = min(parts, e -> e.context() == null ? null : e.context().doubleValue());
+    return d == null ? null : d.intValue();
+  }
+
+  private static <T> @Nullable T same(
+      List<Entry> parts, java.util.function.Function<Entry, @Nullable T> f) {
+    T first = parts.isEmpty() ? null : f.apply(parts.getFirst());
+    for (Entry e : parts) {
+      if (!java.util.Objects.equals(first, f.apply(e))) {
+        return null;
+      }
+    }
+    return first;
+  }
+
+  private static @Nullable Double min(
+      List<Entry> parts, java.util.function.Function<Entry, @Nullable Double> f) {
+    Double min = null;
+    for (Entry e : parts) {
+      Double v = f.apply(e);
+      if (v == null) {
+        return null; // unknown for one target: unknown for the route
+      }
+      min = min == null ? v : Math.min(min, v);
+    }
+    return min;
   }
 
   static byte[] list(List<Entry> entries, long created) {
