@@ -52,6 +52,7 @@ public final class ShelfServer implements AutoCloseable {
   private final @Nullable AccessLog accessLog;
   private final long maxBody;
   private final Duration grace;
+  private final int maxInFlight;
   private final long created = System.currentTimeMillis() / 1000;
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -67,6 +68,7 @@ public final class ShelfServer implements AutoCloseable {
     this.accessLog = log == null || !config.server().accessLog() ? null : new AccessLog(log);
     this.maxBody = config.server().maxBodyBytes();
     this.grace = config.server().shutdownGrace();
+    this.maxInFlight = config.server().maxInFlight();
     this.server =
         WebServer.builder()
             .host(host)
@@ -152,13 +154,20 @@ public final class ShelfServer implements AutoCloseable {
   private void serve(ServerRequest req, ServerResponse res, String endpoint, Body body) {
     String id = Http.requestId(req);
     res.header("x-request-id", id);
-    inFlight.incrementAndGet();
+    int now = inFlight.incrementAndGet();
     metrics.started();
     Exchange ex = new Exchange(id, endpoint, null);
     try {
       if (draining.get()) {
         throw ApiException.unavailable(
             "server_shutting_down", "This Shelf node is shutting down; retry on another.", 1L);
+      }
+      if (now > maxInFlight) {
+        // Shed load at once rather than queue: a fast 503 beats a multi-second wait.
+        throw ApiException.unavailable(
+            "server_overloaded",
+            "This Shelf node is serving " + maxInFlight + " requests already; retry shortly.",
+            1L);
       }
       Keys.Caller caller =
           keys.authenticate(

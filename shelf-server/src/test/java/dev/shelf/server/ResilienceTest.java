@@ -342,4 +342,50 @@ class ResilienceTest {
       assertThat(stopper.isAlive()).isFalse();
     }
   }
+
+  @Test
+  void pastMaxInFlightRequestsAreShedAtOnceWith503() throws Exception {
+    var slow = ChatStream.of("up-solo").role();
+    for (int i = 0; i < 10; i++) {
+      slow.content("s" + i + " ");
+    }
+    primary.enqueue(slow.finish("stop").done().response().paced(30));
+    var config =
+        new ConfigLoader(Map.of())
+            .parse(
+                "test.yaml",
+                """
+                server: {port: 0, max_in_flight: 1, access_log: false}
+                providers: {p1: {type: openai, base_url: %s}}
+                models: [{id: solo, provider: p1, upstream: up-solo}]
+                """
+                    .formatted(primary.baseUrl()));
+    try (var runtime = ShelfRuntime.of(config);
+        var http = HttpClient.newHttpClient()) {
+      var server = ShelfServer.start(runtime, null);
+      URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions");
+      var first =
+          http.sendAsync(
+              HttpRequest.newBuilder(uri)
+                  .POST(HttpRequest.BodyPublishers.ofString(ask("solo", true)))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      primary.awaitRequests(1, Duration.ofSeconds(2));
+      long start = System.nanoTime();
+      var shed =
+          http.send(
+              HttpRequest.newBuilder(uri)
+                  .POST(HttpRequest.BodyPublishers.ofString(ask("solo", false)))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+      assertThat(shed.statusCode()).isEqualTo(503);
+      assertThat(shed.body()).contains("server_overloaded");
+      assertThat(shed.headers().firstValue("retry-after")).hasValue("1");
+      assertThat(took).isLessThan(Duration.ofMillis(200)); // refused, not queued
+      assertThat(first.get().body()).endsWith("data: [DONE]\n\n");
+      server.stop();
+    }
+  }
 }

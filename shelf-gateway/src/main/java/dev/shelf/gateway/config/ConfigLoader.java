@@ -38,7 +38,7 @@ public final class ConfigLoader {
   private static final Set<String> TOP =
       Set.of("server", "auth", "providers", "models", "routes", "resilience");
   private static final Set<String> SERVER =
-      Set.of("host", "port", "max_body_bytes", "shutdown_grace", "access_log");
+      Set.of("host", "port", "max_body_bytes", "shutdown_grace", "access_log", "max_in_flight");
   private static final Set<String> AUTH = Set.of("master_key", "keys");
   private static final Set<String> KEY = Set.of("name", "key", "models");
   private static final Set<String> PROVIDER =
@@ -129,7 +129,8 @@ public final class ConfigLoader {
         m.integer("port", 0, 65535, 8080),
         m.integer("max_body_bytes", 1024, Integer.MAX_VALUE, 32 * 1024 * 1024),
         m.duration("shutdown_grace", Duration.ofSeconds(30)),
-        m.bool("access_log", true));
+        m.bool("access_log", true),
+        m.integer("max_in_flight", 1, 1_000_000, Server.DEFAULT_MAX_IN_FLIGHT));
   }
 
   private static Auth auth(@Nullable Value v) {

@@ -32,9 +32,21 @@ public record ShelfConfig(
   }
 
   public record Server(
-      String host, int port, long maxBodyBytes, Duration shutdownGrace, boolean accessLog) {
+      String host,
+      int port,
+      long maxBodyBytes,
+      Duration shutdownGrace,
+      boolean accessLog,
+      int maxInFlight) {
+    public static final int DEFAULT_MAX_IN_FLIGHT = 4096;
+
+    public Server(
+        String host, int port, long maxBodyBytes, Duration shutdownGrace, boolean accessLog) {
+      this(host, port, maxBodyBytes, shutdownGrace, accessLog, DEFAULT_MAX_IN_FLIGHT);
+    }
+
     public Server withHostPort(String newHost, int newPort) {
-      return new Server(newHost, newPort, maxBodyBytes, shutdownGrace, accessLog);
+      return new Server(newHost, newPort, maxBodyBytes, shutdownGrace, accessLog, maxInFlight);
     }
   }
 
