@@ -121,7 +121,10 @@ public final class ShelfServer implements AutoCloseable {
   }
 
   private void routes(HttpRouting.Builder r) {
+    var messages = new MessagesEndpoint(this, gateway, maxBody);
     r.post("/v1/chat/completions", this::chat)
+        .post("/v1/messages", messages::create)
+        .post("/v1/messages/count_tokens", messages::countTokens)
         .post("/v1/completions", this::completion)
         .post("/v1/embeddings", this::embeddings)
         .get("/v1/models", this::models)
@@ -147,11 +150,22 @@ public final class ShelfServer implements AutoCloseable {
 
   /** The shared frame of every /v1 request: id, draining, auth, errors, log, metrics. */
   @FunctionalInterface
-  private interface Body {
+  interface Body {
     void handle(Exchange ex, Keys.Caller caller);
   }
 
+  /** Writes an error in an endpoint's protocol (OpenAI's by default). */
+  @FunctionalInterface
+  interface ErrorWriter {
+    void write(ServerResponse res, ApiException e);
+  }
+
   private void serve(ServerRequest req, ServerResponse res, String endpoint, Body body) {
+    serve(req, res, endpoint, Http::error, body);
+  }
+
+  void serve(
+      ServerRequest req, ServerResponse res, String endpoint, ErrorWriter errors, Body body) {
     String id = Http.requestId(req);
     res.header("x-request-id", id);
     int now = inFlight.incrementAndGet();
@@ -179,7 +193,7 @@ public final class ShelfServer implements AutoCloseable {
       ex.fail(e.status(), e.code());
       if (!res.isSent()) {
         Http.shelfHeaders(res, ex);
-        Http.error(res, e);
+        errors.write(res, e);
       }
     } catch (ClientGoneException | io.helidon.webserver.CloseConnectionException e) {
       ex.fail(499, "client_closed_request");
@@ -187,7 +201,7 @@ public final class ShelfServer implements AutoCloseable {
       LOG.log(System.Logger.Level.ERROR, "request " + id + " failed", e);
       ex.fail(500, "internal_error");
       if (!res.isSent()) {
-        Http.error(
+        errors.write(
             res,
             ApiException.internal(
                 "Shelf failed to handle this request (request id "
@@ -323,7 +337,7 @@ public final class ShelfServer implements AutoCloseable {
     sse.finish(settle(ex, sse.usage(), estimate));
   }
 
-  private static Usage settle(
+  static Usage settle(
       Exchange ex, @Nullable Usage reported, java.util.function.Supplier<Usage> estimate) {
     if (reported != null) {
       Estimates.record(ex, reported, false);
@@ -338,7 +352,7 @@ public final class ShelfServer implements AutoCloseable {
     return upstream > 0 ? upstream : System.currentTimeMillis() / 1000;
   }
 
-  private static void authorize(Keys.Caller caller, String model) {
+  static void authorize(Keys.Caller caller, String model) {
     if (!caller.mayUse(model)) {
       throw ApiException.forbidden(
           "model_not_allowed", "This key may not use the model `" + model + "`.");
