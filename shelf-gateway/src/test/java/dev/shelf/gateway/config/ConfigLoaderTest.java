@@ -277,13 +277,13 @@ class ConfigLoaderTest {
             "providers.oai.preset",
             "unknown preset 'opnai'; known presets: ["),
         Arguments.of(
-            "providers:\n  oai:\n    type: anthropic  #<\n",
+            "providers:\n  oai:\n    type: antropic  #<\n",
             "providers.oai.type",
-            "unknown provider type 'anthropic'; known types: [openai]"),
+            "unknown provider type 'antropic'; known types: [anthropic, openai]"),
         Arguments.of(
             "providers:\n  oai:\n    base_url: http://x  #<\n",
             "providers.oai",
-            "needs 'type' (one of [openai]) or 'preset'"),
+            "needs 'type' (one of [anthropic, openai]) or 'preset'"),
         Arguments.of(
             "providers:\n  oai:\n    preset: openai\n    api_key: ${OPENAI_KEY}  #<\n",
             "providers.oai.api_key",

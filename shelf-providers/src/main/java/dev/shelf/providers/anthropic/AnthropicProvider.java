@@ -10,9 +10,9 @@ import dev.shelf.api.EmbeddingRequest;
 import dev.shelf.api.EmbeddingResponse;
 import dev.shelf.api.Json;
 import dev.shelf.providers.anthropic.internal.AnthropicErrors;
-import dev.shelf.providers.anthropic.internal.AnthropicHttp;
 import dev.shelf.providers.anthropic.internal.MessagesRequest;
 import dev.shelf.providers.anthropic.internal.StreamTranslator;
+import dev.shelf.providers.http.UpstreamHttp;
 import dev.shelf.providers.spi.Call;
 import dev.shelf.providers.spi.ChunkSink;
 import dev.shelf.providers.spi.Provider;
@@ -31,14 +31,20 @@ import java.util.function.LongSupplier;
 public final class AnthropicProvider implements Provider {
   private final String name;
   private final AnthropicOptions options;
-  private final AnthropicHttp http;
+  private final UpstreamHttp http;
+  private final String messagesPath;
   private final LongSupplier epochSeconds;
 
+  /**
+   * @param http the upstream at the API root, {@code https://api.anthropic.com}; a root already
+   *     ending in {@code /v1} is accepted too
+   */
   public AnthropicProvider(
-      String name, AnthropicOptions options, AnthropicHttp http, LongSupplier epochSeconds) {
+      String name, AnthropicOptions options, UpstreamHttp http, LongSupplier epochSeconds) {
     this.name = name;
     this.options = options;
     this.http = http;
+    this.messagesPath = http.basePath().endsWith("/v1") ? "/messages" : "/v1/messages";
     this.epochSeconds = epochSeconds;
   }
 
@@ -56,7 +62,7 @@ public final class AnthropicProvider implements Provider {
     MessagesRequest.Translated body =
         MessagesRequest.toMessagesRequest(request, options.defaultMaxTokens());
     var translator = new StreamTranslator(name, epochSeconds.getAsLong(), body.jsonTool());
-    try (var opened = http.postMessages(Json.bytes(body.body()), call)) {
+    try (var opened = http.post(messagesPath, Json.bytes(body.body()), call, true)) {
       if (opened.contentType().startsWith("application/json")) {
         JsonNode json = Json.MAPPER.readTree(opened.body());
         if (json != null && json.path("error").isObject()) {

@@ -1,6 +1,7 @@
 package dev.shelf.providers.anthropic;
 
-import dev.shelf.providers.anthropic.internal.AnthropicHttp;
+import dev.shelf.providers.anthropic.internal.AnthropicErrors;
+import dev.shelf.providers.http.UpstreamHttp;
 import dev.shelf.providers.spi.Provider;
 import dev.shelf.providers.spi.ProviderFactory;
 import dev.shelf.providers.spi.ProviderSpec;
@@ -43,7 +44,8 @@ public final class AnthropicProviderFactory implements ProviderFactory {
     return new AnthropicProvider(
         spec.name(),
         options,
-        new AnthropicHttp(spec.name(), baseUrl, headers, spec.connectTimeout()),
+        new UpstreamHttp(
+            spec.name(), baseUrl, headers, spec.connectTimeout(), AnthropicErrors::fromStatus),
         () -> System.currentTimeMillis() / 1000);
   }
 }

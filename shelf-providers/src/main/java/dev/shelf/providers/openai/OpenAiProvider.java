@@ -14,7 +14,7 @@ import dev.shelf.api.CompletionRequest;
 import dev.shelf.api.EmbeddingRequest;
 import dev.shelf.api.EmbeddingResponse;
 import dev.shelf.api.Json;
-import dev.shelf.providers.openai.internal.HttpUpstream;
+import dev.shelf.providers.http.UpstreamHttp;
 import dev.shelf.providers.openai.internal.UpstreamErrors;
 import dev.shelf.providers.spi.Call;
 import dev.shelf.providers.spi.ChunkSink;
@@ -37,9 +37,9 @@ import org.jspecify.annotations.Nullable;
 public final class OpenAiProvider implements Provider {
   private final String name;
   private final Preset preset;
-  private final HttpUpstream http;
+  private final UpstreamHttp http;
 
-  public OpenAiProvider(String name, Preset preset, HttpUpstream http) {
+  public OpenAiProvider(String name, Preset preset, UpstreamHttp http) {
     this.name = name;
     this.preset = preset;
     this.http = http;

@@ -1,6 +1,7 @@
 package dev.shelf.providers.openai;
 
-import dev.shelf.providers.openai.internal.HttpUpstream;
+import dev.shelf.providers.http.UpstreamHttp;
+import dev.shelf.providers.openai.internal.UpstreamErrors;
 import dev.shelf.providers.spi.Provider;
 import dev.shelf.providers.spi.ProviderFactory;
 import dev.shelf.providers.spi.ProviderSpec;
@@ -66,6 +67,11 @@ public final class OpenAiProviderFactory implements ProviderFactory {
     return new OpenAiProvider(
         spec.name(),
         preset,
-        new HttpUpstream(spec.name(), preset.baseUrl(), headers, spec.connectTimeout()));
+        new UpstreamHttp(
+            spec.name(),
+            preset.baseUrl(),
+            headers,
+            spec.connectTimeout(),
+            UpstreamErrors::fromStatus));
   }
 }

@@ -2,11 +2,11 @@ package dev.shelf.providers.anthropic.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shelf.api.Json;
+import dev.shelf.providers.http.Headers;
+import dev.shelf.providers.http.RetryAfter;
+import dev.shelf.providers.http.Secrets;
 import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
-import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -32,10 +32,6 @@ import org.jspecify.annotations.Nullable;
  * everything else the message is ours, so no upstream detail (or secret) leaks.
  */
 public final class AnthropicErrors {
-  private static final Pattern SECRETS =
-      Pattern.compile(
-          "(?i)(sk-[a-z0-9_\\-]{6,}|bearer\\s+\\S+|(api[_-]?key|x-api-key)[\"'=:\\s]+\\S+"
-              + "|\\b(?=[a-z0-9_]*[0-9])(?=[a-z0-9_]*[a-z])[a-z0-9_]{32,}\\b)");
   private static final Pattern CONTEXT =
       Pattern.compile(
           "(?i)(prompt is too long|context window|context length|input length and `max_tokens`"
@@ -43,19 +39,16 @@ public final class AnthropicErrors {
 
   private AnthropicErrors() {}
 
-  /** Response headers by (case-insensitive) name; "" when absent. */
-  @FunctionalInterface
-  public interface Headers {
-    String get(String name);
-  }
-
-  /** A non-2xx answer. */
+  /**
+   * A non-2xx answer; an {@link dev.shelf.providers.http.UpstreamHttp.ErrorMapper}. Only {@code
+   * retry-after} is read (Anthropic sends no {@code retry-after-ms}).
+   */
   public static ProviderException fromStatus(
       String provider, int status, Headers headers, byte[] body) {
     JsonNode error = errorNode(body);
     String type = error == null ? null : text(error.get("type"));
     String message = error == null ? null : text(error.get("message"));
-    return map(provider, status, type, message, retryAfterMillis(headers));
+    return map(provider, status, type, message, RetryAfter.parse(headers.get("retry-after")));
   }
 
   /** An {@code error} event after the stream began (HTTP status 200). */
@@ -117,7 +110,7 @@ public final class AnthropicErrors {
               kind,
               message == null
                   ? "The prompt is longer than the model's context window."
-                  : redact(message),
+                  : Secrets.redact(message),
               "context_length_exceeded",
               "messages",
               status,
@@ -126,7 +119,9 @@ public final class AnthropicErrors {
       default ->
           new ProviderException(
               Kind.BAD_REQUEST,
-              message != null ? redact(message) : provider + " rejected the request (" + what + ")",
+              message != null
+                  ? Secrets.redact(message)
+                  : provider + " rejected the request (" + what + ")",
               "request_too_large".equals(type) ? "request_too_large" : null,
               null,
               status,
@@ -193,12 +188,6 @@ public final class AnthropicErrors {
     return type == null ? String.valueOf(status) : status + " " + type;
   }
 
-  /** Redacts anything that looks like a credential and cuts the text to 500 characters. */
-  public static String redact(String message) {
-    String m = SECRETS.matcher(message).replaceAll("[redacted]");
-    return m.length() > 500 ? m.substring(0, 500) + "..." : m;
-  }
-
   static @Nullable JsonNode errorNode(byte[] body) {
     if (body.length == 0) {
       return null;
@@ -208,27 +197,6 @@ public final class AnthropicErrors {
       return e != null && e.isObject() ? e : null;
     } catch (java.io.IOException | RuntimeException e) {
       return null; // an HTML error page from a proxy: the status decides
-    }
-  }
-
-  /** {@code retry-after} in seconds or as an HTTP date, clamped to [0, one day]. */
-  static @Nullable Long retryAfterMillis(Headers headers) {
-    String v = headers.get("retry-after").trim();
-    if (v.isEmpty()) {
-      return null;
-    }
-    try {
-      double seconds = Double.parseDouble(v);
-      return Double.isNaN(seconds)
-          ? null
-          : (long) Math.max(0, Math.min(seconds * 1000, 86_400_000));
-    } catch (NumberFormatException e) {
-      try {
-        var when = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
-        return Math.max(0, Duration.between(ZonedDateTime.now(when.getZone()), when).toMillis());
-      } catch (RuntimeException ignored) {
-        return null;
-      }
     }
   }
 

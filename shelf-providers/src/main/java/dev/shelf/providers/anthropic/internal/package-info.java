@@ -1,4 +1,7 @@
-/** The anthropic adapter's wire translation, HTTP plumbing and error mapping. */
+/**
+ * The anthropic adapter's wire translation and error mapping; the HTTP plumbing is the shared
+ * {@link dev.shelf.providers.http.UpstreamHttp}.
+ */
 @NullMarked
 package dev.shelf.providers.anthropic.internal;
 

@@ -2,11 +2,11 @@ package dev.shelf.providers.openai.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shelf.api.Json;
+import dev.shelf.providers.http.Headers;
+import dev.shelf.providers.http.RetryAfter;
+import dev.shelf.providers.http.Secrets;
 import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
-import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -14,14 +14,10 @@ import org.jspecify.annotations.Nullable;
 /**
  * Maps what an OpenAI-compatible upstream says when it fails to a {@link ProviderException}, in one
  * place. Upstream messages are passed on only for client errors (400-class), after secrets are
- * redacted and the text is cut short; for everything else the client sees our own words.
+ * redacted and the text is cut short ({@link Secrets#redact}); for everything else the client sees
+ * our own words.
  */
 public final class UpstreamErrors {
-  private static final Pattern SECRETS =
-      Pattern.compile(
-          "(?i)(sk-[a-z0-9_\\-]{6,}|bearer\\s+\\S+|api[_-]?key[\"'=:\\s]+\\S+"
-              // long tokens mixing letters and digits, without the hyphens of model names
-              + "|\\b(?=[a-z0-9_]*[0-9])(?=[a-z0-9_]*[a-z])[a-z0-9_]{32,}\\b)");
   private static final Pattern CONTEXT =
       Pattern.compile(
           "(?i)(context[ _]length|maximum context|context window|too many tokens|prompt is too"
@@ -29,20 +25,15 @@ public final class UpstreamErrors {
 
   private UpstreamErrors() {}
 
-  /** Response headers by (case-insensitive) name; "" when absent. */
-  @FunctionalInterface
-  public interface Headers {
-    String get(String name);
-  }
-
+  /** A non-2xx answer; an {@link dev.shelf.providers.http.UpstreamHttp.ErrorMapper}. */
   public static ProviderException fromStatus(
       String provider, int status, Headers headers, byte[] body) {
     JsonNode err = errorNode(body);
     String upstreamMessage = err == null ? null : message(err.get("message"));
     String code = err == null ? null : text(err.get("code"));
     String param = err == null ? null : text(err.get("param"));
-    Long retryAfter = retryAfterMillis(headers);
-    String safe = upstreamMessage == null ? null : redact(upstreamMessage);
+    Long retryAfter = RetryAfter.millis(headers);
+    String safe = upstreamMessage == null ? null : Secrets.redact(upstreamMessage);
     if (status == 429) {
       return new ProviderException(
           Kind.RATE_LIMITED,
@@ -116,7 +107,7 @@ public final class UpstreamErrors {
     if (isContextLength(code, message)) {
       return new ProviderException(
           Kind.CONTEXT_LENGTH,
-          message == null ? "context length exceeded" : redact(message),
+          message == null ? "context length exceeded" : Secrets.redact(message),
           "context_length_exceeded",
           "messages",
           0,
@@ -133,11 +124,6 @@ public final class UpstreamErrors {
   static boolean isContextLength(@Nullable String code, @Nullable String message) {
     return "context_length_exceeded".equals(code)
         || (message != null && CONTEXT.matcher(message).find());
-  }
-
-  public static String redact(String message) {
-    String m = SECRETS.matcher(message).replaceAll("[redacted]");
-    return m.length() > 500 ? m.substring(0, 500) + "..." : m;
   }
 
   static @Nullable JsonNode errorNode(byte[] body) {
@@ -157,38 +143,6 @@ public final class UpstreamErrors {
     } catch (java.io.IOException | RuntimeException e) {
       return null;
     }
-  }
-
-  static @Nullable Long retryAfterMillis(Headers headers) {
-    String ms = headers.get("retry-after-ms");
-    if (!ms.isEmpty()) {
-      try {
-        return clampMillis(Double.parseDouble(ms.trim()));
-      } catch (NumberFormatException ignored) {
-        // fall through to retry-after
-      }
-    }
-    String v = headers.get("retry-after").trim();
-    if (v.isEmpty()) {
-      return null;
-    }
-    try {
-      return clampMillis(Double.parseDouble(v) * 1000);
-    } catch (NumberFormatException e) {
-      try {
-        var when = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
-        return Math.max(0, Duration.between(ZonedDateTime.now(when.getZone()), when).toMillis());
-      } catch (RuntimeException ignored) {
-        return null;
-      }
-    }
-  }
-
-  private static @Nullable Long clampMillis(double millis) {
-    if (Double.isNaN(millis)) {
-      return null;
-    }
-    return (long) Math.max(0, Math.min(millis, 86_400_000)); // at most a day
   }
 
   /** A scalar as text; null for absent, null, "null", empty, objects and arrays. */

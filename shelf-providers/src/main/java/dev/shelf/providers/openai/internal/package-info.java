@@ -1,4 +1,7 @@
-/** The openai adapter's HTTP plumbing and error mapping. */
+/**
+ * The openai adapter's error mapping; the HTTP plumbing is the shared {@link
+ * dev.shelf.providers.http.UpstreamHttp}.
+ */
 @NullMarked
 package dev.shelf.providers.openai.internal;
 

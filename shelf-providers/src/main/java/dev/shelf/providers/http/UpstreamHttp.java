@@ -1,6 +1,5 @@
-package dev.shelf.providers.anthropic.internal;
+package dev.shelf.providers.http;
 
-import dev.shelf.providers.http.Http1Client;
 import dev.shelf.providers.spi.Call;
 import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
@@ -15,26 +14,44 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The HTTP side of the Anthropic API: one pooled {@link Http1Client} per provider, blocking calls
- * on the caller's virtual thread (so a {@link Call} abort interrupts them), non-2xx answers mapped
- * by {@link AnthropicErrors}. The same shape as the openai adapter's {@code HttpUpstream}, with
- * Anthropic's error mapping.
+ * The HTTP side of an upstream API, shared by the adapters: one pooled {@link Http1Client} per
+ * provider, blocking calls on the caller's virtual thread (so a {@link Call} abort interrupts
+ * them), failures to connect mapped to {@link Kind#CONNECT}, and non-2xx answers handed, with a
+ * bounded part of their body, to the adapter's {@link ErrorMapper}.
  */
-public final class AnthropicHttp implements AutoCloseable {
-  private static final int MAX_ERROR_BODY = 64 * 1024;
+public final class UpstreamHttp implements AutoCloseable {
+  /** How much of an error answer's body is read for the {@link ErrorMapper}. */
+  public static final int MAX_ERROR_BODY = 64 * 1024;
+
+  /** Maps a non-2xx answer to the exception the caller gets: the vendor's part of the contract. */
+  @FunctionalInterface
+  public interface ErrorMapper {
+    /**
+     * @param body the start of the answer's body, at most {@link #MAX_ERROR_BODY} bytes; empty when
+     *     it could not be read
+     */
+    ProviderException map(String provider, int status, Headers headers, byte[] body);
+  }
 
   private final String provider;
-  private final String messagesPath;
+  private final String basePath;
+  private final String query;
   private final Map<String, String> headers;
+  private final ErrorMapper errors;
   private final Http1Client client;
 
   /**
-   * @param baseUrl the API root, {@code https://api.anthropic.com} (a root already ending in {@code
-   *     /v1} is accepted too)
-   * @param headers auth, version and any configured headers, sent on every request
+   * @param baseUrl the API root; its path prefixes every request path, its query (if any) is
+   *     appended to every request target
+   * @param headers auth and any configured headers, sent on every request
+   * @throws IllegalArgumentException when {@code baseUrl} is not an http(s) URL with a host
    */
-  public AnthropicHttp(
-      String provider, String baseUrl, Map<String, String> headers, Duration connectTimeout) {
+  public UpstreamHttp(
+      String provider,
+      String baseUrl,
+      Map<String, String> headers,
+      Duration connectTimeout,
+      ErrorMapper errors) {
     this.provider = provider;
     String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
     URI uri;
@@ -44,18 +61,26 @@ public final class AnthropicHttp implements AutoCloseable {
       throw new IllegalArgumentException("base_url is not a URL: " + baseUrl, e);
     }
     String path = uri.getRawPath() == null ? "" : uri.getRawPath();
-    if (path.endsWith("/")) {
-      path = path.substring(0, path.length() - 1);
-    }
-    String query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
-    this.messagesPath = (path.endsWith("/v1") ? path : path + "/v1") + "/messages" + query;
+    this.basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    this.query = uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery();
     this.headers = Map.copyOf(headers);
+    this.errors = errors;
     this.client = new Http1Client(uri, connectTimeout);
   }
 
-  /** The request target for the Messages API, e.g. {@code /v1/messages}. */
-  public String messagesPath() {
-    return messagesPath;
+  /** The base URL's path without a trailing slash: {@code /v1}, or "" for a bare origin. */
+  public String basePath() {
+    return basePath;
+  }
+
+  /** The request target for {@code path}: the base path, then {@code path}, then the query. */
+  public String target(String path) {
+    return basePath + path + query;
+  }
+
+  /** How many connections this upstream has opened (pool effectiveness, for tests). */
+  public int connectionsOpened() {
+    return client.connectionsOpened();
   }
 
   /** A response whose status was 2xx; closing it keeps or drops the connection as it must. */
@@ -74,16 +99,23 @@ public final class AnthropicHttp implements AutoCloseable {
     }
   }
 
-  /** Posts a Messages request that asks for a stream. */
-  public Opened postMessages(byte[] json, Call call) {
+  /**
+   * Posts JSON to {@link #target(String) target(path)} and returns the answer once its head has
+   * arrived, if its status is 2xx.
+   *
+   * @param streaming whether to ask for an event stream rather than JSON
+   * @throws ProviderException {@link Kind#CONNECT} when no answer came, the call's abort when it
+   *     was aborted, or the {@link ErrorMapper}'s exception for a non-2xx answer
+   */
+  public Opened post(String path, byte[] json, Call call, boolean streaming) {
     var h = new LinkedHashMap<String, String>();
     h.put("Content-Type", "application/json");
-    h.put("Accept", "text/event-stream");
+    h.put("Accept", streaming ? "text/event-stream" : "application/json");
     h.put("X-Request-Id", call.requestId());
     h.putAll(headers);
     Http1Client.Response response;
     try {
-      response = client.send("POST", messagesPath, h, json);
+      response = client.send("POST", target(path), h, json);
     } catch (ConnectException | UnknownHostException e) {
       throw aborted(call)
           ? call.aborted(e, provider + " request")
@@ -108,7 +140,7 @@ public final class AnthropicHttp implements AutoCloseable {
       } finally {
         response.close();
       }
-      throw AnthropicErrors.fromStatus(provider, status, response::header, bytes);
+      throw errors.map(provider, status, response::header, bytes);
     }
     return new Opened(response);
   }
@@ -128,6 +160,6 @@ public final class AnthropicHttp implements AutoCloseable {
 
   @Override
   public void close() {
-    client.close();
+    client.close(); // idle connections close now; those in use close when their calls end
   }
 }
