@@ -88,14 +88,7 @@ public final class ChatRequestCodec {
       throw ApiException.invalid(
           "top_logprobs", "Invalid 'top_logprobs': 'logprobs' must be set to true.");
     }
-    ObjectNode extra = Json.object();
-    o.properties()
-        .forEach(
-            e -> {
-              if (!KNOWN.contains(e.getKey())) {
-                extra.set(e.getKey(), e.getValue());
-              }
-            });
+    ObjectNode extra = Fields.extras(o, KNOWN);
     return new ChatRequest(
         model,
         messages,
@@ -172,15 +165,7 @@ public final class ChatRequestCodec {
       throw ApiException.invalid(
           at + ".content", "Missing required parameter: '" + at + ".content'.");
     }
-    ObjectNode extra = null;
-    for (var e : m.properties()) {
-      if (!KNOWN_MESSAGE.contains(e.getKey())) {
-        if (extra == null) {
-          extra = Json.object();
-        }
-        extra.set(e.getKey(), e.getValue());
-      }
-    }
+    ObjectNode extra = unknown(m, KNOWN_MESSAGE);
     return new ChatMessage(
         role,
         text,
@@ -393,16 +378,8 @@ public final class ChatRequestCodec {
 
   /** Fields of {@code o} outside {@code known}, kept for pass-through; null when none. */
   private static @Nullable ObjectNode unknown(ObjectNode o, Set<String> known) {
-    ObjectNode extra = null;
-    for (var e : o.properties()) {
-      if (!known.contains(e.getKey())) {
-        if (extra == null) {
-          extra = Json.object();
-        }
-        extra.set(e.getKey(), e.getValue());
-      }
-    }
-    return extra;
+    ObjectNode extra = Fields.extras(o, known);
+    return extra.isEmpty() ? null : extra;
   }
 
   private static JsonNode required(ObjectNode o, String key, String param) {

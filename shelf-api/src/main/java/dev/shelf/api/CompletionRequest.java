@@ -62,14 +62,7 @@ public record CompletionRequest(
                   "include_usage",
                   "stream_options.include_usage"));
     }
-    ObjectNode extra = Json.object();
-    o.properties()
-        .forEach(
-            e -> {
-              if (!KNOWN.contains(e.getKey())) {
-                extra.set(e.getKey(), e.getValue());
-              }
-            });
+    ObjectNode extra = Fields.extras(o, KNOWN);
     return new CompletionRequest(
         model,
         prompt,

@@ -73,14 +73,7 @@ public record EmbeddingRequest(
           "encoding_format",
           "Invalid value: '" + format + "'. Supported values are: 'float' and 'base64'.");
     }
-    ObjectNode extra = Json.object();
-    o.properties()
-        .forEach(
-            e -> {
-              if (!KNOWN.contains(e.getKey())) {
-                extra.set(e.getKey(), e.getValue());
-              }
-            });
+    ObjectNode extra = Fields.extras(o, KNOWN);
     return new EmbeddingRequest(
         model,
         input,

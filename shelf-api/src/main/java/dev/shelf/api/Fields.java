@@ -117,6 +117,17 @@ public final class Fields {
     return l;
   }
 
+  /** The fields of {@code o} outside {@code known}: what Shelf passes through untouched. */
+  public static ObjectNode extras(ObjectNode o, java.util.Set<String> known) {
+    ObjectNode extra = Json.object();
+    for (var e : o.properties()) {
+      if (!known.contains(e.getKey())) {
+        extra.set(e.getKey(), e.getValue());
+      }
+    }
+    return extra;
+  }
+
   public static ApiException typeError(String param, String expected, JsonNode got) {
     return ApiException.invalid(
         param,

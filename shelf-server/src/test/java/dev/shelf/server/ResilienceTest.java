@@ -296,43 +296,47 @@ class ResilienceTest {
     assertThat(Duration.ofNanos(upstreamClosed - closedAt)).isLessThan(Duration.ofMillis(100));
   }
 
-  @Test
-  void shutdownLetsStreamsInFlightFinishAndRefusesNewRequests() throws Exception {
+  /** An answer of {@code words} words, one chunk each, {@code paceMillis} apart. */
+  private static Response slowAnswer(String prefix, int words, long paceMillis) {
     var slow = ChatStream.of("up-solo").role();
-    for (int i = 0; i < 20; i++) {
-      slow.content("w" + i + " ");
+    for (int i = 0; i < words; i++) {
+      slow.content(prefix + i + " ");
     }
-    primary.enqueue(slow.finish("stop").usage(1, 20).done().response().paced(20));
-    var config =
+    return slow.finish("stop").usage(1, words).done().response().paced(paceMillis);
+  }
+
+  /** A Shelf of its own over the primary stub, for tests that stop it or limit it. */
+  private ShelfRuntime ownRuntime(String server) {
+    return ShelfRuntime.of(
         new ConfigLoader(Map.of())
             .parse(
                 "test.yaml",
                 """
-                server: {port: 0, shutdown_grace: 5s, access_log: false}
+                server: {port: 0, access_log: false, %s}
                 providers: {p1: {type: openai, base_url: %s}}
                 models: [{id: solo, provider: p1, upstream: up-solo}]
                 """
-                    .formatted(primary.baseUrl()));
-    try (var runtime = ShelfRuntime.of(config);
+                    .formatted(server, primary.baseUrl())));
+  }
+
+  private static HttpRequest post(URI uri, String body) {
+    return HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body)).build();
+  }
+
+  @Test
+  void shutdownLetsStreamsInFlightFinishAndRefusesNewRequests() throws Exception {
+    primary.enqueue(slowAnswer("w", 20, 20));
+    try (var runtime = ownRuntime("shutdown_grace: 5s");
         var http = HttpClient.newHttpClient()) {
       var server = ShelfServer.start(runtime, null);
       URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions");
       var streamed =
-          http.sendAsync(
-              HttpRequest.newBuilder(uri)
-                  .POST(HttpRequest.BodyPublishers.ofString(ask("solo", true)))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+          http.sendAsync(post(uri, ask("solo", true)), HttpResponse.BodyHandlers.ofString());
       primary.awaitRequests(1, Duration.ofSeconds(2));
       Thread stopper = Thread.ofVirtual().start(server::stop);
       Thread.sleep(100);
 
-      var refused =
-          http.send(
-              HttpRequest.newBuilder(uri)
-                  .POST(HttpRequest.BodyPublishers.ofString(ask("solo", false)))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+      var refused = http.send(post(uri, ask("solo", false)), HttpResponse.BodyHandlers.ofString());
       stopper.join(5000);
 
       assertThat(refused.statusCode()).isEqualTo(503);
@@ -345,39 +349,16 @@ class ResilienceTest {
 
   @Test
   void pastMaxInFlightRequestsAreShedAtOnceWith503() throws Exception {
-    var slow = ChatStream.of("up-solo").role();
-    for (int i = 0; i < 10; i++) {
-      slow.content("s" + i + " ");
-    }
-    primary.enqueue(slow.finish("stop").done().response().paced(30));
-    var config =
-        new ConfigLoader(Map.of())
-            .parse(
-                "test.yaml",
-                """
-                server: {port: 0, max_in_flight: 1, access_log: false}
-                providers: {p1: {type: openai, base_url: %s}}
-                models: [{id: solo, provider: p1, upstream: up-solo}]
-                """
-                    .formatted(primary.baseUrl()));
-    try (var runtime = ShelfRuntime.of(config);
+    primary.enqueue(slowAnswer("s", 10, 30));
+    try (var runtime = ownRuntime("max_in_flight: 1");
         var http = HttpClient.newHttpClient()) {
       var server = ShelfServer.start(runtime, null);
       URI uri = URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions");
       var first =
-          http.sendAsync(
-              HttpRequest.newBuilder(uri)
-                  .POST(HttpRequest.BodyPublishers.ofString(ask("solo", true)))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+          http.sendAsync(post(uri, ask("solo", true)), HttpResponse.BodyHandlers.ofString());
       primary.awaitRequests(1, Duration.ofSeconds(2));
       long start = System.nanoTime();
-      var shed =
-          http.send(
-              HttpRequest.newBuilder(uri)
-                  .POST(HttpRequest.BodyPublishers.ofString(ask("solo", false)))
-                  .build(),
-              HttpResponse.BodyHandlers.ofString());
+      var shed = http.send(post(uri, ask("solo", false)), HttpResponse.BodyHandlers.ofString());
       Duration took = Duration.ofNanos(System.nanoTime() - start);
 
       assertThat(shed.statusCode()).isEqualTo(503);
