@@ -22,14 +22,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The official OpenAI SDK (validating responses) against Shelf, with an Anthropic upstream
- * replaying the adapter's recorded Messages transcripts: the translation holds end to end,
- * streaming and not.
+ * The official OpenAI SDK (validating responses) against Shelf, with Anthropic and Gemini upstreams
+ * replaying their adapters' wire transcripts: the translations hold end to end, streaming and not.
  */
-class OpenAiSdkOverAnthropicTest {
+class OpenAiSdkOverVendorsTest {
   static StubUpstream stub;
   static ShelfHarness shelf;
   static OpenAIClient client;
@@ -44,10 +43,12 @@ class OpenAiSdkOverAnthropicTest {
             resilience: {max_attempts: 1}
             providers:
               claude: {type: anthropic, base_url: "http://127.0.0.1:%d", api_key: sk-ant-test-123456}
+              gemini: {type: gemini, base_url: "http://127.0.0.1:%d", api_key: gm-test-123456}
             models:
               - {id: sonnet, provider: claude, upstream: claude-sonnet-4-5}
+              - {id: flash, provider: gemini, upstream: gemini-2.5-flash}
             """
-                .formatted(stub.port()));
+                .formatted(stub.port(), stub.port()));
     client = shelf.sdk("anything");
   }
 
@@ -62,17 +63,18 @@ class OpenAiSdkOverAnthropicTest {
     stub.reset();
   }
 
+  /** A transcript as {@code vendor/name}, from the adapters' test resources. */
   private static Response transcript(String name) throws Exception {
     Path file =
         Path.of(System.getProperty("shelf.root", ".."))
-            .resolve("shelf-providers/src/test/resources/anthropic/" + name);
+            .resolve("shelf-providers/src/test/resources/" + name);
     return Response.sse(
         new String(Files.readAllBytes(file), java.nio.charset.StandardCharsets.UTF_8));
   }
 
-  private static ChatCompletionCreateParams ask() {
+  private static ChatCompletionCreateParams ask(String model) {
     return ChatCompletionCreateParams.builder()
-        .model("sonnet")
+        .model(model)
         .maxCompletionTokens(300)
         .addSystemMessage("Be brief.")
         .addUserMessage("What's the weather in San Francisco and New York?")
@@ -80,14 +82,24 @@ class OpenAiSdkOverAnthropicTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"text.sse", "thinking.sse", "parallel_tools.sse", "max_tokens.sse"})
-  void streamedAndWholeAnswersAgreeAndValidate(String name) throws Exception {
+  @CsvSource({
+    "sonnet, anthropic/text.sse",
+    "sonnet, anthropic/thinking.sse",
+    "sonnet, anthropic/parallel_tools.sse",
+    "sonnet, anthropic/max_tokens.sse",
+    "flash, gemini/text.sse",
+    "flash, gemini/thinking.sse",
+    "flash, gemini/parallel_tools.sse",
+    "flash, gemini/max_tokens.sse",
+    "flash, gemini/safety.sse"
+  })
+  void streamedAndWholeAnswersAgreeAndValidate(String model, String name) throws Exception {
     stub.enqueue(transcript(name));
-    ChatCompletion whole = client.chat().completions().create(ask());
+    ChatCompletion whole = client.chat().completions().create(ask(model));
     stub.enqueue(transcript(name));
     var acc = ChatCompletionAccumulator.create();
     var withUsage =
-        ask().toBuilder()
+        ask(model).toBuilder()
             .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build())
             .build();
     try (StreamResponse<ChatCompletionChunk> s =
@@ -103,7 +115,7 @@ class OpenAiSdkOverAnthropicTest {
     assertThat(streamed.usage()).isPresent();
     assertThat(streamed.usage().get().promptTokens()).isEqualTo(whole.usage().get().promptTokens());
     List<ChatCompletionMessageToolCall> calls = w.message().toolCalls().orElse(List.of());
-    if (name.equals("parallel_tools.sse")) {
+    if (name.endsWith("parallel_tools.sse")) {
       assertThat(w.finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.TOOL_CALLS);
       assertThat(calls).hasSize(2);
       assertThat(calls.get(0).function().get().id())
@@ -113,15 +125,18 @@ class OpenAiSdkOverAnthropicTest {
         assertThat(args.path("location").asText()).isNotEmpty();
       }
     }
-    if (name.equals("max_tokens.sse")) {
+    if (name.endsWith("safety.sse")) {
+      assertThat(w.finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.CONTENT_FILTER);
+    }
+    if (name.endsWith("max_tokens.sse")) {
       assertThat(w.finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.LENGTH);
     }
   }
 
   @Test
-  void theUpstreamGetsAMessagesRequest() throws Exception {
-    stub.enqueue(transcript("text.sse"));
-    client.chat().completions().create(ask());
+  void theAnthropicUpstreamGetsAMessagesRequest() throws Exception {
+    stub.enqueue(transcript("anthropic/text.sse"));
+    client.chat().completions().create(ask("sonnet"));
     var req = stub.onlyRequest();
     assertThat(req.path()).isEqualTo("/v1/messages");
     assertThat(req.header("x-api-key")).isEqualTo("sk-ant-test-123456");
@@ -132,5 +147,19 @@ class OpenAiSdkOverAnthropicTest {
     assertThat(body.path("stream").asBoolean()).isTrue();
     assertThat(body.path("system").toString()).contains("Be brief.");
     assertThat(body.at("/messages/0/role").asText()).isEqualTo("user");
+  }
+
+  @Test
+  void theGeminiUpstreamGetsAGenerateContentRequest() throws Exception {
+    stub.enqueue(transcript("gemini/text.sse"));
+    client.chat().completions().create(ask("flash"));
+    var req = stub.onlyRequest();
+    assertThat(req.path())
+        .isEqualTo("/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
+    assertThat(req.header("x-goog-api-key")).isEqualTo("gm-test-123456");
+    JsonNode body = req.json();
+    assertThat(body.at("/systemInstruction/parts/0/text").asText()).isEqualTo("Be brief.");
+    assertThat(body.at("/contents/0/role").asText()).isEqualTo("user");
+    assertThat(body.at("/generationConfig/maxOutputTokens").asInt()).isEqualTo(300);
   }
 }
