@@ -55,7 +55,17 @@ public final class GeminiErrors {
 
   /** An {@code error} object after the stream began (HTTP status 200). */
   public static ProviderException inStream(String provider, JsonNode error) {
-    return map(provider, error.path("code").asInt(0), error, retryDelay(error));
+    ProviderException e = map(provider, error.path("code").asInt(0), error, retryDelay(error));
+    // The error's code chose the kind, but inside a 200 stream there was no HTTP status: report 0,
+    // as the SPI says and the other adapters do.
+    return new ProviderException(
+        e.kind(),
+        String.valueOf(e.getMessage()),
+        e.code(),
+        e.param(),
+        0,
+        e.retryAfterMillis(),
+        null);
   }
 
   static ProviderException map(
