@@ -1,0 +1,59 @@
+package dev.shelf.engine.tensor;
+
+import dev.shelf.engine.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/** IEEE halves, widened exactly (subnormals, infinities and NaN kept). */
+final class F16Matrix extends WeightMatrix {
+  F16Matrix(MemorySegment data, int rows, int cols, Simd simd) {
+    super(GgmlType.F16, data, rows, cols, simd);
+  }
+
+  @Override
+  void dequantize(long offset, float[] out) {
+    for (int i = 0; i < cols; i++) {
+      out[i] = Bytes.f16(data, offset + 2L * i);
+    }
+  }
+
+  @Override
+  float dotScalar(long offset, float[] x, float[] groupSums) {
+    float acc = 0f;
+    for (int i = 0; i < cols; i++) {
+      acc += Bytes.f16(data, offset + 2L * i) * x[i];
+    }
+    return acc;
+  }
+
+  @Override
+  float dotVector(long offset, float[] x, float[] groupSums, float[] scratch) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    FloatVector acc = FloatVector.zero(s);
+    int bound = s.loopBound(cols);
+    for (int i = 0; i < bound; i += s.length()) {
+      FloatVector w = VectorLanes.halves(data, offset + 2L * i);
+      acc = w.fma(FloatVector.fromArray(s, x, i), acc);
+    }
+    float tail = 0f;
+    for (int i = bound; i < cols; i++) {
+      tail += Bytes.f16(data, offset + 2L * i) * x[i];
+    }
+    return VectorLanes.sum(acc, scratch) + tail;
+  }
+
+  @Override
+  void decode(long offset, int elements, float[] q, float[] scales, float[] mins, boolean vector) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    int bound = vector ? s.loopBound(elements) : 0;
+    if (vector) {
+      for (int i = 0; i < bound; i += s.length()) {
+        VectorLanes.halves(data, offset + 2L * i).intoArray(q, i);
+      }
+    }
+    for (int i = bound; i < elements; i++) {
+      q[i] = Bytes.f16(data, offset + 2L * i);
+    }
+  }
+}

@@ -1,0 +1,151 @@
+package dev.shelf.engine.tensor;
+
+import dev.shelf.engine.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code block_q4_K} (144 bytes per 256 elements): f16 {@code d}, f16 {@code dmin}, 12 bytes of
+ * 6-bit scales and mins for the 8 sub-blocks of 32 (unpacked by {@link #scale} and {@link #min},
+ * ggml's {@code get_scale_min_k4}), then 128 bytes of nibbles. Each 64 elements take 32 bytes: the
+ * low nibbles are sub-block {@code 2j}, the high nibbles sub-block {@code 2j + 1}; {@code w = d *
+ * scale * q - dmin * min}.
+ */
+final class Q4KMatrix extends WeightMatrix {
+  private static final int QK = 256;
+  private static final int GROUP = 32;
+  private static final int BYTES = 144;
+  private static final int DMIN = 2;
+  private static final int SCALES = 4;
+  private static final int QS = 16;
+
+  Q4KMatrix(MemorySegment data, int rows, int cols, Simd simd) {
+    super(GgmlType.Q4_K, data, rows, cols, simd);
+  }
+
+  /** The 6-bit scale of sub-block {@code j} from the 12 packed bytes at {@code scales}. */
+  static int scale(MemorySegment data, long scales, int j) {
+    return j < 4
+        ? Bytes.u8(data, scales + j) & 63
+        : (Bytes.u8(data, scales + j + 4) & 0x0F) | ((Bytes.u8(data, scales + j - 4) >> 6) << 4);
+  }
+
+  /** The 6-bit min of sub-block {@code j} from the 12 packed bytes at {@code scales}. */
+  static int min(MemorySegment data, long scales, int j) {
+    return j < 4
+        ? Bytes.u8(data, scales + j + 4) & 63
+        : (Bytes.u8(data, scales + j + 4) >> 4) | ((Bytes.u8(data, scales + j) >> 6) << 4);
+  }
+
+  @Override
+  int groupSize() {
+    return GROUP;
+  }
+
+  @Override
+  boolean hasMins() {
+    return true;
+  }
+
+  @Override
+  void dequantize(long offset, float[] out) {
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      float d = Bytes.f16(data, block);
+      float min = Bytes.f16(data, block + DMIN);
+      int y = b * QK;
+      for (int j = 0; j < QK / 64; j++) {
+        float d1 = d * scale(data, block + SCALES, 2 * j);
+        float m1 = min * min(data, block + SCALES, 2 * j);
+        float d2 = d * scale(data, block + SCALES, 2 * j + 1);
+        float m2 = min * min(data, block + SCALES, 2 * j + 1);
+        long q = block + QS + 32L * j;
+        for (int l = 0; l < 32; l++) {
+          out[y++] = d1 * (Bytes.u8(data, q + l) & 0x0F) - m1;
+        }
+        for (int l = 0; l < 32; l++) {
+          out[y++] = d2 * (Bytes.u8(data, q + l) >> 4) - m2;
+        }
+      }
+    }
+  }
+
+  private float groupScale(long block, int g) {
+    return Bytes.f16(data, block) * scale(data, block + SCALES, g);
+  }
+
+  private float groupMin(long block, int g) {
+    return -(Bytes.f16(data, block + DMIN) * min(data, block + SCALES, g));
+  }
+
+  private int quant(long block, int e) {
+    int bits = Bytes.u8(data, block + QS + 32 * (e >> 6) + (e & 31));
+    return (e & 32) == 0 ? bits & 0x0F : bits >> 4;
+  }
+
+  private FloatVector quants(long block, int e) {
+    int at = 32 * (e >> 6) + (e & 31);
+    ByteVector bits = VectorLanes.bytes(data, block + QS, at);
+    return VectorLanes.widen((e & 32) == 0 ? VectorLanes.low(bits) : VectorLanes.high(bits), at);
+  }
+
+  @Override
+  float dotScalar(long offset, float[] x, float[] groupSums) {
+    float acc = 0f;
+    float mins = 0f;
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      for (int g = 0; g < QK / GROUP; g++) {
+        float sum = 0f;
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e++) {
+          sum += quant(block, e) * x[b * QK + e];
+        }
+        acc += sum * groupScale(block, g);
+        mins += groupMin(block, g) * groupSums[b * (QK / GROUP) + g];
+      }
+    }
+    return acc + mins;
+  }
+
+  @Override
+  float dotVector(long offset, float[] x, float[] groupSums, float[] scratch) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    FloatVector acc = FloatVector.zero(s);
+    float mins = 0f;
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      for (int g = 0; g < QK / GROUP; g++) {
+        FloatVector sum = FloatVector.zero(s);
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
+          sum = quants(block, e).fma(FloatVector.fromArray(s, x, b * QK + e), sum);
+        }
+        acc = VectorLanes.scaled(sum, groupScale(block, g), acc);
+        mins += groupMin(block, g) * groupSums[b * (QK / GROUP) + g];
+      }
+    }
+    return VectorLanes.sum(acc, scratch) + mins;
+  }
+
+  @Override
+  void decode(long offset, int elements, float[] q, float[] scales, float[] mins, boolean vector) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    for (int b = 0; b < elements / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      for (int g = 0; g < QK / GROUP; g++) {
+        scales[b * (QK / GROUP) + g] = groupScale(block, g);
+        mins[b * (QK / GROUP) + g] = groupMin(block, g);
+      }
+      if (vector) {
+        for (int e = 0; e < QK; e += s.length()) {
+          quants(block, e).intoArray(q, b * QK + e);
+        }
+      } else {
+        for (int e = 0; e < QK; e++) {
+          q[b * QK + e] = quant(block, e);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,101 @@
+package dev.shelf.engine.tensor;
+
+import dev.shelf.engine.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code block_q4_0} (18 bytes per 32 elements): an f16 scale {@code d}, then 16 bytes of nibbles;
+ * element {@code j < 16} is the low nibble of byte {@code j}, element {@code j + 16} its high
+ * nibble; {@code w = (nibble - 8) * d}.
+ */
+final class Q4_0Matrix extends WeightMatrix {
+  private static final int QK = 32;
+  private static final int BYTES = 18;
+  private static final int QS = 2;
+
+  Q4_0Matrix(MemorySegment data, int rows, int cols, Simd simd) {
+    super(GgmlType.Q4_0, data, rows, cols, simd);
+  }
+
+  @Override
+  int groupSize() {
+    return QK;
+  }
+
+  @Override
+  void dequantize(long offset, float[] out) {
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      float d = Bytes.f16(data, block);
+      for (int j = 0; j < QK / 2; j++) {
+        int bits = Bytes.u8(data, block + QS + j);
+        int x0 = (bits & 0x0F) - 8;
+        int x1 = (bits >> 4) - 8;
+        out[b * QK + j] = x0 * d;
+        out[b * QK + j + QK / 2] = x1 * d;
+      }
+    }
+  }
+
+  /** The quant (nibble minus 8) of element {@code e} of the block. */
+  private int quant(long block, int e) {
+    int bits = Bytes.u8(data, block + QS + (e & 15));
+    return (e < 16 ? bits & 0x0F : bits >> 4) - 8;
+  }
+
+  private FloatVector quants(long block, int e) {
+    ByteVector bits = VectorLanes.bytes(data, block + QS, e & 15);
+    ByteVector nibbles = e < 16 ? VectorLanes.low(bits) : VectorLanes.high(bits);
+    return VectorLanes.widen(nibbles.sub((byte) 8), e & 15);
+  }
+
+  @Override
+  float dotScalar(long offset, float[] x, float[] groupSums) {
+    float acc = 0f;
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      float sum = 0f;
+      for (int e = 0; e < QK; e++) {
+        sum += quant(block, e) * x[b * QK + e];
+      }
+      acc += sum * Bytes.f16(data, block);
+    }
+    return acc;
+  }
+
+  @Override
+  float dotVector(long offset, float[] x, float[] groupSums, float[] scratch) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    FloatVector acc = FloatVector.zero(s);
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      FloatVector sum = FloatVector.zero(s);
+      for (int e = 0; e < QK; e += s.length()) {
+        sum = quants(block, e).fma(FloatVector.fromArray(s, x, b * QK + e), sum);
+      }
+      acc = VectorLanes.scaled(sum, Bytes.f16(data, block), acc);
+    }
+    return VectorLanes.sum(acc, scratch);
+  }
+
+  @Override
+  void decode(long offset, int elements, float[] q, float[] scales, float[] mins, boolean vector) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    for (int b = 0; b < elements / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      scales[b] = Bytes.f16(data, block);
+      if (vector) {
+        for (int e = 0; e < QK; e += s.length()) {
+          quants(block, e).intoArray(q, b * QK + e);
+        }
+      } else {
+        for (int e = 0; e < QK; e++) {
+          q[b * QK + e] = quant(block, e);
+        }
+      }
+    }
+  }
+}

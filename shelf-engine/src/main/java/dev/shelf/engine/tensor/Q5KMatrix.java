@@ -1,0 +1,145 @@
+package dev.shelf.engine.tensor;
+
+import dev.shelf.engine.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code block_q5_K} (176 bytes per 256 elements): f16 {@code d}, f16 {@code dmin}, 12 bytes of
+ * scales and mins packed as in Q4_K, 32 bytes {@code qh} of fifth bits, then 128 bytes of nibbles
+ * laid out as in Q4_K. The fifth bit of element {@code l} of sub-block {@code g} is bit {@code g}
+ * of {@code qh[l]}; {@code w = d * scale * (nibble + 16 * bit) - dmin * min}.
+ */
+final class Q5KMatrix extends WeightMatrix {
+  private static final int QK = 256;
+  private static final int GROUP = 32;
+  private static final int BYTES = 176;
+  private static final int DMIN = 2;
+  private static final int SCALES = 4;
+  private static final int QH = 16;
+  private static final int QS = 48;
+
+  Q5KMatrix(MemorySegment data, int rows, int cols, Simd simd) {
+    super(GgmlType.Q5_K, data, rows, cols, simd);
+  }
+
+  @Override
+  int groupSize() {
+    return GROUP;
+  }
+
+  @Override
+  boolean hasMins() {
+    return true;
+  }
+
+  @Override
+  void dequantize(long offset, float[] out) {
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      float d = Bytes.f16(data, block);
+      float min = Bytes.f16(data, block + DMIN);
+      int y = b * QK;
+      for (int j = 0; j < QK / 64; j++) {
+        float d1 = d * Q4KMatrix.scale(data, block + SCALES, 2 * j);
+        float m1 = min * Q4KMatrix.min(data, block + SCALES, 2 * j);
+        float d2 = d * Q4KMatrix.scale(data, block + SCALES, 2 * j + 1);
+        float m2 = min * Q4KMatrix.min(data, block + SCALES, 2 * j + 1);
+        long ql = block + QS + 32L * j;
+        int u1 = 1 << (2 * j);
+        int u2 = 2 << (2 * j);
+        for (int l = 0; l < 32; l++) {
+          int high = (Bytes.u8(data, block + QH + l) & u1) != 0 ? 16 : 0;
+          out[y++] = d1 * ((Bytes.u8(data, ql + l) & 0x0F) + high) - m1;
+        }
+        for (int l = 0; l < 32; l++) {
+          int high = (Bytes.u8(data, block + QH + l) & u2) != 0 ? 16 : 0;
+          out[y++] = d2 * ((Bytes.u8(data, ql + l) >> 4) + high) - m2;
+        }
+      }
+    }
+  }
+
+  private float groupScale(long block, int g) {
+    return Bytes.f16(data, block) * Q4KMatrix.scale(data, block + SCALES, g);
+  }
+
+  private float groupMin(long block, int g) {
+    return -(Bytes.f16(data, block + DMIN) * Q4KMatrix.min(data, block + SCALES, g));
+  }
+
+  /** Element {@code e}: nibble plus 16 times bit {@code e / 32} of {@code qh[e % 32]}. */
+  private int quant(long block, int e) {
+    int bits = Bytes.u8(data, block + QS + 32 * (e >> 6) + (e & 31));
+    int nibble = (e & 32) == 0 ? bits & 0x0F : bits >> 4;
+    return nibble | ((Bytes.u8(data, block + QH + (e & 31)) >> (e >> 5)) & 1) << 4;
+  }
+
+  private FloatVector quants(long block, int e) {
+    int at = 32 * (e >> 6) + (e & 31);
+    ByteVector bits = VectorLanes.bytes(data, block + QS, at);
+    ByteVector nibbles = (e & 32) == 0 ? VectorLanes.low(bits) : VectorLanes.high(bits);
+    ByteVector high = VectorLanes.bytes(data, block + QH, e & 31);
+    return VectorLanes.widen(nibbles.or(VectorLanes.field(high, e >> 5, 1, 4)), at);
+  }
+
+  @Override
+  float dotScalar(long offset, float[] x, float[] groupSums) {
+    float acc = 0f;
+    float mins = 0f;
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      for (int g = 0; g < QK / GROUP; g++) {
+        float sum = 0f;
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e++) {
+          sum += quant(block, e) * x[b * QK + e];
+        }
+        acc += sum * groupScale(block, g);
+        mins += groupMin(block, g) * groupSums[b * (QK / GROUP) + g];
+      }
+    }
+    return acc + mins;
+  }
+
+  @Override
+  float dotVector(long offset, float[] x, float[] groupSums, float[] scratch) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    FloatVector acc = FloatVector.zero(s);
+    float mins = 0f;
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      for (int g = 0; g < QK / GROUP; g++) {
+        FloatVector sum = FloatVector.zero(s);
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
+          sum = quants(block, e).fma(FloatVector.fromArray(s, x, b * QK + e), sum);
+        }
+        acc = VectorLanes.scaled(sum, groupScale(block, g), acc);
+        mins += groupMin(block, g) * groupSums[b * (QK / GROUP) + g];
+      }
+    }
+    return VectorLanes.sum(acc, scratch) + mins;
+  }
+
+  @Override
+  void decode(long offset, int elements, float[] q, float[] scales, float[] mins, boolean vector) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    for (int b = 0; b < elements / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      for (int g = 0; g < QK / GROUP; g++) {
+        scales[b * (QK / GROUP) + g] = groupScale(block, g);
+        mins[b * (QK / GROUP) + g] = groupMin(block, g);
+      }
+      if (vector) {
+        for (int e = 0; e < QK; e += s.length()) {
+          quants(block, e).intoArray(q, b * QK + e);
+        }
+      } else {
+        for (int e = 0; e < QK; e++) {
+          q[b * QK + e] = quant(block, e);
+        }
+      }
+    }
+  }
+}

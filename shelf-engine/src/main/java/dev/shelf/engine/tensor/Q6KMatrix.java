@@ -1,0 +1,143 @@
+package dev.shelf.engine.tensor;
+
+import dev.shelf.engine.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code block_q6_K} (210 bytes per 256 elements): 128 bytes {@code ql} of low nibbles, 64 bytes
+ * {@code qh} of 2-bit high parts, 16 int8 scales (one per 16 elements), then f16 {@code d}. In each
+ * half of 128 elements, element {@code 32t + l} takes a nibble of {@code ql[l + 32 * (t & 1)]} (low
+ * for {@code t < 2}) and bits {@code 2t, 2t+1} of {@code qh[l]}; {@code w = d * scale * (q - 32)}.
+ */
+final class Q6KMatrix extends WeightMatrix {
+  private static final int QK = 256;
+  private static final int GROUP = 16;
+  private static final int BYTES = 210;
+  private static final int QH = 128;
+  private static final int SCALES = 192;
+  private static final int D = 208;
+
+  Q6KMatrix(MemorySegment data, int rows, int cols, Simd simd) {
+    super(GgmlType.Q6_K, data, rows, cols, simd);
+  }
+
+  @Override
+  int groupSize() {
+    return GROUP;
+  }
+
+  @Override
+  void dequantize(long offset, float[] out) {
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      float d = Bytes.f16(data, block + D);
+      for (int n = 0; n < 2; n++) {
+        long ql = block + 64L * n;
+        long qh = block + QH + 32L * n;
+        long sc = block + SCALES + 8L * n;
+        int y = b * QK + 128 * n;
+        for (int l = 0; l < 32; l++) {
+          int is = l / 16;
+          int h = Bytes.u8(data, qh + l);
+          int q1 = ((Bytes.u8(data, ql + l) & 0xF) | ((h & 3) << 4)) - 32;
+          int q2 = ((Bytes.u8(data, ql + l + 32) & 0xF) | (((h >> 2) & 3) << 4)) - 32;
+          int q3 = ((Bytes.u8(data, ql + l) >> 4) | (((h >> 4) & 3) << 4)) - 32;
+          int q4 = ((Bytes.u8(data, ql + l + 32) >> 4) | (((h >> 6) & 3) << 4)) - 32;
+          out[y + l] = d * Bytes.s8(data, sc + is) * q1;
+          out[y + l + 32] = d * Bytes.s8(data, sc + is + 2) * q2;
+          out[y + l + 64] = d * Bytes.s8(data, sc + is + 4) * q3;
+          out[y + l + 96] = d * Bytes.s8(data, sc + is + 6) * q4;
+        }
+      }
+    }
+  }
+
+  /** Group {@code g} (16 elements) has scale {@code scales[g]}: ggml's {@code sc[is + 2t]}. */
+  private float groupScale(long block, int g) {
+    return Bytes.f16(data, block + D) * Bytes.s8(data, block + SCALES + g);
+  }
+
+  /** Where element {@code e}'s nibble lives in {@code ql}. */
+  private static int lowAt(int e) {
+    return 64 * (e >> 7) + 32 * ((e >> 5) & 1) + (e & 31);
+  }
+
+  /** Where element {@code e}'s high bits live in {@code qh}. */
+  private static int highAt(int e) {
+    return 32 * (e >> 7) + (e & 31);
+  }
+
+  private int quant(long block, int e) {
+    int t = (e >> 5) & 3;
+    int bits = Bytes.u8(data, block + lowAt(e));
+    int nibble = t < 2 ? bits & 0x0F : bits >> 4;
+    int high = (Bytes.u8(data, block + QH + highAt(e)) >> (2 * t)) & 3;
+    return (nibble | high << 4) - 32;
+  }
+
+  private FloatVector quants(long block, int e) {
+    int t = (e >> 5) & 3;
+    int at = lowAt(e);
+    ByteVector bits = VectorLanes.bytes(data, block, at);
+    ByteVector nibbles = t < 2 ? VectorLanes.low(bits) : VectorLanes.high(bits);
+    ByteVector high = VectorLanes.bytes(data, block + QH, highAt(e));
+    ByteVector q = nibbles.or(VectorLanes.field(high, 2 * t, 3, 4)).sub((byte) 32);
+    return VectorLanes.widen(q, at);
+  }
+
+  @Override
+  float dotScalar(long offset, float[] x, float[] groupSums) {
+    float acc = 0f;
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      for (int g = 0; g < QK / GROUP; g++) {
+        float sum = 0f;
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e++) {
+          sum += quant(block, e) * x[b * QK + e];
+        }
+        acc += sum * groupScale(block, g);
+      }
+    }
+    return acc;
+  }
+
+  @Override
+  float dotVector(long offset, float[] x, float[] groupSums, float[] scratch) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    FloatVector acc = FloatVector.zero(s);
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      for (int g = 0; g < QK / GROUP; g++) {
+        FloatVector sum = FloatVector.zero(s);
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
+          sum = quants(block, e).fma(FloatVector.fromArray(s, x, b * QK + e), sum);
+        }
+        acc = VectorLanes.scaled(sum, groupScale(block, g), acc);
+      }
+    }
+    return VectorLanes.sum(acc, scratch);
+  }
+
+  @Override
+  void decode(long offset, int elements, float[] q, float[] scales, float[] mins, boolean vector) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    for (int b = 0; b < elements / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      for (int g = 0; g < QK / GROUP; g++) {
+        scales[b * (QK / GROUP) + g] = groupScale(block, g);
+      }
+      if (vector) {
+        for (int e = 0; e < QK; e += s.length()) {
+          quants(block, e).intoArray(q, b * QK + e);
+        }
+      } else {
+        for (int e = 0; e < QK; e++) {
+          q[b * QK + e] = quant(block, e);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,149 @@
+package dev.shelf.engine.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API plumbing shared by the kernels: the species of each width and the loads that turn
+ * weight bytes into float lanes. All of it is exact (integer and half conversions lose nothing), so
+ * a vector kernel differs from its scalar twin only in the order it adds.
+ *
+ * <p>The kernels read {@link #SPECIES} directly rather than taking a species argument, for the same
+ * reason. Byte loads are at most 16 bytes (one float lane per byte). A float species of {@code L}
+ * lanes reads {@code L} bytes when {@code L >= 8}; the 128-bit species (4 lanes) reads 8 bytes and
+ * converts half of them, so no load ever crosses the end of the 8-byte-aligned run it names.
+ */
+final class VectorLanes {
+  /**
+   * The one float species of this JVM, fixed at startup by {@link Simd#vectorBits()}. It must be a
+   * {@code static final} constant: the JIT compiles Vector API calls into vector instructions only
+   * when it can see the species, and runs them up to forty times slower than scalar code otherwise.
+   */
+  static final VectorSpecies<Float> SPECIES = floats(Simd.vectorBits());
+
+  private static final int LANES = SPECIES.length();
+  private static final VectorSpecies<Byte> BYTES =
+      LANES >= 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
+  private static final VectorSpecies<Short> SHORTS =
+      switch (LANES) {
+        case 4 -> ShortVector.SPECIES_64;
+        case 8 -> ShortVector.SPECIES_128;
+        default -> ShortVector.SPECIES_256;
+      };
+  private static final VectorSpecies<Integer> INTS =
+      switch (LANES) {
+        case 4 -> IntVector.SPECIES_128;
+        case 8 -> IntVector.SPECIES_256;
+        default -> IntVector.SPECIES_512;
+      };
+
+  private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+  /** {@code 2^112}: rescales a half's exponent field, shifted into a float, to the right value. */
+  private static final float HALF_EXPONENT_ADJUST = 0x1p112f;
+
+  private VectorLanes() {}
+
+  private static VectorSpecies<Float> floats(int bits) {
+    return switch (bits) {
+      case 128 -> FloatVector.SPECIES_128;
+      case 256 -> FloatVector.SPECIES_256;
+      default -> FloatVector.SPECIES_512;
+    };
+  }
+
+  /**
+   * The bytes that hold byte {@code e} (a multiple of the lane count) of the run starting at {@code
+   * base}, to be widened by {@link #widen} with the same {@code e}.
+   */
+  static ByteVector bytes(MemorySegment segment, long base, int e) {
+    int start = LANES >= 8 ? e : e & ~7;
+    return ByteVector.fromMemorySegment(BYTES, segment, base + start, LE);
+  }
+
+  /** Widens the bytes loaded by {@link #bytes} for element {@code e} to signed float lanes. */
+  static FloatVector widen(ByteVector bytes, int e) {
+    int part = LANES >= 8 ? 0 : (e & 7) / LANES;
+    return (FloatVector) bytes.convertShape(VectorOperators.B2F, SPECIES, part);
+  }
+
+  /** The low nibbles of bytes. */
+  static ByteVector low(ByteVector bytes) {
+    return bytes.and((byte) 0x0F);
+  }
+
+  /** The high nibbles of bytes. */
+  static ByteVector high(ByteVector bytes) {
+    return bytes.lanewise(VectorOperators.LSHR, 4);
+  }
+
+  /** {@code ((bytes >>> shift) & mask) << position}, lane by lane. */
+  static ByteVector field(ByteVector bytes, int shift, int mask, int position) {
+    return bytes
+        .lanewise(VectorOperators.LSHR, shift)
+        .and((byte) mask)
+        .lanewise(VectorOperators.LSHL, position);
+  }
+
+  /** Sixteen-bit lanes at {@code offset}, sign-extended into ints of the float species' shape. */
+  private static IntVector shorts(MemorySegment segment, long offset) {
+    ShortVector v = ShortVector.fromMemorySegment(SHORTS, segment, offset, LE);
+    return (IntVector) v.convertShape(VectorOperators.S2I, INTS, 0);
+  }
+
+  /**
+   * IEEE halves at {@code offset} widened exactly, subnormals, infinities and NaN included: the
+   * exponent and mantissa shifted into place and scaled by {@code 2^112} (exact, also for the
+   * subnormals, which become normal floats), with the exponent forced to all ones for Inf and NaN
+   * (NaN made quiet).
+   */
+  static FloatVector halves(MemorySegment segment, long offset) {
+    IntVector h = shorts(segment, offset);
+    IntVector magnitude = h.and(0x7FFF);
+    IntVector shifted = magnitude.lanewise(VectorOperators.LSHL, 13);
+    IntVector finite = shifted.reinterpretAsFloats().mul(HALF_EXPONENT_ADJUST).reinterpretAsInts();
+    VectorMask<Integer> special = magnitude.compare(VectorOperators.GE, 0x7C00);
+    IntVector bits = finite.blend(shifted.or(0x7F800000), special);
+    // A NaN comes out quiet, as Float.float16ToFloat and a C float conversion make it.
+    bits =
+        bits.lanewise(
+            VectorOperators.OR, 0x00400000, magnitude.compare(VectorOperators.GT, 0x7C00));
+    IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+    return bits.or(sign).reinterpretAsFloats();
+  }
+
+  /** bfloat16 values at {@code offset} widened exactly. */
+  static FloatVector bfloats(MemorySegment segment, long offset) {
+    return shorts(segment, offset).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+  }
+
+  /** Singles at {@code offset}. */
+  static FloatVector singles(MemorySegment segment, long offset) {
+    return FloatVector.fromMemorySegment(SPECIES, segment, offset, LE);
+  }
+
+  /** Adds a group's sum into the running sum: {@code acc + block * scale}. */
+  static FloatVector scaled(FloatVector block, float scale, FloatVector acc) {
+    return block.fma(FloatVector.broadcast(SPECIES, scale), acc);
+  }
+
+  /**
+   * The sum of the lanes, added in lane order so that it does not depend on whether the JIT has
+   * compiled the reduction yet ({@code reduceLanes} may add in a different order once compiled).
+   */
+  static float sum(FloatVector v, float[] scratch) {
+    v.intoArray(scratch, 0);
+    float sum = 0f;
+    for (int i = 0; i < LANES; i++) {
+      sum += scratch[i];
+    }
+    return sum;
+  }
+}

@@ -1,0 +1,337 @@
+package dev.shelf.engine.tensor;
+
+import dev.shelf.engine.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * A read-only matrix of weights in a ggml tensor type, viewed in place over a {@link MemorySegment}
+ * (usually a slice of a memory-mapped GGUF file): {@code rows} rows of {@code cols} elements, row
+ * major, each row a run of ggml blocks. A GGUF tensor of dims {@code [cols, rows]} is such a
+ * matrix.
+ *
+ * <h2>Kernels</h2>
+ *
+ * Each subclass (one per type) implements the dot product of a row with a float vector twice, as a
+ * scalar loop and with the Vector API, fused: blocks are decoded into registers a sub-block at a
+ * time and never written out. {@link #matvec} runs one of them per row, as {@link #simd()} says.
+ * {@link #matmul} multiplies several vectors in one pass over the weights: it decodes a tile of
+ * {@value #TILE} elements of a row into a small array once and runs every input over it.
+ *
+ * <h2>One arithmetic</h2>
+ *
+ * Every type is computed as groups of {@code q} values sharing a {@code scale} (and for Q4_1, Q4_K
+ * and Q5_K a {@code min}): {@code row . x = sum_g scale_g * (sum_{i in g} q_i x_i) + sum_g min_g *
+ * (sum_{i in g} x_i)}, the last sums computed once per call. Within a group the products are added
+ * in element order (per lane, for the vector kernels), groups in order, lanes summed in lane order
+ * at the end. The fused and the tiled kernels follow this order exactly, so for one {@link Simd} a
+ * vector's result is the same float whether it runs alone or in a batch: batching never changes a
+ * sequence's logits. The scalar twin and each vector width differ only in the order of the
+ * additions; the decoding itself is exact everywhere.
+ *
+ * <p>Instances are immutable and thread-safe; the weights must not change while in use. The JVM
+ * must run with {@code --add-modules jdk.incubator.vector} (even for the scalar twin, whose classes
+ * hold the vector code too); {@link #of} says so plainly when it does not.
+ */
+public abstract sealed class WeightMatrix
+    permits F32Matrix,
+        F16Matrix,
+        Bf16Matrix,
+        Q8_0Matrix,
+        Q4_0Matrix,
+        Q4_1Matrix,
+        Q4KMatrix,
+        Q5KMatrix,
+        Q6KMatrix {
+
+  /** Elements per tile of {@link #matmul}: a multiple of every block size and lane count. */
+  static final int TILE = 256;
+
+  /** Elements per group of inputs summed for the min terms of Q4_1, Q4_K and Q5_K. */
+  static final int MIN_GROUP = 32;
+
+  private static final float[] NO_SUMS = new float[0];
+
+  final MemorySegment data;
+  final int cols;
+  final long rowBytes;
+  private final GgmlType type;
+  private final int rows;
+  private final Simd simd;
+
+  WeightMatrix(GgmlType type, MemorySegment data, int rows, int cols, Simd simd) {
+    if (rows < 0 || cols <= 0) {
+      throw new IllegalArgumentException(
+          "a " + type + " matrix needs rows >= 0 and cols >= 1 but was " + rows + " x " + cols);
+    }
+    if (cols % type.blockSize() != 0) {
+      throw new IllegalArgumentException(
+          "cols must be a multiple of the "
+              + type
+              + " block size "
+              + type.blockSize()
+              + " but was "
+              + cols);
+    }
+    if (simd.isVector() && simd.bits() != Simd.vectorBits()) {
+      throw new IllegalArgumentException(
+          "this JVM runs the vector kernels at "
+              + Simd.vectorBits()
+              + " bits but "
+              + simd
+              + " was asked for; the width is fixed at startup by -D"
+              + Simd.PROPERTY
+              + "=128|256|512");
+    }
+    this.type = type;
+    this.data = data;
+    this.rows = rows;
+    this.cols = cols;
+    this.simd = simd;
+    this.rowBytes = (long) (cols / type.blockSize()) * type.bytesPerBlock();
+    long need = rowBytes * rows;
+    if (data.byteSize() < need) {
+      throw new IllegalArgumentException(
+          "a "
+              + rows
+              + " x "
+              + cols
+              + " "
+              + type
+              + " matrix needs "
+              + need
+              + " bytes but the segment has "
+              + data.byteSize());
+    }
+  }
+
+  /** A view with the {@linkplain Simd#defaults() default} kernels. */
+  public static WeightMatrix of(GgmlType type, MemorySegment data, int rows, int cols) {
+    return of(type, data, rows, cols, Simd.defaults());
+  }
+
+  /**
+   * A view of {@code data} as a {@code rows x cols} matrix of {@code type}.
+   *
+   * @throws IllegalArgumentException if the shape is negative, {@code cols} is not a whole number
+   *     of blocks, or the segment is too small
+   * @throws IllegalStateException if the JVM runs without {@code jdk.incubator.vector}
+   */
+  public static WeightMatrix of(GgmlType type, MemorySegment data, int rows, int cols, Simd simd) {
+    Simd.requireVectorModule();
+    return switch (type) {
+      case F32 -> new F32Matrix(data, rows, cols, simd);
+      case F16 -> new F16Matrix(data, rows, cols, simd);
+      case BF16 -> new Bf16Matrix(data, rows, cols, simd);
+      case Q8_0 -> new Q8_0Matrix(data, rows, cols, simd);
+      case Q4_0 -> new Q4_0Matrix(data, rows, cols, simd);
+      case Q4_1 -> new Q4_1Matrix(data, rows, cols, simd);
+      case Q4_K -> new Q4KMatrix(data, rows, cols, simd);
+      case Q5_K -> new Q5KMatrix(data, rows, cols, simd);
+      case Q6_K -> new Q6KMatrix(data, rows, cols, simd);
+    };
+  }
+
+  /** The same weights with other kernels (how tests pick the scalar twin or a vector width). */
+  public final WeightMatrix withSimd(Simd simd) {
+    return of(type, data, rows, cols, simd);
+  }
+
+  public final GgmlType type() {
+    return type;
+  }
+
+  public final int rows() {
+    return rows;
+  }
+
+  public final int cols() {
+    return cols;
+  }
+
+  public final Simd simd() {
+    return simd;
+  }
+
+  /** The weights. */
+  public final MemorySegment data() {
+    return data;
+  }
+
+  /**
+   * Writes row {@code row} as floats into {@code out[0, cols)}, exactly as ggml's {@code
+   * dequantize_row_*} does: the reference the kernels are tested against.
+   */
+  public final void dequantizeRow(int row, float[] out) {
+    Objects.checkIndex(row, rows);
+    checkLength("out", out, cols);
+    dequantize(row * rowBytes, out);
+  }
+
+  /** The dot product of row {@code row} with {@code x[0, cols)}. */
+  public final float dot(int row, float[] x) {
+    Objects.checkIndex(row, rows);
+    checkLength("x", x, cols);
+    return dotRow(row * rowBytes, x, groupSums(x));
+  }
+
+  /** {@code out[r] = row r . x} for every {@code r} in {@code [rowStart, rowEnd)}. */
+  public final void matvec(float[] x, float[] out, int rowStart, int rowEnd) {
+    checkRows(rowStart, rowEnd);
+    checkLength("x", x, cols);
+    checkLength("out", out, rowEnd);
+    float[] sums = groupSums(x);
+    if (simd.isVector()) {
+      float[] scratch = new float[simd.floatLanes()];
+      for (int r = rowStart; r < rowEnd; r++) {
+        out[r] = dotVector(r * rowBytes, x, sums, scratch);
+      }
+    } else {
+      for (int r = rowStart; r < rowEnd; r++) {
+        out[r] = dotScalar(r * rowBytes, x, sums);
+      }
+    }
+  }
+
+  /** {@link #matvec} over all rows, split across {@code parallel}'s threads. */
+  public final void matvec(float[] x, float[] out, Parallel parallel) {
+    checkLength("x", x, cols);
+    checkLength("out", out, rows);
+    parallel.forRange(0, rows, (start, end) -> matvec(x, out, start, end));
+  }
+
+  /**
+   * {@code outs[k][r] = row r . xs[k]} for every input {@code k} and row {@code r} in {@code
+   * [rowStart, rowEnd)}, reading the weights once; each result equals what {@link #matvec} gives.
+   */
+  public final void matmul(float[][] xs, float[][] outs, int rowStart, int rowEnd) {
+    checkRows(rowStart, rowEnd);
+    if (xs.length != outs.length) {
+      throw new IllegalArgumentException(
+          "matmul needs one output per input but got "
+              + xs.length
+              + " inputs and "
+              + outs.length
+              + " outputs");
+    }
+    int n = xs.length;
+    float[][] sums = new float[n][];
+    for (int k = 0; k < n; k++) {
+      checkLength("xs[" + k + "]", xs[k], cols);
+      checkLength("outs[" + k + "]", outs[k], rowEnd);
+      sums[k] = groupSums(xs[k]);
+    }
+    boolean vector = simd.isVector();
+    int lanes = simd.floatLanes();
+    int tile = Math.min(TILE, cols);
+    int group = groupSize();
+    float[] q = new float[tile];
+    float[] scales = new float[group == 0 ? 0 : tile / group];
+    float[] mins = new float[scales.length];
+    float[] accs = new float[n * lanes];
+    float[] extra = new float[n];
+    for (int r = rowStart; r < rowEnd; r++) {
+      Arrays.fill(accs, 0f);
+      Arrays.fill(extra, 0f);
+      for (int col = 0; col < cols; col += tile) {
+        int len = Math.min(tile, cols - col);
+        long offset = r * rowBytes + (long) (col / type.blockSize()) * type.bytesPerBlock();
+        decode(offset, len, q, scales, mins, vector);
+        for (int k = 0; k < n; k++) {
+          if (vector) {
+            Tiles.dotVector(
+                group, hasMins(), len, q, scales, mins, xs[k], col, sums[k], accs, extra, k);
+          } else {
+            Tiles.dotScalar(
+                group, hasMins(), len, q, scales, mins, xs[k], col, sums[k], accs, extra, k);
+          }
+        }
+      }
+      for (int k = 0; k < n; k++) {
+        float sum = 0f;
+        for (int lane = 0; lane < lanes; lane++) {
+          sum += accs[k * lanes + lane];
+        }
+        outs[k][r] = sum + extra[k];
+      }
+    }
+  }
+
+  /** {@link #matmul} over all rows, split across {@code parallel}'s threads. */
+  public final void matmul(float[][] xs, float[][] outs, Parallel parallel) {
+    for (float[] out : outs) {
+      checkLength("out", out, rows);
+    }
+    parallel.forRange(0, rows, (start, end) -> matmul(xs, outs, start, end));
+  }
+
+  @Override
+  public String toString() {
+    return type + " " + rows + " x " + cols + " (" + simd + ")";
+  }
+
+  private float dotRow(long offset, float[] x, float[] sums) {
+    if (simd.isVector()) {
+      return dotVector(offset, x, sums, new float[simd.floatLanes()]);
+    }
+    return dotScalar(offset, x, sums);
+  }
+
+  /** Sums of {@code x} over each group of {@value #MIN_GROUP}, for the types with mins. */
+  private float[] groupSums(float[] x) {
+    if (!hasMins()) {
+      return NO_SUMS;
+    }
+    float[] sums = new float[cols / MIN_GROUP];
+    for (int g = 0; g < sums.length; g++) {
+      float sum = 0f;
+      for (int i = g * MIN_GROUP; i < (g + 1) * MIN_GROUP; i++) {
+        sum += x[i];
+      }
+      sums[g] = sum;
+    }
+    return sums;
+  }
+
+  private void checkRows(int rowStart, int rowEnd) {
+    if (rowStart < 0 || rowStart > rowEnd || rowEnd > rows) {
+      throw new IndexOutOfBoundsException(
+          "row range [" + rowStart + ", " + rowEnd + ") is outside [0, " + rows + ")");
+    }
+  }
+
+  private static void checkLength(String name, float[] array, int min) {
+    if (array.length < min) {
+      throw new IllegalArgumentException(
+          name + " needs at least " + min + " elements but has " + array.length);
+    }
+  }
+
+  /** Writes the row at {@code offset} into {@code out[0, cols)}: the ggml reference. */
+  abstract void dequantize(long offset, float[] out);
+
+  /** The scalar twin of the row at {@code offset} dotted with {@code x}. */
+  abstract float dotScalar(long offset, float[] x, float[] groupSums);
+
+  /** The vector kernel of the row at {@code offset} dotted with {@code x}. */
+  abstract float dotVector(long offset, float[] x, float[] groupSums, float[] scratch);
+
+  /**
+   * Decodes {@code elements} elements from {@code offset} (whole blocks) into the {@code q} values
+   * and the scale and min of each group, with vector loads or scalar ones; both write the same
+   * values. Float types write the values themselves and no scales.
+   */
+  abstract void decode(
+      long offset, int elements, float[] q, float[] scales, float[] mins, boolean vector);
+
+  /** Elements sharing one scale, or 0 for the float types. */
+  int groupSize() {
+    return 0;
+  }
+
+  /** True when groups have a min term (Q4_1, Q4_K, Q5_K), whose groups are 32 wide. */
+  boolean hasMins() {
+    return false;
+  }
+}

@@ -1,0 +1,212 @@
+package dev.shelf.engine.tensor;
+
+import static dev.shelf.engine.tensor.TensorFixtures.nativeCopy;
+import static dev.shelf.engine.tensor.TensorFixtures.randomMatrix;
+import static dev.shelf.engine.tensor.TensorFixtures.randomVector;
+import static dev.shelf.engine.tensor.TensorFixtures.same;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shelf.engine.gguf.GgmlType;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every type at every implementation (the scalar twin and the vector kernels at this JVM's width;
+ * the build runs this class once per width, 128, 256 and 512 bits) against the reference, {@code
+ * dequantizeRow} followed by a dot product in double, and against the scalar twin; the batched and
+ * parallel kernels against the plain one, bit for bit.
+ */
+class KernelDifferentialTest {
+  /** Tolerance relative to {@code sum |w_i x_i|}: float rounding over a few hundred terms. */
+  private static final double RELATIVE = 1e-4;
+
+  private static final Parallel THREE = new Parallel(3);
+
+  @AfterAll
+  static void close() {
+    THREE.close();
+  }
+
+  /**
+   * Shapes per type: rows not divisible by the thread count, rows spanning several blocks/tiles.
+   */
+  private static List<int[]> shapes(GgmlType type) {
+    return switch (type.blockSize()) {
+      case 1 ->
+          List.of(new int[] {37, 525}, new int[] {5, 13}, new int[] {3, 3}, new int[] {2, 256});
+      case 32 -> List.of(new int[] {37, 352}, new int[] {5, 32}, new int[] {4, 512});
+      default -> List.of(new int[] {37, 768}, new int[] {3, 256});
+    };
+  }
+
+  static Stream<Arguments> cases() {
+    List<Arguments> cases = new ArrayList<>();
+    for (GgmlType type : GgmlType.values()) {
+      for (Simd simd : Simd.all()) {
+        cases.add(Arguments.of(type, simd));
+      }
+    }
+    return cases.stream();
+  }
+
+  @Test
+  void runsAtTheWidthTheBuildAsksFor() {
+    String forced = System.getProperty(Simd.PROPERTY);
+    if (forced != null && forced.matches("128|256|512")) {
+      assertThat(Simd.vectorBits()).isEqualTo(Integer.parseInt(forced));
+      assertThat(VectorLanes.SPECIES.vectorBitSize()).isEqualTo(Integer.parseInt(forced));
+    }
+    assertThat(VectorLanes.SPECIES.vectorBitSize()).isEqualTo(Simd.vectorBits());
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("cases")
+  void matvecMatchesDequantizedDotAndScalarTwin(GgmlType type, Simd simd) {
+    for (int[] shape : shapes(type)) {
+      int rows = shape[0];
+      int cols = shape[1];
+      Random random = new Random(31L * type.ordinal() + cols);
+      WeightMatrix matrix =
+          WeightMatrix.of(
+              type, nativeCopy(randomMatrix(type, rows, cols, random)), rows, cols, simd);
+      WeightMatrix scalar = matrix.withSimd(Simd.SCALAR);
+      float[] x = randomVector(cols, random);
+      float[] out = new float[rows];
+      float[] twin = new float[rows];
+      matrix.matvec(x, out, 0, rows);
+      scalar.matvec(x, twin, 0, rows);
+      float[] w = new float[cols];
+      for (int r = 0; r < rows; r++) {
+        matrix.dequantizeRow(r, w);
+        double expected = 0;
+        double magnitude = 0;
+        for (int i = 0; i < cols; i++) {
+          expected += (double) w[i] * x[i];
+          magnitude += Math.abs((double) w[i] * x[i]);
+        }
+        double tolerance = RELATIVE * magnitude + 1e-30;
+        String where = matrix + " row " + r;
+        assertThat((double) out[r])
+            .as(where + " vs reference")
+            .isCloseTo(expected, within(tolerance));
+        assertThat((double) out[r])
+            .as(where + " vs scalar twin")
+            .isCloseTo(twin[r], within(tolerance));
+        assertThat(same(matrix.dot(r, x), out[r])).as(where + " dot").isTrue();
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("cases")
+  void matmulEqualsMatvecBitForBit(GgmlType type, Simd simd) {
+    for (int[] shape : shapes(type)) {
+      int rows = shape[0];
+      int cols = shape[1];
+      Random random = new Random(17L * type.ordinal() + cols);
+      WeightMatrix matrix =
+          WeightMatrix.of(
+              type, nativeCopy(randomMatrix(type, rows, cols, random)), rows, cols, simd);
+      int n = 3;
+      float[][] xs = new float[n][];
+      float[][] outs = new float[n][rows];
+      for (int k = 0; k < n; k++) {
+        xs[k] = randomVector(cols, random);
+      }
+      matrix.matmul(xs, outs, 0, rows);
+      float[][] parallel = new float[n][rows];
+      matrix.matmul(xs, parallel, THREE);
+      for (int k = 0; k < n; k++) {
+        float[] single = new float[rows];
+        matrix.matvec(xs[k], single, 0, rows);
+        for (int r = 0; r < rows; r++) {
+          String where = matrix + " input " + k + " row " + r;
+          assertThat(same(outs[k][r], single[r]))
+              .as(where + ": matmul " + outs[k][r] + " != matvec " + single[r])
+              .isTrue();
+          assertThat(same(parallel[k][r], single[r])).as(where + " parallel matmul").isTrue();
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("cases")
+  void decodedTilesReproduceDequantizeRowExactly(GgmlType type, Simd simd) {
+    int[] shape = shapes(type).get(0);
+    int rows = shape[0];
+    int cols = shape[1];
+    WeightMatrix matrix =
+        WeightMatrix.of(
+            type, nativeCopy(randomMatrix(type, rows, cols, new Random(5))), rows, cols, simd);
+    int group = matrix.groupSize();
+    float[] expected = new float[cols];
+    for (int r = 0; r < rows; r++) {
+      matrix.dequantizeRow(r, expected);
+      for (int col = 0; col < cols; col += WeightMatrix.TILE) {
+        int len = Math.min(WeightMatrix.TILE, cols - col);
+        float[] q = new float[len];
+        float[] scales = new float[group == 0 ? 0 : len / group];
+        float[] mins = new float[scales.length];
+        long offset = r * matrix.rowBytes + (long) col / type.blockSize() * type.bytesPerBlock();
+        matrix.decode(offset, len, q, scales, mins, simd.isVector());
+        for (int i = 0; i < len; i++) {
+          float value =
+              group == 0
+                  ? q[i]
+                  : matrix.hasMins()
+                      ? q[i] * scales[i / group] + mins[i / group]
+                      : q[i] * scales[i / group];
+          assertThat(Float.floatToRawIntBits(value))
+              .as(
+                  matrix
+                      + " row "
+                      + r
+                      + " col "
+                      + (col + i)
+                      + ": "
+                      + value
+                      + " vs "
+                      + expected[col + i])
+              .isEqualTo(Float.floatToRawIntBits(expected[col + i]));
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("cases")
+  void parallelMatvecEqualsSerialAndSubrangesLeaveOtherRows(GgmlType type, Simd simd) {
+    int[] shape = shapes(type).get(0);
+    int rows = shape[0];
+    int cols = shape[1];
+    Random random = new Random(99);
+    WeightMatrix matrix =
+        WeightMatrix.of(type, nativeCopy(randomMatrix(type, rows, cols, random)), rows, cols, simd);
+    float[] x = randomVector(cols, random);
+    float[] serial = new float[rows];
+    matrix.matvec(x, serial, 0, rows);
+    float[] parallel = new float[rows];
+    matrix.matvec(x, parallel, THREE);
+    float[] sub = new float[rows];
+    java.util.Arrays.fill(sub, Float.NaN);
+    matrix.matvec(x, sub, 5, 11);
+    for (int r = 0; r < rows; r++) {
+      assertThat(same(parallel[r], serial[r])).as(matrix + " row " + r).isTrue();
+      assertThat(same(sub[r], r >= 5 && r < 11 ? serial[r] : Float.NaN))
+          .as(matrix + " subrange row " + r)
+          .isTrue();
+    }
+  }
+
+  private static org.assertj.core.data.Offset<Double> within(double tolerance) {
+    return org.assertj.core.data.Offset.offset(tolerance);
+  }
+}

@@ -1,0 +1,121 @@
+package dev.shelf.engine.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ParallelTest {
+
+  @ParameterizedTest(name = "{0} threads over {1} rows")
+  @CsvSource({"1,10", "3,37", "4,37", "5,3", "8,0", "2,1", "7,1000"})
+  void everyRowRunsExactlyOnceInBalancedContiguousParts(int threads, int rows) {
+    try (Parallel parallel = new Parallel(threads)) {
+      AtomicIntegerArray seen = new AtomicIntegerArray(rows + 4);
+      List<int[]> parts = Collections.synchronizedList(new ArrayList<>());
+      parallel.forRange(
+          2,
+          2 + rows,
+          (start, end) -> {
+            parts.add(new int[] {start, end});
+            for (int r = start; r < end; r++) {
+              seen.incrementAndGet(r);
+            }
+          });
+      for (int r = 0; r < rows + 4; r++) {
+        assertThat(seen.get(r)).as("row " + r).isEqualTo(r >= 2 && r < 2 + rows ? 1 : 0);
+      }
+      assertThat(parts).hasSize(Math.min(threads, rows));
+      int min = parts.stream().mapToInt(p -> p[1] - p[0]).min().orElse(0);
+      int max = parts.stream().mapToInt(p -> p[1] - p[0]).max().orElse(0);
+      assertThat(max - min).isLessThanOrEqualTo(1);
+    }
+  }
+
+  @Test
+  void partsRunOnSeveralThreads() {
+    try (Parallel parallel = new Parallel(4)) {
+      ConcurrentHashMap<String, Boolean> names = new ConcurrentHashMap<>();
+      for (int i = 0; i < 50 && names.size() < 2; i++) {
+        parallel.forRange(
+            0,
+            4,
+            (start, end) -> {
+              names.put(Thread.currentThread().getName(), true);
+              try {
+                Thread.sleep(5);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+      }
+      assertThat(names.size()).isGreaterThan(1);
+    }
+  }
+
+  @Test
+  void aPartsExceptionReachesTheCaller() {
+    try (Parallel parallel = new Parallel(3)) {
+      assertThatThrownBy(
+              () ->
+                  parallel.forRange(
+                      0,
+                      9,
+                      (start, end) -> {
+                        if (start == 3) {
+                          throw new IllegalStateException("part " + start + " failed");
+                        }
+                      }))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("part 3 failed");
+    }
+  }
+
+  @Test
+  void nestedRangesDoNotDeadlock() {
+    try (Parallel parallel = new Parallel(2)) {
+      AtomicIntegerArray seen = new AtomicIntegerArray(16);
+      parallel.forRange(
+          0,
+          4,
+          (start, end) -> {
+            for (int r = start; r < end; r++) {
+              int base = 4 * r;
+              parallel.forRange(
+                  base,
+                  base + 4,
+                  (a, b) -> {
+                    for (int i = a; i < b; i++) {
+                      seen.incrementAndGet(i);
+                    }
+                  });
+            }
+          });
+      for (int i = 0; i < 16; i++) {
+        assertThat(seen.get(i)).isEqualTo(1);
+      }
+    }
+  }
+
+  @Test
+  void badArgumentsNameTheValue() {
+    assertThatThrownBy(() -> new Parallel(0))
+        .hasMessageContaining("threads must be >= 1 but was 0");
+    try (Parallel parallel = new Parallel(2)) {
+      assertThatThrownBy(() -> parallel.forRange(5, 4, (a, b) -> {}))
+          .hasMessageContaining("[5, 4)");
+    }
+  }
+
+  @Test
+  void sharedHasAtLeastOneThread() {
+    assertThat(Parallel.shared().threads()).isGreaterThanOrEqualTo(1);
+  }
+}

@@ -1,0 +1,110 @@
+package dev.shelf.engine.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.shelf.engine.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The view's contract: shapes, bounds and the implementation switch fail fast with the value. */
+class WeightMatrixTest {
+
+  @Test
+  void simdPropertyValues() {
+    assertThat(Simd.parse("false")).isEqualTo(Simd.SCALAR);
+    assertThat(Simd.parse("scalar")).isEqualTo(Simd.SCALAR);
+    assertThat(Simd.parse("256")).isEqualTo(Simd.vector(256));
+    assertThat(Simd.parse(" 512 ")).isEqualTo(Simd.vector(512));
+    assertThat(Simd.parse(null)).isEqualTo(Simd.preferred());
+    assertThat(Simd.parse("true")).isEqualTo(Simd.preferred());
+    assertThat(Simd.preferred().bits()).isIn(0, 128, 256, 512);
+    assertThatThrownBy(() -> Simd.parse("fast"))
+        .hasMessageContaining("shelf.simd")
+        .hasMessageContaining("'fast'");
+    assertThatThrownBy(() -> Simd.vector(64)).hasMessageContaining("but was 64");
+  }
+
+  @Test
+  void defaultsFollowTheProperty() {
+    assertThat(Simd.defaults()).isEqualTo(Simd.parse(System.getProperty(Simd.PROPERTY)));
+    WeightMatrix matrix = WeightMatrix.of(GgmlType.F32, MemorySegment.ofArray(new byte[16]), 2, 2);
+    assertThat(matrix.simd()).isEqualTo(Simd.defaults());
+    assertThat(matrix.withSimd(Simd.SCALAR).simd()).isEqualTo(Simd.SCALAR);
+  }
+
+  @Test
+  void theVectorWidthIsFixedPerJvm() {
+    assertThat(Simd.vector().bits()).isEqualTo(Simd.vectorBits()).isIn(128, 256, 512);
+    assertThat(Simd.all()).containsExactly(Simd.SCALAR, Simd.vector());
+    int other = Simd.vectorBits() == 128 ? 256 : 128;
+    assertThatThrownBy(
+            () ->
+                WeightMatrix.of(
+                    GgmlType.F32, MemorySegment.ofArray(new byte[16]), 2, 2, Simd.vector(other)))
+        .hasMessageContaining("at " + Simd.vectorBits() + " bits but vector" + other);
+  }
+
+  @Test
+  void shapeErrorsNameTheValues() {
+    MemorySegment small = MemorySegment.ofArray(new byte[100]);
+    assertThatThrownBy(() -> WeightMatrix.of(GgmlType.Q4_0, small, 1, 48))
+        .hasMessageContaining("multiple of the Q4_0 block size 32 but was 48");
+    assertThatThrownBy(() -> WeightMatrix.of(GgmlType.Q8_0, small, 3, 32))
+        .hasMessageContaining("needs 102 bytes but the segment has 100");
+    assertThatThrownBy(() -> WeightMatrix.of(GgmlType.F32, small, -1, 4))
+        .hasMessageContaining("-1 x 4");
+  }
+
+  @Test
+  void boundsErrorsNameTheValues() {
+    WeightMatrix matrix =
+        WeightMatrix.of(
+            GgmlType.Q4_K,
+            MemorySegment.ofArray(
+                TensorFixtures.randomMatrix(GgmlType.Q4_K, 4, 256, new Random(1))),
+            4,
+            256);
+    assertThatThrownBy(() -> matrix.matvec(new float[256], new float[4], 2, 5))
+        .hasMessageContaining("[2, 5)");
+    assertThatThrownBy(() -> matrix.matvec(new float[255], new float[4], 0, 4))
+        .hasMessageContaining("x needs at least 256 elements but has 255");
+    assertThatThrownBy(() -> matrix.matvec(new float[256], new float[3], 0, 4))
+        .hasMessageContaining("out needs at least 4");
+    assertThatThrownBy(() -> matrix.matmul(new float[2][256], new float[1][4], 0, 4))
+        .hasMessageContaining("2 inputs and 1 outputs");
+    assertThatThrownBy(() -> matrix.dequantizeRow(4, new float[256]))
+        .isInstanceOf(IndexOutOfBoundsException.class);
+  }
+
+  @Test
+  void emptyBatchAndEmptyRangeDoNothing() {
+    WeightMatrix matrix =
+        WeightMatrix.of(GgmlType.F32, MemorySegment.ofArray(new byte[32]), 2, 4, Simd.vector());
+    matrix.matmul(new float[0][], new float[0][], 0, 2);
+    float[] out = {7f, 7f};
+    matrix.matvec(new float[4], out, 1, 1);
+    assertThat(out).containsExactly(7f, 7f);
+  }
+
+  @Test
+  void aTensorSliceOfALargerSegmentIsViewedInPlace() {
+    // Two Q8_0 rows after 3 bytes of something else, as a tensor sits inside a mapped file.
+    byte[] file = new byte[3 + 2 * 34];
+    TensorFixtures.putF16(file, 3, 2f);
+    file[3 + 2] = 5;
+    TensorFixtures.putF16(file, 3 + 34, 1f);
+    file[3 + 34 + 2 + 31] = -7;
+    MemorySegment slice = MemorySegment.ofArray(file).asSlice(3, 2 * 34);
+    for (Simd simd : Simd.all()) {
+      WeightMatrix matrix = WeightMatrix.of(GgmlType.Q8_0, slice, 2, 32, simd);
+      float[] x = new float[32];
+      x[0] = 1f;
+      x[31] = 1f;
+      float[] out = new float[2];
+      matrix.matvec(x, out, 0, 2);
+      assertThat(out).as(simd.toString()).containsExactly(10f, -7f);
+    }
+  }
+}
