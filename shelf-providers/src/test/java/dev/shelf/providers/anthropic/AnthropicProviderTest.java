@@ -11,7 +11,6 @@ import dev.shelf.api.ChatRequestCodec;
 import dev.shelf.api.CompletionRequest;
 import dev.shelf.api.EmbeddingRequest;
 import dev.shelf.api.Json;
-import dev.shelf.providers.anthropic.StubAnthropic.Reply;
 import dev.shelf.providers.anthropic.internal.MessagesRequest;
 import dev.shelf.providers.anthropic.internal.StreamTranslator;
 import dev.shelf.providers.spi.Call;
@@ -21,6 +20,8 @@ import dev.shelf.providers.spi.ProviderException.Kind;
 import dev.shelf.providers.spi.ProviderFactory;
 import dev.shelf.providers.spi.ProviderSpec;
 import dev.shelf.providers.sse.SseReader;
+import dev.shelf.providers.testing.LoopbackStub;
+import dev.shelf.providers.testing.LoopbackStub.Reply;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,7 +38,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The provider end to end against {@link StubAnthropic} on loopback: what goes over the wire
+ * The provider end to end against {@link LoopbackStub} on loopback: what goes over the wire
  * (headers, path, body), the recorded streams coming back, and HTTP errors mapped.
  */
 class AnthropicProviderTest {
@@ -46,16 +47,15 @@ class AnthropicProviderTest {
   private static final String HELLO =
       "{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}";
 
-  private StubAnthropic stub;
+  private LoopbackStub stub;
   private Provider provider;
 
   @BeforeEach
   void start() throws IOException {
-    stub = new StubAnthropic();
+    stub = new LoopbackStub(Map.of("request-id", "req_stub"));
     provider =
         create(
-            stub.baseUrl(),
-            Map.of("default_max_tokens", 1000, "anthropic_beta", List.of("b1", "b2")));
+            stub.root(), Map.of("default_max_tokens", 1000, "anthropic_beta", List.of("b1", "b2")));
   }
 
   @AfterEach
@@ -119,7 +119,7 @@ class AnthropicProviderTest {
     ChatRequest r = request(HELLO);
     chat(r, new ArrayList<>());
 
-    StubAnthropic.Request seen = stub.takeRequest();
+    LoopbackStub.Request seen = stub.takeRequest();
     assertThat(seen.method()).isEqualTo("POST");
     assertThat(seen.target()).isEqualTo("/v1/messages");
     assertThat(seen.headers())
@@ -242,10 +242,10 @@ class AnthropicProviderTest {
 
   @Test
   void aBaseUrlEndingInV1IsNotDoubled() throws Exception {
-    try (Provider p = create(stub.baseUrl() + "/v1/", Map.of())) {
+    try (Provider p = create(stub.root() + "/v1/", Map.of())) {
       stub.enqueue(Reply.sse(resource("text.sse")));
       p.chat(request(HELLO), Call.unbounded("r"), c -> {});
-      StubAnthropic.Request seen = stub.takeRequest();
+      LoopbackStub.Request seen = stub.takeRequest();
       assertThat(seen.target()).isEqualTo("/v1/messages");
       assertThat(seen.headers()).doesNotContainKey("anthropic-beta");
       assertThat(Json.parse(seen.body()).get("max_tokens").asInt()).isEqualTo(4096);
@@ -294,11 +294,11 @@ class AnthropicProviderTest {
                         Duration.ofSeconds(1),
                         Map.of())))
         .hasMessage("needs api_key (usually ${ANTHROPIC_API_KEY})");
-    assertThatThrownBy(() -> create(stub.baseUrl(), Map.of("default_max_tokens", -3)))
+    assertThatThrownBy(() -> create(stub.root(), Map.of("default_max_tokens", -3)))
         .hasMessage("options.default_max_tokens must be >= 1 but was -3");
-    assertThatThrownBy(() -> create(stub.baseUrl(), Map.of("default_max_tokens", "lots")))
+    assertThatThrownBy(() -> create(stub.root(), Map.of("default_max_tokens", "lots")))
         .hasMessage("options.default_max_tokens must be an integer but was 'lots'");
-    assertThatThrownBy(() -> create(stub.baseUrl(), Map.of("max_tokens", 5)))
+    assertThatThrownBy(() -> create(stub.root(), Map.of("max_tokens", 5)))
         .hasMessage(
             "unknown option 'max_tokens'; known options: anthropic_beta, anthropic_version,"
                 + " default_max_tokens");

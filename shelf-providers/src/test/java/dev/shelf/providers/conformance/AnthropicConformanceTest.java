@@ -2,14 +2,19 @@ package dev.shelf.providers.conformance;
 
 import static dev.shelf.providers.conformance.Scenario.MARKER;
 import static dev.shelf.providers.conformance.Scenario.q;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.shelf.api.Json;
 import dev.shelf.api.Usage;
-import dev.shelf.providers.conformance.LoopbackStub.Reply;
-import dev.shelf.providers.conformance.LoopbackStub.Request;
+import dev.shelf.providers.sse.SseReader;
+import dev.shelf.providers.testing.LoopbackStub.Reply;
+import dev.shelf.providers.testing.LoopbackStub.Request;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 
 /**
  * The {@code anthropic} adapter against Anthropic's Messages stream
@@ -49,6 +54,61 @@ class AnthropicConformanceTest extends ProviderConformanceTest {
   @Override
   boolean reportsReasoningTokens() {
     return false;
+  }
+
+  /**
+   * The fixture's own check of its TEXT stream, read back with {@link SseReader}: each event named
+   * as its data's {@code type}, {@code message_start} first with the prompt split into uncached,
+   * cache-read and cache-write tokens, content blocks opened and closed by index, the text in
+   * {@code text_delta}s, then {@code message_delta} with the stop reason and output tokens, and
+   * {@code message_stop} last.
+   */
+  @Test
+  void theScriptedTextStreamRunsFromMessageStartToMessageStop() throws IOException {
+    Scenario s = Scenario.TEXT;
+    List<SseReader.Event> events = events(reply(s));
+    List<String> names = events.stream().map(e -> String.valueOf(e.event())).toList();
+    assertThat(names.getFirst()).isEqualTo("message_start");
+    assertThat(names.subList(names.size() - 2, names.size()))
+        .containsExactly("message_delta", "message_stop");
+    List<JsonNode> data = events.stream().map(e -> Json.parse(e.bytes())).toList();
+    var open = new ArrayList<Integer>();
+    var text = new StringBuilder();
+    for (int i = 0; i < events.size(); i++) {
+      JsonNode d = data.get(i);
+      assertThat(d.path("type").asText()).as("type of event %d", i).isEqualTo(names.get(i));
+      int index = d.path("index").asInt(-1);
+      switch (names.get(i)) {
+        case "content_block_start" -> {
+          assertThat(open).as("blocks open at %d", i).isEmpty();
+          open.add(index);
+        }
+        case "content_block_delta" -> {
+          assertThat(open).as("the block of delta %d", i).containsExactly(index);
+          text.append(d.path("delta").path("text").asText(""));
+        }
+        case "content_block_stop" -> {
+          assertThat(open).as("the block stopped at %d", i).containsExactly(index);
+          open.clear();
+        }
+        default -> {}
+      }
+    }
+    assertThat(open).as("blocks left open").isEmpty();
+    assertThat(text.toString()).isEqualTo(String.join("", s.text()));
+    Usage u = s.usage();
+    JsonNode input = data.getFirst().path("message").path("usage");
+    assertThat(input.path("cache_read_input_tokens").asInt()).isEqualTo(u.cachedTokens());
+    assertThat(
+            input.path("input_tokens").asInt()
+                + input.path("cache_read_input_tokens").asInt()
+                + input.path("cache_creation_input_tokens").asInt())
+        .as("the prompt, in its three parts")
+        .isEqualTo(u.promptTokens());
+    JsonNode messageDelta = data.get(data.size() - 2);
+    assertThat(messageDelta.path("delta").path("stop_reason").asText()).isEqualTo("end_turn");
+    assertThat(messageDelta.path("usage").path("output_tokens").asInt())
+        .isEqualTo(u.completionTokens());
   }
 
   @Override

@@ -2,15 +2,20 @@ package dev.shelf.providers.conformance;
 
 import static dev.shelf.providers.conformance.Scenario.MARKER;
 import static dev.shelf.providers.conformance.Scenario.q;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.shelf.api.Json;
 import dev.shelf.api.Usage;
-import dev.shelf.providers.conformance.LoopbackStub.Reply;
-import dev.shelf.providers.conformance.LoopbackStub.Request;
+import dev.shelf.providers.sse.SseReader;
+import dev.shelf.providers.testing.LoopbackStub.Reply;
+import dev.shelf.providers.testing.LoopbackStub.Request;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
 
 /**
  * The {@code gemini} adapter against {@code streamGenerateContent?alt=sse}
@@ -48,6 +53,46 @@ class GeminiConformanceTest extends ProviderConformanceTest {
   @Override
   boolean streamsArgumentFragments() {
     return false;
+  }
+
+  /**
+   * The fixture's own check of its TEXT stream, read back with {@link SseReader}: unnamed events,
+   * each ended by CRLF CRLF as recorded, each one {@code GenerateContentResponse} with one model
+   * candidate; the text in its parts; {@code STOP} on the last event only, which carries the
+   * cumulative {@code usageMetadata} that adds up to the scenario's usage.
+   */
+  @Test
+  void theScriptedTextStreamIsCandidatesWithUsageOnTheLastEvent() throws IOException {
+    Scenario s = Scenario.TEXT;
+    Reply reply = reply(s);
+    assertThat(reply.pieces()).allSatisfy(p -> assertThat(p).endsWith("\r\n\r\n"));
+    List<SseReader.Event> events = events(reply);
+    assertThat(events).isNotEmpty().allSatisfy(e -> assertThat(e.event()).isNull());
+    List<JsonNode> responses = events.stream().map(e -> Json.parse(e.bytes())).toList();
+    var text = new StringBuilder();
+    for (int i = 0; i < responses.size(); i++) {
+      JsonNode r = responses.get(i);
+      assertThat(r.path("candidates")).as("candidates of event %d", i).hasSize(1);
+      JsonNode candidate = r.path("candidates").path(0);
+      assertThat(candidate.path("content").path("role").asText()).isEqualTo("model");
+      for (JsonNode part : candidate.path("content").path("parts")) {
+        text.append(part.path("text").asText(""));
+      }
+      boolean last = i == responses.size() - 1;
+      assertThat(candidate.path("finishReason").asText(null))
+          .as("finishReason of event %d", i)
+          .isEqualTo(last ? "STOP" : null);
+    }
+    assertThat(text.toString()).isEqualTo(String.join("", s.text()));
+    Usage u = s.usage();
+    JsonNode usage = responses.getLast().path("usageMetadata");
+    assertThat(usage.isObject()).as("usageMetadata on the last event").isTrue();
+    assertThat(usage.path("promptTokenCount").asInt()).isEqualTo(u.promptTokens());
+    assertThat(
+            usage.path("candidatesTokenCount").asInt() + usage.path("thoughtsTokenCount").asInt())
+        .isEqualTo(u.completionTokens());
+    assertThat(usage.path("totalTokenCount").asInt()).isEqualTo(u.totalTokens());
+    assertThat(usage.path("cachedContentTokenCount").asInt()).isEqualTo(u.cachedTokens());
   }
 
   @Override

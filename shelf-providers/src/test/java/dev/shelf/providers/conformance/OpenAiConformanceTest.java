@@ -2,15 +2,20 @@ package dev.shelf.providers.conformance;
 
 import static dev.shelf.providers.conformance.Scenario.MARKER;
 import static dev.shelf.providers.conformance.Scenario.q;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.shelf.api.Json;
 import dev.shelf.api.Usage;
-import dev.shelf.providers.conformance.LoopbackStub.Reply;
-import dev.shelf.providers.conformance.LoopbackStub.Request;
+import dev.shelf.providers.sse.SseReader;
+import dev.shelf.providers.testing.LoopbackStub.Reply;
+import dev.shelf.providers.testing.LoopbackStub.Request;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
 
 /**
  * The {@code openai} adapter (generic OpenAI-compatible preset) against OpenAI's Chat Completions
@@ -53,6 +58,53 @@ class OpenAiConformanceTest extends ProviderConformanceTest {
   @Override
   boolean supportsInterleavedToolFragments() {
     return true;
+  }
+
+  /**
+   * The fixture's own check of its TEXT stream, read back with {@link SseReader}: {@code
+   * chat.completion.chunk} objects of one id, each with one choice and {@code "usage": null}, the
+   * role first, the text in content deltas, exactly one finish reason; then a usage-only chunk with
+   * no choices; then {@code [DONE]} and nothing after it.
+   */
+  @Test
+  void theScriptedTextStreamIsOpenAiChunksThenDone() throws IOException {
+    Scenario s = Scenario.TEXT;
+    List<SseReader.Event> events = events(reply(s));
+    assertThat(events).hasSizeGreaterThan(2);
+    assertThat(events.getLast().isDone()).as("the last event is [DONE]").isTrue();
+    List<SseReader.Event> beforeDone = events.subList(0, events.size() - 1);
+    assertThat(beforeDone).as("[DONE] before the end").noneMatch(SseReader.Event::isDone);
+    List<JsonNode> chunks = beforeDone.stream().map(e -> Json.parse(e.bytes())).toList();
+    assertThat(chunks)
+        .allSatisfy(
+            c -> {
+              assertThat(c.path("object").asText()).isEqualTo("chat.completion.chunk");
+              assertThat(c.path("id").asText()).isEqualTo(ID);
+            });
+    assertThat(chunks.getFirst().path("choices").path(0).path("delta").path("role").asText())
+        .isEqualTo("assistant");
+    var text = new StringBuilder();
+    var finishes = new ArrayList<String>();
+    for (JsonNode c : chunks.subList(0, chunks.size() - 1)) {
+      assertThat(c.path("usage").isNull()).as("usage null until the last chunk: %s", c).isTrue();
+      assertThat(c.path("choices")).hasSize(1);
+      JsonNode choice = c.path("choices").path(0);
+      text.append(choice.path("delta").path("content").asText(""));
+      if (!choice.path("finish_reason").isNull()) {
+        finishes.add(choice.path("finish_reason").asText());
+      }
+    }
+    assertThat(text.toString()).isEqualTo(String.join("", s.text()));
+    assertThat(finishes).containsExactly(s.finishReason());
+    JsonNode last = chunks.getLast();
+    assertThat(last.path("choices")).as("choices of the usage chunk").isEmpty();
+    Usage u = s.usage();
+    JsonNode usage = last.path("usage");
+    assertThat(usage.path("prompt_tokens").asInt()).isEqualTo(u.promptTokens());
+    assertThat(usage.path("completion_tokens").asInt()).isEqualTo(u.completionTokens());
+    assertThat(usage.path("total_tokens").asInt()).isEqualTo(u.totalTokens());
+    assertThat(usage.path("prompt_tokens_details").path("cached_tokens").asInt())
+        .isEqualTo(u.cachedTokens());
   }
 
   @Override

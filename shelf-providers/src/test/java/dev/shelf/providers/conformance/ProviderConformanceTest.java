@@ -14,14 +14,17 @@ import dev.shelf.api.ChatRequest;
 import dev.shelf.api.ChatRequestCodec;
 import dev.shelf.api.Json;
 import dev.shelf.api.Usage;
-import dev.shelf.providers.conformance.LoopbackStub.Reply;
-import dev.shelf.providers.conformance.LoopbackStub.Request;
 import dev.shelf.providers.spi.Call;
 import dev.shelf.providers.spi.Provider;
 import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
 import dev.shelf.providers.spi.ProviderFactory;
 import dev.shelf.providers.spi.ProviderSpec;
+import dev.shelf.providers.sse.SseReader;
+import dev.shelf.providers.testing.LoopbackStub;
+import dev.shelf.providers.testing.LoopbackStub.Reply;
+import dev.shelf.providers.testing.LoopbackStub.Request;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -411,5 +414,32 @@ abstract class ProviderConformanceTest {
         .as("no finish reason before a failure")
         .allSatisfy(
             c -> assertThat(c.choices()).allSatisfy(ch -> assertThat(ch.finishReason()).isNull()));
+  }
+
+  // ---- for the fixtures' own tests ----
+
+  /**
+   * The events of a scripted stream, read back as a client reads them: checks that {@code reply} is
+   * a 200 chunked event stream and that each of its pieces (one transfer chunk) holds exactly one
+   * whole event, then returns the events in order.
+   */
+  static List<SseReader.Event> events(Reply reply) throws IOException {
+    assertThat(reply.status()).as("status").isEqualTo(200);
+    assertThat(reply.chunked()).as("chunked").isTrue();
+    assertThat(reply.headers()).containsEntry("content-type", "text/event-stream");
+    for (String piece : reply.pieces()) {
+      assertThat(read(piece)).as("events in the chunk %s", piece).hasSize(1);
+    }
+    return read(reply.body());
+  }
+
+  private static List<SseReader.Event> read(String sse) throws IOException {
+    var reader = new SseReader(new ByteArrayInputStream(sse.getBytes(StandardCharsets.UTF_8)));
+    var events = new ArrayList<SseReader.Event>();
+    SseReader.Event e;
+    while ((e = reader.next()) != null) {
+      events.add(e);
+    }
+    return events;
   }
 }

@@ -13,7 +13,6 @@ import dev.shelf.api.CompletionRequest;
 import dev.shelf.api.EmbeddingRequest;
 import dev.shelf.api.EmbeddingResponse;
 import dev.shelf.api.Json;
-import dev.shelf.providers.gemini.StubGemini.Reply;
 import dev.shelf.providers.gemini.internal.GenerateContentRequest;
 import dev.shelf.providers.gemini.internal.StreamTranslator;
 import dev.shelf.providers.spi.Call;
@@ -23,6 +22,8 @@ import dev.shelf.providers.spi.ProviderException.Kind;
 import dev.shelf.providers.spi.ProviderFactory;
 import dev.shelf.providers.spi.ProviderSpec;
 import dev.shelf.providers.sse.SseReader;
+import dev.shelf.providers.testing.LoopbackStub;
+import dev.shelf.providers.testing.LoopbackStub.Reply;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,7 +42,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The provider end to end against {@link StubGemini} on loopback: what goes over the wire (the
+ * The provider end to end against {@link LoopbackStub} on loopback: what goes over the wire (the
  * {@code x-goog-api-key} header, the {@code :streamGenerateContent?alt=sse} path, the body), the
  * transcripts coming back, HTTP errors mapped, and embeddings.
  */
@@ -53,13 +54,13 @@ class GeminiProviderTest {
   private static final String STREAM_PATH =
       "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse";
 
-  private StubGemini stub;
+  private LoopbackStub stub;
   private Provider provider;
 
   @BeforeEach
   void start() throws IOException {
-    stub = new StubGemini();
-    provider = create(stub.baseUrl(), Map.of());
+    stub = new LoopbackStub(Map.of("server", "scaffolding on HTTPServer2"));
+    provider = create(stub.root(), Map.of());
   }
 
   @AfterEach
@@ -128,7 +129,7 @@ class GeminiProviderTest {
     ChatRequest r = request(HELLO);
     chat(r, new ArrayList<>());
 
-    StubGemini.Request seen = stub.takeRequest();
+    LoopbackStub.Request seen = stub.takeRequest();
     assertThat(seen.method()).isEqualTo("POST");
     assertThat(seen.target()).isEqualTo(STREAM_PATH).doesNotContain(KEY);
     assertThat(seen.headers())
@@ -278,7 +279,7 @@ class GeminiProviderTest {
                 "{\"model\":\"text-embedding-004\",\"input\":[\"a\",\"b\"],\"encoding_format\":\"base64\"}"
                     .getBytes(StandardCharsets.UTF_8)));
     EmbeddingResponse out = provider.embed(r, Call.unbounded("e"));
-    StubGemini.Request seen = stub.takeRequest();
+    LoopbackStub.Request seen = stub.takeRequest();
     assertThat(seen.target()).isEqualTo("/v1beta/models/text-embedding-004:batchEmbedContents");
     assertThat(seen.headers()).containsEntry("x-goog-api-key", KEY);
     assertThat(Json.parse(seen.body()).path("requests").size()).isEqualTo(2);
@@ -307,13 +308,13 @@ class GeminiProviderTest {
   void aBaseUrlWithAVersionIsNotDoubledAndOptionsApply() throws Exception {
     try (Provider p =
         create(
-            stub.baseUrl() + "/v1/",
+            stub.root() + "/v1/",
             Map.of(
                 "safety_settings",
                 List.of(Map.of("category", "HARM_CATEGORY_HARASSMENT", "threshold", "OFF"))))) {
       stub.enqueue(Reply.sse(resource("text.sse")));
       p.chat(request(HELLO), Call.unbounded("r"), c -> {});
-      StubGemini.Request seen = stub.takeRequest();
+      LoopbackStub.Request seen = stub.takeRequest();
       assertThat(seen.target())
           .isEqualTo("/v1/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
       assertThat(Json.parse(seen.body()).path("safetySettings").get(0).path("threshold").asText())
@@ -343,15 +344,15 @@ class GeminiProviderTest {
                         Duration.ofSeconds(1),
                         Map.of())))
         .hasMessage("needs api_key (usually ${GEMINI_API_KEY})");
-    assertThatThrownBy(() -> create(stub.baseUrl(), Map.of("api_version", "beta")))
+    assertThatThrownBy(() -> create(stub.root(), Map.of("api_version", "beta")))
         .hasMessage("options.api_version must look like v1beta or v1 but was 'beta'");
-    assertThatThrownBy(() -> create(stub.baseUrl(), Map.of("safety", 1)))
+    assertThatThrownBy(() -> create(stub.root(), Map.of("safety", 1)))
         .hasMessage("unknown option 'safety'; known options: api_version, safety_settings");
-    assertThatThrownBy(() -> create(stub.baseUrl(), Map.of("safety_settings", "none")))
+    assertThatThrownBy(() -> create(stub.root(), Map.of("safety_settings", "none")))
         .hasMessage("options.safety_settings must be a list of {category, threshold} but was none");
     assertThatThrownBy(() -> create("ftp://x", Map.of()))
         .hasMessage("base_url must start with http:// or https:// but was 'ftp://x'");
-    assertThatThrownBy(() -> create(stub.baseUrl() + "?key=1", Map.of()))
+    assertThatThrownBy(() -> create(stub.root() + "?key=1", Map.of()))
         .hasMessageStartingWith("base_url must not have a query");
   }
 }

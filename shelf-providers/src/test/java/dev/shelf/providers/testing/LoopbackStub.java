@@ -1,4 +1,4 @@
-package dev.shelf.providers.anthropic;
+package dev.shelf.providers.testing;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -19,50 +19,94 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A stand-in for api.anthropic.com on loopback: a raw {@link ServerSocket} that records each
- * request and answers with the next scripted reply, byte for byte. Streams go out chunked, one
- * event per chunk, as the real API sends them; connections are kept alive between requests.
+ * A vendor stand-in on loopback for any wire format: a raw {@link ServerSocket} speaking just
+ * enough HTTP/1.1 to record each request and answer it with the next scripted {@link Reply}, byte
+ * for byte. A stream goes out chunked, one transfer chunk per event, flushed one by one as real
+ * servers send them; connections are kept alive between requests. A request with nothing scripted
+ * for it gets a 500.
  */
-final class StubAnthropic implements AutoCloseable {
-  /** One request as the server saw it; header names lower-cased. */
-  record Request(String method, String target, Map<String, String> headers, byte[] body) {
-    String text() {
+public final class LoopbackStub implements AutoCloseable {
+  /** One request as the stub saw it; header names lower-cased. */
+  public record Request(String method, String target, Map<String, String> headers, byte[] body) {
+    /** The body as text (UTF-8). */
+    public String text() {
       return new String(body, StandardCharsets.UTF_8);
     }
   }
 
-  /** A scripted answer. */
-  record Reply(int status, Map<String, String> headers, byte[] body, boolean chunked) {
-    static Reply sse(byte[] body) {
-      return new Reply(200, Map.of("content-type", "text/event-stream"), body, true);
+  /**
+   * A scripted answer: a status, headers, and the body in pieces. A chunked reply sends each piece
+   * as one transfer chunk; a plain one sends them joined, with a content-length.
+   */
+  public record Reply(
+      int status, Map<String, String> headers, List<String> pieces, boolean chunked) {
+    public Reply {
+      headers = Map.copyOf(headers);
+      pieces = List.copyOf(pieces);
     }
 
-    static Reply json(int status, String body, Map<String, String> headers) {
+    /** A 200 event stream; each event is its complete text, blank line included. */
+    public static Reply sse(List<String> events) {
+      return new Reply(200, Map.of("content-type", "text/event-stream"), events, true);
+    }
+
+    /**
+     * A 200 event stream from a whole transcript, cut into events after each blank line (LF LF or
+     * CRLF CRLF), so that each event goes out as one chunk.
+     */
+    public static Reply sse(byte[] transcript) {
+      String text = new String(transcript, StandardCharsets.UTF_8);
+      return sse(List.of(text.split("(?<=\n\n|\r\n\r\n)")));
+    }
+
+    public static Reply json(int status, String body) {
+      return json(status, body, Map.of());
+    }
+
+    public static Reply json(int status, String body, Map<String, String> headers) {
       var h = new LinkedHashMap<>(headers);
       h.put("content-type", "application/json");
-      return new Reply(status, h, body.getBytes(StandardCharsets.UTF_8), false);
+      return new Reply(status, h, List.of(body), false);
+    }
+
+    /** The body as the client receives it, the pieces joined. */
+    public String body() {
+      return String.join("", pieces);
     }
   }
 
   private final ServerSocket server;
+  private final Map<String, String> alwaysHeaders;
   private final LinkedBlockingQueue<Reply> replies = new LinkedBlockingQueue<>();
   private final LinkedBlockingQueue<Request> requests = new LinkedBlockingQueue<>();
   private final List<Socket> sockets = new ArrayList<>();
 
-  StubAnthropic() throws IOException {
-    server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-    Thread.ofVirtual().start(this::acceptLoop);
+  public LoopbackStub() throws IOException {
+    this(Map.of());
   }
 
-  String baseUrl() {
+  /**
+   * A stub that adds {@code alwaysHeaders} to every reply, as a vendor's servers add theirs (a
+   * request id, a server name).
+   */
+  public LoopbackStub(Map<String, String> alwaysHeaders) throws IOException {
+    this.alwaysHeaders = new LinkedHashMap<>(alwaysHeaders);
+    server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    Thread.ofVirtual().name("loopback-stub").start(this::acceptLoop);
+  }
+
+  /** {@code http://127.0.0.1:PORT}, no path. */
+  public String root() {
     return "http://127.0.0.1:" + server.getLocalPort();
   }
 
-  void enqueue(Reply reply) {
+  /** Scripts the answer to the next request that has none yet. */
+  public void enqueue(Reply reply) {
     replies.add(reply);
   }
 
-  Request takeRequest() throws InterruptedException {
+  /** The next request the stub saw, waiting up to five seconds for it. */
+  public Request takeRequest() throws InterruptedException {
     Request r = requests.poll(5, TimeUnit.SECONDS);
     if (r == null) {
       throw new AssertionError("no request arrived at the stub");
@@ -102,29 +146,26 @@ final class StubAnthropic implements AutoCloseable {
         }
         int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
         byte[] body = in.readNBytes(length);
-        String[] parts = requestLine.split(" ");
+        String[] parts = requestLine.split(" ", 3);
         requests.add(new Request(parts[0], parts[1], headers, body));
         Reply reply = replies.poll(5, TimeUnit.SECONDS);
-        if (reply == null) {
-          reply = Reply.json(500, "{}", Map.of());
-        }
-        write(out, reply);
+        write(out, reply == null ? Reply.json(500, "{\"error\":\"nothing scripted\"}") : reply);
       }
     } catch (IOException | InterruptedException e) {
       // the client went away, or the stub was closed
     }
   }
 
-  private static void write(OutputStream out, Reply reply) throws IOException {
-    var head = new StringBuilder("HTTP/1.1 ").append(reply.status()).append(" X\r\n");
+  private void write(OutputStream out, Reply reply) throws IOException {
+    var head = new StringBuilder("HTTP/1.1 ").append(reply.status()).append(" Stub\r\n");
     reply.headers().forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
-    head.append("request-id: req_stub\r\n");
+    alwaysHeaders.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
     if (reply.chunked()) {
       head.append("transfer-encoding: chunked\r\n\r\n");
       out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-      String body = new String(reply.body(), StandardCharsets.UTF_8);
-      for (String event : body.split("(?<=\n\n)")) {
-        byte[] b = event.getBytes(StandardCharsets.UTF_8);
+      out.flush();
+      for (String piece : reply.pieces()) {
+        byte[] b = piece.getBytes(StandardCharsets.UTF_8);
         out.write((Integer.toHexString(b.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
         out.write(b);
         out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
@@ -132,9 +173,10 @@ final class StubAnthropic implements AutoCloseable {
       }
       out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
     } else {
-      head.append("content-length: ").append(reply.body().length).append("\r\n\r\n");
+      byte[] body = reply.body().getBytes(StandardCharsets.UTF_8);
+      head.append("content-length: ").append(body.length).append("\r\n\r\n");
       out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-      out.write(reply.body());
+      out.write(body);
     }
     out.flush();
   }
