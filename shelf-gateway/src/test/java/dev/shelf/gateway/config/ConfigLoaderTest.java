@@ -279,11 +279,11 @@ class ConfigLoaderTest {
         Arguments.of(
             "providers:\n  oai:\n    type: antropic  #<\n",
             "providers.oai.type",
-            "unknown provider type 'antropic'; known types: [anthropic, gemini, openai]"),
+            "unknown provider type 'antropic'; known types: [anthropic, gemini, local, openai]"),
         Arguments.of(
             "providers:\n  oai:\n    base_url: http://x  #<\n",
             "providers.oai",
-            "needs 'type' (one of [anthropic, gemini, openai]) or 'preset'"),
+            "needs 'type' (one of [anthropic, gemini, local, openai]) or 'preset'"),
         Arguments.of(
             "providers:\n  oai:\n    preset: openai\n    api_key: ${OPENAI_KEY}  #<\n",
             "providers.oai.api_key",
