@@ -1,6 +1,6 @@
 package dev.shelf.engine.gguf;
 
-import java.nio.file.Files;
+import dev.shelf.engine.testing.SharedFixtures;
 import java.nio.file.Path;
 
 /**
@@ -12,24 +12,7 @@ final class SharedModels {
   private SharedModels() {}
 
   static Path dir() {
-    String root = System.getProperty("shelf.root");
-    if (root != null) {
-      Path candidate = Path.of(root).resolve("../shared/models").normalize();
-      if (Files.isDirectory(candidate)) {
-        return candidate;
-      }
-    }
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      Path sibling = p.resolveSibling("shared").resolve("models");
-      if (p.getParent() != null && Files.isDirectory(sibling)) {
-        return sibling;
-      }
-    }
-    throw new IllegalStateException(
-        "../shared/models not found from shelf.root="
-            + root
-            + " nor above "
-            + Path.of("").toAbsolutePath());
+    return SharedFixtures.models();
   }
 
   static Path stories260k() {
