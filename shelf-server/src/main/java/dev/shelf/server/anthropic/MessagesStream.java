@@ -131,36 +131,40 @@ public final class MessagesStream implements StreamListener<ChatChunk> {
     relayedBytes += text.length();
     if (!blockType.equals(openBlock)) {
       closeBlock();
-      int index = blockIndex;
-      event(
+      block(
           "content_block_start",
-          Json.write(
-              g -> {
-                g.writeStartObject();
-                g.writeStringField("type", "content_block_start");
-                g.writeNumberField("index", index);
-                g.writeObjectFieldStart("content_block");
-                g.writeStringField("type", blockType);
-                g.writeStringField(field, "");
-                if (blockType.equals("thinking")) {
-                  g.writeStringField("signature", "");
-                }
-                g.writeEndObject();
-                g.writeEndObject();
-              }));
+          "content_block",
+          blockIndex,
+          g -> {
+            g.writeStringField("type", blockType);
+            g.writeStringField(field, "");
+            if (blockType.equals("thinking")) {
+              g.writeStringField("signature", "");
+            }
+          });
       openBlock = blockType;
     }
-    int index = blockIndex;
-    event(
+    block(
         "content_block_delta",
+        "delta",
+        blockIndex,
+        g -> {
+          g.writeStringField("type", deltaType);
+          g.writeStringField(field, text);
+        });
+  }
+
+  /** A {@code content_block_start} or {@code _delta} event: its index and one inner object. */
+  private void block(String type, String inner, int index, Json.Writer fields) {
+    event(
+        type,
         Json.write(
             g -> {
               g.writeStartObject();
-              g.writeStringField("type", "content_block_delta");
+              g.writeStringField("type", type);
               g.writeNumberField("index", index);
-              g.writeObjectFieldStart("delta");
-              g.writeStringField("type", deltaType);
-              g.writeStringField(field, text);
+              g.writeObjectFieldStart(inner);
+              fields.write(g);
               g.writeEndObject();
               g.writeEndObject();
             }));
@@ -217,36 +221,26 @@ public final class MessagesStream implements StreamListener<ChatChunk> {
       int index = blockIndex;
       String callId = call.id != null ? call.id : "toolu_" + id + "_" + n;
       n++;
-      event(
+      block(
           "content_block_start",
-          Json.write(
-              g -> {
-                g.writeStartObject();
-                g.writeStringField("type", "content_block_start");
-                g.writeNumberField("index", index);
-                g.writeObjectFieldStart("content_block");
-                g.writeStringField("type", "tool_use");
-                g.writeStringField("id", callId);
-                g.writeStringField("name", call.name.toString());
-                g.writeObjectFieldStart("input");
-                g.writeEndObject();
-                g.writeEndObject();
-                g.writeEndObject();
-              }));
+          "content_block",
+          index,
+          g -> {
+            g.writeStringField("type", "tool_use");
+            g.writeStringField("id", callId);
+            g.writeStringField("name", call.name.toString());
+            g.writeObjectFieldStart("input");
+            g.writeEndObject();
+          });
       String args = call.arguments.toString();
-      event(
+      block(
           "content_block_delta",
-          Json.write(
-              g -> {
-                g.writeStartObject();
-                g.writeStringField("type", "content_block_delta");
-                g.writeNumberField("index", index);
-                g.writeObjectFieldStart("delta");
-                g.writeStringField("type", "input_json_delta");
-                g.writeStringField("partial_json", args.isBlank() ? "{}" : args);
-                g.writeEndObject();
-                g.writeEndObject();
-              }));
+          "delta",
+          index,
+          g -> {
+            g.writeStringField("type", "input_json_delta");
+            g.writeStringField("partial_json", args.isBlank() ? "{}" : args);
+          });
       stop(index);
       blockIndex++;
     }
