@@ -75,6 +75,12 @@ public class ApiException extends RuntimeException {
     return new ApiException(429, "rate_limit_error", code, null, message, retryAfterSeconds);
   }
 
+  /** A budget or prepaid balance is spent: 429 with OpenAI's {@code insufficient_quota}. */
+  public static ApiException quotaExceeded(String message, @Nullable Long retryAfterSeconds) {
+    return new ApiException(
+        429, "insufficient_quota", "insufficient_quota", null, message, retryAfterSeconds);
+  }
+
   public static ApiException unavailable(String code, String message, @Nullable Long retryAfter) {
     return new ApiException(503, "server_error", code, null, message, retryAfter);
   }

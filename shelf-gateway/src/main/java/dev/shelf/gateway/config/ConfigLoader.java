@@ -36,7 +36,19 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ConfigLoader {
   private static final Set<String> TOP =
-      Set.of("server", "auth", "providers", "models", "routes", "resilience");
+      Set.of(
+          "server",
+          "auth",
+          "providers",
+          "models",
+          "routes",
+          "resilience",
+          "database",
+          "redis",
+          "billing");
+  private static final Set<String> DATABASE = Set.of("url", "user", "password", "pool");
+  private static final Set<String> REDIS = Set.of("url");
+  private static final Set<String> BILLING = Set.of("currency", "rates", "retention", "max_batch");
   private static final Set<String> SERVER =
       Set.of("host", "port", "max_body_bytes", "shutdown_grace", "access_log", "max_in_flight");
   private static final Set<String> AUTH = Set.of("master_key", "keys");
@@ -116,7 +128,80 @@ public final class ConfigLoader {
         providers,
         models,
         routes,
-        resilience);
+        resilience,
+        storage(root.opt("database"), root.opt("redis")),
+        billing(root.opt("billing"), models));
+  }
+
+  private static ShelfConfig.Storage storage(@Nullable Value db, @Nullable Value redis) {
+    var d = ShelfConfig.Storage.defaults();
+    String url = null;
+    String user = null;
+    String password = null;
+    int pool = d.databasePool();
+    if (db != null) {
+      Entries m = db.entries(DATABASE);
+      url = m.str("url");
+      if (url != null && !url.startsWith("jdbc:postgresql:")) {
+        throw m.req("url")
+            .error(
+                "must be a PostgreSQL JDBC URL (jdbc:postgresql://host:port/db); leave it out"
+                    + " for SQLite in the data directory");
+      }
+      user = m.str("user");
+      password = m.str("password");
+      pool = m.integer("pool", 1, 1000, pool);
+    }
+    String redisUrl = null;
+    if (redis != null) {
+      Entries m = redis.entries(REDIS);
+      redisUrl = m.str("url");
+      if (redisUrl != null && !redisUrl.matches("rediss?://.+")) {
+        throw m.req("url").error("must look like redis://host:port");
+      }
+    }
+    return new ShelfConfig.Storage(url, user, password, pool, redisUrl, d.keyCacheTtl());
+  }
+
+  private static ShelfConfig.Billing billing(@Nullable Value v, List<ModelSpec> models) {
+    var d = ShelfConfig.Billing.defaults();
+    String currency = d.currency();
+    Map<String, Double> rates = d.rates();
+    java.time.Duration retention = d.retention();
+    int maxBatch = d.maxBatch();
+    if (v != null) {
+      Entries m = v.entries(BILLING);
+      currency = m.str("currency", currency);
+      if (!currency.matches("[A-Z]{3}")) {
+        throw m.req("currency").error("must be an ISO 4217 code such as USD or CNY");
+      }
+      Value rv = m.opt("rates");
+      if (rv != null) {
+        var r = new LinkedHashMap<String, Double>();
+        for (var e : rv.entries(Set.of()).entrySet()) {
+          r.put(e.getKey(), e.getValue().number(0, 1e9));
+        }
+        rates = r;
+      }
+      Value ret = m.opt("retention");
+      if (ret != null) {
+        retention = ret.isNull() ? null : ret.duration();
+      }
+      maxBatch = m.integer("max_batch", 1, 100_000, maxBatch);
+    }
+    for (ModelSpec ms : models) {
+      Price p = ms.price();
+      if (p != null && !p.currency().equals(currency) && !rates.containsKey(p.currency())) {
+        throw new ConfigException(
+            "billing: rates: no rate from "
+                + p.currency()
+                + " (the price of model "
+                + ms.id()
+                + ") into "
+                + currency);
+      }
+    }
+    return new ShelfConfig.Billing(currency, rates, retention, maxBatch);
   }
 
   private static Server server(@Nullable Value v) {

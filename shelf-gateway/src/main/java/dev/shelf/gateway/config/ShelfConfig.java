@@ -15,7 +15,9 @@ public record ShelfConfig(
     Map<String, ProviderSpec> providers,
     List<ModelSpec> models,
     List<RouteSpec> routes,
-    Resilience resilience) {
+    Resilience resilience,
+    Storage storage,
+    Billing billing) {
 
   public ShelfConfig {
     providers = Map.copyOf(providers);
@@ -24,11 +26,59 @@ public record ShelfConfig(
   }
 
   public ShelfConfig withServer(Server s) {
-    return new ShelfConfig(source, s, auth, providers, models, routes, resilience);
+    return new ShelfConfig(
+        source, s, auth, providers, models, routes, resilience, storage, billing);
   }
 
   public ShelfConfig withAuth(Auth a) {
-    return new ShelfConfig(source, server, a, providers, models, routes, resilience);
+    return new ShelfConfig(
+        source, server, a, providers, models, routes, resilience, storage, billing);
+  }
+
+  public ShelfConfig withStorage(Storage st) {
+    return new ShelfConfig(
+        source, server, auth, providers, models, routes, resilience, st, billing);
+  }
+
+  /**
+   * Where durable state lives: {@code databaseUrl} null means SQLite in the data directory; a JDBC
+   * PostgreSQL URL shares it between nodes. {@code redisUrl} null keeps limit counters in process.
+   * {@code keyCacheTtl} bounds how long a key change takes to reach every node.
+   */
+  public record Storage(
+      @Nullable String databaseUrl,
+      @Nullable String databaseUser,
+      @Nullable String databasePassword,
+      int databasePool,
+      @Nullable String redisUrl,
+      Duration keyCacheTtl) {
+    public static Storage defaults() {
+      return new Storage(null, null, null, 10, null, Duration.ofSeconds(1));
+    }
+
+    @Override
+    public String toString() {
+      return "Storage[database="
+          + databaseUrl
+          + ", redis="
+          + (redisUrl == null ? null : "set")
+          + "]";
+    }
+  }
+
+  /**
+   * Billing: the currency budgets and costs are kept in, rates converting other currencies' prices
+   * into it, how long raw usage records are kept, and the group-commit batch.
+   */
+  public record Billing(
+      String currency, Map<String, Double> rates, @Nullable Duration retention, int maxBatch) {
+    public Billing {
+      rates = Map.copyOf(rates);
+    }
+
+    public static Billing defaults() {
+      return new Billing("USD", Map.of("CNY", 0.14), Duration.ofDays(90), 512);
+    }
   }
 
   public record Server(

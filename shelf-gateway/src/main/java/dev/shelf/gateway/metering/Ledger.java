@@ -1,0 +1,31 @@
+package dev.shelf.gateway.metering;
+
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The append-only usage ledger with daily rollups. {@link #append} is idempotent by request id: a
+ * record whose id is already present is skipped, and rollups count only what was added, in the same
+ * transaction.
+ */
+public interface Ledger {
+  /** Appends in one transaction; returns how many records were new. */
+  int append(List<UsageRecord> records);
+
+  /** Cost spent by a key or a team in {@code [fromMs, toMs)}, from the daily rollups. */
+  long spent(Scope scope, String id, long fromMs, long toMs);
+
+  /** Usage grouped as the query asks, from the daily rollups (never the raw records). */
+  List<UsageRow> report(UsageQuery query);
+
+  /** Raw records, newest first, for one team (or all when null). */
+  List<UsageRecord> records(@Nullable String teamId, long fromMs, long toMs, int limit);
+
+  /** Deletes raw records older than {@code beforeMs}; rollups stay. Returns how many went. */
+  int purge(long beforeMs);
+
+  enum Scope {
+    KEY,
+    TEAM
+  }
+}

@@ -1,0 +1,109 @@
+package dev.shelf.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.shelf.gateway.config.ShelfConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.flywaydb.core.Flyway;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.SqlStatements;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The database: SQLite in the data directory by default, PostgreSQL when {@code database.url} is
+ * set. Both run the same Flyway migrations at open, so a fresh directory or an empty database is
+ * ready at once, and an old one is brought up to date.
+ *
+ * <p>SQLite runs in WAL mode with {@code synchronous=FULL}: a committed transaction survives the
+ * process being killed (and power loss), readers never wait for the writer, and the ledger's group
+ * commit keeps the number of fsyncs low. A busy timeout lets the CLI write while a server runs.
+ */
+public final class Database implements AutoCloseable {
+  private final HikariDataSource pool;
+  private final Jdbi jdbi;
+  private final boolean postgres;
+
+  private Database(HikariDataSource pool, boolean postgres) {
+    this.pool = pool;
+    this.postgres = postgres;
+    this.jdbi = Jdbi.create(pool);
+    // optional filters (team, key) bind their parameter whether or not the clause is present
+    jdbi.getConfig(SqlStatements.class).setUnusedBindingAllowed(true);
+  }
+
+  /** Opens the configured database, migrating it. */
+  public static Database open(ShelfConfig.Storage storage, Path dataDir) {
+    String url = storage.databaseUrl();
+    if (url != null) {
+      return postgres(
+          url, storage.databaseUser(), storage.databasePassword(), storage.databasePool());
+    }
+    return sqlite(dataDir.resolve("shelf.db"));
+  }
+
+  public static Database sqlite(Path file) {
+    try {
+      Path parent = file.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the data directory for " + file, e);
+    }
+    var c = new HikariConfig();
+    c.setJdbcUrl("jdbc:sqlite:" + file.toAbsolutePath());
+    c.setPoolName("shelf-sqlite");
+    c.setMaximumPoolSize(4);
+    c.addDataSourceProperty("journal_mode", "WAL");
+    c.addDataSourceProperty("synchronous", "FULL");
+    c.addDataSourceProperty("busy_timeout", "15000");
+    c.addDataSourceProperty("foreign_keys", "true");
+    var db = new Database(new HikariDataSource(c), false);
+    db.migrate("INTEGER PRIMARY KEY AUTOINCREMENT");
+    return db;
+  }
+
+  public static Database postgres(
+      String url, @Nullable String user, @Nullable String password, int poolSize) {
+    var c = new HikariConfig();
+    c.setJdbcUrl(url);
+    if (user != null) {
+      c.setUsername(user);
+    }
+    if (password != null) {
+      c.setPassword(password);
+    }
+    c.setPoolName("shelf-postgres");
+    c.setMaximumPoolSize(poolSize);
+    c.setInitializationFailTimeout(10_000);
+    var db = new Database(new HikariDataSource(c), true);
+    db.migrate("BIGSERIAL PRIMARY KEY");
+    return db;
+  }
+
+  private void migrate(String autoinc) {
+    Flyway.configure()
+        .dataSource(pool)
+        .locations("classpath:db/migration")
+        .placeholders(Map.of("autoinc", autoinc))
+        .load()
+        .migrate();
+  }
+
+  public Jdbi jdbi() {
+    return jdbi;
+  }
+
+  public boolean postgres() {
+    return postgres;
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.shelf.store;
+
+import org.jspecify.annotations.NullMarked;

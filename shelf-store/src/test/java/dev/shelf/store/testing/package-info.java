@@ -1,0 +1,5 @@
+/** Real databases and Redis for tests: a fresh PostgreSQL database per use, a Redis key prefix. */
+@NullMarked
+package dev.shelf.store.testing;
+
+import org.jspecify.annotations.NullMarked;
