@@ -16,6 +16,9 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       ModelsCommand.class,
       ChatCommand.class,
+      KeysCommand.class,
+      TeamsCommand.class,
+      UsageCommand.class,
       BenchCommand.class,
       VersionCommand.class,
       CommandLine.HelpCommand.class
@@ -25,11 +28,21 @@ public final class Main implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
+  /** Held so the level sticks: java.util.logging keeps loggers weakly. */
+  private static final java.util.logging.Logger QUIET_MIGRATIONS =
+      java.util.logging.Logger.getLogger("org.flywaydb");
+
+  private static final java.util.logging.Logger QUIET_POOL =
+      java.util.logging.Logger.getLogger("com.zaxxer.hikari");
+
   public static void main(String[] args) {
     if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
       System.setProperty(
           "java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tLZ %4$s %3$s: %5$s%6$s%n");
     }
+    // schema migrations report each step at INFO; only problems are worth a CLI user's attention
+    QUIET_MIGRATIONS.setLevel(java.util.logging.Level.WARNING);
+    QUIET_POOL.setLevel(java.util.logging.Level.WARNING);
     System.exit(run(args));
   }
 

@@ -1,8 +1,10 @@
 package dev.shelf.cli;
 
+import dev.shelf.gateway.Accounts;
 import dev.shelf.gateway.ShelfRuntime;
 import dev.shelf.gateway.config.ShelfConfig;
 import dev.shelf.server.ShelfServer;
+import dev.shelf.store.Stores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -63,7 +65,8 @@ final class ServeCommand implements Callable<Integer> {
               }
               return out;
             });
-    ShelfServer server = ShelfServer.start(runtime, System.out);
+    Accounts accounts = Stores.open(runtime.config().storage(), dataDir);
+    ShelfServer server = ShelfServer.start(runtime, accounts, System.out);
     var stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -73,17 +76,25 @@ final class ServeCommand implements Callable<Integer> {
                       System.err.println("shelf: shutting down, letting requests in flight finish");
                       server.stop();
                       runtime.close();
+                      try {
+                        accounts.close();
+                      } catch (Exception e) {
+                        System.err.println("shelf: closing the database: " + e.getMessage());
+                      }
                       stopped.countDown();
                     }));
     ShelfConfig c = runtime.config();
     System.err.printf(
-        "shelf %s listening on http://%s:%d/v1 (%d models and routes, config: %s, data: %s)%n",
+        "shelf %s listening on http://%s:%d/v1 (%d models and routes, config: %s, data: %s,"
+            + " database: %s, counters: %s)%n",
         Main.version(),
         server.open() ? "127.0.0.1" : c.server().host(),
         server.port(),
         runtime.shelf().names().size(),
         file == null ? "built-in defaults" : file,
-        dataDir.toAbsolutePath());
+        dataDir.toAbsolutePath(),
+        c.storage().databaseUrl() == null ? "SQLite" : "PostgreSQL",
+        c.storage().redisUrl() == null ? "in process" : "Redis");
     if (server.open()) {
       System.err.println(
           "WARNING: no master key or client keys are set: Shelf accepts requests without a key"

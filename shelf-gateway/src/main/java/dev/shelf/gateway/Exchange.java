@@ -1,6 +1,8 @@
 package dev.shelf.gateway;
 
 import dev.shelf.api.Usage;
+import dev.shelf.gateway.catalog.Price;
+import dev.shelf.gateway.limits.Admission;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -22,6 +24,11 @@ public final class Exchange {
   private volatile boolean usageEstimated;
   private volatile int status = 200;
   private volatile @Nullable String errorCode;
+  private volatile @Nullable Price price;
+  private volatile String keyId = "anonymous";
+  private volatile String teamId = "default";
+  private volatile Admission.@Nullable Ticket ticket;
+  private volatile boolean recorded;
 
   public Exchange(String requestId, String endpoint, @Nullable String keyName) {
     this.requestId = requestId;
@@ -64,6 +71,47 @@ public final class Exchange {
   public void served(String modelId, String deploymentId) {
     servedModel = modelId;
     deployment = deploymentId;
+  }
+
+  /** The list price of the deployment that served the request, when it has one. */
+  public @Nullable Price price() {
+    return price;
+  }
+
+  void price(@Nullable Price p) {
+    price = p;
+  }
+
+  /** Who is billed: the key and team ids the ledger records. */
+  public void billedTo(String key, String team) {
+    keyId = key;
+    teamId = team;
+  }
+
+  public String keyId() {
+    return keyId;
+  }
+
+  public String teamId() {
+    return teamId;
+  }
+
+  /** What admission reserved for this request; settled once it is metered. */
+  public Admission.@Nullable Ticket ticket() {
+    return ticket;
+  }
+
+  public void ticket(Admission.Ticket t) {
+    ticket = t;
+  }
+
+  /** Whether the usage record was written (so the error path does not write a second one). */
+  public boolean recorded() {
+    return recorded;
+  }
+
+  public void recorded(boolean r) {
+    recorded = r;
   }
 
   public int attempts() {

@@ -263,6 +263,7 @@ public final class Gateway {
               call.firstChunk();
               ex.firstByte();
               ex.served(d.spec().id(), d.id());
+              ex.price(d.spec().price());
               listener.begin(ex, d);
             }
             listener.chunk(chunk);

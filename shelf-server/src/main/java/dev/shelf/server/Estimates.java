@@ -7,7 +7,6 @@ import dev.shelf.api.CompletionChunk;
 import dev.shelf.api.CompletionRequest;
 import dev.shelf.api.EmbeddingRequest;
 import dev.shelf.api.Usage;
-import dev.shelf.gateway.Exchange;
 import java.nio.charset.StandardCharsets;
 import org.jspecify.annotations.Nullable;
 
@@ -18,10 +17,6 @@ import org.jspecify.annotations.Nullable;
  */
 final class Estimates {
   private Estimates() {}
-
-  static void record(Exchange ex, Usage u, boolean estimated) {
-    ex.usage(u, estimated);
-  }
 
   /** A streamed answer's usage: the prompt estimated, the completion from the relayed bytes. */
   static Usage streamed(Usage promptOnly, long relayedBytes) {

@@ -2,50 +2,52 @@ package dev.shelf.server;
 
 import dev.shelf.api.ApiException;
 import dev.shelf.gateway.config.ShelfConfig;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HashMap;
-import java.util.HexFormat;
-import java.util.List;
-import java.util.Map;
+import dev.shelf.gateway.tenancy.Authenticator;
+import dev.shelf.gateway.tenancy.KeySecrets;
+import dev.shelf.gateway.tenancy.Principal;
+import dev.shelf.gateway.tenancy.TenancyStore;
+import java.util.LinkedHashMap;
+import java.util.Optional;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Authenticates bearer keys. Keys are held only as SHA-256 hashes, looked up by hash, so a key is
- * never compared character by character nor kept in memory in the clear after start-up.
+ * Reads the presented key ({@code Authorization: Bearer}, or {@code x-api-key} as Anthropic's
+ * clients send it) and resolves it through the {@link Authenticator}: master key, keys from the
+ * file, stored keys (by SHA-256 hash, cached for a second).
+ *
+ * <p>Open mode (no master key, no file keys, no stored keys when the node started) lets keyless
+ * requests through as {@link Principal#ANONYMOUS}; a valid stored key is still honoured, with its
+ * limits, so a newcomer's first key works before any master key is set.
  */
 final class Keys {
-  /** Who is calling: a key's name and the models it may use (empty: all). */
-  record Caller(String name, boolean admin, List<String> models) {
-    boolean mayUse(String model) {
-      return models.isEmpty() || models.contains(model);
-    }
-  }
-
-  static final Caller ANONYMOUS = new Caller("anonymous", true, List.of());
-
+  private final Authenticator auth;
   private final boolean open;
-  private final Map<String, Caller> byHash = new HashMap<>();
 
-  Keys(ShelfConfig.Auth auth) {
-    this.open = auth.open();
-    if (auth.masterKey() != null) {
-      byHash.put(hash(auth.masterKey()), new Caller("master", true, List.of()));
+  Keys(ShelfConfig config, @Nullable TenancyStore store) {
+    var file = new LinkedHashMap<String, Authenticator.FileKey>();
+    for (ShelfConfig.StaticKey k : config.auth().keys()) {
+      file.put(k.key(), new Authenticator.FileKey(k.name(), k.models()));
     }
-    for (ShelfConfig.StaticKey k : auth.keys()) {
-      byHash.put(hash(k.key()), new Caller(k.name(), false, k.models()));
-    }
+    this.auth =
+        new Authenticator(
+            config.auth().masterKey(),
+            file,
+            store,
+            config.storage().keyCacheTtl().toMillis(),
+            System::currentTimeMillis);
+    this.open = auth.noKeysConfigured();
   }
 
   boolean open() {
     return open;
   }
 
-  Caller authenticate(@Nullable String authorization, @Nullable String apiKeyHeader) {
-    if (open) {
-      return ANONYMOUS;
-    }
+  /** Forgets cached keys, so an admin change on this node applies here at once. */
+  void invalidate() {
+    auth.invalidate();
+  }
+
+  Principal authenticate(@Nullable String authorization, @Nullable String apiKeyHeader) {
     String key = null;
     if (authorization != null && authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
       key = authorization.substring(7).trim();
@@ -53,30 +55,20 @@ final class Keys {
       key = apiKeyHeader.trim();
     }
     if (key == null || key.isEmpty()) {
+      if (open) {
+        return Principal.ANONYMOUS;
+      }
       throw ApiException.unauthorized(
           "You didn't provide an API key. You need to provide your API key in an Authorization"
               + " header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
     }
-    Caller c = byHash.get(hash(key));
-    if (c == null) {
-      throw ApiException.unauthorized("Incorrect API key provided: " + mask(key) + ".");
+    Optional<Principal> p = auth.authenticate(key);
+    if (p.isPresent()) {
+      return p.get();
     }
-    return c;
-  }
-
-  static String mask(String key) {
-    return key.length() <= 8
-        ? "****"
-        : key.substring(0, 3) + "****" + key.substring(key.length() - 4);
-  }
-
-  static String hash(String key) {
-    try {
-      return HexFormat.of()
-          .formatHex(
-              MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+    if (open) {
+      return Principal.ANONYMOUS; // SDKs insist on sending some key; in open mode any will do
     }
+    throw ApiException.unauthorized("Incorrect API key provided: " + KeySecrets.mask(key) + ".");
   }
 }

@@ -45,8 +45,9 @@ final class MessagesEndpoint {
         "messages",
         MessagesEndpoint::error,
         (ex, caller) -> {
-          ChatRequest cr = MessagesRequest.read(Json.parse(Http.body(req, maxBody)), false);
-          ShelfServer.authorize(caller, cr.model());
+          byte[] body = Http.body(req, maxBody);
+          ChatRequest cr = MessagesRequest.read(Json.parse(body), false);
+          server.admit(ex, caller, cr.model(), body.length, cr.outputLimit());
           String id = "msg_" + ex.requestId();
           Usage promptOnly = Estimates.chat(cr, null);
           if (cr.stream()) {
@@ -75,7 +76,7 @@ final class MessagesEndpoint {
               return;
             }
             stream.finish(
-                ShelfServer.settle(
+                server.settle(
                     ex,
                     stream.usage(),
                     () -> Estimates.streamed(promptOnly, stream.relayedBytes())));
@@ -83,7 +84,7 @@ final class MessagesEndpoint {
             var collector = new Collector<ChatChunk, ChatAggregator>(ChatAggregator::new);
             gateway.chat(ex, cr, collector);
             ChatCompletion whole = collector.aggregate().result();
-            Usage usage = ShelfServer.settle(ex, whole.usage(), () -> Estimates.chat(cr, whole));
+            Usage usage = server.settle(ex, whole.usage(), () -> Estimates.chat(cr, whole));
             String model = ex.servedModel() == null ? cr.model() : ex.servedModel();
             Http.shelfHeaders(res, ex);
             Http.json(res, 200, MessagesOut.message(whole, id, model, usage));

@@ -13,12 +13,15 @@ import dev.shelf.api.EmbeddingRequest;
 import dev.shelf.api.EmbeddingResponse;
 import dev.shelf.api.Json;
 import dev.shelf.api.Usage;
+import dev.shelf.gateway.Accounts;
 import dev.shelf.gateway.Exchange;
 import dev.shelf.gateway.Gateway;
 import dev.shelf.gateway.GatewayMetrics;
 import dev.shelf.gateway.ShelfRuntime;
 import dev.shelf.gateway.StreamBrokenException;
 import dev.shelf.gateway.config.ShelfConfig;
+import dev.shelf.gateway.metering.Pricing;
+import dev.shelf.gateway.tenancy.Principal;
 import dev.shelf.providers.spi.ClientGoneException;
 import dev.shelf.providers.spi.ProviderException;
 import io.helidon.http.HeaderNames;
@@ -49,6 +52,8 @@ public final class ShelfServer implements AutoCloseable {
   private final GatewayMetrics metrics;
   private final PrometheusMeterRegistry registry;
   private final Keys keys;
+  private final Billing billing;
+  private final @Nullable AdminApi admin;
   private final @Nullable AccessLog accessLog;
   private final long maxBody;
   private final Duration grace;
@@ -58,13 +63,25 @@ public final class ShelfServer implements AutoCloseable {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final WebServer server;
 
-  private ShelfServer(ShelfRuntime runtime, String host, int port, @Nullable PrintStream log) {
+  private ShelfServer(
+      ShelfRuntime runtime,
+      Keys keys,
+      @Nullable Accounts accounts,
+      String host,
+      int port,
+      @Nullable PrintStream log) {
     this.runtime = runtime;
     ShelfConfig config = runtime.config();
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.metrics = new GatewayMetrics(registry);
     this.gateway = new Gateway(runtime::shelf, metrics);
-    this.keys = new Keys(config.auth());
+    this.keys = keys;
+    this.billing =
+        new Billing(
+            accounts,
+            new Pricing(config.billing().currency(), config.billing().rates()),
+            config.billing().maxBatch());
+    this.admin = accounts == null ? null : new AdminApi(this, accounts, billing.pricing(), keys);
     this.accessLog = log == null || !config.server().accessLog() ? null : new AccessLog(log);
     this.maxBody = config.server().maxBodyBytes();
     this.grace = config.server().shutdownGrace();
@@ -82,14 +99,21 @@ public final class ShelfServer implements AutoCloseable {
             .build();
   }
 
+  /** Starts a server without accounts: no stored keys, limits or ledger (benchmarks' baseline). */
+  public static ShelfServer start(ShelfRuntime runtime, @Nullable PrintStream accessLog) {
+    return start(runtime, null, accessLog);
+  }
+
   /**
    * Starts a server. With no keys configured it listens on loopback only, whatever the host says:
    * nothing is ever open to the network without a key.
    */
-  public static ShelfServer start(ShelfRuntime runtime, @Nullable PrintStream accessLog) {
+  public static ShelfServer start(
+      ShelfRuntime runtime, @Nullable Accounts accounts, @Nullable PrintStream accessLog) {
     ShelfConfig.Server s = runtime.config().server();
     String host = s.host();
-    if (runtime.config().auth().open() && !isLoopback(host)) {
+    var keys = new Keys(runtime.config(), accounts == null ? null : accounts.store());
+    if (keys.open() && !isLoopback(host)) {
       LOG.log(
           System.Logger.Level.WARNING,
           "no master key or client keys are set, so Shelf"
@@ -99,7 +123,7 @@ public final class ShelfServer implements AutoCloseable {
               + " network");
       host = "127.0.0.1";
     }
-    var server = new ShelfServer(runtime, host, s.port(), accessLog);
+    var server = new ShelfServer(runtime, keys, accounts, host, s.port(), accessLog);
     server.server.start();
     return server;
   }
@@ -132,26 +156,29 @@ public final class ShelfServer implements AutoCloseable {
         .get("/health", (req, res) -> health(res, true))
         .get("/health/live", (req, res) -> health(res, false))
         .get("/health/ready", (req, res) -> health(res, true))
-        .get("/metrics", this::scrape)
-        .any(
-            "/v1/*",
-            (req, res) -> {
-              Http.error(
-                  res,
-                  ApiException.notFound(
-                      "unknown_url",
-                      "Unknown request URL: "
-                          + req.prologue().method().text()
-                          + " "
-                          + req.path().path()
-                          + "."));
-            });
+        .get("/metrics", this::scrape);
+    if (admin != null) {
+      admin.routes(r);
+    }
+    r.any(
+        "/v1/*",
+        (req, res) -> {
+          Http.error(
+              res,
+              ApiException.notFound(
+                  "unknown_url",
+                  "Unknown request URL: "
+                      + req.prologue().method().text()
+                      + " "
+                      + req.path().path()
+                      + "."));
+        });
   }
 
   /** The shared frame of every /v1 request: id, draining, auth, errors, log, metrics. */
   @FunctionalInterface
   interface Body {
-    void handle(Exchange ex, Keys.Caller caller);
+    void handle(Exchange ex, Principal caller);
   }
 
   /** Writes an error in an endpoint's protocol (OpenAI's by default). */
@@ -183,11 +210,12 @@ public final class ShelfServer implements AutoCloseable {
             "This Shelf node is serving " + maxInFlight + " requests already; retry shortly.",
             1L);
       }
-      Keys.Caller caller =
+      Principal caller =
           keys.authenticate(
               req.headers().first(HeaderNames.AUTHORIZATION).orElse(null),
               req.headers().first(HeaderNames.create("x-api-key")).orElse(null));
       ex = new Exchange(id, endpoint, caller.name());
+      ex.billedTo(caller.keyId(), caller.teamId());
       body.handle(ex, caller);
     } catch (ApiException e) {
       ex.fail(e.status(), e.code());
@@ -209,6 +237,11 @@ public final class ShelfServer implements AutoCloseable {
                     + "); the error is logged."));
       }
     } finally {
+      try {
+        billing.finish(ex);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.ERROR, "request " + id + ": usage not recorded", e);
+      }
       metrics.finished(ex);
       if (accessLog != null) {
         accessLog.log(ex, req.prologue().method().text(), req.path().path());
@@ -223,8 +256,9 @@ public final class ShelfServer implements AutoCloseable {
         res,
         "chat",
         (ex, caller) -> {
-          ChatRequest cr = ChatRequestCodec.read(Json.parse(Http.body(req, maxBody)));
-          authorize(caller, cr.model());
+          byte[] body = Http.body(req, maxBody);
+          ChatRequest cr = ChatRequestCodec.read(Json.parse(body));
+          admit(ex, caller, cr.model(), body.length, cr.outputLimit());
           String id = "chatcmpl-" + ex.requestId();
           if (cr.stream()) {
             var sse = new SseListener<>(res, ChunkKind.CHAT, id, cr.includeUsage());
@@ -258,8 +292,9 @@ public final class ShelfServer implements AutoCloseable {
         res,
         "completions",
         (ex, caller) -> {
-          CompletionRequest cr = CompletionRequest.read(Json.parse(Http.body(req, maxBody)));
-          authorize(caller, cr.model());
+          byte[] body = Http.body(req, maxBody);
+          CompletionRequest cr = CompletionRequest.read(Json.parse(body));
+          admit(ex, caller, cr.model(), body.length, cr.maxTokens());
           String id = "cmpl-" + ex.requestId();
           if (cr.stream()) {
             var sse = new SseListener<>(res, ChunkKind.COMPLETION, id, cr.includeUsage());
@@ -294,8 +329,9 @@ public final class ShelfServer implements AutoCloseable {
         res,
         "embeddings",
         (ex, caller) -> {
-          EmbeddingRequest er = EmbeddingRequest.read(Json.parse(Http.body(req, maxBody)));
-          authorize(caller, er.model());
+          byte[] body = Http.body(req, maxBody);
+          EmbeddingRequest er = EmbeddingRequest.read(Json.parse(body));
+          admit(ex, caller, er.model(), body.length, 0);
           EmbeddingResponse r = gateway.embed(ex, er);
           settle(
               ex,
@@ -334,25 +370,35 @@ public final class ShelfServer implements AutoCloseable {
       }
       throw e;
     }
-    sse.finish(settle(ex, sse.usage(), estimate));
+    Usage usage;
+    try {
+      usage = settle(ex, sse.usage(), estimate);
+    } catch (ApiException e) {
+      ex.fail(e.status(), e.code());
+      sse.fail(e); // not billed, so not finished: no [DONE]
+      return;
+    }
+    sse.finish(usage);
   }
 
-  static Usage settle(
-      Exchange ex, @Nullable Usage reported, java.util.function.Supplier<Usage> estimate) {
-    if (reported != null) {
-      Estimates.record(ex, reported, false);
-      return reported;
-    }
-    Usage u = estimate.get();
-    Estimates.record(ex, u, true);
-    return u;
+  /** Bills the request: the usage chosen, its record committed before the last bytes go out. */
+  Usage settle(Exchange ex, @Nullable Usage reported, java.util.function.Supplier<Usage> estimate) {
+    return billing.settle(ex, reported, estimate);
+  }
+
+  /** Limits and the budget reservation, once the model is known. */
+  void admit(
+      Exchange ex, Principal caller, String model, long bodyBytes, @Nullable Integer maxOut) {
+    ex.model(model);
+    authorize(caller, model);
+    billing.admit(ex, caller, gateway.shelf(), model, bodyBytes, maxOut);
   }
 
   private long created(long upstream) {
     return upstream > 0 ? upstream : System.currentTimeMillis() / 1000;
   }
 
-  static void authorize(Keys.Caller caller, String model) {
+  static void authorize(Principal caller, String model) {
     if (!caller.mayUse(model)) {
       throw ApiException.forbidden(
           "model_not_allowed", "This key may not use the model `" + model + "`.");
@@ -438,6 +484,7 @@ public final class ShelfServer implements AutoCloseable {
       }
     }
     server.stop();
+    billing.close();
     if (accessLog != null) {
       accessLog.close();
     }

@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
 import dev.shelf.api.Json;
+import dev.shelf.gateway.Accounts;
 import dev.shelf.gateway.ShelfRuntime;
 import dev.shelf.gateway.config.ConfigLoader;
+import dev.shelf.store.Stores;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -13,6 +15,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,23 +30,51 @@ import org.jspecify.annotations.Nullable;
 final class ShelfHarness implements AutoCloseable {
   private final ShelfRuntime runtime;
   private final ShelfServer server;
+  private final Accounts accounts;
+  private final @Nullable Path dataDir;
   private final HttpClient http = HttpClient.newHttpClient();
   private final List<OpenAIClient> clients = new ArrayList<>();
 
-  private ShelfHarness(ShelfRuntime runtime, ShelfServer server) {
+  private ShelfHarness(
+      ShelfRuntime runtime, ShelfServer server, Accounts accounts, @Nullable Path dataDir) {
     this.runtime = runtime;
     this.server = server;
+    this.accounts = accounts;
+    this.dataDir = dataDir;
   }
 
   static ShelfHarness start(String yaml) {
-    return start(yaml, null);
+    return start(yaml, (java.io.@Nullable PrintStream) null);
   }
 
-  /** With an access log written to {@code accessLog} (needs {@code access_log: true}). */
+  /**
+   * With an access log written to {@code accessLog} (needs {@code access_log: true}). Accounts
+   * (keys, limits, the ledger) live in SQLite in a fresh temporary data directory, as with {@code
+   * shelf serve}, unless the YAML names a database.
+   */
   static ShelfHarness start(String yaml, java.io.@Nullable PrintStream accessLog) {
     var config = new ConfigLoader(Map.of()).parse("test.yaml", yaml);
+    Path dir;
+    try {
+      dir = Files.createTempDirectory("shelf-harness");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    Accounts accounts = Stores.open(config.storage(), dir);
     var runtime = ShelfRuntime.of(config);
-    return new ShelfHarness(runtime, ShelfServer.start(runtime, accessLog));
+    return new ShelfHarness(
+        runtime, ShelfServer.start(runtime, accounts, accessLog), accounts, dir);
+  }
+
+  /** With accounts opened by the caller (PostgreSQL, Redis); the harness closes them. */
+  static ShelfHarness withAccounts(String yaml, Accounts accounts) {
+    var config = new ConfigLoader(Map.of()).parse("test.yaml", yaml);
+    var runtime = ShelfRuntime.of(config);
+    return new ShelfHarness(runtime, ShelfServer.start(runtime, accounts, null), accounts, null);
+  }
+
+  Accounts accounts() {
+    return accounts;
   }
 
   int port() {
@@ -141,5 +173,40 @@ final class ShelfHarness implements AutoCloseable {
     server.stop();
     runtime.close();
     http.close();
+    try {
+      accounts.close();
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    if (dataDir != null) {
+      try (var files = Files.walk(dataDir)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+  }
+
+  Raw patch(String path, String body, String... headers) {
+    var b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
+            .timeout(Duration.ofSeconds(20))
+            .method("PATCH", HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
+            .header("content-type", "application/json");
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.build());
+  }
+
+  Raw delete(String path, String... headers) {
+    var b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
+            .timeout(Duration.ofSeconds(20))
+            .DELETE();
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.build());
   }
 }

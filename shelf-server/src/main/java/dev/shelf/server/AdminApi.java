@@ -1,0 +1,558 @@
+package dev.shelf.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shelf.api.ApiException;
+import dev.shelf.api.Json;
+import dev.shelf.gateway.Accounts;
+import dev.shelf.gateway.metering.Money;
+import dev.shelf.gateway.metering.Pricing;
+import dev.shelf.gateway.metering.UsageQuery;
+import dev.shelf.gateway.metering.UsageRow;
+import dev.shelf.gateway.tenancy.ApiKey;
+import dev.shelf.gateway.tenancy.KeySecrets;
+import dev.shelf.gateway.tenancy.Limits;
+import dev.shelf.gateway.tenancy.Principal;
+import dev.shelf.gateway.tenancy.Team;
+import dev.shelf.gateway.tenancy.Tenancy;
+import dev.shelf.gateway.tenancy.TenancyStore;
+import dev.shelf.gateway.tenancy.User;
+import io.helidon.webserver.http.HttpRouting;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The admin API under {@code /admin/v1}: teams, users, keys, credits, usage reports and the audit
+ * trail.
+ *
+ * <p>Who may do what: the master key everything; a team's admin key its own team's users, keys and
+ * usage (it cannot change its team's limits, create teams, mint credit or make admin keys); any
+ * other key only its own usage. Another team's objects answer 404 exactly as missing ones do, so a
+ * key cannot even learn which ids exist elsewhere. Every change is written to the audit log with
+ * the acting key.
+ */
+final class AdminApi {
+  private static final int MAX_CODES = 1_000;
+
+  private final ShelfServer server;
+  private final TenancyStore store;
+  private final Tenancy tenancy;
+  private final Accounts accounts;
+  private final String currency;
+  private final Keys keys;
+
+  AdminApi(ShelfServer server, Accounts accounts, Pricing pricing, Keys keys) {
+    this.server = server;
+    this.accounts = accounts;
+    this.store = accounts.store();
+    this.tenancy = new Tenancy(store);
+    this.currency = pricing.currency();
+    this.keys = keys;
+  }
+
+  void routes(HttpRouting.Builder r) {
+    r.get("/admin/v1/teams", (q, s) -> run(q, s, "teams.list", this::listTeams))
+        .post("/admin/v1/teams", (q, s) -> run(q, s, "teams.create", this::createTeam))
+        .get("/admin/v1/teams/{id}", (q, s) -> run(q, s, "teams.get", this::getTeam))
+        .patch("/admin/v1/teams/{id}", (q, s) -> run(q, s, "teams.update", this::updateTeam))
+        .delete("/admin/v1/teams/{id}", (q, s) -> run(q, s, "teams.delete", this::deleteTeam))
+        .get("/admin/v1/teams/{id}/users", (q, s) -> run(q, s, "users.list", this::listUsers))
+        .post("/admin/v1/teams/{id}/users", (q, s) -> run(q, s, "users.create", this::createUser))
+        .delete(
+            "/admin/v1/teams/{id}/users/{user}",
+            (q, s) -> run(q, s, "users.delete", this::deleteUser))
+        .post("/admin/v1/teams/{id}/credits", (q, s) -> run(q, s, "credits.add", this::addCredit))
+        .get("/admin/v1/keys", (q, s) -> run(q, s, "keys.list", this::listKeys))
+        .post("/admin/v1/keys", (q, s) -> run(q, s, "keys.create", this::createKey))
+        .get("/admin/v1/keys/{id}", (q, s) -> run(q, s, "keys.get", this::getKey))
+        .patch("/admin/v1/keys/{id}", (q, s) -> run(q, s, "keys.update", this::updateKey))
+        .post("/admin/v1/keys/{id}/revoke", (q, s) -> run(q, s, "keys.revoke", this::revokeKey))
+        .delete("/admin/v1/keys/{id}", (q, s) -> run(q, s, "keys.revoke", this::revokeKey))
+        .post("/admin/v1/redemption-codes", (q, s) -> run(q, s, "codes.create", this::createCodes))
+        .post("/admin/v1/redeem", (q, s) -> run(q, s, "codes.redeem", this::redeem))
+        .get("/admin/v1/usage", (q, s) -> run(q, s, "usage.report", this::usage))
+        .get("/admin/v1/usage/records", (q, s) -> run(q, s, "usage.records", this::records))
+        .get("/admin/v1/audit", (q, s) -> run(q, s, "audit.list", this::audit));
+  }
+
+  @FunctionalInterface
+  private interface Handler {
+    void handle(ServerRequest req, ServerResponse res, Principal who);
+  }
+
+  private void run(ServerRequest req, ServerResponse res, String endpoint, Handler h) {
+    server.serve(req, res, "admin", Http::error, (ex, who) -> h.handle(req, res, who));
+  }
+
+  // ---- teams ----
+
+  private void listTeams(ServerRequest req, ServerResponse res, Principal who) {
+    requireAdmin(who);
+    var out = new ArrayList<ObjectNode>();
+    for (Team t : store.teams()) {
+      if (who.administers(t.id())) {
+        out.add(AdminViews.team(t, currency));
+      }
+    }
+    ok(res, AdminViews.list(out));
+  }
+
+  private void createTeam(ServerRequest req, ServerResponse res, Principal who) {
+    requireMaster(who);
+    JsonNode b = body(req);
+    Team t;
+    try {
+      t =
+          tenancy.createTeam(
+              who.keyId(),
+              AdminViews.reqStr(b, "name"),
+              AdminViews.strings(b, "models"),
+              AdminViews.limits(b, Limits.NONE),
+              AdminViews.budget(b, null),
+              b.has("prepaid") && b.get("prepaid").asBoolean(),
+              Json.string(b));
+    } catch (IllegalStateException e) {
+      throw conflict(String.valueOf(e.getMessage()));
+    }
+    json(res, 201, AdminViews.team(t, currency));
+  }
+
+  private void getTeam(ServerRequest req, ServerResponse res, Principal who) {
+    ok(res, AdminViews.team(visibleTeam(who, param(req, "id")), currency));
+  }
+
+  private void updateTeam(ServerRequest req, ServerResponse res, Principal who) {
+    requireMaster(who);
+    Team t = visibleTeam(who, param(req, "id"));
+    JsonNode b = body(req);
+    var updated =
+        new Team(
+            t.id(),
+            b.has("name") ? AdminViews.reqStr(b, "name") : t.name(),
+            b.has("models") ? AdminViews.strings(b, "models") : t.models(),
+            AdminViews.limits(b, t.limits()),
+            AdminViews.budget(b, t.budget()),
+            b.has("prepaid")
+                ? (b.get("prepaid").asBoolean()
+                    ? (t.creditNanos() == null ? Long.valueOf(0L) : t.creditNanos())
+                    : null)
+                : t.creditNanos(),
+            t.createdMs());
+    store.updateTeam(updated);
+    changed(who, t.id(), "team.update", t.id(), b);
+    ok(res, AdminViews.team(updated, currency));
+  }
+
+  private void deleteTeam(ServerRequest req, ServerResponse res, Principal who) {
+    requireMaster(who);
+    Team t = visibleTeam(who, param(req, "id"));
+    try {
+      store.deleteTeam(t.id());
+    } catch (IllegalStateException e) {
+      throw conflict(String.valueOf(e.getMessage()));
+    }
+    changed(who, t.id(), "team.delete", t.id(), Json.object());
+    ok(res, deleted(t.id(), "team"));
+  }
+
+  // ---- users ----
+
+  private void listUsers(ServerRequest req, ServerResponse res, Principal who) {
+    Team t = visibleTeam(who, param(req, "id"));
+    var out = new ArrayList<ObjectNode>();
+    store.users(t.id()).forEach(u -> out.add(AdminViews.user(u)));
+    ok(res, AdminViews.list(out));
+  }
+
+  private void createUser(ServerRequest req, ServerResponse res, Principal who) {
+    Team t = visibleTeam(who, param(req, "id"));
+    JsonNode b = body(req);
+    String email = AdminViews.reqStr(b, "email");
+    var u =
+        new User(
+            KeySecrets.newId("user"),
+            t.id(),
+            email,
+            AdminViews.str(b, "name") == null ? email : AdminViews.reqStr(b, "name"),
+            System.currentTimeMillis());
+    try {
+      store.createUser(u);
+    } catch (RuntimeException e) {
+      throw conflict("a user with email `" + email + "` exists already");
+    }
+    audit(who, t.id(), "user.create", u.id(), b);
+    json(res, 201, AdminViews.user(u));
+  }
+
+  private void deleteUser(ServerRequest req, ServerResponse res, Principal who) {
+    Team t = visibleTeam(who, param(req, "id"));
+    String id = param(req, "user");
+    if (!store.deleteUser(t.id(), id)) {
+      throw ApiException.notFound("user_not_found", "No user `" + id + "` in this team.");
+    }
+    changed(who, t.id(), "user.delete", id, Json.object());
+    ok(res, deleted(id, "user"));
+  }
+
+  // ---- keys ----
+
+  private void listKeys(ServerRequest req, ServerResponse res, Principal who) {
+    requireAdmin(who);
+    String team = query(req, "team_id");
+    List<ApiKey> ks;
+    if (who.master()) {
+      ks = store.keys(team);
+    } else {
+      if (team != null && !team.equals(who.teamId())) {
+        throw teamNotFound(team);
+      }
+      ks = store.keys(who.teamId());
+    }
+    var out = new ArrayList<ObjectNode>();
+    ks.forEach(k -> out.add(AdminViews.key(k, currency)));
+    ok(res, AdminViews.list(out));
+  }
+
+  private void createKey(ServerRequest req, ServerResponse res, Principal who) {
+    requireAdmin(who);
+    JsonNode b = body(req);
+    String teamId = AdminViews.str(b, "team_id");
+    if (teamId == null) {
+      if (who.master()) {
+        throw ApiException.invalid("team_id", "team_id is required");
+      }
+      teamId = who.teamId();
+    }
+    Team t = visibleTeam(who, teamId);
+    boolean admin = b.has("admin") && b.get("admin").asBoolean();
+    if (admin && !who.master()) {
+      throw ApiException.forbidden("master_key_required", "Only the master key makes admin keys.");
+    }
+    String userId = AdminViews.str(b, "user_id");
+    if (userId != null && store.users(t.id()).stream().noneMatch(u -> u.id().equals(userId))) {
+      throw ApiException.invalid("user_id", "No user `" + userId + "` in this team.");
+    }
+    var made =
+        tenancy.createKey(
+            who.keyId(),
+            t,
+            userId,
+            AdminViews.str(b, "name") == null ? "key" : AdminViews.reqStr(b, "name"),
+            admin,
+            AdminViews.strings(b, "models"),
+            AdminViews.limits(b, Limits.NONE),
+            AdminViews.budget(b, null),
+            expires(b, null, System.currentTimeMillis()),
+            Json.string(b));
+    ApiKey k = made.key();
+    String secret = made.secret();
+    ObjectNode o = AdminViews.key(k, currency);
+    o.put("key", secret); // shown this once; only the hash is kept
+    json(res, 201, o);
+  }
+
+  private void getKey(ServerRequest req, ServerResponse res, Principal who) {
+    ok(res, AdminViews.key(visibleKey(who, param(req, "id")), currency));
+  }
+
+  private void updateKey(ServerRequest req, ServerResponse res, Principal who) {
+    ApiKey k = visibleKey(who, param(req, "id"));
+    JsonNode b = body(req);
+    if (b.has("admin") && !who.master()) {
+      throw ApiException.forbidden("master_key_required", "Only the master key makes admin keys.");
+    }
+    var updated =
+        new ApiKey(
+            k.id(),
+            k.teamId(),
+            b.has("user_id") ? AdminViews.str(b, "user_id") : k.userId(),
+            b.has("name") ? AdminViews.reqStr(b, "name") : k.name(),
+            k.prefix(),
+            k.hash(),
+            b.has("admin") ? b.get("admin").asBoolean() : k.admin(),
+            b.has("models") ? AdminViews.strings(b, "models") : k.models(),
+            AdminViews.limits(b, k.limits()),
+            AdminViews.budget(b, k.budget()),
+            expires(b, k.expiresMs(), System.currentTimeMillis()),
+            k.revokedMs(),
+            k.createdMs());
+    store.updateKey(updated);
+    changed(who, k.teamId(), "key.update", k.id(), b);
+    ok(res, AdminViews.key(updated, currency));
+  }
+
+  private void revokeKey(ServerRequest req, ServerResponse res, Principal who) {
+    ApiKey revoked = tenancy.revokeKey(who.keyId(), visibleKey(who, param(req, "id")));
+    keys.invalidate();
+    ok(res, AdminViews.key(revoked, currency));
+  }
+
+  private static @Nullable Long expires(JsonNode b, @Nullable Long current, long now) {
+    if (b.has("expires_in_days")) {
+      Integer days = AdminViews.positive(b, "expires_in_days");
+      return days == null ? null : now + days * 86_400_000L;
+    }
+    if (b.has("expires_at")) {
+      JsonNode v = b.get("expires_at");
+      if (v.isNull()) {
+        return null;
+      }
+      if (!v.isIntegralNumber()) {
+        throw ApiException.invalid("expires_at", "expires_at must be a Unix time in seconds");
+      }
+      return v.asLong() * 1000;
+    }
+    return current;
+  }
+
+  // ---- credits ----
+
+  private void addCredit(ServerRequest req, ServerResponse res, Principal who) {
+    requireMaster(who);
+    Team t = visibleTeam(who, param(req, "id"));
+    if (t.creditNanos() == null) {
+      throw conflict("team `" + t.name() + "` is not prepaid; set prepaid: true first");
+    }
+    JsonNode b = body(req);
+    long amount = AdminViews.money(b, "amount", "amount");
+    String note = AdminViews.str(b, "note");
+    long total = store.addCredit(t.id(), amount, "topup", note == null ? "" : note);
+    changed(who, t.id(), "credit.add", t.id(), b);
+    ok(
+        res,
+        AdminViews.team(store.team(t.id()).orElseThrow(), currency)
+            .put("credit", Money.decimal(total).toPlainString()));
+  }
+
+  private void createCodes(ServerRequest req, ServerResponse res, Principal who) {
+    requireMaster(who);
+    JsonNode b = body(req);
+    long amount = AdminViews.money(b, "amount", "amount");
+    Integer count = AdminViews.positive(b, "count");
+    int n = count == null ? 1 : count;
+    if (n > MAX_CODES) {
+      throw ApiException.invalid("count", "count must be <= " + MAX_CODES + " but was " + n);
+    }
+    Integer days = AdminViews.positive(b, "expires_in_days");
+    Long expires = days == null ? null : System.currentTimeMillis() + days * 86_400_000L;
+    var codes = Json.NODES.arrayNode();
+    for (int i = 0; i < n; i++) {
+      String code = "SHELF-" + KeySecrets.random(20);
+      store.createRedemptionCode(KeySecrets.hash(code), amount, expires);
+      codes.add(code);
+    }
+    audit(who, null, "codes.create", n + " codes", b);
+    ObjectNode o = Json.object();
+    o.put("object", "list");
+    o.set("codes", codes);
+    o.put("amount", Money.decimal(amount).toPlainString());
+    o.put("expires_at", expires == null ? null : expires / 1000);
+    json(res, 201, o);
+  }
+
+  private void redeem(ServerRequest req, ServerResponse res, Principal who) {
+    requireAdmin(who);
+    JsonNode b = body(req);
+    String code = AdminViews.reqStr(b, "code");
+    String teamId = AdminViews.str(b, "team_id");
+    Team t = visibleTeam(who, teamId == null ? who.teamId() : teamId);
+    if (t.creditNanos() == null) {
+      throw conflict("team `" + t.name() + "` is not prepaid");
+    }
+    var amount = store.redeem(KeySecrets.hash(code.trim()), t.id(), System.currentTimeMillis());
+    if (amount.isEmpty()) {
+      throw ApiException.notFound(
+          "code_not_redeemable", "This code is unknown, used already or expired.");
+    }
+    changed(who, t.id(), "codes.redeem", t.id(), Json.object());
+    ObjectNode o = AdminViews.team(store.team(t.id()).orElseThrow(), currency);
+    o.put("redeemed", Money.decimal(amount.get()).toPlainString());
+    ok(res, o);
+  }
+
+  // ---- usage and audit ----
+
+  private void usage(ServerRequest req, ServerResponse res, Principal who) {
+    UsageQuery.GroupBy groupBy;
+    try {
+      String g = query(req, "group_by");
+      groupBy = UsageQuery.GroupBy.parse(g == null ? "model" : g);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.invalid("group_by", String.valueOf(e.getMessage()));
+    }
+    String today = LocalDate.now(ZoneOffset.UTC).toString();
+    String to = day(req, "to", today);
+    String from = day(req, "from", LocalDate.parse(to).minusDays(29).toString());
+    String team = query(req, "team_id");
+    String key = query(req, "key_id");
+    if (!who.master()) {
+      if (team != null && !team.equals(who.teamId())) {
+        throw teamNotFound(team);
+      }
+      team = who.teamId();
+      if (!who.admin()) {
+        key = who.keyId(); // a plain key sees its own usage only
+      }
+    }
+    List<UsageRow> rows = accounts.ledger().report(new UsageQuery(groupBy, from, to, team, key));
+    if ("csv".equals(query(req, "format"))) {
+      res.header("content-type", "text/csv; charset=utf-8");
+      res.header(
+          "content-disposition",
+          "attachment; filename=\"shelf-usage-" + from + "-" + to + ".csv\"");
+      res.send(
+          AdminViews.csv(groupBy.name().toLowerCase(java.util.Locale.ROOT), rows, currency)
+              .getBytes(StandardCharsets.UTF_8));
+      return;
+    }
+    var out = new ArrayList<ObjectNode>();
+    rows.forEach(r -> out.add(AdminViews.row(r, currency)));
+    ObjectNode o = AdminViews.list(out);
+    o.put("group_by", groupBy.name().toLowerCase(java.util.Locale.ROOT));
+    o.put("from", from);
+    o.put("to", to);
+    ok(res, o);
+  }
+
+  private void records(ServerRequest req, ServerResponse res, Principal who) {
+    requireAdmin(who);
+    String team = who.master() ? query(req, "team_id") : who.teamId();
+    String to = day(req, "to", LocalDate.now(ZoneOffset.UTC).toString());
+    String from = day(req, "from", to);
+    String limitText = query(req, "limit");
+    int limit;
+    try {
+      limit = limitText == null ? 100 : Integer.parseInt(limitText);
+    } catch (NumberFormatException e) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > 10_000) {
+      throw ApiException.invalid("limit", "limit must be between 1 and 10000");
+    }
+    long fromMs = LocalDate.parse(from).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+    long toMs =
+        LocalDate.parse(to).plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant().toEpochMilli();
+    var out = new ArrayList<ObjectNode>();
+    accounts
+        .ledger()
+        .records(team, fromMs, toMs, limit)
+        .forEach(r -> out.add(AdminViews.record(r, currency)));
+    ok(res, AdminViews.list(out));
+  }
+
+  private void audit(ServerRequest req, ServerResponse res, Principal who) {
+    requireAdmin(who);
+    var out = new ArrayList<ObjectNode>();
+    store
+        .audit(who.master() ? query(req, "team_id") : who.teamId(), 500)
+        .forEach(e -> out.add(AdminViews.audit(e)));
+    ok(res, AdminViews.list(out));
+  }
+
+  // ---- helpers ----
+
+  private static void requireAdmin(Principal who) {
+    if (!who.admin()) {
+      throw ApiException.forbidden(
+          "admin_key_required", "This needs the master key or a team admin key.");
+    }
+  }
+
+  private static void requireMaster(Principal who) {
+    if (!who.master()) {
+      throw ApiException.forbidden("master_key_required", "This needs the master key.");
+    }
+  }
+
+  private Team visibleTeam(Principal who, String id) {
+    requireAdmin(who);
+    if (!who.administers(id)) {
+      throw teamNotFound(id);
+    }
+    return store.team(id).orElseThrow(() -> teamNotFound(id));
+  }
+
+  private ApiKey visibleKey(Principal who, String id) {
+    requireAdmin(who);
+    ApiKey k =
+        store
+            .key(id)
+            .orElseThrow(() -> ApiException.notFound("key_not_found", "No key `" + id + "`."));
+    if (!who.administers(k.teamId())) {
+      throw ApiException.notFound("key_not_found", "No key `" + id + "`.");
+    }
+    return k;
+  }
+
+  private static ApiException teamNotFound(String id) {
+    return ApiException.notFound("team_not_found", "No team `" + id + "`.");
+  }
+
+  private static ApiException conflict(String message) {
+    return new ApiException(409, "invalid_request_error", "conflict", null, message, null);
+  }
+
+  private static String param(ServerRequest req, String name) {
+    return req.path().pathParameters().get(name);
+  }
+
+  private static @Nullable String query(ServerRequest req, String name) {
+    var q = req.query();
+    return q.contains(name) ? q.first(name).get() : null;
+  }
+
+  private static String day(ServerRequest req, String name, String dflt) {
+    String v = query(req, name);
+    if (v == null) {
+      return dflt;
+    }
+    try {
+      return LocalDate.parse(v).toString();
+    } catch (DateTimeParseException e) {
+      throw ApiException.invalid(name, name + " must be a date as YYYY-MM-DD but was " + v);
+    }
+  }
+
+  private JsonNode body(ServerRequest req) {
+    JsonNode b = Json.parse(Http.body(req, 1 << 20));
+    if (!b.isObject()) {
+      throw ApiException.invalid(null, "The body must be a JSON object.");
+    }
+    return b;
+  }
+
+  /** Audits a change and drops cached keys, so it applies on this node at once. */
+  private void changed(
+      Principal who, @Nullable String team, String action, String target, JsonNode detail) {
+    keys.invalidate();
+    audit(who, team, action, target, detail);
+  }
+
+  private void audit(
+      Principal who, @Nullable String team, String action, String target, JsonNode detail) {
+    tenancy.audit(who.keyId(), team, action, target, Json.string(detail));
+  }
+
+  private static ObjectNode deleted(String id, String object) {
+    ObjectNode o = Json.object();
+    o.put("id", id);
+    o.put("object", object);
+    o.put("deleted", true);
+    return o;
+  }
+
+  private static void ok(ServerResponse res, ObjectNode o) {
+    json(res, 200, o);
+  }
+
+  private static void json(ServerResponse res, int status, ObjectNode o) {
+    Http.json(res, status, Json.bytes(o));
+  }
+}
