@@ -1,7 +1,11 @@
 package dev.shelf.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 
 /**
@@ -14,7 +18,42 @@ public record EmbeddingResponse(List<Item> data, String model, int promptTokens)
     data = List.copyOf(data);
   }
 
-  public record Item(int index, JsonNode embedding) {}
+  public record Item(int index, JsonNode embedding) {
+    /** The embedding's values, from either form ({@link #encode}). */
+    public float[] floats() {
+      if (embedding.isTextual()) {
+        ByteBuffer buf =
+            ByteBuffer.wrap(Base64.getDecoder().decode(embedding.textValue()))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        float[] out = new float[buf.remaining() / Float.BYTES];
+        buf.asFloatBuffer().get(out);
+        return out;
+      }
+      float[] out = new float[embedding.size()];
+      for (int i = 0; i < out.length; i++) {
+        out[i] = embedding.get(i).floatValue();
+      }
+      return out;
+    }
+  }
+
+  /**
+   * An embedding as OpenAI sends it: a JSON array of numbers, or with {@code base64} the base64 of
+   * its values as little-endian float32, which is what {@code encoding_format=base64} asks for.
+   */
+  public static JsonNode encode(float[] vector, boolean base64) {
+    if (base64) {
+      ByteBuffer buf =
+          ByteBuffer.allocate(vector.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      buf.asFloatBuffer().put(vector);
+      return Json.NODES.textNode(Base64.getEncoder().encodeToString(buf.array()));
+    }
+    ArrayNode a = Json.NODES.arrayNode(vector.length);
+    for (float v : vector) {
+      a.add(v);
+    }
+    return a;
+  }
 
   public EmbeddingResponse withModel(String newModel) {
     return new EmbeddingResponse(data, newModel, promptTokens);

@@ -77,6 +77,12 @@ final class ShelfHarness implements AutoCloseable {
     return accounts;
   }
 
+  /** A server over a configuration built in code (e.g. the built-in defaults). */
+  static ShelfHarness of(dev.shelf.gateway.config.ShelfConfig config) {
+    var runtime = ShelfRuntime.of(config);
+    return new ShelfHarness(runtime, ShelfServer.start(runtime, null));
+  }
+
   int port() {
     return server.port();
   }

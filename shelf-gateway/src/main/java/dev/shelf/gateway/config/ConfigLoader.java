@@ -110,9 +110,33 @@ public final class ConfigLoader {
     return parse(file.toString(), text);
   }
 
-  /** The configuration when there is no file: an empty shelf on loopback. */
+  /**
+   * What the shelf holds with no file: the embedding models bundled in the jar (they need no
+   * network, key or download, and load on first use), when the {@code onnx} adapter is present.
+   */
+  static final String BUILT_IN_MODELS =
+      """
+      providers:
+        embed: {type: onnx}
+      models:
+        - id: all-minilm-l6-v2
+          provider: embed
+          capabilities: [embedding]
+          modalities: {output: [embedding]}
+          price: {input: 0, output: 0}
+        - id: bge-small-zh-v1.5
+          provider: embed
+          capabilities: [embedding]
+          modalities: {output: [embedding]}
+          price: {input: 0, output: 0}
+      """;
+
+  /**
+   * The configuration when there is no file: on loopback, without keys, with the bundled embedding
+   * models ({@link #BUILT_IN_MODELS}) and nothing else. A file replaces all of it.
+   */
   public ShelfConfig defaults() {
-    return parse("(built-in defaults)", "");
+    return parse("(built-in defaults)", factories.containsKey("onnx") ? BUILT_IN_MODELS : "");
   }
 
   public ShelfConfig parse(String source, String text) {

@@ -176,9 +176,29 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void emptyFileAndDefaults() {
-    for (ShelfConfig c :
-        List.of(parse(""), parse("# only a comment\n"), new ConfigLoader(ENV).defaults())) {
+  void theDefaultsAreAnEmptyFilePlusTheBundledEmbeddingModels() {
+    ShelfConfig d = new ConfigLoader(ENV).defaults();
+    ShelfConfig empty = parse("");
+    assertThat(d.server()).isEqualTo(empty.server());
+    assertThat(d.auth().open()).isTrue();
+    assertThat(d.resilience()).isEqualTo(empty.resilience());
+    assertThat(d.routes()).isEmpty();
+    assertThat(d.providers()).containsOnlyKeys("embed");
+    assertThat(Objects.requireNonNull(d.providers().get("embed")).type()).isEqualTo("onnx");
+    assertThat(d.models())
+        .extracting(ModelSpec::id)
+        .containsExactly("all-minilm-l6-v2", "bge-small-zh-v1.5");
+    for (ModelSpec m : d.models()) {
+      assertThat(m.upstream()).isEqualTo(m.id());
+      assertThat(m.capabilities()).containsExactly("embedding");
+      assertThat(m.outputModalities()).containsExactly("embedding");
+      assertThat(m.price()).isEqualTo(new Price(0, 0, null, "USD"));
+    }
+  }
+
+  @Test
+  void emptyFile() {
+    for (ShelfConfig c : List.of(parse(""), parse("# only a comment\n"))) {
       assertThat(c.server())
           .isEqualTo(
               new ShelfConfig.Server(
@@ -279,11 +299,11 @@ class ConfigLoaderTest {
         Arguments.of(
             "providers:\n  oai:\n    type: antropic  #<\n",
             "providers.oai.type",
-            "unknown provider type 'antropic'; known types: [anthropic, gemini, local, openai]"),
+            "unknown provider type 'antropic'; known types: [anthropic, gemini, local, onnx, openai]"),
         Arguments.of(
             "providers:\n  oai:\n    base_url: http://x  #<\n",
             "providers.oai",
-            "needs 'type' (one of [anthropic, gemini, local, openai]) or 'preset'"),
+            "needs 'type' (one of [anthropic, gemini, local, onnx, openai]) or 'preset'"),
         Arguments.of(
             "providers:\n  oai:\n    preset: openai\n    api_key: ${OPENAI_KEY}  #<\n",
             "providers.oai.api_key",

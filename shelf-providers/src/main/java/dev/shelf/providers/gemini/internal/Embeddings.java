@@ -8,10 +8,7 @@ import dev.shelf.api.EmbeddingResponse;
 import dev.shelf.api.Json;
 import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 
 /**
@@ -90,9 +87,11 @@ public final class Embeddings {
       }
       JsonNode embedding;
       if (base64) {
-        ByteBuffer buf = ByteBuffer.allocate(values.size() * 4).order(ByteOrder.LITTLE_ENDIAN);
-        values.forEach(v -> buf.putFloat(v.floatValue()));
-        embedding = Json.NODES.textNode(Base64.getEncoder().encodeToString(buf.array()));
+        float[] floats = new float[values.size()];
+        for (int j = 0; j < floats.length; j++) {
+          floats[j] = values.get(j).floatValue();
+        }
+        embedding = EmbeddingResponse.encode(floats, true);
       } else {
         embedding = values; // Gemini's numbers as given
       }
