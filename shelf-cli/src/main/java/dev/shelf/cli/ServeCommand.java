@@ -2,6 +2,8 @@ package dev.shelf.cli;
 
 import dev.shelf.gateway.Accounts;
 import dev.shelf.gateway.ShelfRuntime;
+import dev.shelf.gateway.config.ConfigLoader;
+import dev.shelf.gateway.config.SecretBox;
 import dev.shelf.gateway.config.ShelfConfig;
 import dev.shelf.server.ShelfServer;
 import dev.shelf.store.Stores;
@@ -46,6 +48,12 @@ final class ServeCommand implements Callable<Integer> {
     }
     Files.createDirectories(dataDir);
     String masterKey = System.getenv("SHELF_MASTER_KEY");
+    // The database settings come from the file; the providers and models stored through the admin
+    // API (credentials sealed with the secret key) are then laid over it.
+    var loader = new ConfigLoader(System.getenv());
+    ShelfConfig boot = file == null ? loader.defaults() : loader.load(file);
+    Accounts accounts =
+        Stores.open(boot.storage(), dataDir, SecretBox.fromEnvironment(System.getenv(), dataDir));
     ShelfRuntime runtime =
         ShelfRuntime.start(
             file,
@@ -64,8 +72,8 @@ final class ServeCommand implements Callable<Integer> {
                 out = out.withAuth(new ShelfConfig.Auth(masterKey, out.auth().keys()));
               }
               return out;
-            });
-    Accounts accounts = Stores.open(runtime.config().storage(), dataDir);
+            },
+            accounts.config());
     ShelfServer server = ShelfServer.start(runtime, accounts, System.out);
     var stopped = new CountDownLatch(1);
     Runtime.getRuntime()

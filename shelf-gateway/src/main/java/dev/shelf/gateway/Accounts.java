@@ -1,17 +1,28 @@
 package dev.shelf.gateway;
 
+import dev.shelf.gateway.config.StoredConfig;
 import dev.shelf.gateway.limits.Counters;
 import dev.shelf.gateway.metering.Ledger;
 import dev.shelf.gateway.tenancy.TenancyStore;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The durable side of the platform as the request path needs it: teams and keys, the usage ledger
- * and the limit counters, opened by shelf-store from the configuration. Closing it closes the
- * database pool and the Redis connection.
+ * and the limit counters, opened by shelf-store from the configuration, and (when a secret key is
+ * at hand) the providers and models stored through the admin API. Closing it closes the database
+ * pool and the Redis connection.
  */
 public record Accounts(
-    TenancyStore store, Ledger ledger, Counters counters, AutoCloseable resources)
+    TenancyStore store,
+    Ledger ledger,
+    Counters counters,
+    @Nullable StoredConfig config,
+    AutoCloseable resources)
     implements AutoCloseable {
+
+  public Accounts(TenancyStore store, Ledger ledger, Counters counters, AutoCloseable resources) {
+    this(store, ledger, counters, null, resources);
+  }
 
   @Override
   public void close() throws Exception {

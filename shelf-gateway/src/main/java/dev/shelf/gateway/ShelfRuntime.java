@@ -2,6 +2,7 @@ package dev.shelf.gateway;
 
 import dev.shelf.gateway.config.ConfigException;
 import dev.shelf.gateway.config.ConfigLoader;
+import dev.shelf.gateway.config.ConfigOverlay;
 import dev.shelf.gateway.config.ShelfConfig;
 import dev.shelf.gateway.routing.DeploymentHealth;
 import dev.shelf.providers.spi.Provider;
@@ -42,34 +43,72 @@ public final class ShelfRuntime implements AutoCloseable {
   private volatile @Nullable String lastError;
 
   private final UnaryOperator<ShelfConfig> overrides;
+  private final @Nullable ConfigOverlay overlay;
+  private volatile long overlayVersion;
 
   private ShelfRuntime(
       ConfigLoader loader,
       @Nullable Path file,
       ShelfConfig config,
-      UnaryOperator<ShelfConfig> overrides) {
+      UnaryOperator<ShelfConfig> overrides,
+      @Nullable ConfigOverlay overlay) {
     this.loader = loader;
     this.file = file;
     this.overrides = overrides;
+    this.overlay = overlay;
     current.set(build(config, Map.of(), Map.of()));
   }
 
   /** Starts from a file (watched for changes) or, with no file, the built-in defaults. */
   public static ShelfRuntime start(
       @Nullable Path file, Map<String, String> env, UnaryOperator<ShelfConfig> overrides) {
+    return start(file, env, overrides, null);
+  }
+
+  /**
+   * As {@link #start(Path, Map, UnaryOperator)}, with providers and models stored through the admin
+   * API laid over the file; both are watched, so a change to either reloads the shelf.
+   */
+  public static ShelfRuntime start(
+      @Nullable Path file,
+      Map<String, String> env,
+      UnaryOperator<ShelfConfig> overrides,
+      @Nullable ConfigOverlay overlay) {
     var loader = new ConfigLoader(env);
-    ShelfConfig config = overrides.apply(file == null ? loader.defaults() : loader.load(file));
-    var rt = new ShelfRuntime(loader, file, config, overrides);
+    long version = overlay == null ? 0 : overlay.version();
+    ShelfConfig config =
+        overrides.apply(loader.load(file, overlay == null ? null : overlay.document()));
+    var rt = new ShelfRuntime(loader, file, config, overrides, overlay);
+    rt.overlayVersion = version;
     if (file != null) {
       rt.lastModified = mtime(file);
+    }
+    if (file != null || overlay != null) {
       rt.watcher.scheduleWithFixedDelay(rt::checkForChange, 1, 1, TimeUnit.SECONDS);
     }
     return rt;
   }
 
+  /**
+   * Whether {@code document} laid over the current file makes a valid configuration; the error
+   * (file, line and key) when it does not.
+   */
+  public @Nullable String check(String document) {
+    try {
+      ShelfConfig checked = overrides.apply(loader.load(file, document));
+      LOG.log(
+          System.Logger.Level.DEBUG,
+          "stored configuration checks out: " + checked.models().size() + " models");
+      return null;
+    } catch (ConfigException | IllegalArgumentException e) {
+      return e.getMessage();
+    }
+  }
+
   /** A runtime over a configuration built in code (tests, benchmarks). */
   public static ShelfRuntime of(ShelfConfig config) {
-    return new ShelfRuntime(new ConfigLoader(Map.of()), null, config, UnaryOperator.identity());
+    return new ShelfRuntime(
+        new ConfigLoader(Map.of()), null, config, UnaryOperator.identity(), null);
   }
 
   public Shelf shelf() {
@@ -86,26 +125,41 @@ public final class ShelfRuntime implements AutoCloseable {
   }
 
   private void checkForChange() {
+    boolean changed = false;
     Path f = file;
-    if (f == null) {
-      return;
+    if (f != null) {
+      FileTime m = mtime(f);
+      if (m != null && !m.equals(lastModified)) {
+        lastModified = m;
+        changed = true;
+      }
     }
-    FileTime m = mtime(f);
-    if (m == null || m.equals(lastModified)) {
-      return;
+    ConfigOverlay o = overlay;
+    if (o != null) {
+      try {
+        long v = o.version();
+        if (v != overlayVersion) {
+          overlayVersion = v;
+          changed = true;
+        }
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "cannot read stored configuration: " + e.getMessage());
+      }
     }
-    lastModified = m;
-    reload();
+    if (changed) {
+      reload();
+    }
   }
 
   /** Reloads the file now; returns the error, or null when the new shelf is in place. */
   public synchronized @Nullable String reload() {
     Path f = file;
-    if (f == null) {
+    ConfigOverlay o = overlay;
+    if (f == null && o == null) {
       return null;
     }
     try {
-      ShelfConfig config = overrides.apply(loader.load(f));
+      ShelfConfig config = overrides.apply(loader.load(f, o == null ? null : o.document()));
       Shelf old = current.get();
       Shelf next = build(config, old.config().providers(), old.providers());
       lastError = null; // before the swap, so whoever sees the new shelf sees no stale error
@@ -120,7 +174,11 @@ public final class ShelfRuntime implements AutoCloseable {
       }
       LOG.log(
           System.Logger.Level.INFO,
-          "reloaded " + f + ": " + next.names().size() + " models and routes");
+          "reloaded "
+              + (f == null ? "stored configuration" : f)
+              + ": "
+              + next.names().size()
+              + " models and routes");
       return null;
     } catch (ConfigException | IllegalArgumentException e) {
       lastError = e.getMessage();

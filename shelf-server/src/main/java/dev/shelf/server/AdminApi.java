@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shelf.api.ApiException;
 import dev.shelf.api.Json;
 import dev.shelf.gateway.Accounts;
+import dev.shelf.gateway.ShelfRuntime;
+import dev.shelf.gateway.config.StoredConfig;
 import dev.shelf.gateway.metering.Money;
 import dev.shelf.gateway.metering.Pricing;
 import dev.shelf.gateway.metering.UsageQuery;
@@ -47,9 +49,12 @@ final class AdminApi {
   private final Accounts accounts;
   private final String currency;
   private final Keys keys;
+  private final ShelfRuntime runtime;
 
-  AdminApi(ShelfServer server, Accounts accounts, Pricing pricing, Keys keys) {
+  AdminApi(
+      ShelfServer server, ShelfRuntime runtime, Accounts accounts, Pricing pricing, Keys keys) {
     this.server = server;
+    this.runtime = runtime;
     this.accounts = accounts;
     this.store = accounts.store();
     this.tenancy = new Tenancy(store);
@@ -79,7 +84,105 @@ final class AdminApi {
         .post("/admin/v1/redeem", (q, s) -> run(q, s, "codes.redeem", this::redeem))
         .get("/admin/v1/usage", (q, s) -> run(q, s, "usage.report", this::usage))
         .get("/admin/v1/usage/records", (q, s) -> run(q, s, "usage.records", this::records))
-        .get("/admin/v1/audit", (q, s) -> run(q, s, "audit.list", this::audit));
+        .get("/admin/v1/audit", (q, s) -> run(q, s, "audit.list", this::audit))
+        .get("/admin/v1/providers", (q, s) -> run(q, s, "providers.list", this::listStored))
+        .put("/admin/v1/providers/*", (q, s) -> run(q, s, "providers.put", this::putStored))
+        .delete(
+            "/admin/v1/providers/*", (q, s) -> run(q, s, "providers.delete", this::deleteStored))
+        .get("/admin/v1/models", (q, s) -> run(q, s, "models.list", this::listStored))
+        .put("/admin/v1/models/*", (q, s) -> run(q, s, "models.put", this::putStored))
+        .delete("/admin/v1/models/*", (q, s) -> run(q, s, "models.delete", this::deleteStored));
+  }
+
+  // ---- stored providers and models ----
+
+  /** {@code provider} or {@code model}, from the path. */
+  private static String kind(ServerRequest req) {
+    return req.path().path().startsWith("/admin/v1/providers")
+        ? StoredConfig.PROVIDER
+        : StoredConfig.MODEL;
+  }
+
+  private static String storedName(ServerRequest req, String kind) {
+    String prefix =
+        StoredConfig.PROVIDER.equals(kind) ? "/admin/v1/providers/" : "/admin/v1/models/";
+    String name =
+        java.net.URLDecoder.decode(
+            req.path().path().substring(prefix.length()), StandardCharsets.UTF_8);
+    if (name.isEmpty()) {
+      throw ApiException.invalid(null, "The path must end with the " + kind + "'s name.");
+    }
+    return name;
+  }
+
+  private StoredConfig stored(Principal who) {
+    requireMaster(who);
+    StoredConfig c = accounts.config();
+    if (c == null) {
+      throw ApiException.notFound(
+          "stored_config_disabled", "This node keeps no stored configuration (no secret key).");
+    }
+    return c;
+  }
+
+  private void listStored(ServerRequest req, ServerResponse res, Principal who) {
+    StoredConfig c = stored(who);
+    String kind = kind(req);
+    var out = new ArrayList<ObjectNode>();
+    for (StoredConfig.Entry e : c.entries()) {
+      if (e.kind().equals(kind)) {
+        ObjectNode o = e.body().deepCopy();
+        o.put(StoredConfig.PROVIDER.equals(kind) ? "name" : "id", e.name());
+        if (StoredConfig.PROVIDER.equals(kind)) {
+          o.put("api_key", e.secret() == null ? null : "(set, encrypted)");
+        }
+        o.put("updated_at", e.updatedMs() / 1000);
+        out.add(o);
+      }
+    }
+    ok(res, AdminViews.list(out));
+  }
+
+  private void putStored(ServerRequest req, ServerResponse res, Principal who) {
+    StoredConfig c = stored(who);
+    String kind = kind(req);
+    String name = storedName(req, kind);
+    ObjectNode body = (ObjectNode) body(req);
+    body.remove(StoredConfig.PROVIDER.equals(kind) ? "name" : "id");
+    List<StoredConfig.Entry> entries = c.entries();
+    StoredConfig.Entry previous =
+        entries.stream()
+            .filter(e -> e.kind().equals(kind) && e.name().equals(name))
+            .findFirst()
+            .orElse(null);
+    StoredConfig.Entry sealed = c.seal(kind, name, body, previous);
+    apply(c, StoredConfig.with(entries, kind, name, sealed));
+    c.put(sealed);
+    runtime.reload();
+    ObjectNode shown = sealed.body().deepCopy();
+    audit(who, null, kind + ".put", name, shown); // the sealed key never reaches the audit log
+    json(res, previous == null ? 201 : 200, shown.put("name", name));
+  }
+
+  private void deleteStored(ServerRequest req, ServerResponse res, Principal who) {
+    StoredConfig c = stored(who);
+    String kind = kind(req);
+    String name = storedName(req, kind);
+    apply(c, StoredConfig.with(c.entries(), kind, name, null));
+    if (!c.delete(kind, name)) {
+      throw ApiException.notFound(kind + "_not_found", "No stored " + kind + " `" + name + "`.");
+    }
+    runtime.reload();
+    audit(who, null, kind + ".delete", name, Json.object());
+    ok(res, deleted(name, kind));
+  }
+
+  /** Checks the configuration the change would make; a 400 naming the problem if it is invalid. */
+  private void apply(StoredConfig c, List<StoredConfig.Entry> next) {
+    String error = runtime.check(c.document(next));
+    if (error != null) {
+      throw ApiException.invalid(null, "invalid_config", error);
+    }
   }
 
   @FunctionalInterface

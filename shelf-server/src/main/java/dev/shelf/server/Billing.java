@@ -49,7 +49,13 @@ final class Billing implements AutoCloseable {
   private final @Nullable Meter meter;
   private final Pricing pricing;
 
-  Billing(@Nullable Accounts accounts, Pricing pricing, int maxBatch) {
+  private final java.util.concurrent.@Nullable ScheduledExecutorService purger;
+
+  Billing(
+      @Nullable Accounts accounts,
+      Pricing pricing,
+      int maxBatch,
+      java.time.@Nullable Duration retention) {
     this.accounts = accounts;
     this.pricing = pricing;
     this.admission =
@@ -64,6 +70,28 @@ final class Billing implements AutoCloseable {
         accounts == null
             ? null
             : new Meter(accounts.ledger(), maxBatch, java.time.Duration.ofSeconds(30));
+    if (accounts != null && retention != null) {
+      // Raw records older than the retention go; the daily rollups (reports, budgets) stay.
+      var ledger = accounts.ledger();
+      long keep = retention.toMillis();
+      this.purger =
+          java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+              r -> Thread.ofPlatform().daemon().name("shelf-ledger-retention").unstarted(r));
+      purger.scheduleWithFixedDelay(
+          () -> {
+            try {
+              ledger.purge(System.currentTimeMillis() - keep);
+            } catch (RuntimeException e) {
+              System.getLogger("shelf.metering")
+                  .log(System.Logger.Level.WARNING, "retention purge failed: " + e.getMessage());
+            }
+          },
+          1,
+          60,
+          java.util.concurrent.TimeUnit.MINUTES);
+    } else {
+      this.purger = null;
+    }
   }
 
   @Nullable Accounts accounts() {
@@ -188,6 +216,9 @@ final class Billing implements AutoCloseable {
 
   @Override
   public void close() {
+    if (purger != null) {
+      purger.shutdownNow();
+    }
     if (meter != null) {
       meter.close();
     }

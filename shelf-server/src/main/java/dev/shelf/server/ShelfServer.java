@@ -80,8 +80,10 @@ public final class ShelfServer implements AutoCloseable {
         new Billing(
             accounts,
             new Pricing(config.billing().currency(), config.billing().rates()),
-            config.billing().maxBatch());
-    this.admin = accounts == null ? null : new AdminApi(this, accounts, billing.pricing(), keys);
+            config.billing().maxBatch(),
+            config.billing().retention());
+    this.admin =
+        accounts == null ? null : new AdminApi(this, runtime, accounts, billing.pricing(), keys);
     this.accessLog = log == null || !config.server().accessLog() ? null : new AccessLog(log);
     this.maxBody = config.server().maxBodyBytes();
     this.grace = config.server().shutdownGrace();

@@ -53,7 +53,11 @@ final class ShelfHarness implements AutoCloseable {
    * shelf serve}, unless the YAML names a database.
    */
   static ShelfHarness start(String yaml, java.io.@Nullable PrintStream accessLog) {
-    var config = new ConfigLoader(Map.of()).parse("test.yaml", yaml);
+    return withTempAccounts(new ConfigLoader(Map.of()).parse("test.yaml", yaml), accessLog);
+  }
+
+  private static ShelfHarness withTempAccounts(
+      dev.shelf.gateway.config.ShelfConfig config, java.io.@Nullable PrintStream accessLog) {
     Path dir;
     try {
       dir = Files.createTempDirectory("shelf-harness");
@@ -64,6 +68,30 @@ final class ShelfHarness implements AutoCloseable {
     var runtime = ShelfRuntime.of(config);
     return new ShelfHarness(
         runtime, ShelfServer.start(runtime, accounts, accessLog), accounts, dir);
+  }
+
+  /**
+   * As {@link #start(String)}, with the admin API's stored providers and models switched on: the
+   * YAML is written to a file in the data directory, a fresh secret key seals credentials, and the
+   * runtime lays the stored configuration over the file as {@code shelf serve} does.
+   */
+  static ShelfHarness withStoredConfig(String yaml) {
+    try {
+      Path dir = Files.createTempDirectory("shelf-harness");
+      Path file = dir.resolve("shelf.yaml");
+      Files.writeString(file, yaml);
+      var config = new ConfigLoader(Map.of()).load(file);
+      byte[] key = new byte[32];
+      new java.security.SecureRandom().nextBytes(key);
+      Accounts accounts =
+          Stores.open(config.storage(), dir, new dev.shelf.gateway.config.SecretBox(key));
+      var runtime =
+          ShelfRuntime.start(
+              file, Map.of(), java.util.function.UnaryOperator.identity(), accounts.config());
+      return new ShelfHarness(runtime, ShelfServer.start(runtime, accounts, null), accounts, dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   /** With accounts opened by the caller (PostgreSQL, Redis); the harness closes them. */
@@ -79,8 +107,7 @@ final class ShelfHarness implements AutoCloseable {
 
   /** A server over a configuration built in code (e.g. the built-in defaults). */
   static ShelfHarness of(dev.shelf.gateway.config.ShelfConfig config) {
-    var runtime = ShelfRuntime.of(config);
-    return new ShelfHarness(runtime, ShelfServer.start(runtime, null));
+    return withTempAccounts(config, null);
   }
 
   int port() {
@@ -191,6 +218,18 @@ final class ShelfHarness implements AutoCloseable {
         throw new UncheckedIOException(e);
       }
     }
+  }
+
+  Raw put(String path, String body, String... headers) {
+    var b =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
+            .timeout(Duration.ofSeconds(20))
+            .PUT(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
+            .header("content-type", "application/json");
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    return send(b.build());
   }
 
   Raw patch(String path, String body, String... headers) {

@@ -140,10 +140,51 @@ public final class ConfigLoader {
   }
 
   public ShelfConfig parse(String source, String text) {
+    return parse(source, text, null);
+  }
+
+  /** The file, or the defaults, with what the admin API stored laid over it. */
+  public ShelfConfig load(@Nullable Path file, @Nullable String overlay) {
+    if (file == null) {
+      return parse(
+          "(built-in defaults)", factories.containsKey("onnx") ? BUILT_IN_MODELS : "", overlay);
+    }
+    try {
+      return parse(file.toString(), Files.readString(file, StandardCharsets.UTF_8), overlay);
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read: " + e.getMessage());
+    }
+  }
+
+  /**
+   * Parses {@code text} and lays {@code overlay} over it: providers and models stored through the
+   * admin API (a document holding only {@code providers} and {@code models}, JSON being YAML). An
+   * overlay provider replaces the file's of the same name; an overlay model replaces every
+   * deployment the file gives its id. The overlay takes no {@code ${ENV}} references: its values
+   * are literal.
+   */
+  public ShelfConfig parse(String source, String text, @Nullable String overlay) {
     Entries root = YamlTree.parse(source, text, env).entries(TOP);
+    Entries over =
+        overlay == null || overlay.isBlank()
+            ? null
+            : YamlTree.parse("admin API (database)", overlay, Map.of())
+                .entries(Set.of("providers", "models"));
     Resilience resilience = resilience(root.opt("resilience"));
     Map<String, ProviderSpec> providers = providers(root.opt("providers"), resilience);
+    if (over != null) {
+      providers.putAll(providers(over.opt("providers"), resilience));
+    }
     List<ModelSpec> models = models(root.opt("models"), providers);
+    if (over != null) {
+      List<ModelSpec> stored = models(over.opt("models"), providers);
+      var ids = new HashSet<String>();
+      stored.forEach(m -> ids.add(m.id()));
+      var merged = new ArrayList<ModelSpec>();
+      models.stream().filter(m -> !ids.contains(m.id())).forEach(merged::add);
+      merged.addAll(stored);
+      models = merged;
+    }
     List<RouteSpec> routes = routes(root.opt("routes"), models);
     return new ShelfConfig(
         source,
