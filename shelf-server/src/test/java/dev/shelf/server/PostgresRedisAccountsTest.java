@@ -10,10 +10,13 @@ import dev.shelf.store.testing.TestServices;
 
 /** Accounts at scale: a fresh PostgreSQL database and Redis counters under a fresh prefix. */
 class PostgresRedisAccountsTest extends AccountsContract {
+  private @org.jspecify.annotations.Nullable Database database;
+
   @Override
   ShelfHarness start(String yaml) {
     String url = TestServices.newPostgresUrl();
     Database db = Database.postgres(url, "postgres", null, 8);
+    this.database = db;
     var counters =
         new RedisCounters(TestServices.redisUrl(), "shelf-test:" + KeySecrets.random(10) + ":");
     AutoCloseable resources =
@@ -23,5 +26,14 @@ class PostgresRedisAccountsTest extends AccountsContract {
         };
     return ShelfHarness.withAccounts(
         yaml, new Accounts(new JdbiTenancyStore(db), new JdbiLedger(db), counters, resources));
+  }
+
+  @org.junit.jupiter.api.Test
+  void runsOnPostgresAndRedis() {
+    org.assertj.core.api.Assertions.assertThat(shelf.accounts().counters())
+        .isInstanceOf(RedisCounters.class);
+    org.assertj.core.api.Assertions.assertThat(
+            java.util.Objects.requireNonNull(database).postgres())
+        .isTrue();
   }
 }

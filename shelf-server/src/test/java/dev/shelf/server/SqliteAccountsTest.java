@@ -6,4 +6,12 @@ class SqliteAccountsTest extends AccountsContract {
   ShelfHarness start(String yaml) {
     return ShelfHarness.start(yaml);
   }
+
+  @org.junit.jupiter.api.Test
+  void runsOnTheEmbeddedDefault() {
+    org.assertj.core.api.Assertions.assertThat(shelf.accounts().counters())
+        .isInstanceOf(dev.shelf.gateway.limits.LocalCounters.class);
+    org.assertj.core.api.Assertions.assertThat(shelf.accounts().ledger())
+        .isInstanceOf(dev.shelf.store.JdbiLedger.class);
+  }
 }

@@ -15,6 +15,15 @@ class SqliteStoreTest extends StoreContract {
     return TestServices.newSqlite(dir);
   }
 
+  @org.junit.jupiter.api.Test
+  void runsOnASqliteFileInWalMode() {
+    org.assertj.core.api.Assertions.assertThat(db.postgres()).isFalse();
+    String answer =
+        db.jdbi().withHandle(h -> h.createQuery("PRAGMA journal_mode").mapTo(String.class).one());
+    org.assertj.core.api.Assertions.assertThat(answer).isEqualToIgnoringCase("wal");
+    org.assertj.core.api.Assertions.assertThat(dir.resolve("shelf.db")).exists();
+  }
+
   @Override
   void dispose(Database db) throws Exception {
     db.close();

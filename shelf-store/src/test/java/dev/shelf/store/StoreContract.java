@@ -36,7 +36,7 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 abstract class StoreContract {
   private static final long DAY = 86_400_000L;
-  private Database db;
+  Database db;
   JdbiTenancyStore store;
   JdbiLedger ledger;
 
