@@ -30,13 +30,16 @@ import org.jspecify.annotations.Nullable;
 final class ShelfHarness implements AutoCloseable {
   private final ShelfRuntime runtime;
   private final ShelfServer server;
-  private final Accounts accounts;
+  private final @Nullable Accounts accounts;
   private final @Nullable Path dataDir;
   private final HttpClient http = HttpClient.newHttpClient();
   private final List<OpenAIClient> clients = new ArrayList<>();
 
   private ShelfHarness(
-      ShelfRuntime runtime, ShelfServer server, Accounts accounts, @Nullable Path dataDir) {
+      ShelfRuntime runtime,
+      ShelfServer server,
+      @Nullable Accounts accounts,
+      @Nullable Path dataDir) {
     this.runtime = runtime;
     this.server = server;
     this.accounts = accounts;
@@ -74,13 +77,16 @@ final class ShelfHarness implements AutoCloseable {
   }
 
   Accounts accounts() {
+    if (accounts == null) {
+      throw new IllegalStateException("this harness runs without accounts");
+    }
     return accounts;
   }
 
   /** A server over a configuration built in code (e.g. the built-in defaults). */
   static ShelfHarness of(dev.shelf.gateway.config.ShelfConfig config) {
     var runtime = ShelfRuntime.of(config);
-    return new ShelfHarness(runtime, ShelfServer.start(runtime, null));
+    return new ShelfHarness(runtime, ShelfServer.start(runtime, null), null, null);
   }
 
   int port() {
@@ -179,10 +185,12 @@ final class ShelfHarness implements AutoCloseable {
     server.stop();
     runtime.close();
     http.close();
-    try {
-      accounts.close();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
+    if (accounts != null) {
+      try {
+        accounts.close();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
     }
     if (dataDir != null) {
       try (var files = Files.walk(dataDir)) {
