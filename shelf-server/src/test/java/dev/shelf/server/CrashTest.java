@@ -172,7 +172,7 @@ class CrashTest {
       if (pgUrl != null) {
         TestServices.dropPostgres(pgUrl);
       }
-      deleteTree(dir);
+      ShelfNode.deleteTree(dir);
     }
   }
 
@@ -332,17 +332,6 @@ class CrashTest {
         Thread.currentThread().interrupt();
         throw new IOException(e);
       }
-    }
-  }
-
-  static void deleteTree(@Nullable Path dir) {
-    if (dir == null || !Files.exists(dir)) {
-      return;
-    }
-    try (var files = Files.walk(dir)) {
-      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
   }
 }

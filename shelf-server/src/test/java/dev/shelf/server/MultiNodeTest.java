@@ -104,7 +104,7 @@ class MultiNodeTest {
       if (stub != null) {
         stub.close();
       }
-      CrashTest.deleteTree(dir);
+      ShelfNode.deleteTree(dir);
     }
   }
 
@@ -214,15 +214,20 @@ class MultiNodeTest {
             + " %d ms%n",
         seen / 1_000_000, refused / 1_000_000);
     assertThat(seen).isLessThan(1_000_000_000L);
-    assertThat(refused).isLessThan(1_000_000_000L + 100_000_000L); // the cache TTL, plus a poll
+    // B loaded the key before the revocation and keeps it for the cache TTL (1 s), no longer
+    assertThat(refused).isLessThan(1_000_000_000L + 100_000_000L);
   }
 
-  /** Polls {@code check} every 20 ms for up to 1.5 s; the nanoseconds from {@code since}. */
+  /**
+   * Polls {@code check} every 20 ms for up to 1.5 s; the nanoseconds from {@code since} to the
+   * start of the check that first held (so a slow answer does not count as propagation delay).
+   */
   static long pollUntil(java.util.function.BooleanSupplier check, long since) {
     long deadline = since + 1_500_000_000L;
     while (true) {
+      long asked = System.nanoTime();
       if (check.getAsBoolean()) {
-        return System.nanoTime() - since;
+        return asked - since;
       }
       if (System.nanoTime() > deadline) {
         throw new AssertionError("not true within 1.5 s");

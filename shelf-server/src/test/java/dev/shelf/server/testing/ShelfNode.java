@@ -257,6 +257,18 @@ public final class ShelfNode implements AutoCloseable {
     return a.json();
   }
 
+  /** Deletes a directory tree (a test's data and logs); nothing when it is null or gone. */
+  public static void deleteTree(@Nullable Path dir) {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (var files = Files.walk(dir)) {
+      files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   static void sleep(long ms) {
     try {
       Thread.sleep(ms);
