@@ -364,6 +364,43 @@ abstract class AccountsContract {
   }
 
   @Test
+  void aRequestServedUnderAReusedRequestIdIsStillBilled() {
+    String team = team("reused-id", "");
+    String secret = key(team, ", \"models\": [\"billed\"]").get("key").asText();
+    String id = "retry-" + System.nanoTime();
+    var forbidden =
+        shelf.post(
+            "/v1/chat/completions",
+            "{\"model\": \"other\", \"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}",
+            "authorization",
+            "Bearer " + secret,
+            "x-request-id",
+            id);
+    assertThat(forbidden.status()).isEqualTo(403);
+    for (int i = 0; i < 100 && records(team).isEmpty(); i++) {
+      sleep(20); // error records are written without holding the response
+    }
+    for (boolean stream : new boolean[] {false, true}) {
+      var served =
+          shelf.post(
+              "/v1/chat/completions",
+              "{\"model\": \"billed\", \"max_tokens\": 5, \"stream\": %s, \"messages\":"
+                      .formatted(stream)
+                  + " [{\"role\": \"user\", \"content\": \"hi\"}]}",
+              "authorization",
+              "Bearer " + secret,
+              "x-request-id",
+              id);
+      assertThat(served.status()).isEqualTo(200);
+      assertThat(served.header("x-request-id")).isEqualTo(id);
+    }
+    List<UsageRecord> rs = records(team);
+    assertThat(rs).extracting(UsageRecord::status).containsExactlyInAnyOrder(403, 200, 200);
+    assertThat(shelf.accounts().ledger().spent(Ledger.Scope.TEAM, team, 0, Long.MAX_VALUE))
+        .isEqualTo(2 * UNIT_NANOS);
+  }
+
+  @Test
   void everyAdminChangeIsAudited() {
     String team = team("audited", "");
     JsonNode k = key(team, "");

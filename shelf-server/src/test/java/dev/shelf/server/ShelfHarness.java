@@ -30,13 +30,16 @@ import org.jspecify.annotations.Nullable;
 final class ShelfHarness implements AutoCloseable {
   private final ShelfRuntime runtime;
   private final ShelfServer server;
-  private final Accounts accounts;
+  private final @Nullable Accounts accounts;
   private final @Nullable Path dataDir;
   private final HttpClient http = HttpClient.newHttpClient();
   private final List<OpenAIClient> clients = new ArrayList<>();
 
   private ShelfHarness(
-      ShelfRuntime runtime, ShelfServer server, Accounts accounts, @Nullable Path dataDir) {
+      ShelfRuntime runtime,
+      ShelfServer server,
+      @Nullable Accounts accounts,
+      @Nullable Path dataDir) {
     this.runtime = runtime;
     this.server = server;
     this.accounts = accounts;
@@ -102,6 +105,9 @@ final class ShelfHarness implements AutoCloseable {
   }
 
   Accounts accounts() {
+    if (accounts == null) {
+      throw new IllegalStateException("this harness runs without accounts");
+    }
     return accounts;
   }
 
@@ -206,10 +212,12 @@ final class ShelfHarness implements AutoCloseable {
     server.stop();
     runtime.close();
     http.close();
-    try {
-      accounts.close();
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
+    if (accounts != null) {
+      try {
+        accounts.close();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
     }
     if (dataDir != null) {
       try (var files = Files.walk(dataDir)) {

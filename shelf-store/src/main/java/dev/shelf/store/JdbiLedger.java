@@ -4,19 +4,33 @@ import dev.shelf.gateway.metering.Ledger;
 import dev.shelf.gateway.metering.UsageQuery;
 import dev.shelf.gateway.metering.UsageRecord;
 import dev.shelf.gateway.metering.UsageRow;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.PreparedBatch;
+import org.jdbi.v3.core.statement.SqlStatement;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The ledger over JDBI. {@link #append} inserts a batch with {@code ON CONFLICT DO NOTHING} on the
  * request id, reads back which rows were new, and adds only those to the daily rollups, all in one
  * transaction: a record is counted once however many times it is appended.
+ *
+ * <p>Request ids can come from clients ({@code x-request-id}), so an id already in the ledger does
+ * not prove the record is a replay: a client (or a proxy retrying for it) may send the same id with
+ * a new request, say after a 429, and that request was served and must be billed. So a conflict
+ * reads the stored row: the same record is a replay and skipped; a different one is kept under
+ * {@code <id>~<hash of its content>}, which a replay of it hits again. The extra read happens only
+ * on conflicts.
  */
 public final class JdbiLedger implements Ledger {
   private final Jdbi jdbi;
@@ -34,42 +48,22 @@ public final class JdbiLedger implements Ledger {
     }
     return jdbi.inTransaction(
         h -> {
-          PreparedBatch insert =
-              h.prepareBatch(
-                  "INSERT INTO usage_records (request_id, at_ms, key_id, team_id, endpoint, model,"
-                      + " deployment, prompt_tokens, completion_tokens, cached_tokens, cost_nanos,"
-                      + " estimated, latency_ms, ttft_ms, status, error_code) VALUES (:id, :at,"
-                      + " :key, :team, :endpoint, :model, :dep, :pt, :ct, :cached, :cost, :est,"
-                      + " :lat, :ttft, :status, :err) ON CONFLICT (request_id) DO NOTHING");
+          PreparedBatch insert = h.prepareBatch(INSERT);
           for (UsageRecord r : records) {
-            insert
-                .bind("id", r.requestId())
-                .bind("at", r.atMs())
-                .bind("key", r.keyId())
-                .bind("team", r.teamId())
-                .bind("endpoint", r.endpoint())
-                .bind("model", r.model())
-                .bind("dep", dep(r.deployment()))
-                .bind("pt", r.promptTokens())
-                .bind("ct", r.completionTokens())
-                .bind("cached", r.cachedTokens())
-                .bind("cost", r.costNanos())
-                .bind("est", r.estimated() ? 1 : 0)
-                .bind("lat", r.latencyMs())
-                .bind("ttft", r.ttftMs())
-                .bind("status", r.status())
-                .bind("err", r.errorCode())
-                .add();
+            bind(insert, r).add();
           }
           int[] counts = insert.execute();
           var rollups = new LinkedHashMap<RollupKey, long[]>();
           int added = 0;
           for (int i = 0; i < records.size(); i++) {
+            UsageRecord r = records.get(i);
             if (counts[i] <= 0) {
-              continue; // already in the ledger: a retried or replayed record
+              r = reusedId(h, r);
+              if (r == null) {
+                continue; // already in the ledger: a retried or replayed record
+              }
             }
             added++;
-            UsageRecord r = records.get(i);
             var k =
                 new RollupKey(day(r.atMs()), r.keyId(), r.teamId(), r.model(), dep(r.deployment()));
             long[] s = rollups.computeIfAbsent(k, x -> new long[6]);
@@ -113,6 +107,107 @@ public final class JdbiLedger implements Ledger {
           }
           return added;
         });
+  }
+
+  private static final String INSERT =
+      "INSERT INTO usage_records (request_id, at_ms, key_id, team_id, endpoint, model, deployment,"
+          + " prompt_tokens, completion_tokens, cached_tokens, cost_nanos, estimated, latency_ms,"
+          + " ttft_ms, status, error_code) VALUES (:id, :at, :key, :team, :endpoint, :model, :dep,"
+          + " :pt, :ct, :cached, :cost, :est, :lat, :ttft, :status, :err)"
+          + " ON CONFLICT (request_id) DO NOTHING";
+
+  private static final String COLUMNS =
+      "request_id, at_ms, key_id, team_id, endpoint, model, deployment, prompt_tokens,"
+          + " completion_tokens, cached_tokens, cost_nanos, estimated, latency_ms, ttft_ms, status,"
+          + " error_code";
+
+  private static final RowMapper<UsageRecord> ROW =
+      (rs, ctx) -> {
+        String dep = rs.getString(7);
+        return new UsageRecord(
+            rs.getString(1),
+            rs.getLong(2),
+            rs.getString(3),
+            rs.getString(4),
+            rs.getString(5),
+            rs.getString(6),
+            dep.isEmpty() ? null : dep,
+            rs.getInt(8),
+            rs.getInt(9),
+            rs.getInt(10),
+            rs.getLong(11),
+            rs.getInt(12) != 0,
+            rs.getInt(13),
+            rs.getInt(14),
+            rs.getInt(15),
+            rs.getString(16));
+      };
+
+  private static <S extends SqlStatement<S>> S bind(S s, UsageRecord r) {
+    return s.bind("id", r.requestId())
+        .bind("at", r.atMs())
+        .bind("key", r.keyId())
+        .bind("team", r.teamId())
+        .bind("endpoint", r.endpoint())
+        .bind("model", r.model())
+        .bind("dep", dep(r.deployment()))
+        .bind("pt", r.promptTokens())
+        .bind("ct", r.completionTokens())
+        .bind("cached", r.cachedTokens())
+        .bind("cost", r.costNanos())
+        .bind("est", r.estimated() ? 1 : 0)
+        .bind("lat", r.latencyMs())
+        .bind("ttft", r.ttftMs())
+        .bind("status", r.status())
+        .bind("err", r.errorCode());
+  }
+
+  /**
+   * A record whose id is taken: null when the stored row is this very record (a replay), else the
+   * record as inserted under {@code <id>~<hash>} (null if that is taken too: a replay of it).
+   */
+  private static @Nullable UsageRecord reusedId(Handle h, UsageRecord r) {
+    UsageRecord stored =
+        h.createQuery("SELECT " + COLUMNS + " FROM usage_records WHERE request_id = :id")
+            .bind("id", r.requestId())
+            .map(ROW)
+            .findOne()
+            .orElse(null);
+    if (stored == null || stored.equals(withId(r, r.requestId()))) {
+      return null;
+    }
+    byte[] digest;
+    try {
+      digest =
+          MessageDigest.getInstance("SHA-256")
+              .digest(withId(r, "").toString().getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    UsageRecord other = withId(r, r.requestId() + "~" + HexFormat.of().formatHex(digest, 0, 8));
+    return bind(h.createUpdate(INSERT), other).execute() > 0 ? other : null;
+  }
+
+  /** The record under another id, its deployment as stored ("" read back as null). */
+  private static UsageRecord withId(UsageRecord r, String id) {
+    String d = r.deployment();
+    return new UsageRecord(
+        id,
+        r.atMs(),
+        r.keyId(),
+        r.teamId(),
+        r.endpoint(),
+        r.model(),
+        d == null || d.isEmpty() ? null : d,
+        r.promptTokens(),
+        r.completionTokens(),
+        r.cachedTokens(),
+        r.costNanos(),
+        r.estimated(),
+        r.latencyMs(),
+        r.ttftMs(),
+        r.status(),
+        r.errorCode());
   }
 
   private static String dep(@Nullable String deployment) {
@@ -181,37 +276,16 @@ public final class JdbiLedger implements Ledger {
     return jdbi.withHandle(
         h ->
             h.createQuery(
-                    "SELECT request_id, at_ms, key_id, team_id, endpoint, model, deployment,"
-                        + " prompt_tokens, completion_tokens, cached_tokens, cost_nanos,"
-                        + " estimated, latency_ms, ttft_ms, status, error_code FROM usage_records"
-                        + " WHERE at_ms >= :from AND at_ms < :to"
+                    "SELECT "
+                        + COLUMNS
+                        + " FROM usage_records WHERE at_ms >= :from AND at_ms < :to"
                         + (teamId == null ? "" : " AND team_id = :team")
                         + " ORDER BY at_ms DESC, request_id LIMIT :limit")
                 .bind("from", fromMs)
                 .bind("to", toMs)
                 .bind("team", teamId)
                 .bind("limit", limit)
-                .map(
-                    (rs, ctx) -> {
-                      String dep = rs.getString(7);
-                      return new UsageRecord(
-                          rs.getString(1),
-                          rs.getLong(2),
-                          rs.getString(3),
-                          rs.getString(4),
-                          rs.getString(5),
-                          rs.getString(6),
-                          dep.isEmpty() ? null : dep,
-                          rs.getInt(8),
-                          rs.getInt(9),
-                          rs.getInt(10),
-                          rs.getLong(11),
-                          rs.getInt(12) != 0,
-                          rs.getInt(13),
-                          rs.getInt(14),
-                          rs.getInt(15),
-                          rs.getString(16));
-                    })
+                .map(ROW)
                 .list());
   }
 

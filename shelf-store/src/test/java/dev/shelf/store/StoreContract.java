@@ -231,6 +231,30 @@ abstract class StoreContract {
   }
 
   @Test
+  void aRequestIdReusedByAnotherRequestStillBillsThatRequestOnce() {
+    Team t = store.createTeam(team("reused"));
+    ApiKey k = store.createKey(key(t, KeySecrets.newKey()));
+    long now = System.currentTimeMillis();
+    String id = "client-chosen-" + k.id();
+    UsageRecord refused = usage(id, k, now, "m", 0, 429);
+    UsageRecord served = usage(id, k, now + 1, "m", 7, 200);
+    assertThat(ledger.append(List.of(refused))).isEqualTo(1);
+    // the client retried with the same x-request-id and was served: that request is billed
+    assertThat(ledger.append(List.of(served))).isEqualTo(1);
+    assertThat(ledger.spent(Ledger.Scope.KEY, k.id(), 0, Long.MAX_VALUE)).isEqualTo(7);
+    // and a replay of either (a commit retried by the meter) still counts nothing
+    assertThat(ledger.append(List.of(served, refused))).isZero();
+    assertThat(ledger.append(List.of(served))).isZero();
+    List<UsageRecord> rs = ledger.records(t.id(), 0, Long.MAX_VALUE, 10);
+    assertThat(rs).extracting(UsageRecord::status).containsExactlyInAnyOrder(200, 429);
+    assertThat(rs).extracting(UsageRecord::requestId).contains(id).allMatch(r -> r.startsWith(id));
+    String today = JdbiLedger.day(now);
+    assertThat(ledger.report(new UsageQuery(UsageQuery.GroupBy.KEY, today, today, t.id(), null)))
+        .extracting(UsageRow::requests, UsageRow::errors, UsageRow::costNanos)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(2L, 1L, 7L));
+  }
+
+  @Test
   void spendIsCountedPerPeriodFromTheRollups() {
     Team t = store.createTeam(team("periods"));
     ApiKey k = store.createKey(key(t, KeySecrets.newKey()));

@@ -5,8 +5,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The append-only usage ledger with daily rollups. {@link #append} is idempotent by request id: a
- * record whose id is already present is skipped, and rollups count only what was added, in the same
- * transaction.
+ * record already present is skipped, and rollups count only what was added, in the same
+ * transaction. Ids may be chosen by clients, so a different record under an id already taken (a
+ * client reusing its {@code x-request-id}) is another request and is kept, under a derived id.
  */
 public interface Ledger {
   /** Appends in one transaction; returns how many records were new. */
