@@ -53,7 +53,11 @@ final class ShelfHarness implements AutoCloseable {
    * shelf serve}, unless the YAML names a database.
    */
   static ShelfHarness start(String yaml, java.io.@Nullable PrintStream accessLog) {
-    var config = new ConfigLoader(Map.of()).parse("test.yaml", yaml);
+    return start(new ConfigLoader(Map.of()).parse("test.yaml", yaml), accessLog);
+  }
+
+  private static ShelfHarness start(
+      dev.shelf.gateway.config.ShelfConfig config, java.io.@Nullable PrintStream accessLog) {
     Path dir;
     try {
       dir = Files.createTempDirectory("shelf-harness");
@@ -77,10 +81,12 @@ final class ShelfHarness implements AutoCloseable {
     return accounts;
   }
 
-  /** A server over a configuration built in code (e.g. the built-in defaults). */
+  /**
+   * A server over a configuration built in code (e.g. the built-in defaults), with accounts in a
+   * fresh SQLite data directory as {@link #start(String)} has them.
+   */
   static ShelfHarness of(dev.shelf.gateway.config.ShelfConfig config) {
-    var runtime = ShelfRuntime.of(config);
-    return new ShelfHarness(runtime, ShelfServer.start(runtime, null));
+    return start(config, null);
   }
 
   int port() {
