@@ -231,6 +231,23 @@ abstract class StoreContract {
   }
 
   @Test
+  void aRequestRepeatedInsideOneBatchCountsOnce() {
+    Team t = store.createTeam(team("repeats"));
+    ApiKey k = store.createKey(key(t, KeySecrets.newKey()));
+    long now = System.currentTimeMillis();
+    var first = usage("d1-" + k.id(), k, now, "gpt-4o", 1_000, 200);
+    var batch =
+        List.of(
+            first,
+            usage("d2-" + k.id(), k, now, "gpt-4o", 2_000, 200),
+            usage("d1-" + k.id(), k, now, "gpt-4o", 5_000, 200));
+
+    assertThat(ledger.append(batch)).isEqualTo(2);
+    assertThat(ledger.spent(Ledger.Scope.KEY, k.id(), 0, Long.MAX_VALUE)).isEqualTo(3_000);
+    assertThat(ledger.records(t.id(), 0, Long.MAX_VALUE, 10)).hasSize(2).contains(first);
+  }
+
+  @Test
   void spendIsCountedPerPeriodFromTheRollups() {
     Team t = store.createTeam(team("periods"));
     ApiKey k = store.createKey(key(t, KeySecrets.newKey()));
