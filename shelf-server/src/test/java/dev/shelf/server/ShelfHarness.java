@@ -111,7 +111,10 @@ final class ShelfHarness implements AutoCloseable {
     return accounts;
   }
 
-  /** A server over a configuration built in code (e.g. the built-in defaults). */
+  /**
+   * A server over a configuration built in code (e.g. the built-in defaults), with accounts in a
+   * fresh SQLite data directory as {@link #start(String)} has them.
+   */
   static ShelfHarness of(dev.shelf.gateway.config.ShelfConfig config) {
     return withTempAccounts(config, null);
   }

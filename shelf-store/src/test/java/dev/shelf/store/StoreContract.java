@@ -255,6 +255,26 @@ abstract class StoreContract {
   }
 
   @Test
+  void aRequestRepeatedInsideOneBatchCountsOnceAndAnotherUnderItsIdIsBilled() {
+    Team t = store.createTeam(team("repeats"));
+    ApiKey k = store.createKey(key(t, KeySecrets.newKey()));
+    long now = System.currentTimeMillis();
+    var first = usage("d1-" + k.id(), k, now, "gpt-4o", 1_000, 200);
+    var batch =
+        List.of(
+            first,
+            usage("d2-" + k.id(), k, now, "gpt-4o", 2_000, 200),
+            first,
+            usage("d1-" + k.id(), k, now, "gpt-4o", 5_000, 200));
+
+    // the same record twice is one request; another record under the same id is another
+    assertThat(ledger.append(batch)).isEqualTo(3);
+    assertThat(ledger.spent(Ledger.Scope.KEY, k.id(), 0, Long.MAX_VALUE)).isEqualTo(8_000);
+    assertThat(ledger.records(t.id(), 0, Long.MAX_VALUE, 10)).hasSize(3).contains(first);
+    assertThat(ledger.append(batch)).isZero();
+  }
+
+  @Test
   void spendIsCountedPerPeriodFromTheRollups() {
     Team t = store.createTeam(team("periods"));
     ApiKey k = store.createKey(key(t, KeySecrets.newKey()));

@@ -78,7 +78,9 @@ final class BenchRig implements AutoCloseable {
         + "    provider: stub\n"
         + "    upstream: "
         + StubUpstream.MODEL
-        + "\n";
+        + "\n"
+        // priced, so that with accounts on the budget reservation and the cost are real work
+        + "    price: {input: 0.27, output: 1.10, currency: USD}\n";
   }
 
   StubUpstream stub() {

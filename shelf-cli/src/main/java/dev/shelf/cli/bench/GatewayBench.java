@@ -82,6 +82,30 @@ public final class GatewayBench implements Callable<Integer> {
       description = "Give Shelf a master key and send it, so key checking is measured too.")
   boolean withAuth;
 
+  @Option(
+      names = "--accounts",
+      split = ",",
+      paramLabel = "STORE",
+      description =
+          "Also run every phase through a Shelf with accounts on (stored key with limits and a"
+              + " budget, group-commit metering): sqlite (temporary directory), postgres (fresh"
+              + " database and Redis counters), or both as sqlite,postgres.")
+  List<String> accounts = new ArrayList<>();
+
+  @Option(
+      names = "--pg-url",
+      defaultValue = "jdbc:postgresql://127.0.0.1:5432/postgres",
+      description =
+          "PostgreSQL for --accounts postgres; a fresh database is made next to this one and"
+              + " dropped (user postgres; default: ${DEFAULT-VALUE}).")
+  String pgUrl = "jdbc:postgresql://127.0.0.1:5432/postgres";
+
+  @Option(
+      names = "--redis-url",
+      defaultValue = "redis://127.0.0.1:6379",
+      description = "Redis for --accounts postgres (default: ${DEFAULT-VALUE}).")
+  String redisUrl = "redis://127.0.0.1:6379";
+
   @Option(names = "--json", description = "Also print the results as JSON.")
   boolean json;
 
@@ -96,11 +120,12 @@ public final class GatewayBench implements Callable<Integer> {
   boolean noProgress;
 
   @Override
-  public Integer call() throws IOException, InterruptedException {
+  public Integer call() throws Exception {
     validate();
     PrintWriter out = spec.commandLine().getOut();
     List<Phase> phases = phases();
-    Progress progress = noProgress ? Progress.none() : Progress.stderr(phases.size() * 2);
+    Progress progress =
+        noProgress ? Progress.none() : Progress.stderr(phases.size() * (2 + accounts.size()));
     Path wrkPath = null;
     if (wrk) {
       wrkPath = Wrk.find();
@@ -112,14 +137,23 @@ public final class GatewayBench implements Callable<Integer> {
     }
     String key = withAuth ? "sk-bench-" + HexFormat.of().formatHex(randomBytes()) : null;
     progress.note("starting the stub upstream and Shelf in front of it...");
+    var metered = new ArrayList<MeteredShelf>();
     try (var rig = BenchRig.start(key)) {
-      String broken = preflight(rig);
+      for (String a : accounts) {
+        progress.note("starting Shelf with accounts on " + a + "...");
+        metered.add(MeteredShelf.start(a, rig.stubPort(), pgUrl, redisUrl));
+      }
+      String broken = preflight(rig, metered);
       if (broken != null) {
         progress.clear();
         spec.commandLine().getErr().println("error: " + broken);
         return 1;
       }
       var outcomes = new ArrayList<Outcome>();
+      var meteredResults = new ArrayList<List<Result>>();
+      for (int i = 0; i < metered.size(); i++) {
+        meteredResults.add(new ArrayList<>());
+      }
       for (Phase p : phases) {
         long c0 = rig.stub().connections();
         Result direct = side(rig, p, false, progress, wrkPath);
@@ -127,6 +161,9 @@ public final class GatewayBench implements Callable<Integer> {
         Result shelf = side(rig, p, true, progress, wrkPath);
         long c2 = rig.stub().connections();
         outcomes.add(new Outcome(p, direct, shelf, c1 - c0, c2 - c1));
+        for (int i = 0; i < metered.size(); i++) {
+          meteredResults.get(i).add(metered(metered.get(i), p, progress, wrkPath));
+        }
       }
       progress.clear();
       var report =
@@ -142,15 +179,42 @@ public final class GatewayBench implements Callable<Integer> {
               rig.stub().wholeAnswers(),
               rig.stub().streamAnswers());
       report.print(out);
+      AccountsReport withAccounts = null;
+      if (!metered.isEmpty()) {
+        var ms = new ArrayList<AccountsReport.Metered>();
+        for (int i = 0; i < metered.size(); i++) {
+          MeteredShelf m = metered.get(i);
+          ms.add(
+              new AccountsReport.Metered(
+                  m.store(), m.title(), meteredResults.get(i), m.recorded()));
+        }
+        var shelfResults = new ArrayList<Result>();
+        for (Outcome o : outcomes) {
+          shelfResults.add(o.shelf());
+        }
+        withAccounts = new AccountsReport(phases, shelfResults, ms);
+        withAccounts.print(out);
+      }
       if (json) {
-        out.println(report.json());
+        out.println(report.json(withAccounts == null ? null : withAccounts.json()));
       }
       out.flush();
-      return report.errors() > 0 ? 1 : 0;
+      long errors = report.errors() + (withAccounts == null ? 0 : withAccounts.errors());
+      return errors > 0 ? 1 : 0;
+    } finally {
+      for (MeteredShelf m : metered) {
+        m.close();
+      }
     }
   }
 
   private void validate() {
+    for (String a : accounts) {
+      if (!a.equals("sqlite") && !a.equals("postgres")) {
+        throw new CommandLine.ParameterException(
+            spec.commandLine(), "--accounts must be sqlite or postgres but was " + a);
+      }
+    }
     if (duration.isNegative() || duration.isZero()) {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--duration must be > 0 but was " + duration.toMillis() + " ms");
@@ -190,7 +254,16 @@ public final class GatewayBench implements Callable<Integer> {
   }
 
   /** One request each way through Shelf, so a broken set-up fails in a second, not a minute. */
-  private static @Nullable String preflight(BenchRig rig) {
+  private static @Nullable String preflight(BenchRig rig, List<MeteredShelf> metered) {
+    for (MeteredShelf m : metered) {
+      for (boolean stream : new boolean[] {false, true}) {
+        String problem =
+            HttpLoad.once(m.port(), m.request(stream), stream ? Mode.STREAM : Mode.WHOLE);
+        if (problem != null) {
+          return "a request through Shelf with accounts on " + m.store() + " failed: " + problem;
+        }
+      }
+    }
     for (boolean stream : new boolean[] {false, true}) {
       String problem =
           HttpLoad.once(
@@ -205,6 +278,25 @@ public final class GatewayBench implements Callable<Integer> {
       }
     }
     return null;
+  }
+
+  private Result metered(MeteredShelf m, Phase p, Progress progress, @Nullable Path wrkPath)
+      throws IOException, InterruptedException {
+    String what = p.title() + ", through Shelf with accounts on " + m.store();
+    HttpLoad.Ticker ticker = progress.phase(what);
+    if (wrkPath != null && p.mode() == Mode.WHOLE) {
+      progress.note("[wrk] " + what);
+      return Wrk.run(
+          wrkPath, m.port(), BenchRig.WHOLE_JSON, m.key(), p.connections(), warmup, duration);
+    }
+    return HttpLoad.run(
+        m.port(),
+        m.request(p.mode() == Mode.STREAM),
+        p.mode(),
+        p.connections(),
+        warmup,
+        duration,
+        ticker);
   }
 
   private Result side(

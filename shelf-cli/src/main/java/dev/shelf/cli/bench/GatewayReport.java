@@ -250,7 +250,7 @@ final class GatewayReport {
   }
 
   /** The report as JSON: settings, each phase's two sides, and the target verdicts. */
-  String json() {
+  String json(com.fasterxml.jackson.databind.@Nullable JsonNode accounts) {
     ObjectNode root = Json.object();
     root.put("benchmark", "gateway");
     ObjectNode s = root.putObject("settings");
@@ -294,6 +294,9 @@ final class GatewayReport {
     stub.put("whole_answers", stubWhole);
     stub.put("stream_answers", stubStreams);
     root.put("errors", errors());
+    if (accounts != null) {
+      root.set("accounts", accounts);
+    }
     try {
       return Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(root);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -323,7 +326,7 @@ final class GatewayReport {
     n.put("max", round(ms(p.max())));
   }
 
-  private static double round(double v) {
+  static double round(double v) {
     return Double.isNaN(v) ? v : Math.round(v * 1000) / 1000.0;
   }
 
@@ -360,7 +363,7 @@ final class GatewayReport {
     return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
   }
 
-  private static void table(PrintWriter out, List<List<String>> rows) {
+  static void table(PrintWriter out, List<List<String>> rows) {
     int cols = rows.getFirst().size();
     int[] width = new int[cols];
     for (List<String> r : rows) {
