@@ -18,9 +18,10 @@ import org.jspecify.annotations.Nullable;
  * set. Both run the same Flyway migrations at open, so a fresh directory or an empty database is
  * ready at once, and an old one is brought up to date.
  *
- * <p>SQLite runs in WAL mode with {@code synchronous=FULL}: a committed transaction survives the
- * process being killed (and power loss), readers never wait for the writer, and the ledger's group
- * commit keeps the number of fsyncs low. A busy timeout lets the CLI write while a server runs.
+ * <p>SQLite runs in WAL mode: a committed transaction survives the process being killed, readers
+ * never wait for the writer, and the ledger's group commit keeps commits few. {@code
+ * synchronous=NORMAL} by default; {@code database.sqlite_sync: full} fsyncs every commit so that it
+ * survives power loss as well. A busy timeout lets the CLI write while a server runs.
  */
 public final class Database implements AutoCloseable {
   private final HikariDataSource pool;
@@ -42,10 +43,20 @@ public final class Database implements AutoCloseable {
       return postgres(
           url, storage.databaseUser(), storage.databasePassword(), storage.databasePool());
     }
-    return sqlite(dataDir.resolve("shelf.db"));
+    return sqlite(dataDir.resolve("shelf.db"), storage.sqliteFullSync());
   }
 
   public static Database sqlite(Path file) {
+    return sqlite(file, false);
+  }
+
+  /**
+   * SQLite in WAL mode. {@code fullSync} false ({@code synchronous=NORMAL}, the default): a commit
+   * is in the WAL file before it returns, so it survives the process being killed at any moment,
+   * and the WAL is fsynced at checkpoints; true ({@code synchronous=FULL}): every commit is fsynced
+   * too, surviving power loss, at the cost of one fsync per group commit.
+   */
+  public static Database sqlite(Path file, boolean fullSync) {
     try {
       Path parent = file.toAbsolutePath().getParent();
       if (parent != null) {
@@ -59,7 +70,7 @@ public final class Database implements AutoCloseable {
     c.setPoolName("shelf-sqlite");
     c.setMaximumPoolSize(4);
     c.addDataSourceProperty("journal_mode", "WAL");
-    c.addDataSourceProperty("synchronous", "FULL");
+    c.addDataSourceProperty("synchronous", fullSync ? "FULL" : "NORMAL");
     c.addDataSourceProperty("busy_timeout", "15000");
     c.addDataSourceProperty("foreign_keys", "true");
     var db = new Database(new HikariDataSource(c), false);

@@ -116,6 +116,14 @@ public final class LedgerBench implements Callable<Integer> {
   @Option(names = "--pg-password", description = "PostgreSQL password, if any.")
   @Nullable String pgPassword;
 
+  @Option(
+      names = "--sqlite-sync",
+      defaultValue = "normal",
+      description =
+          "SQLite's synchronous mode, as database.sqlite_sync: normal (commits survive a killed"
+              + " process) or full (and power loss) (default: ${DEFAULT-VALUE}).")
+  String sqliteSync = "normal";
+
   @Option(names = "--json", description = "Also print the results as JSON.")
   boolean json;
 
@@ -179,8 +187,8 @@ public final class LedgerBench implements Callable<Integer> {
 
   private Result sqlite() throws IOException, InterruptedException {
     Path dir = Files.createTempDirectory("shelf-ledger-bench");
-    try (var database = Database.sqlite(dir.resolve("shelf.db"))) {
-      return measure("sqlite", database);
+    try (var database = Database.sqlite(dir.resolve("shelf.db"), sqliteSync.equals("full"))) {
+      return measure("sqlite-" + sqliteSync, database);
     } finally {
       delete(dir);
     }
@@ -229,8 +237,10 @@ public final class LedgerBench implements Callable<Integer> {
 
   static void print(PrintWriter out, Result r) {
     String what =
-        r.db().equals("sqlite")
-            ? "SQLite (WAL, synchronous=FULL)"
+        r.db().startsWith("sqlite")
+            ? "SQLite (WAL, synchronous="
+                + r.db().substring("sqlite-".length()).toUpperCase(Locale.ROOT)
+                + ")"
             : "PostgreSQL (synchronous_commit=on)";
     out.println();
     out.println(what);

@@ -143,7 +143,7 @@ final class MeteredShelf implements AutoCloseable {
   /** A short description for reports. */
   String title() {
     return store.equals("sqlite")
-        ? "accounts on SQLite (WAL, synchronous=FULL), in-process counters"
+        ? "accounts on SQLite (WAL, synchronous=NORMAL), in-process counters"
         : "accounts on PostgreSQL (synchronous_commit=on), Redis counters";
   }
 

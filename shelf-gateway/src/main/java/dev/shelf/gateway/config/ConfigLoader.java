@@ -46,7 +46,8 @@ public final class ConfigLoader {
           "database",
           "redis",
           "billing");
-  private static final Set<String> DATABASE = Set.of("url", "user", "password", "pool");
+  private static final Set<String> DATABASE =
+      Set.of("url", "user", "password", "pool", "sqlite_sync");
   private static final Set<String> REDIS = Set.of("url");
   private static final Set<String> BILLING = Set.of("currency", "rates", "retention", "max_batch");
   private static final Set<String> SERVER =
@@ -204,6 +205,7 @@ public final class ConfigLoader {
     String user = null;
     String password = null;
     int pool = d.databasePool();
+    boolean fullSync = d.sqliteFullSync();
     if (db != null) {
       Entries m = db.entries(DATABASE);
       url = m.str("url");
@@ -216,6 +218,11 @@ public final class ConfigLoader {
       user = m.str("user");
       password = m.str("password");
       pool = m.integer("pool", 1, 1000, pool);
+      String sync = m.str("sqlite_sync", "normal");
+      if (!sync.equals("normal") && !sync.equals("full")) {
+        throw m.req("sqlite_sync").error("must be normal or full but was '" + sync + "'");
+      }
+      fullSync = sync.equals("full");
     }
     String redisUrl = null;
     if (redis != null) {
@@ -225,7 +232,7 @@ public final class ConfigLoader {
         throw m.req("url").error("must look like redis://host:port");
       }
     }
-    return new ShelfConfig.Storage(url, user, password, pool, redisUrl, d.keyCacheTtl());
+    return new ShelfConfig.Storage(url, user, password, pool, redisUrl, d.keyCacheTtl(), fullSync);
   }
 
   private static ShelfConfig.Billing billing(@Nullable Value v, List<ModelSpec> models) {

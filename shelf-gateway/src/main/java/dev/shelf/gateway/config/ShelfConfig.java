@@ -43,7 +43,9 @@ public record ShelfConfig(
   /**
    * Where durable state lives: {@code databaseUrl} null means SQLite in the data directory; a JDBC
    * PostgreSQL URL shares it between nodes. {@code redisUrl} null keeps limit counters in process.
-   * {@code keyCacheTtl} bounds how long a key change takes to reach every node.
+   * {@code keyCacheTtl} bounds how long a key change takes to reach every node. {@code
+   * sqliteFullSync} makes SQLite fsync every commit (surviving power loss), where by default a
+   * commit survives the process being killed but may be lost with the machine.
    */
   public record Storage(
       @Nullable String databaseUrl,
@@ -51,9 +53,10 @@ public record ShelfConfig(
       @Nullable String databasePassword,
       int databasePool,
       @Nullable String redisUrl,
-      Duration keyCacheTtl) {
+      Duration keyCacheTtl,
+      boolean sqliteFullSync) {
     public static Storage defaults() {
-      return new Storage(null, null, null, 10, null, Duration.ofSeconds(1));
+      return new Storage(null, null, null, 10, null, Duration.ofSeconds(1), false);
     }
 
     @Override
