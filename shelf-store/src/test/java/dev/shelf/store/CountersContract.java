@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.shelf.gateway.limits.Counters;
 import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -128,6 +129,47 @@ abstract class CountersContract {
     }
     assertThat(ok.get()).isEqualTo(100);
     assertThat(a.budgetUsed("budget:k5")).isEqualTo(1_000);
+  }
+
+  @Test
+  void anAdmissionIsAllOrNothing() {
+    long far = System.currentTimeMillis() + 3_600_000;
+    var seeds = new AtomicInteger();
+    a.addWindow("rpm:full", 3);
+    List<Counters.Step> refusedLate =
+        List.of(
+            new Counters.Step.Slot("conc:s1", 1),
+            new Counters.Step.Reserve("budget:b1", 40, 100, far, () -> seed(seeds, 10)),
+            new Counters.Step.Window("rpm:full", 1, 3));
+    Counters.Verdict v = b.admit(refusedLate);
+    assertThat(v.admitted()).isFalse();
+    assertThat(v.refused()).isEqualTo(2);
+    assertThat(v.retryAfterMs()).isBetween(1L, Counters.WINDOW_MS + Counters.BUCKET_MS);
+    // nothing was taken: the slot is free and the budget holds only what the ledger had spent
+    assertThat(a.tryAcquire("conc:s1", 1)).isTrue();
+    a.release("conc:s1");
+    long used = a.budgetUsed("budget:b1");
+    assertThat(used).isIn(-1L, 10L);
+
+    List<Counters.Step> fits =
+        List.of(
+            new Counters.Step.Slot("conc:s1", 1),
+            new Counters.Step.Reserve("budget:b1", 40, 100, far, () -> seed(seeds, 10)),
+            new Counters.Step.Window("rpm:free", 1, 3),
+            new Counters.Step.Window("tpm:free", 0, 100));
+    assertThat(a.admit(fits).admitted()).isTrue();
+    assertThat(b.budgetUsed("budget:b1")).isEqualTo(50);
+    Counters.Verdict second = b.admit(fits);
+    assertThat(second.refused()).as("the slot is held").isZero();
+    b.release(
+        List.of(
+            new Counters.Release.Settle("budget:b1", 40, 25, far),
+            new Counters.Release.AddWindow("tpm:free", 100),
+            new Counters.Release.Slot("conc:s1")));
+    assertThat(a.budgetUsed("budget:b1")).isEqualTo(35);
+    assertThat(a.tryWindow("tpm:free", 0, 100)).as("100 tokens counted").isPositive();
+    assertThat(a.tryAcquire("conc:s1", 1)).as("the slot is back").isTrue();
+    assertThat(seeds.get()).isBetween(1, 2);
   }
 
   private static long seed(AtomicInteger calls, long v) {

@@ -8,15 +8,16 @@ import dev.shelf.store.testing.TestServices;
 class RedisCountersTest extends CountersContract {
   @org.junit.jupiter.api.Test
   void countersLiveInRedisUnderTheirPrefix() {
-    try (var c =
-            new RedisCounters(
-                TestServices.redisUrl(), "shelf-test:" + KeySecrets.random(10) + ":");
+    String mine = "shelf-test:" + KeySecrets.random(10) + ":";
+    try (var c = new RedisCounters(TestServices.redisUrl(), mine);
         var client = io.lettuce.core.RedisClient.create(TestServices.redisUrl());
         var conn = client.connect()) {
       c.tryAcquire("conc:probe", 3);
-      var keys = conn.sync().keys("shelf-test:*conc:probe");
-      org.assertj.core.api.Assertions.assertThat(keys).hasSize(1);
+      var keys = conn.sync().keys(mine + "*");
+      org.assertj.core.api.Assertions.assertThat(keys).containsExactly(mine + "conc:probe");
       org.assertj.core.api.Assertions.assertThat(conn.sync().pttl(keys.get(0))).isPositive();
+      c.release("conc:probe");
+      org.assertj.core.api.Assertions.assertThat(conn.sync().keys(mine + "*")).isEmpty();
     }
   }
 

@@ -1,6 +1,8 @@
 package dev.shelf.gateway.limits;
 
 import dev.shelf.api.ApiException;
+import dev.shelf.gateway.limits.Counters.Release;
+import dev.shelf.gateway.limits.Counters.Step;
 import dev.shelf.gateway.metering.Ledger;
 import dev.shelf.gateway.metering.Money;
 import dev.shelf.gateway.tenancy.ApiKey;
@@ -11,17 +13,20 @@ import dev.shelf.gateway.tenancy.Team;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * Admits a request against its key's and its team's limits and budgets, before any upstream call.
  *
- * <p>Order: concurrency slots, then requests per minute, then tokens per minute (checked before,
- * counted after, since tokens are known only at the end), then budgets and a prepaid balance, where
- * the request's estimated cost is reserved. Whatever was taken is given back if a later check
- * refuses. The {@link Ticket} settles once: the actual cost replaces the reservation, tokens are
- * counted, slots are released; settling twice does nothing.
+ * <p>The checks: concurrency slots, requests per minute, tokens per minute (checked before, counted
+ * after, since tokens are known only at the end), then budgets and a prepaid balance, where the
+ * request's estimated cost is reserved. They go to the {@link Counters} as one list, checked and
+ * taken all or nothing (on Redis: one atomic script, one round trip). The {@link Ticket} settles
+ * once, again as one list: the actual cost replaces the reservation, tokens are counted, slots are
+ * released; settling twice does nothing.
  *
  * <p>Budget guarantee: reservations are upper-bound estimates, and a request is admitted only if
  * its reservation fits what is left, except that when nothing is reserved a request may use the
@@ -47,117 +52,160 @@ public final class Admission {
 
   /** Admits or throws a 429 {@link ApiException}; the ticket must be settled in every case. */
   public Ticket admit(Principal p, long reserveNanos) {
+    var steps = new ArrayList<Step>(8);
+    var refusals = new ArrayList<Supplier<ApiException>>(8);
     var t = new Ticket();
-    try {
-      ApiKey key = p.key();
-      Team team = p.team();
-      if (key != null) {
-        slot(t, "conc:key:" + key.id(), key.limits(), "key");
-      }
-      if (team != null) {
-        slot(t, "conc:team:" + team.id(), team.limits(), "team");
-      }
-      if (key != null) {
-        rate(t, "key:" + key.id(), key.limits(), "key");
-      }
-      if (team != null) {
-        rate(t, "team:" + team.id(), team.limits(), "team");
-      }
-      if (key != null && key.budget() != null) {
-        budget(t, Ledger.Scope.KEY, key.id(), key.budget(), reserveNanos, "key");
-      }
-      if (team != null && team.budget() != null) {
-        budget(t, Ledger.Scope.TEAM, team.id(), team.budget(), reserveNanos, "team");
-      }
-      if (team != null && team.creditNanos() != null) {
-        credit(t, team, team.creditNanos(), reserveNanos);
-      }
+    ApiKey key = p.key();
+    Team team = p.team();
+    if (key != null) {
+      slot(steps, refusals, t, "conc:key:" + key.id(), key.limits(), "key");
+    }
+    if (team != null) {
+      slot(steps, refusals, t, "conc:team:" + team.id(), team.limits(), "team");
+    }
+    if (key != null) {
+      rate(steps, refusals, t, "key:" + key.id(), key.limits(), "key");
+    }
+    if (team != null) {
+      rate(steps, refusals, t, "team:" + team.id(), team.limits(), "team");
+    }
+    Instant now = Instant.ofEpochMilli(clock.getAsLong());
+    if (key != null && key.budget() != null) {
+      budget(
+          steps, refusals, t, Ledger.Scope.KEY, key.id(), key.budget(), reserveNanos, now, "key");
+    }
+    if (team != null && team.budget() != null) {
+      budget(
+          steps,
+          refusals,
+          t,
+          Ledger.Scope.TEAM,
+          team.id(),
+          team.budget(),
+          reserveNanos,
+          now,
+          "team");
+    }
+    if (team != null && team.creditNanos() != null) {
+      String k = "credit:team:" + team.id();
+      steps.add(
+          new Step.Reserve(
+              k,
+              reserveNanos,
+              team.creditNanos(),
+              Long.MAX_VALUE,
+              () -> ledger.spent(Ledger.Scope.TEAM, team.id(), 0, Long.MAX_VALUE)));
+      refusals.add(
+          () ->
+              ApiException.quotaExceeded(
+                  "This team's prepaid balance is used up; top up or redeem a code to continue.",
+                  null));
+      t.reservations.add(new Reservation(k, reserveNanos, Long.MAX_VALUE));
+    }
+    if (steps.isEmpty()) {
       return t;
-    } catch (RuntimeException e) {
-      t.settle(0, 0);
+    }
+    Counters.Verdict v = counters.admit(steps);
+    if (!v.admitted()) {
+      t.settled.set(true); // nothing was taken
+      ApiException e = refusals.get(v.refused()).get();
+      if (v.retryAfterMs() > 0 && "rate_limit_exceeded".equals(e.code())) {
+        throw ApiException.rateLimited(
+            "rate_limit_exceeded", String.valueOf(e.getMessage()), seconds(v.retryAfterMs()));
+      }
       throw e;
     }
+    return t;
   }
 
-  private void slot(Ticket t, String key, Limits l, String who) {
+  private static void slot(
+      List<Step> steps,
+      List<Supplier<ApiException>> refusals,
+      Ticket t,
+      String key,
+      Limits l,
+      String who) {
     Integer max = l.maxConcurrent();
     if (max == null) {
       return;
     }
-    if (!counters.tryAcquire(key, max)) {
-      throw ApiException.rateLimited(
-          "rate_limit_exceeded",
-          "This " + who + " has " + max + " requests in flight already (its max_concurrent).",
-          1);
-    }
+    steps.add(new Step.Slot(key, max));
+    refusals.add(
+        () ->
+            ApiException.rateLimited(
+                "rate_limit_exceeded",
+                "This " + who + " has " + max + " requests in flight already (its max_concurrent).",
+                1));
     t.slots.add(key);
   }
 
-  private void rate(Ticket t, String key, Limits l, String who) {
+  private static void rate(
+      List<Step> steps,
+      List<Supplier<ApiException>> refusals,
+      Ticket t,
+      String key,
+      Limits l,
+      String who) {
     Integer rpm = l.rpm();
     if (rpm != null) {
-      long wait = counters.tryWindow("rpm:" + key, 1, rpm);
-      if (wait > 0) {
-        throw ApiException.rateLimited(
-            "rate_limit_exceeded",
-            "Rate limit reached for this " + who + ": " + rpm + " requests per minute.",
-            seconds(wait));
-      }
+      steps.add(new Step.Window("rpm:" + key, 1, rpm));
+      refusals.add(
+          () ->
+              ApiException.rateLimited(
+                  "rate_limit_exceeded",
+                  "Rate limit reached for this " + who + ": " + rpm + " requests per minute.",
+                  1));
     }
     Integer tpm = l.tpm();
     if (tpm != null) {
-      long wait = counters.tryWindow("tpm:" + key, 0, tpm);
-      if (wait > 0) {
-        throw ApiException.rateLimited(
-            "rate_limit_exceeded",
-            "Rate limit reached for this " + who + ": " + tpm + " tokens per minute.",
-            seconds(wait));
-      }
+      steps.add(new Step.Window("tpm:" + key, 0, tpm));
+      refusals.add(
+          () ->
+              ApiException.rateLimited(
+                  "rate_limit_exceeded",
+                  "Rate limit reached for this " + who + ": " + tpm + " tokens per minute.",
+                  1));
       t.tokenWindows.add("tpm:" + key);
     }
   }
 
-  private void budget(Ticket t, Ledger.Scope scope, String id, Budget b, long reserve, String who) {
-    Instant now = Instant.ofEpochMilli(clock.getAsLong());
+  private void budget(
+      List<Step> steps,
+      List<Supplier<ApiException>> refusals,
+      Ticket t,
+      Ledger.Scope scope,
+      String id,
+      Budget b,
+      long reserve,
+      Instant now,
+      String who) {
     long start = b.period().start(now);
     long end = b.period().end(now);
-    String key =
-        "budget:" + scope.name().toLowerCase(java.util.Locale.ROOT) + ":" + id + ":" + start;
+    String key = "budget:" + scope.name().toLowerCase(Locale.ROOT) + ":" + id + ":" + start;
     long expires = end == Long.MAX_VALUE ? Long.MAX_VALUE : end + 86_400_000L;
-    if (!counters.tryReserve(
-        key, reserve, b.amountNanos(), expires, () -> ledger.spent(scope, id, start, end))) {
-      String when =
-          switch (b.period()) {
-            case DAY -> "; it resets at 00:00 UTC";
-            case MONTH -> "; it resets on the first of the month, 00:00 UTC";
-            case TOTAL -> "";
-          };
-      throw ApiException.quotaExceeded(
-          "This "
-              + who
-              + "'s budget of "
-              + Money.format(b.amountNanos(), currency)
-              + (b.period() == Budget.Period.TOTAL ? "" : " per " + b.period().wire())
-              + " is spent"
-              + when
-              + ".",
-          end == Long.MAX_VALUE ? null : Math.max(1, (end - now.toEpochMilli()) / 1000));
-    }
+    steps.add(
+        new Step.Reserve(
+            key, reserve, b.amountNanos(), expires, () -> ledger.spent(scope, id, start, end)));
+    refusals.add(
+        () -> {
+          String when =
+              switch (b.period()) {
+                case DAY -> "; it resets at 00:00 UTC";
+                case MONTH -> "; it resets on the first of the month, 00:00 UTC";
+                case TOTAL -> "";
+              };
+          return ApiException.quotaExceeded(
+              "This "
+                  + who
+                  + "'s budget of "
+                  + Money.format(b.amountNanos(), currency)
+                  + (b.period() == Budget.Period.TOTAL ? "" : " per " + b.period().wire())
+                  + " is spent"
+                  + when
+                  + ".",
+              end == Long.MAX_VALUE ? null : Math.max(1, (end - now.toEpochMilli()) / 1000));
+        });
     t.reservations.add(new Reservation(key, reserve, expires));
-  }
-
-  private void credit(Ticket t, Team team, long credited, long reserve) {
-    String key = "credit:team:" + team.id();
-    if (!counters.tryReserve(
-        key,
-        reserve,
-        credited,
-        Long.MAX_VALUE,
-        () -> ledger.spent(Ledger.Scope.TEAM, team.id(), 0, Long.MAX_VALUE))) {
-      throw ApiException.quotaExceeded(
-          "This team's prepaid balance is used up; top up or redeem a code to continue.", null);
-    }
-    t.reservations.add(new Reservation(key, reserve, Long.MAX_VALUE));
   }
 
   private static long seconds(long millis) {
@@ -178,16 +226,20 @@ public final class Admission {
       if (!settled.compareAndSet(false, true)) {
         return;
       }
+      var ops = new ArrayList<Release>(slots.size() + tokenWindows.size() + reservations.size());
       for (Reservation r : reservations) {
-        counters.settle(r.key, r.amount, actualNanos, r.expiresAtMs);
+        ops.add(new Release.Settle(r.key, r.amount, actualNanos, r.expiresAtMs));
       }
       if (tokens > 0) {
         for (String w : tokenWindows) {
-          counters.addWindow(w, tokens);
+          ops.add(new Release.AddWindow(w, tokens));
         }
       }
       for (String s : slots) {
-        counters.release(s);
+        ops.add(new Release.Slot(s));
+      }
+      if (!ops.isEmpty()) {
+        counters.release(ops);
       }
     }
 
