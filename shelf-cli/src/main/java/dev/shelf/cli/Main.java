@@ -35,6 +35,10 @@ public final class Main implements Runnable {
   private static final java.util.logging.Logger QUIET_POOL =
       java.util.logging.Logger.getLogger("com.zaxxer.hikari");
 
+  /** The tokenizer library probes for CUDA and warns on every CPU-only machine. */
+  private static final java.util.logging.Logger QUIET_CUDA_PROBE =
+      java.util.logging.Logger.getLogger("ai.djl.util.cuda");
+
   public static void main(String[] args) {
     if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
       System.setProperty(
@@ -43,6 +47,7 @@ public final class Main implements Runnable {
     // schema migrations report each step at INFO; only problems are worth a CLI user's attention
     QUIET_MIGRATIONS.setLevel(java.util.logging.Level.WARNING);
     QUIET_POOL.setLevel(java.util.logging.Level.WARNING);
+    QUIET_CUDA_PROBE.setLevel(java.util.logging.Level.SEVERE);
     System.exit(run(args));
   }
 
