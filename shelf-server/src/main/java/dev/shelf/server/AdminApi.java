@@ -201,7 +201,7 @@ final class AdminApi {
     var out = new ArrayList<ObjectNode>();
     for (Team t : store.teams()) {
       if (who.administers(t.id())) {
-        out.add(AdminViews.team(t, currency));
+        out.add(teamView(t));
       }
     }
     ok(res, AdminViews.list(out));
@@ -224,11 +224,11 @@ final class AdminApi {
     } catch (IllegalStateException e) {
       throw conflict(String.valueOf(e.getMessage()));
     }
-    json(res, 201, AdminViews.team(t, currency));
+    json(res, 201, teamView(t));
   }
 
   private void getTeam(ServerRequest req, ServerResponse res, Principal who) {
-    ok(res, AdminViews.team(visibleTeam(who, param(req, "id")), currency));
+    ok(res, teamView(visibleTeam(who, param(req, "id"))));
   }
 
   private void updateTeam(ServerRequest req, ServerResponse res, Principal who) {
@@ -250,7 +250,7 @@ final class AdminApi {
             t.createdMs());
     store.updateTeam(updated);
     changed(who, t.id(), "team.update", t.id(), b);
-    ok(res, AdminViews.team(updated, currency));
+    ok(res, teamView(updated));
   }
 
   private void deleteTeam(ServerRequest req, ServerResponse res, Principal who) {
@@ -430,7 +430,7 @@ final class AdminApi {
     changed(who, t.id(), "credit.add", t.id(), b);
     ok(
         res,
-        AdminViews.team(store.team(t.id()).orElseThrow(), currency)
+        teamView(store.team(t.id()).orElseThrow())
             .put("credit", Money.decimal(total).toPlainString()));
   }
 
@@ -475,7 +475,7 @@ final class AdminApi {
           "code_not_redeemable", "This code is unknown, used already or expired.");
     }
     changed(who, t.id(), "codes.redeem", t.id(), Json.object());
-    ObjectNode o = AdminViews.team(store.team(t.id()).orElseThrow(), currency);
+    ObjectNode o = teamView(store.team(t.id()).orElseThrow());
     o.put("redeemed", Money.decimal(amount.get()).toPlainString());
     ok(res, o);
   }
@@ -560,6 +560,20 @@ final class AdminApi {
   }
 
   // ---- helpers ----
+
+  /** A team as shown, with a prepaid team's balance: what it was credited less what it spent. */
+  private ObjectNode teamView(Team t) {
+    ObjectNode o = AdminViews.team(t, currency);
+    Long credit = t.creditNanos();
+    if (credit != null) {
+      long spent =
+          accounts
+              .ledger()
+              .spent(dev.shelf.gateway.metering.Ledger.Scope.TEAM, t.id(), 0, Long.MAX_VALUE);
+      o.put("balance", Money.decimal(credit - spent).toPlainString());
+    }
+    return o;
+  }
 
   private static void requireAdmin(Principal who) {
     if (!who.admin()) {

@@ -267,6 +267,9 @@ abstract class AccountsContract {
         MASTER);
     assertThat(chat(secret, false).status()).isEqualTo(200);
     assertThat(chat(secret, false).status()).isEqualTo(429);
+    JsonNode spentOut = admin("GET", "/admin/v1/teams/" + team, "", MASTER);
+    assertThat(spentOut.get("credit").asText()).isEqualTo(Money(UNIT_NANOS));
+    assertThat(spentOut.get("balance").asText()).isEqualTo("0");
 
     JsonNode codes =
         admin("POST", "/admin/v1/redemption-codes", "{\"amount\": \"1\", \"count\": 1}", MASTER);
