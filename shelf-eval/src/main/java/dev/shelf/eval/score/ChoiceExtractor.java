@@ -11,9 +11,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <ol>
  *   <li><b>Strict, first line.</b> The first non-blank line, stripped of blanks and of {@code **}
- *       bold markers, starts with the letter alone: {@code ^[(（]?(X)(?:[)）]|[.:：、。．](?=\s|$)|$)}.
- *       Matches {@code B}, {@code B.}, {@code B. 20%}, {@code (B) 20%}, {@code B)}, {@code B：}, but
- *       not {@code A cat}, {@code A.M.} or {@code Because}.
+ *       bold markers, starts with the letter alone: {@code ^[(（]?(X)(?:[)）：、。．]|[.:](?=\s|$)|$)}
+ *       (full-width punctuation needs no space after it). Matches {@code B}, {@code B.}, {@code B.
+ *       20%}, {@code (B) 20%}, {@code B)}, {@code B：}, but not {@code A cat}, {@code A.M.} or
+ *       {@code Because}.
  *   <li><b>"The answer is (X)".</b> The <em>last</em> match in the whole response of {@code
  *       (?i:answer)(?:\s+is)?\s*[:：]?\s*(?:\*\*)?[(（]?(X)(?![A-Za-z])} or of the Chinese {@code
  *       答案(?:是|为|應為|应为|应该是)?\s*[:：]?\s*(?:\*\*)?[(（]?(X)(?![A-Za-z])}. Matches {@code The answer is
@@ -51,7 +52,7 @@ public final class ChoiceExtractor {
       }
     }
     Matcher strict =
-        Pattern.compile("^[(（]?(" + x + ")(?:[)）]|[.:：、。．](?=\\s|$)|$)").matcher(firstLine);
+        Pattern.compile("^[(（]?(" + x + ")(?:[)）：、。．]|[.:](?=\\s|$)|$)").matcher(firstLine);
     if (strict.find()) {
       return new Extraction(strict.group(1).charAt(0), Rule.STRICT_FIRST_LINE);
     }
