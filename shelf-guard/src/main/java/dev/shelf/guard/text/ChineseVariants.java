@@ -14,7 +14,7 @@ import java.util.Map;
 /**
  * Traditional to simplified Chinese, character by character.
  *
- * <p>The built-in table ({@code zh-variants.txt}, about 600 pairs) covers common characters, in
+ * <p>The built-in table ({@code zh-variants.txt}, about 650 pairs) covers common characters, in
  * particular those of the terms the built-in tests list; it is not a full conversion table. A
  * traditional character outside it is matched as written, so a term listed in simplified form is
  * missed when written with such a character. {@link #load(Path)} reads a fuller table in OpenCC's
