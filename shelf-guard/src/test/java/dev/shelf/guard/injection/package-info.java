@@ -1,0 +1,4 @@
+@NullMarked
+package dev.shelf.guard.injection;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.shelf.guard.keyword;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.shelf.guard.pii;
+
+import org.jspecify.annotations.NullMarked;

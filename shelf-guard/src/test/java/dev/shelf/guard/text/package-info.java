@@ -1,0 +1,4 @@
+@NullMarked
+package dev.shelf.guard.text;
+
+import org.jspecify.annotations.NullMarked;
