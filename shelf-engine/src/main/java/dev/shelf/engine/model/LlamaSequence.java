@@ -1,7 +1,5 @@
 package dev.shelf.engine.model;
 
-import dev.shelf.engine.tensor.WeightMatrix;
-
 /**
  * One sequence run through a {@link LlamaModel}: its KV cache and the scratch buffers of the
  * forward pass.
@@ -37,20 +35,7 @@ public final class LlamaSequence {
   private final int contextLength;
   private final short[][] keys;
   private final short[][] values;
-  private final float[] ropeCos;
-  private final float[] ropeSin;
   private int length;
-
-  private final float[] x;
-  private final float[] xb;
-  private final float[] q;
-  private final float[] k;
-  private final float[] v;
-  private final float[] attnOut;
-  private final float[] proj;
-  private final float[] gate;
-  private final float[] up;
-  private final float[] scores;
 
   LlamaSequence(LlamaModel model, int contextLength) {
     this.model = model;
@@ -72,20 +57,6 @@ public final class LlamaSequence {
     int blocks = config.blockCount();
     this.keys = new short[blocks][(int) perBlock];
     this.values = new short[blocks][(int) perBlock];
-    int dim = config.embeddingLength();
-    int hidden = config.feedForwardLength();
-    this.x = new float[dim];
-    this.xb = new float[dim];
-    this.q = new float[config.headCount() * config.headSize()];
-    this.k = new float[kvLength];
-    this.v = new float[kvLength];
-    this.attnOut = new float[q.length];
-    this.proj = new float[dim];
-    this.gate = new float[hidden];
-    this.up = new float[hidden];
-    this.scores = new float[contextLength];
-    this.ropeCos = new float[config.ropeDimensionCount() / 2];
-    this.ropeSin = new float[ropeCos.length];
   }
 
   public LlamaModel model() {
@@ -116,10 +87,73 @@ public final class LlamaSequence {
    * @throws ContextOverflowException if {@code position >= contextLength()}
    */
   public float[] forward(int token, int position) {
-    if (token < 0 || token >= config.vocabSize()) {
-      throw new IllegalArgumentException(
-          "token must be in [0, " + config.vocabSize() + ") but was " + token);
+    checkToken(token);
+    checkNext(position);
+    return LlamaBatch.run(
+        model,
+        new LlamaSequence[] {this},
+        new int[] {token},
+        new int[] {position},
+        new boolean[] {true})[0];
+  }
+
+  /**
+   * Runs {@code tokens} at positions {@code position, position + 1, ...} in batches (each pass over
+   * the weights serves up to {@link LlamaBatch#MAX_ROWS} tokens) and returns the logits of the last
+   * one. The results equal those of feeding the tokens one by one with {@link #forward}.
+   *
+   * @throws IllegalArgumentException if {@code tokens} is empty, a token is outside the vocabulary
+   *     or the position skips positions
+   * @throws ContextOverflowException if the last position is at or beyond the context
+   */
+  public float[] prefill(int[] tokens, int position) {
+    float[][] all = forwardAll(tokens, position, false);
+    return all[all.length - 1];
+  }
+
+  /**
+   * As {@link #prefill}, returning the logits of every token when {@code everyToken} (for
+   * perplexity), else only of the last (the array then holds one element).
+   */
+  public float[][] forwardAll(int[] tokens, int position, boolean everyToken) {
+    if (tokens.length == 0) {
+      throw new IllegalArgumentException("at least one token is needed");
     }
+    for (int token : tokens) {
+      checkToken(token);
+    }
+    checkNext(position);
+    if (position + (long) tokens.length - 1 >= contextLength) {
+      throw new ContextOverflowException(
+          (int) Math.min(Integer.MAX_VALUE, position + (long) tokens.length - 1), contextLength);
+    }
+    float[][] out = new float[everyToken ? tokens.length : 1][];
+    for (int from = 0; from < tokens.length; from += LlamaBatch.MAX_ROWS) {
+      int n = Math.min(LlamaBatch.MAX_ROWS, tokens.length - from);
+      LlamaSequence[] seqs = new LlamaSequence[n];
+      int[] chunk = new int[n];
+      int[] positions = new int[n];
+      boolean[] want = new boolean[n];
+      for (int i = 0; i < n; i++) {
+        seqs[i] = this;
+        chunk[i] = tokens[from + i];
+        positions[i] = position + from + i;
+        want[i] = everyToken || from + i == tokens.length - 1;
+      }
+      float[][] logits = LlamaBatch.run(model, seqs, chunk, positions, want);
+      for (int i = 0; i < n; i++) {
+        if (everyToken) {
+          out[from + i] = logits[i];
+        } else if (want[i]) {
+          out[0] = logits[i];
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Checks that {@code position} is inside the context and skips no position. */
+  void checkNext(int position) {
     if (position >= contextLength) {
       throw new ContextOverflowException(position, contextLength);
     }
@@ -127,90 +161,76 @@ public final class LlamaSequence {
       throw new IllegalArgumentException(
           "position must be in [0, " + length + "] (the next position) but was " + position);
     }
-    int dim = config.embeddingLength();
+  }
+
+  /** Checks a token id. */
+  void checkToken(int token) {
+    if (token < 0 || token >= config.vocabSize()) {
+      throw new IllegalArgumentException(
+          "token must be in [0, " + config.vocabSize() + ") but was " + token);
+    }
+  }
+
+  /** Stores the key and value of {@code position} (as halves) in block {@code block}'s cache. */
+  void store(int block, int position, float[] k, float[] v) {
+    int kvLength = k.length;
+    short[] kc = keys[block];
+    short[] vc = values[block];
+    int at = position * kvLength;
+    for (int i = 0; i < kvLength; i++) {
+      kc[at + i] = Float.floatToFloat16(k[i]);
+      vc[at + i] = Float.floatToFloat16(v[i]);
+    }
+  }
+
+  /** The position after a batch wrote {@code position}: the cache now ends there. */
+  void advanceTo(int position) {
+    length = position + 1;
+  }
+
+  /**
+   * Head {@code h} of the attention at {@code position} over this sequence's cached positions
+   * {@code [0, position]} in block {@code block}: {@code out[h * headSize, (h + 1) * headSize)}
+   * from the (half-rounded) queries {@code q}; {@code scores} holds at least {@code position + 1}
+   * floats of scratch.
+   */
+  void attend(int block, float[] q, int position, int h, float[] out, float[] scores) {
     int headSize = config.headSize();
     int kvLength = config.kvLength();
-    int group = config.groupSize();
     float scale = (float) (1.0 / Math.sqrt(headSize));
-    ropeAngles(position);
-
-    model.tokenEmbedding.dequantizeRow(token, x);
-    for (int b = 0; b < model.blocks.length; b++) {
-      LlamaModel.Block block = model.blocks[b];
-      model.rmsNorm(x, block.attnNorm(), xb);
-      model.matvec(block.wq(), xb, q);
-      model.matvec(block.wk(), xb, k);
-      model.matvec(block.wv(), xb, v);
-      rope(q, config.headCount(), headSize);
-      rope(k, config.headCountKv(), headSize);
-      short[] kc = keys[b];
-      short[] vc = values[b];
-      int at = position * kvLength;
-      for (int i = 0; i < kvLength; i++) {
-        kc[at + i] = Float.floatToFloat16(k[i]);
-        vc[at + i] = Float.floatToFloat16(v[i]);
+    short[] kc = keys[block];
+    short[] vc = values[block];
+    int qOff = h * headSize;
+    int kvOff = (h / config.groupSize()) * headSize;
+    float max = Float.NEGATIVE_INFINITY;
+    for (int t = 0; t <= position; t++) {
+      int base = t * kvLength + kvOff;
+      float dot = 0f;
+      for (int i = 0; i < headSize; i++) {
+        dot += q[qOff + i] * Float.float16ToFloat(kc[base + i]);
       }
-      // ggml converts the queries to the cache's type before the product with the keys.
-      for (int i = 0; i < q.length; i++) {
-        q[i] = half(q[i]);
-      }
-
-      for (int h = 0; h < config.headCount(); h++) {
-        int qOff = h * headSize;
-        int kvOff = (h / group) * headSize;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int t = 0; t <= position; t++) {
-          int base = t * kvLength + kvOff;
-          float dot = 0f;
-          for (int i = 0; i < headSize; i++) {
-            dot += q[qOff + i] * Float.float16ToFloat(kc[base + i]);
-          }
-          float s = dot * scale;
-          scores[t] = s;
-          max = Math.max(max, s);
-        }
-        double sum = 0;
-        for (int t = 0; t <= position; t++) {
-          float e = (float) Math.exp(scores[t] - max);
-          scores[t] = e;
-          sum += e;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < headSize; i++) {
-          attnOut[qOff + i] = 0f;
-        }
-        for (int t = 0; t <= position; t++) {
-          // ggml converts the probabilities to the cache's type before the product with V.
-          float p = half(scores[t] * inv);
-          int base = t * kvLength + kvOff;
-          for (int i = 0; i < headSize; i++) {
-            attnOut[qOff + i] += p * Float.float16ToFloat(vc[base + i]);
-          }
-        }
-      }
-      model.matvec(block.wo(), attnOut, proj);
-      for (int i = 0; i < dim; i++) {
-        x[i] += proj[i];
-      }
-
-      model.rmsNorm(x, block.ffnNorm(), xb);
-      model.matvec(block.gate(), xb, gate);
-      model.matvec(block.up(), xb, up);
-      for (int i = 0; i < gate.length; i++) {
-        float g = gate[i];
-        gate[i] = g / (1.0f + (float) Math.exp(-g)) * up[i];
-      }
-      model.matvec(block.down(), gate, proj);
-      for (int i = 0; i < dim; i++) {
-        x[i] += proj[i];
+      float s = dot * scale;
+      scores[t] = s;
+      max = Math.max(max, s);
+    }
+    double sum = 0;
+    for (int t = 0; t <= position; t++) {
+      float e = (float) Math.exp(scores[t] - max);
+      scores[t] = e;
+      sum += e;
+    }
+    float inv = (float) (1.0 / sum);
+    for (int i = 0; i < headSize; i++) {
+      out[qOff + i] = 0f;
+    }
+    for (int t = 0; t <= position; t++) {
+      // ggml converts the probabilities to the cache's type before the product with V.
+      float p = half(scores[t] * inv);
+      int base = t * kvLength + kvOff;
+      for (int i = 0; i < headSize; i++) {
+        out[qOff + i] += p * Float.float16ToFloat(vc[base + i]);
       }
     }
-    length = position + 1;
-    model.rmsNorm(x, model.outputNorm, xb);
-    WeightMatrix output = model.output;
-    float[] logits = new float[output.rows()];
-    model.matvec(output, xb, logits);
-    return logits;
   }
 
   /**
@@ -236,10 +256,7 @@ public final class LlamaSequence {
           (int) Math.min(Integer.MAX_VALUE, lastPosition), contextLength);
     }
     reset();
-    float[] logits = new float[0];
-    for (int i = 0; i < prompt.length; i++) {
-      logits = forward(prompt[i], i);
-    }
+    float[] logits = prefill(prompt, 0);
     int[] out = new int[n];
     for (int i = 0; i < n; i++) {
       out[i] = argmax(logits);
@@ -251,7 +268,7 @@ public final class LlamaSequence {
   }
 
   /** {@code f} rounded to the nearest half-precision value (ties to even), as ggml's F16. */
-  private static float half(float f) {
+  static float half(float f) {
     return Float.float16ToFloat(Float.floatToFloat16(f));
   }
 
@@ -264,35 +281,5 @@ public final class LlamaSequence {
       }
     }
     return best;
-  }
-
-  /**
-   * The cos and sin of each pair's angle at {@code position}, as ggml's {@code rope_cache_init}
-   * builds them: {@code theta = position}, multiplied by {@code base^(-2/ropeDims)} in float after
-   * each pair.
-   */
-  private void ropeAngles(int position) {
-    float thetaScale = (float) Math.pow(config.ropeFreqBase(), -2.0f / config.ropeDimensionCount());
-    float theta = position;
-    for (int i = 0; i < ropeCos.length; i++) {
-      ropeCos[i] = (float) Math.cos(theta);
-      ropeSin[i] = (float) Math.sin(theta);
-      theta *= thetaScale;
-    }
-  }
-
-  /** Rotates the pairs {@code (x[2i], x[2i+1])} of the first ropeDims of each head. */
-  private void rope(float[] vec, int heads, int headSize) {
-    for (int h = 0; h < heads; h++) {
-      int off = h * headSize;
-      for (int i = 0; i < ropeCos.length; i++) {
-        float c = ropeCos[i];
-        float s = ropeSin[i];
-        float x0 = vec[off + 2 * i];
-        float x1 = vec[off + 2 * i + 1];
-        vec[off + 2 * i] = x0 * c - x1 * s;
-        vec[off + 2 * i + 1] = x0 * s + x1 * c;
-      }
-    }
   }
 }
