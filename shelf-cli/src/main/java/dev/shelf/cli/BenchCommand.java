@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "bench",
     description = "Benchmarks (each runs its baseline in the same run and prints ratios).",
-    subcommands = {dev.shelf.cli.bench.GatewayBench.class})
+    subcommands = {dev.shelf.cli.bench.GatewayBench.class, dev.shelf.cli.bench.EngineBench.class})
 final class BenchCommand implements Runnable {
   @SuppressWarnings("NullAway.Init")
   @picocli.CommandLine.Spec

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       ModelsCommand.class,
       ChatCommand.class,
       BenchCommand.class,
+      SynthCommand.class,
       VersionCommand.class,
       CommandLine.HelpCommand.class
     })
