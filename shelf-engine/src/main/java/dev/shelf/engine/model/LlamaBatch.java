@@ -59,22 +59,23 @@ final class LlamaBatch {
     }
     for (int b = 0; b < model.blocks.length; b++) {
       LlamaModel.Block block = model.blocks[b];
-      for (int i = 0; i < n; i++) {
-        model.rmsNorm(x[i], block.attnNorm(), xb[i]);
-      }
+      rows(model, n, i -> model.rmsNorm(x[i], block.attnNorm(), xb[i]));
       model.multiply(block.wq(), xb, q);
       model.multiply(block.wk(), xb, k);
       model.multiply(block.wv(), xb, v);
-      for (int i = 0; i < n; i++) {
-        rope(q[i], heads, headSize, cos[i], sin[i]);
-        rope(k[i], config.headCountKv(), headSize, cos[i], sin[i]);
-        seqs[i].store(b, positions[i], k[i], v[i]);
-        // ggml converts the queries to the cache's type before the product with the keys.
-        for (int j = 0; j < q[i].length; j++) {
-          q[i][j] = LlamaSequence.half(q[i][j]);
-        }
-      }
       int blockIndex = b;
+      rows(
+          model,
+          n,
+          i -> {
+            rope(q[i], heads, headSize, cos[i], sin[i]);
+            rope(k[i], config.headCountKv(), headSize, cos[i], sin[i]);
+            seqs[i].store(blockIndex, positions[i], k[i], v[i]);
+            // ggml converts the queries to the cache's type before the product with the keys.
+            for (int j = 0; j < q[i].length; j++) {
+              q[i][j] = LlamaSequence.half(q[i][j]);
+            }
+          });
       model.parallel.forRange(
           0,
           n * heads,
@@ -86,19 +87,25 @@ final class LlamaBatch {
             }
           });
       model.multiply(block.wo(), att, proj);
-      for (int i = 0; i < n; i++) {
-        add(x[i], proj[i]);
-        model.rmsNorm(x[i], block.ffnNorm(), xb[i]);
-      }
+      rows(
+          model,
+          n,
+          i -> {
+            add(x[i], proj[i]);
+            model.rmsNorm(x[i], block.ffnNorm(), xb[i]);
+          });
       model.multiply(block.gate(), xb, gate);
       model.multiply(block.up(), xb, up);
-      for (int i = 0; i < n; i++) {
-        float[] g = gate[i];
-        float[] u = up[i];
-        for (int j = 0; j < hidden; j++) {
-          g[j] = g[j] / (1.0f + (float) Math.exp(-g[j])) * u[j];
-        }
-      }
+      rows(
+          model,
+          n,
+          i -> {
+            float[] g = gate[i];
+            float[] u = up[i];
+            for (int j = 0; j < hidden; j++) {
+              g[j] = g[j] / (1.0f + (float) Math.exp(-g[j])) * u[j];
+            }
+          });
       model.multiply(block.down(), gate, proj);
       for (int i = 0; i < n; i++) {
         add(x[i], proj[i]);
@@ -127,6 +134,22 @@ final class LlamaBatch {
       out[rowOf[j]] = logits[j];
     }
     return out;
+  }
+
+  /** Runs {@code work} for every row, split across the model's threads when there are several. */
+  private static void rows(LlamaModel model, int n, java.util.function.IntConsumer work) {
+    if (n == 1) {
+      work.accept(0);
+      return;
+    }
+    model.parallel.forRange(
+        0,
+        n,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            work.accept(i);
+          }
+        });
   }
 
   private static int maxPosition(int[] positions) {

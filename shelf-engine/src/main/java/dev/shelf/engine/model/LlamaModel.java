@@ -49,6 +49,9 @@ public class LlamaModel {
   final Block[] blocks;
   final Parallel parallel;
 
+  /** Whether attention runs its vector loops (as the weights' kernels do) or the scalar twin. */
+  final boolean vectorAttention;
+
   /** The weights of one transformer block. */
   record Block(
       float[] attnNorm,
@@ -87,6 +90,7 @@ public class LlamaModel {
   protected LlamaModel(GgufFile file, LlamaConfig config, Simd simd, Parallel parallel) {
     this.config = config;
     this.parallel = parallel;
+    this.vectorAttention = simd.isVector();
     int dim = config.embeddingLength();
     int qLength = config.headCount() * config.headSize();
     int kvLength = config.kvLength();

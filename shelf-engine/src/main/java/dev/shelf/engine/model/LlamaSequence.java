@@ -1,18 +1,26 @@
 package dev.shelf.engine.model;
 
+import dev.shelf.engine.tensor.Simd;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * One sequence run through a {@link LlamaModel}: its KV cache and the scratch buffers of the
  * forward pass.
  *
  * <h2>The KV cache</h2>
  *
- * For every block, the keys (after RoPE) and the values of each position, in half precision (IEEE
- * binary16 bits in a {@code short}): {@code keys[block][pos * kvLength + j]}. It is allocated whole
- * at construction for {@link #contextLength()} positions, so a sequence never grows and memory is
- * known up front; a position at or beyond the context is refused. {@link #forward} at position
- * {@code p} writes position {@code p} and attends over {@code [0, p]}, so positions must be fed in
- * order; feeding an earlier position again forgets everything after it (how a caller rewinds to a
- * shared prefix).
+ * For every block, the keys (after RoPE) and the values of each position, rounded to half precision
+ * and held as the floats those halves are (exact): the values as {@code values[block][pos *
+ * kvLength + j]}, the keys transposed, {@code keys[block][j * contextLength + pos]}, so that the
+ * scores of a run of positions are one vector per head dimension. Holding the halves as floats
+ * doubles the cache's memory against llama.cpp's F16 cache but lets the Vector API read it without
+ * conversions; the values, and so every result, are the same. It is allocated whole at construction
+ * for {@link #contextLength()} positions, so a sequence never grows and memory is known up front; a
+ * position at or beyond the context is refused. {@link #forward} at position {@code p} writes
+ * position {@code p} and attends over {@code [0, p]}, so positions must be fed in order; feeding an
+ * earlier position again forgets everything after it (how a caller rewinds to a shared prefix).
  *
  * <h2>Why half precision: llama.cpp's default</h2>
  *
@@ -30,11 +38,21 @@ package dev.shelf.engine.model;
  * step may use several).
  */
 public final class LlamaSequence {
+  /**
+   * The species of the attention kernels, this JVM's width ({@link Simd#vectorBits()}): constant,
+   * so that the JIT compiles it to vector instructions. Each lane adds in the scalar code's order
+   * (multiply, then add, as {@code x += a * b} rounds), so both give the same floats.
+   */
+  private static final VectorSpecies<Float> A =
+      VectorSpecies.of(float.class, VectorShape.forBitSize(Simd.vectorBits()));
+
+  private static final int A_LANES = A.length();
+
   private final LlamaModel model;
   private final LlamaConfig config;
   private final int contextLength;
-  private final short[][] keys;
-  private final short[][] values;
+  private final float[][] keys;
+  private final float[][] values;
   private int length;
 
   LlamaSequence(LlamaModel model, int contextLength) {
@@ -55,8 +73,8 @@ public final class LlamaSequence {
     }
     this.contextLength = contextLength;
     int blocks = config.blockCount();
-    this.keys = new short[blocks][(int) perBlock];
-    this.values = new short[blocks][(int) perBlock];
+    this.keys = new float[blocks][(int) perBlock];
+    this.values = new float[blocks][(int) perBlock];
   }
 
   public LlamaModel model() {
@@ -171,15 +189,15 @@ public final class LlamaSequence {
     }
   }
 
-  /** Stores the key and value of {@code position} (as halves) in block {@code block}'s cache. */
+  /** Stores the key and value of {@code position} (rounded to halves) in block {@code block}. */
   void store(int block, int position, float[] k, float[] v) {
     int kvLength = k.length;
-    short[] kc = keys[block];
-    short[] vc = values[block];
+    float[] kc = keys[block];
+    float[] vc = values[block];
     int at = position * kvLength;
     for (int i = 0; i < kvLength; i++) {
-      kc[at + i] = Float.floatToFloat16(k[i]);
-      vc[at + i] = Float.floatToFloat16(v[i]);
+      kc[i * contextLength + position] = half(k[i]);
+      vc[at + i] = half(v[i]);
     }
   }
 
@@ -198,23 +216,36 @@ public final class LlamaSequence {
     int headSize = config.headSize();
     int kvLength = config.kvLength();
     float scale = (float) (1.0 / Math.sqrt(headSize));
-    short[] kc = keys[block];
-    short[] vc = values[block];
+    float[] kc = keys[block];
+    float[] vc = values[block];
     int qOff = h * headSize;
     int kvOff = (h / config.groupSize()) * headSize;
-    float max = Float.NEGATIVE_INFINITY;
-    for (int t = 0; t <= position; t++) {
-      int base = t * kvLength + kvOff;
+    boolean vector = model.vectorAttention;
+    // scores[t] = q . k_t, each a sum over the head's dimensions in order (per lane: a run of t)
+    int t = 0;
+    if (vector) {
+      for (; t + A_LANES <= position + 1; t += A_LANES) {
+        FloatVector dot = FloatVector.zero(A);
+        for (int i = 0; i < headSize; i++) {
+          FloatVector k = FloatVector.fromArray(A, kc, (kvOff + i) * contextLength + t);
+          dot = dot.add(k.mul(q[qOff + i]));
+        }
+        dot.mul(scale).intoArray(scores, t);
+      }
+    }
+    for (; t <= position; t++) {
       float dot = 0f;
       for (int i = 0; i < headSize; i++) {
-        dot += q[qOff + i] * Float.float16ToFloat(kc[base + i]);
+        dot += q[qOff + i] * kc[(kvOff + i) * contextLength + t];
       }
-      float s = dot * scale;
-      scores[t] = s;
-      max = Math.max(max, s);
+      scores[t] = dot * scale;
+    }
+    float max = Float.NEGATIVE_INFINITY;
+    for (t = 0; t <= position; t++) {
+      max = Math.max(max, scores[t]);
     }
     double sum = 0;
-    for (int t = 0; t <= position; t++) {
+    for (t = 0; t <= position; t++) {
       float e = (float) Math.exp(scores[t] - max);
       scores[t] = e;
       sum += e;
@@ -223,12 +254,17 @@ public final class LlamaSequence {
     for (int i = 0; i < headSize; i++) {
       out[qOff + i] = 0f;
     }
-    for (int t = 0; t <= position; t++) {
+    int bound = vector ? A.loopBound(headSize) : 0;
+    for (t = 0; t <= position; t++) {
       // ggml converts the probabilities to the cache's type before the product with V.
       float p = half(scores[t] * inv);
       int base = t * kvLength + kvOff;
-      for (int i = 0; i < headSize; i++) {
-        out[qOff + i] += p * Float.float16ToFloat(vc[base + i]);
+      for (int i = 0; i < bound; i += A_LANES) {
+        FloatVector acc = FloatVector.fromArray(A, out, qOff + i);
+        acc.add(FloatVector.fromArray(A, vc, base + i).mul(p)).intoArray(out, qOff + i);
+      }
+      for (int i = bound; i < headSize; i++) {
+        out[qOff + i] += p * vc[base + i];
       }
     }
   }

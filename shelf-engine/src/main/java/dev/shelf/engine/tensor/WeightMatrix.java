@@ -46,7 +46,7 @@ public abstract sealed class WeightMatrix
         Q6KMatrix {
 
   /** Elements of a row decoded at a time by {@link #matmul}: a multiple of every block size. */
-  static final int TILE = 512;
+  static final int TILE = 256;
 
   /** Rows that {@link #matmul} decodes together and runs each input over. */
   static final int ROWS = 4;
