@@ -148,6 +148,7 @@ public final class EngineBench implements Callable<Integer> {
                 seq.prefill(tokens, 0);
                 return prompt / ((System.nanoTime() - t0) / 1e9);
               });
+      double ppShare = lastCpuShare;
       double[] tg =
           measure(
               err,
@@ -160,13 +161,16 @@ public final class EngineBench implements Callable<Integer> {
               });
       @Nullable Reference ref = reference(shape, type);
       double bw = median(bandwidth);
-      rows.add(new Row("weights read bandwidth, GB/s", bandwidth, 1e-9, Double.NaN));
+      double bandwidthShare = lastCpuShare;
+      rows.add(
+          new Row("weights read bandwidth, GB/s", bandwidth, 1e-9, Double.NaN, bandwidthShare));
       rows.add(
           new Row(
               "decode bound (bandwidth / file), tok/s",
               new double[] {bw / file.size()},
               1,
-              Double.NaN));
+              Double.NaN,
+              bandwidthShare));
       rows.add(
           new Row(
               "prefill pp" + prompt + ", tok/s", pp, 1, ref == null ? Double.NaN : ref.prefill()));
@@ -190,7 +194,8 @@ public final class EngineBench implements Callable<Integer> {
                 streams + " streams, aggregate decode tok/s",
                 agg,
                 1,
-                ref == null || streams != 8 ? Double.NaN : ref.streams8Decode()));
+                ref == null || streams != 8 ? Double.NaN : ref.streams8Decode(),
+                lastCpuShare));
       }
       if (!noProgress) {
         err.print("\r" + " ".repeat(60) + "\r");
@@ -231,13 +236,29 @@ public final class EngineBench implements Callable<Integer> {
     return (double) seqs.length * steps / ((System.nanoTime() - t0) / 1e9);
   }
 
+  /** The CPU share of the last {@link #measure}: process CPU seconds per wall second. */
+  private double lastCpuShare = Double.NaN;
+
   private double[] measure(PrintWriter err, String what, DoubleSupplier run) {
     double[] values = new double[repetitions];
+    long cpu0 = processCpuNanos();
+    long wall0 = System.nanoTime();
     for (int r = 0; r < repetitions; r++) {
       note(err, String.format(Locale.ROOT, "%s, run %d of %d...", what, r + 1, repetitions));
       values[r] = run.getAsDouble();
     }
+    long cpu = processCpuNanos() - cpu0;
+    lastCpuShare = cpu < 0 ? Double.NaN : cpu / (double) (System.nanoTime() - wall0);
     return values;
+  }
+
+  /** CPU time of this process, or a negative number when the JVM cannot tell. */
+  private static long processCpuNanos() {
+    if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
   }
 
   private void note(PrintWriter err, String text) {
@@ -248,7 +269,7 @@ public final class EngineBench implements Callable<Integer> {
   }
 
   /** A measured line: its values (scaled by {@code unit} when printed) and llama.cpp's figure. */
-  record Row(String name, double[] values, double unit, double llamaCpp) {}
+  record Row(String name, double[] values, double unit, double llamaCpp, double cpuShare) {}
 
   static double median(double[] values) {
     double[] v = values.clone();
@@ -277,19 +298,20 @@ public final class EngineBench implements Callable<Integer> {
         Runtime.getRuntime().availableProcessors());
     out.printf(
         Locale.ROOT,
-        "%-42s %10s %19s %10s %7s%n",
+        "%-42s %10s %19s %10s %7s %9s%n",
         "measure",
         "median",
         "min-max (" + repetitions + " runs)",
         "llama.cpp",
-        "ratio");
+        "ratio",
+        "CPU used");
     for (Row r : rows) {
       double med = median(r.values()) * r.unit();
       double min = Arrays.stream(r.values()).min().orElse(Double.NaN) * r.unit();
       double max = Arrays.stream(r.values()).max().orElse(Double.NaN) * r.unit();
       out.printf(
           Locale.ROOT,
-          "%-42s %10.1f %19s %10s %7s%n",
+          "%-42s %10.1f %19s %10s %7s %9s%n",
           r.name(),
           med,
           String.format(Locale.ROOT, "%.1f-%.1f", min, max),
@@ -301,6 +323,11 @@ public final class EngineBench implements Callable<Integer> {
     if (ref == null) {
       out.println("(no llama.cpp figure for this shape and type in BENCHMARKS.md)");
     }
+    out.printf(
+        Locale.ROOT,
+        "CPU used: cores' worth of CPU time the process got per wall second (of %d threads);"
+            + " less means other work shared the machine%n",
+        threads);
     out.flush();
   }
 
