@@ -138,6 +138,7 @@ public final class EngineBench implements Callable<Integer> {
                 ReadProbe.read(file.segment(), parallel);
                 return file.size() / ((System.nanoTime() - t0) / 1e9);
               });
+      double bandwidthShare = lastCpuShare;
       double[] pp =
           measure(
               err,
@@ -159,9 +160,9 @@ public final class EngineBench implements Callable<Integer> {
                 decode(seq, generate);
                 return generate / ((System.nanoTime() - t0) / 1e9);
               });
+      double tgShare = lastCpuShare;
       @Nullable Reference ref = reference(shape, type);
       double bw = median(bandwidth);
-      double bandwidthShare = lastCpuShare;
       rows.add(
           new Row("weights read bandwidth, GB/s", bandwidth, 1e-9, Double.NaN, bandwidthShare));
       rows.add(
@@ -173,10 +174,18 @@ public final class EngineBench implements Callable<Integer> {
               bandwidthShare));
       rows.add(
           new Row(
-              "prefill pp" + prompt + ", tok/s", pp, 1, ref == null ? Double.NaN : ref.prefill()));
+              "prefill pp" + prompt + ", tok/s",
+              pp,
+              1,
+              ref == null ? Double.NaN : ref.prefill(),
+              ppShare));
       rows.add(
           new Row(
-              "decode tg" + generate + ", tok/s", tg, 1, ref == null ? Double.NaN : ref.decode()));
+              "decode tg" + generate + ", tok/s",
+              tg,
+              1,
+              ref == null ? Double.NaN : ref.decode(),
+              tgShare));
       if (streams > 0) {
         LlamaSequence[] seqs = new LlamaSequence[streams];
         for (int s = 0; s < streams; s++) {
