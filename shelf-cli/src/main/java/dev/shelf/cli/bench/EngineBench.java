@@ -325,9 +325,8 @@ public final class EngineBench implements Callable<Integer> {
           med,
           String.format(Locale.ROOT, "%.1f-%.1f", min, max),
           Double.isNaN(r.llamaCpp()) ? "" : String.format(Locale.ROOT, "%.0f", r.llamaCpp()),
-          Double.isNaN(r.llamaCpp())
-              ? ""
-              : String.format(Locale.ROOT, "%.2fx", med / r.llamaCpp()));
+          Double.isNaN(r.llamaCpp()) ? "" : String.format(Locale.ROOT, "%.2fx", med / r.llamaCpp()),
+          Double.isNaN(r.cpuShare()) ? "" : String.format(Locale.ROOT, "%.2f", r.cpuShare()));
     }
     if (ref == null) {
       out.println("(no llama.cpp figure for this shape and type in BENCHMARKS.md)");
