@@ -70,11 +70,6 @@ final class Q4KMatrix extends WeightMatrix {
     return -(Bytes.f16(data, block + DMIN) * min(data, block + SCALES, g));
   }
 
-  private int quant(long block, int e) {
-    int bits = Bytes.u8(data, block + QS + 32 * (e >> 6) + (e & 31));
-    return (e & 32) == 0 ? bits & 0x0F : bits >> 4;
-  }
-
   private FloatVector quants(long block, int e) {
     int at = 32 * (e >> 6) + (e & 31);
     ByteVector bits = VectorLanes.bytes(data, block + QS, at);

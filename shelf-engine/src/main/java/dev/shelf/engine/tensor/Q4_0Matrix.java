@@ -35,12 +35,6 @@ final class Q4_0Matrix extends WeightMatrix {
     }
   }
 
-  /** The quant (nibble minus 8) of element {@code e} of the block. */
-  private int quant(long block, int e) {
-    int bits = Bytes.u8(data, block + QS + (e & 15));
-    return (e < 16 ? bits & 0x0F : bits >> 4) - 8;
-  }
-
   private FloatVector quants(long block, int e) {
     ByteVector bits = VectorLanes.bytes(data, block + QS, e & 15);
     ByteVector nibbles = e < 16 ? VectorLanes.low(bits) : VectorLanes.high(bits);

@@ -37,11 +37,6 @@ final class Q4_1Matrix extends WeightMatrix {
     }
   }
 
-  private int quant(long block, int e) {
-    int bits = Bytes.u8(data, block + QS + (e & 15));
-    return e < 16 ? bits & 0x0F : bits >> 4;
-  }
-
   private FloatVector quants(long block, int e) {
     ByteVector bits = VectorLanes.bytes(data, block + QS, e & 15);
     return VectorLanes.widen(e < 16 ? VectorLanes.low(bits) : VectorLanes.high(bits), e & 15);

@@ -60,13 +60,6 @@ final class Q5KMatrix extends WeightMatrix {
     return -(Bytes.f16(data, block + DMIN) * Q4KMatrix.min(data, block + SCALES, g));
   }
 
-  /** Element {@code e}: nibble plus 16 times bit {@code e / 32} of {@code qh[e % 32]}. */
-  private int quant(long block, int e) {
-    int bits = Bytes.u8(data, block + QS + 32 * (e >> 6) + (e & 31));
-    int nibble = (e & 32) == 0 ? bits & 0x0F : bits >> 4;
-    return nibble | ((Bytes.u8(data, block + QH + (e & 31)) >> (e >> 5)) & 1) << 4;
-  }
-
   private FloatVector quants(long block, int e) {
     int at = 32 * (e >> 6) + (e & 31);
     ByteVector bits = VectorLanes.bytes(data, block + QS, at);

@@ -65,14 +65,6 @@ final class Q6KMatrix extends WeightMatrix {
     return 32 * (e >> 7) + (e & 31);
   }
 
-  private int quant(long block, int e) {
-    int t = (e >> 5) & 3;
-    int bits = Bytes.u8(data, block + lowAt(e));
-    int nibble = t < 2 ? bits & 0x0F : bits >> 4;
-    int high = (Bytes.u8(data, block + QH + highAt(e)) >> (2 * t)) & 3;
-    return (nibble | high << 4) - 32;
-  }
-
   private FloatVector quants(long block, int e) {
     int t = (e >> 5) & 3;
     int at = lowAt(e);

@@ -13,22 +13,20 @@ import java.util.Objects;
  *
  * <h2>Kernels</h2>
  *
- * Each subclass (one per type) implements the dot product of a row with a float vector twice, as a
- * scalar loop and with the Vector API, fused: blocks are decoded into registers a sub-block at a
- * time and never written out. {@link #matvec} runs one of them per row, as {@link #simd()} says.
- * {@link #matmul} multiplies several vectors in one pass over the weights: it decodes a tile of
- * {@value #TILE} elements of a row into a small array once and runs every input over it.
+ * Each subclass (one per type) decodes its blocks twice, as a scalar loop ({@link #dequantizeRow},
+ * ggml's reference) and with the Vector API, and fuses the vector decoding into the dot product
+ * ({@code dotVector}). {@link #matvec} runs the fused kernel two rows at a time; {@link #matmul}
+ * multiplies several vectors in one pass over the weights: it decodes a tile of {@value #ROWS} rows
+ * by {@value #TILE} elements into a small array once and runs every input over it.
  *
  * <h2>One arithmetic</h2>
  *
- * Every type is computed as groups of {@code q} values sharing a {@code scale} (and for Q4_1, Q4_K
- * and Q5_K a {@code min}): {@code row . x = sum_g scale_g * (sum_{i in g} q_i x_i) + sum_g min_g *
- * (sum_{i in g} x_i)}, the last sums computed once per call. Within a group the products are added
- * in element order (per lane, for the vector kernels), groups in order, lanes summed in lane order
- * at the end. The fused and the tiled kernels follow this order exactly, so for one {@link Simd} a
- * vector's result is the same float whether it runs alone or in a batch: batching never changes a
- * sequence's logits. The scalar twin and each vector width differ only in the order of the
- * additions; the decoding itself is exact everywhere.
+ * {@code row . x = sum_i w_i x_i}, with {@code w_i} exactly the float {@link #dequantizeRow} gives,
+ * added as a fused multiply-add per vector lane in element order and the lanes summed in lane order
+ * (the scalar twin adds in element order). The fused and the tiled kernels follow this order
+ * exactly, so for one {@link Simd} a vector's result is the same float whether it runs alone or in
+ * a batch: batching never changes a sequence's logits. The scalar twin and each vector width differ
+ * only in the order of the additions; the decoding itself is exact everywhere.
  *
  * <p>Instances are immutable and thread-safe; the weights must not change while in use. The JVM
  * must run with {@code --add-modules jdk.incubator.vector} (even for the scalar twin, whose classes
