@@ -113,10 +113,7 @@ public final class EngineBench implements Callable<Integer> {
       LlamaConfig c = llama.config();
       String shape = shapeName(c);
       String type = fileType(file);
-      int context = Math.max(prompt + generate, prompt + streamSteps) + 1;
-      if (context > c.contextLength()) {
-        context = Math.max(context, c.contextLength());
-      }
+      int context = Math.max(prompt, generate) + 1;
       Random random = new Random(42);
       int[] tokens = new int[prompt];
       for (int i = 0; i < prompt; i++) {
@@ -126,7 +123,7 @@ public final class EngineBench implements Callable<Integer> {
       LlamaSequence seq = llama.newSequence(ctx);
       note(err, "warming up...");
       seq.prefill(Arrays.copyOf(tokens, Math.min(prompt, 32)), 0);
-      decode(seq, 8);
+      decode(seq, Math.min(8, context - 1));
 
       List<Row> rows = new ArrayList<>();
       double[] bandwidth =
@@ -187,17 +184,23 @@ public final class EngineBench implements Callable<Integer> {
               ref == null ? Double.NaN : ref.decode(),
               tgShare));
       if (streams > 0) {
+        // Each stream gets its prompt once; the repetitions then continue decoding.
+        int streamContext = prompt + streamSteps * (repetitions + 1) + 1;
         LlamaSequence[] seqs = new LlamaSequence[streams];
+        int[] next = new int[streams];
+        note(err, "batched: prompting " + streams + " streams...");
         for (int s = 0; s < streams; s++) {
-          seqs[s] = llama.newSequence(ctx);
+          seqs[s] = llama.newSequence(Math.max(streamContext, 2));
+          int[] p = tokens.clone();
+          p[0] = 3 + s; // distinct prompts
+          next[s] = LlamaSequence.argmax(seqs[s].prefill(p, 0));
         }
-        note(err, "batched: warming up...");
-        step(llama, seqs, tokens, 2);
+        step(llama, seqs, next, streamSteps);
         double[] agg =
             measure(
                 err,
                 streams + " streams x " + streamSteps + " steps",
-                () -> step(llama, seqs, tokens, streamSteps));
+                () -> step(llama, seqs, next, streamSteps));
         rows.add(
             new Row(
                 streams + " streams, aggregate decode tok/s",
@@ -224,17 +227,10 @@ public final class EngineBench implements Callable<Integer> {
   }
 
   /**
-   * Gives every sequence the prompt (untimed), then times {@code steps} batched decode steps and
-   * returns the aggregate tokens/s.
+   * Times {@code steps} batched decode steps of every sequence, each fed its greedy next token
+   * ({@code next}, updated), and returns the aggregate tokens/s.
    */
-  private double step(LlamaModel llama, LlamaSequence[] seqs, int[] promptTokens, int steps) {
-    int[] next = new int[seqs.length];
-    for (int s = 0; s < seqs.length; s++) {
-      seqs[s].reset();
-      int[] p = promptTokens.clone();
-      p[0] = 3 + s; // distinct prompts
-      next[s] = LlamaSequence.argmax(seqs[s].prefill(p, 0));
-    }
+  private static double step(LlamaModel llama, LlamaSequence[] seqs, int[] next, int steps) {
     long t0 = System.nanoTime();
     for (int i = 0; i < steps; i++) {
       float[][] logits = llama.step(seqs, next);
