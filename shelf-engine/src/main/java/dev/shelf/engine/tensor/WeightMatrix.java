@@ -46,6 +46,12 @@ public abstract sealed class WeightMatrix
   /** Elements of a row decoded at a time by {@link #matmul}: a multiple of every block size. */
   static final int TILE = 256;
 
+  /**
+   * Floats of scratch the vector kernels get beyond the lanes they sum in: room for the decoded
+   * sub-block scales of two blocks.
+   */
+  static final int SCRATCH = 32;
+
   /** Rows that {@link #matmul} decodes together and runs each input over. */
   static final int ROWS = 4;
 
@@ -170,7 +176,7 @@ public abstract sealed class WeightMatrix
     Objects.checkIndex(row, rows);
     checkLength("x", x, cols);
     if (simd.isVector()) {
-      return dotVector(row * rowBytes, x, new float[simd.floatLanes()]);
+      return dotVector(row * rowBytes, x, new float[simd.floatLanes() + SCRATCH]);
     }
     return dotScalar(row * rowBytes, x, new float[cols]);
   }
@@ -181,7 +187,7 @@ public abstract sealed class WeightMatrix
     checkLength("x", x, cols);
     checkLength("out", out, rowEnd);
     if (simd.isVector()) {
-      float[] scratch = new float[simd.floatLanes()];
+      float[] scratch = new float[simd.floatLanes() + SCRATCH];
       int r = rowStart;
       for (; r + 1 < rowEnd; r += 2) {
         dotVector2(r * rowBytes, (r + 1) * rowBytes, x, scratch, out, r);
