@@ -6,7 +6,11 @@ import picocli.CommandLine.Command;
 @Command(
     name = "bench",
     description = "Benchmarks (each runs its baseline in the same run and prints ratios).",
-    subcommands = {dev.shelf.cli.bench.GatewayBench.class, dev.shelf.cli.bench.LedgerBench.class})
+    subcommands = {
+      dev.shelf.cli.bench.GatewayBench.class,
+      dev.shelf.cli.bench.LedgerBench.class,
+      dev.shelf.cli.bench.EngineBench.class
+    })
 final class BenchCommand implements Runnable {
   @SuppressWarnings("NullAway.Init")
   @picocli.CommandLine.Spec

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       TeamsCommand.class,
       UsageCommand.class,
       BenchCommand.class,
+      SynthCommand.class,
       VersionCommand.class,
       CommandLine.HelpCommand.class
     })

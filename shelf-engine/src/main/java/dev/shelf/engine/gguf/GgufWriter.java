@@ -27,7 +27,8 @@ import java.util.function.Consumer;
  * else 32) and padded with zeros to the next multiple, as llama.cpp's own writer does; a file with
  * no tensors ends right after its tensor table. The output is memory-mapped while written, so a
  * tensor given as a {@linkplain #addTensor(String, GgmlType, long[], Consumer) filler} is generated
- * straight into the file: synthetic models of many gigabytes never sit in the heap.
+ * straight into the file: synthetic models of many gigabytes never sit in the heap. The mapping is
+ * shared, so a filler may split its tensor across threads.
  */
 public final class GgufWriter {
   /** llama.cpp refuses tensor names of {@code GGML_MAX_NAME} (64) bytes or more. */
@@ -159,7 +160,7 @@ public final class GgufWriter {
                 StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
-        Arena arena = Arena.ofConfined()) {
+        Arena arena = Arena.ofShared()) {
       MemorySegment target =
           channel.map(FileChannel.MapMode.READ_WRITE, 0, layout.totalSize(), arena);
       writeTo(layout, target);

@@ -49,6 +49,9 @@ public class LlamaModel {
   final Block[] blocks;
   final Parallel parallel;
 
+  /** Whether attention runs its vector loops (as the weights' kernels do) or the scalar twin. */
+  final boolean vectorAttention;
+
   /** The weights of one transformer block. */
   record Block(
       float[] attnNorm,
@@ -87,6 +90,7 @@ public class LlamaModel {
   protected LlamaModel(GgufFile file, LlamaConfig config, Simd simd, Parallel parallel) {
     this.config = config;
     this.parallel = parallel;
+    this.vectorAttention = simd.isVector();
     int dim = config.embeddingLength();
     int qLength = config.headCount() * config.headSize();
     int kvLength = config.kvLength();
@@ -135,12 +139,62 @@ public class LlamaModel {
     return new LlamaSequence(this, contextLength);
   }
 
-  /** {@code out = m x}, split across threads when the matrix is big enough to gain from it. */
-  final void matvec(WeightMatrix m, float[] x, float[] out) {
-    if ((long) m.rows() * m.cols() >= PARALLEL_MIN_ELEMENTS && parallel.threads() > 1) {
-      m.matvec(x, out, parallel);
-    } else {
-      m.matvec(x, out, 0, m.rows());
+  /**
+   * Runs one token for each of several sequences in one pass over the weights (batched decode):
+   * {@code tokens[i]} at position {@code seqs[i].length()}, returning each sequence's logits. Each
+   * sequence's logits are those {@link LlamaSequence#forward} would give it alone.
+   *
+   * @throws IllegalArgumentException if the arrays differ in length, a sequence appears twice or
+   *     belongs to another model, or a token is outside the vocabulary
+   * @throws ContextOverflowException if a sequence is full
+   */
+  public float[][] step(LlamaSequence[] seqs, int[] tokens) {
+    if (seqs.length != tokens.length || seqs.length == 0) {
+      throw new IllegalArgumentException(
+          "step needs one token per sequence, at least one, but got "
+              + seqs.length
+              + " sequences and "
+              + tokens.length
+              + " tokens");
+    }
+    int[] positions = new int[seqs.length];
+    boolean[] want = new boolean[seqs.length];
+    java.util.Set<LlamaSequence> seen =
+        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    for (int i = 0; i < seqs.length; i++) {
+      LlamaSequence seq = seqs[i];
+      if (seq.model() != this) {
+        throw new IllegalArgumentException("sequence " + i + " belongs to another model");
+      }
+      if (!seen.add(seq)) {
+        throw new IllegalArgumentException("sequence " + i + " appears twice in one step");
+      }
+      seq.checkToken(tokens[i]);
+      positions[i] = seq.length();
+      seq.checkNext(positions[i]);
+      want[i] = true;
+    }
+    return LlamaBatch.run(this, seqs, tokens, positions, want);
+  }
+
+  /**
+   * {@code outs[i] = m xs[i]} for every row: a plain product for one row, one pass over the weights
+   * for several; split across threads when the matrix is big enough to gain from it.
+   */
+  final void multiply(WeightMatrix m, float[][] xs, float[][] outs) {
+    boolean split = (long) m.rows() * m.cols() >= PARALLEL_MIN_ELEMENTS && parallel.threads() > 1;
+    if (xs.length == 1) {
+      if (split) {
+        m.matvec(xs[0], outs[0], parallel);
+      } else {
+        m.matvec(xs[0], outs[0], 0, m.rows());
+      }
+    } else if (xs.length > 1) {
+      if (split) {
+        m.matmul(xs, outs, parallel);
+      } else {
+        m.matmul(xs, outs, 0, m.rows());
+      }
     }
   }
 

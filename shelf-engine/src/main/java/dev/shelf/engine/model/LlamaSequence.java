@@ -1,6 +1,9 @@
 package dev.shelf.engine.model;
 
-import dev.shelf.engine.tensor.WeightMatrix;
+import dev.shelf.engine.tensor.Simd;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * One sequence run through a {@link LlamaModel}: its KV cache and the scratch buffers of the
@@ -8,13 +11,16 @@ import dev.shelf.engine.tensor.WeightMatrix;
  *
  * <h2>The KV cache</h2>
  *
- * For every block, the keys (after RoPE) and the values of each position, in half precision (IEEE
- * binary16 bits in a {@code short}): {@code keys[block][pos * kvLength + j]}. It is allocated whole
- * at construction for {@link #contextLength()} positions, so a sequence never grows and memory is
- * known up front; a position at or beyond the context is refused. {@link #forward} at position
- * {@code p} writes position {@code p} and attends over {@code [0, p]}, so positions must be fed in
- * order; feeding an earlier position again forgets everything after it (how a caller rewinds to a
- * shared prefix).
+ * For every block, the keys (after RoPE) and the values of each position, rounded to half precision
+ * and held as the floats those halves are (exact): the values as {@code values[block][pos *
+ * kvLength + j]}, the keys transposed, {@code keys[block][j * contextLength + pos]}, so that the
+ * scores of a run of positions are one vector per head dimension. Holding the halves as floats
+ * doubles the cache's memory against llama.cpp's F16 cache but lets the Vector API read it without
+ * conversions; the values, and so every result, are the same. It is allocated whole at construction
+ * for {@link #contextLength()} positions, so a sequence never grows and memory is known up front; a
+ * position at or beyond the context is refused. {@link #forward} at position {@code p} writes
+ * position {@code p} and attends over {@code [0, p]}, so positions must be fed in order; feeding an
+ * earlier position again forgets everything after it (how a caller rewinds to a shared prefix).
  *
  * <h2>Why half precision: llama.cpp's default</h2>
  *
@@ -32,25 +38,22 @@ import dev.shelf.engine.tensor.WeightMatrix;
  * step may use several).
  */
 public final class LlamaSequence {
+  /**
+   * The species of the attention kernels, this JVM's width ({@link Simd#vectorBits()}): constant,
+   * so that the JIT compiles it to vector instructions. Each lane adds in the scalar code's order
+   * (multiply, then add, as {@code x += a * b} rounds), so both give the same floats.
+   */
+  private static final VectorSpecies<Float> A =
+      VectorSpecies.of(float.class, VectorShape.forBitSize(Simd.vectorBits()));
+
+  private static final int A_LANES = A.length();
+
   private final LlamaModel model;
   private final LlamaConfig config;
   private final int contextLength;
-  private final short[][] keys;
-  private final short[][] values;
-  private final float[] ropeCos;
-  private final float[] ropeSin;
+  private final float[][] keys;
+  private final float[][] values;
   private int length;
-
-  private final float[] x;
-  private final float[] xb;
-  private final float[] q;
-  private final float[] k;
-  private final float[] v;
-  private final float[] attnOut;
-  private final float[] proj;
-  private final float[] gate;
-  private final float[] up;
-  private final float[] scores;
 
   LlamaSequence(LlamaModel model, int contextLength) {
     this.model = model;
@@ -70,22 +73,8 @@ public final class LlamaSequence {
     }
     this.contextLength = contextLength;
     int blocks = config.blockCount();
-    this.keys = new short[blocks][(int) perBlock];
-    this.values = new short[blocks][(int) perBlock];
-    int dim = config.embeddingLength();
-    int hidden = config.feedForwardLength();
-    this.x = new float[dim];
-    this.xb = new float[dim];
-    this.q = new float[config.headCount() * config.headSize()];
-    this.k = new float[kvLength];
-    this.v = new float[kvLength];
-    this.attnOut = new float[q.length];
-    this.proj = new float[dim];
-    this.gate = new float[hidden];
-    this.up = new float[hidden];
-    this.scores = new float[contextLength];
-    this.ropeCos = new float[config.ropeDimensionCount() / 2];
-    this.ropeSin = new float[ropeCos.length];
+    this.keys = new float[blocks][(int) perBlock];
+    this.values = new float[blocks][(int) perBlock];
   }
 
   public LlamaModel model() {
@@ -116,10 +105,73 @@ public final class LlamaSequence {
    * @throws ContextOverflowException if {@code position >= contextLength()}
    */
   public float[] forward(int token, int position) {
-    if (token < 0 || token >= config.vocabSize()) {
-      throw new IllegalArgumentException(
-          "token must be in [0, " + config.vocabSize() + ") but was " + token);
+    checkToken(token);
+    checkNext(position);
+    return LlamaBatch.run(
+        model,
+        new LlamaSequence[] {this},
+        new int[] {token},
+        new int[] {position},
+        new boolean[] {true})[0];
+  }
+
+  /**
+   * Runs {@code tokens} at positions {@code position, position + 1, ...} in batches (each pass over
+   * the weights serves up to {@link LlamaBatch#MAX_ROWS} tokens) and returns the logits of the last
+   * one. The results equal those of feeding the tokens one by one with {@link #forward}.
+   *
+   * @throws IllegalArgumentException if {@code tokens} is empty, a token is outside the vocabulary
+   *     or the position skips positions
+   * @throws ContextOverflowException if the last position is at or beyond the context
+   */
+  public float[] prefill(int[] tokens, int position) {
+    float[][] all = forwardAll(tokens, position, false);
+    return all[all.length - 1];
+  }
+
+  /**
+   * As {@link #prefill}, returning the logits of every token when {@code everyToken} (for
+   * perplexity), else only of the last (the array then holds one element).
+   */
+  public float[][] forwardAll(int[] tokens, int position, boolean everyToken) {
+    if (tokens.length == 0) {
+      throw new IllegalArgumentException("at least one token is needed");
     }
+    for (int token : tokens) {
+      checkToken(token);
+    }
+    checkNext(position);
+    if (position + (long) tokens.length - 1 >= contextLength) {
+      throw new ContextOverflowException(
+          (int) Math.min(Integer.MAX_VALUE, position + (long) tokens.length - 1), contextLength);
+    }
+    float[][] out = new float[everyToken ? tokens.length : 1][];
+    for (int from = 0; from < tokens.length; from += LlamaBatch.MAX_ROWS) {
+      int n = Math.min(LlamaBatch.MAX_ROWS, tokens.length - from);
+      LlamaSequence[] seqs = new LlamaSequence[n];
+      int[] chunk = new int[n];
+      int[] positions = new int[n];
+      boolean[] want = new boolean[n];
+      for (int i = 0; i < n; i++) {
+        seqs[i] = this;
+        chunk[i] = tokens[from + i];
+        positions[i] = position + from + i;
+        want[i] = everyToken || from + i == tokens.length - 1;
+      }
+      float[][] logits = LlamaBatch.run(model, seqs, chunk, positions, want);
+      for (int i = 0; i < n; i++) {
+        if (everyToken) {
+          out[from + i] = logits[i];
+        } else if (want[i]) {
+          out[0] = logits[i];
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Checks that {@code position} is inside the context and skips no position. */
+  void checkNext(int position) {
     if (position >= contextLength) {
       throw new ContextOverflowException(position, contextLength);
     }
@@ -127,90 +179,94 @@ public final class LlamaSequence {
       throw new IllegalArgumentException(
           "position must be in [0, " + length + "] (the next position) but was " + position);
     }
-    int dim = config.embeddingLength();
+  }
+
+  /** Checks a token id. */
+  void checkToken(int token) {
+    if (token < 0 || token >= config.vocabSize()) {
+      throw new IllegalArgumentException(
+          "token must be in [0, " + config.vocabSize() + ") but was " + token);
+    }
+  }
+
+  /** Stores the key and value of {@code position} (rounded to halves) in block {@code block}. */
+  void store(int block, int position, float[] k, float[] v) {
+    int kvLength = k.length;
+    float[] kc = keys[block];
+    float[] vc = values[block];
+    int at = position * kvLength;
+    for (int i = 0; i < kvLength; i++) {
+      kc[i * contextLength + position] = half(k[i]);
+      vc[at + i] = half(v[i]);
+    }
+  }
+
+  /** The position after a batch wrote {@code position}: the cache now ends there. */
+  void advanceTo(int position) {
+    length = position + 1;
+  }
+
+  /**
+   * Head {@code h} of the attention at {@code position} over this sequence's cached positions
+   * {@code [0, position]} in block {@code block}: {@code out[h * headSize, (h + 1) * headSize)}
+   * from the (half-rounded) queries {@code q}; {@code scores} holds at least {@code position + 1}
+   * floats of scratch.
+   */
+  void attend(int block, float[] q, int position, int h, float[] out, float[] scores) {
     int headSize = config.headSize();
     int kvLength = config.kvLength();
-    int group = config.groupSize();
     float scale = (float) (1.0 / Math.sqrt(headSize));
-    ropeAngles(position);
-
-    model.tokenEmbedding.dequantizeRow(token, x);
-    for (int b = 0; b < model.blocks.length; b++) {
-      LlamaModel.Block block = model.blocks[b];
-      model.rmsNorm(x, block.attnNorm(), xb);
-      model.matvec(block.wq(), xb, q);
-      model.matvec(block.wk(), xb, k);
-      model.matvec(block.wv(), xb, v);
-      rope(q, config.headCount(), headSize);
-      rope(k, config.headCountKv(), headSize);
-      short[] kc = keys[b];
-      short[] vc = values[b];
-      int at = position * kvLength;
-      for (int i = 0; i < kvLength; i++) {
-        kc[at + i] = Float.floatToFloat16(k[i]);
-        vc[at + i] = Float.floatToFloat16(v[i]);
-      }
-      // ggml converts the queries to the cache's type before the product with the keys.
-      for (int i = 0; i < q.length; i++) {
-        q[i] = half(q[i]);
-      }
-
-      for (int h = 0; h < config.headCount(); h++) {
-        int qOff = h * headSize;
-        int kvOff = (h / group) * headSize;
-        float max = Float.NEGATIVE_INFINITY;
-        for (int t = 0; t <= position; t++) {
-          int base = t * kvLength + kvOff;
-          float dot = 0f;
-          for (int i = 0; i < headSize; i++) {
-            dot += q[qOff + i] * Float.float16ToFloat(kc[base + i]);
-          }
-          float s = dot * scale;
-          scores[t] = s;
-          max = Math.max(max, s);
-        }
-        double sum = 0;
-        for (int t = 0; t <= position; t++) {
-          float e = (float) Math.exp(scores[t] - max);
-          scores[t] = e;
-          sum += e;
-        }
-        float inv = (float) (1.0 / sum);
+    float[] kc = keys[block];
+    float[] vc = values[block];
+    int qOff = h * headSize;
+    int kvOff = (h / config.groupSize()) * headSize;
+    boolean vector = model.vectorAttention;
+    // scores[t] = q . k_t, each a sum over the head's dimensions in order (per lane: a run of t)
+    int t = 0;
+    if (vector) {
+      for (; t + A_LANES <= position + 1; t += A_LANES) {
+        FloatVector dot = FloatVector.zero(A);
         for (int i = 0; i < headSize; i++) {
-          attnOut[qOff + i] = 0f;
+          FloatVector k = FloatVector.fromArray(A, kc, (kvOff + i) * contextLength + t);
+          dot = dot.add(k.mul(q[qOff + i]));
         }
-        for (int t = 0; t <= position; t++) {
-          // ggml converts the probabilities to the cache's type before the product with V.
-          float p = half(scores[t] * inv);
-          int base = t * kvLength + kvOff;
-          for (int i = 0; i < headSize; i++) {
-            attnOut[qOff + i] += p * Float.float16ToFloat(vc[base + i]);
-          }
-        }
-      }
-      model.matvec(block.wo(), attnOut, proj);
-      for (int i = 0; i < dim; i++) {
-        x[i] += proj[i];
-      }
-
-      model.rmsNorm(x, block.ffnNorm(), xb);
-      model.matvec(block.gate(), xb, gate);
-      model.matvec(block.up(), xb, up);
-      for (int i = 0; i < gate.length; i++) {
-        float g = gate[i];
-        gate[i] = g / (1.0f + (float) Math.exp(-g)) * up[i];
-      }
-      model.matvec(block.down(), gate, proj);
-      for (int i = 0; i < dim; i++) {
-        x[i] += proj[i];
+        dot.mul(scale).intoArray(scores, t);
       }
     }
-    length = position + 1;
-    model.rmsNorm(x, model.outputNorm, xb);
-    WeightMatrix output = model.output;
-    float[] logits = new float[output.rows()];
-    model.matvec(output, xb, logits);
-    return logits;
+    for (; t <= position; t++) {
+      float dot = 0f;
+      for (int i = 0; i < headSize; i++) {
+        dot += q[qOff + i] * kc[(kvOff + i) * contextLength + t];
+      }
+      scores[t] = dot * scale;
+    }
+    float max = Float.NEGATIVE_INFINITY;
+    for (t = 0; t <= position; t++) {
+      max = Math.max(max, scores[t]);
+    }
+    double sum = 0;
+    for (t = 0; t <= position; t++) {
+      float e = (float) Math.exp(scores[t] - max);
+      scores[t] = e;
+      sum += e;
+    }
+    float inv = (float) (1.0 / sum);
+    for (int i = 0; i < headSize; i++) {
+      out[qOff + i] = 0f;
+    }
+    int bound = vector ? A.loopBound(headSize) : 0;
+    for (t = 0; t <= position; t++) {
+      // ggml converts the probabilities to the cache's type before the product with V.
+      float p = half(scores[t] * inv);
+      int base = t * kvLength + kvOff;
+      for (int i = 0; i < bound; i += A_LANES) {
+        FloatVector acc = FloatVector.fromArray(A, out, qOff + i);
+        acc.add(FloatVector.fromArray(A, vc, base + i).mul(p)).intoArray(out, qOff + i);
+      }
+      for (int i = bound; i < headSize; i++) {
+        out[qOff + i] += p * vc[base + i];
+      }
+    }
   }
 
   /**
@@ -236,10 +292,7 @@ public final class LlamaSequence {
           (int) Math.min(Integer.MAX_VALUE, lastPosition), contextLength);
     }
     reset();
-    float[] logits = new float[0];
-    for (int i = 0; i < prompt.length; i++) {
-      logits = forward(prompt[i], i);
-    }
+    float[] logits = prefill(prompt, 0);
     int[] out = new int[n];
     for (int i = 0; i < n; i++) {
       out[i] = argmax(logits);
@@ -251,7 +304,7 @@ public final class LlamaSequence {
   }
 
   /** {@code f} rounded to the nearest half-precision value (ties to even), as ggml's F16. */
-  private static float half(float f) {
+  static float half(float f) {
     return Float.float16ToFloat(Float.floatToFloat16(f));
   }
 
@@ -264,35 +317,5 @@ public final class LlamaSequence {
       }
     }
     return best;
-  }
-
-  /**
-   * The cos and sin of each pair's angle at {@code position}, as ggml's {@code rope_cache_init}
-   * builds them: {@code theta = position}, multiplied by {@code base^(-2/ropeDims)} in float after
-   * each pair.
-   */
-  private void ropeAngles(int position) {
-    float thetaScale = (float) Math.pow(config.ropeFreqBase(), -2.0f / config.ropeDimensionCount());
-    float theta = position;
-    for (int i = 0; i < ropeCos.length; i++) {
-      ropeCos[i] = (float) Math.cos(theta);
-      ropeSin[i] = (float) Math.sin(theta);
-      theta *= thetaScale;
-    }
-  }
-
-  /** Rotates the pairs {@code (x[2i], x[2i+1])} of the first ropeDims of each head. */
-  private void rope(float[] vec, int heads, int headSize) {
-    for (int h = 0; h < heads; h++) {
-      int off = h * headSize;
-      for (int i = 0; i < ropeCos.length; i++) {
-        float c = ropeCos[i];
-        float s = ropeSin[i];
-        float x0 = vec[off + 2 * i];
-        float x1 = vec[off + 2 * i + 1];
-        vec[off + 2 * i] = x0 * c - x1 * s;
-        vec[off + 2 * i + 1] = x0 * s + x1 * c;
-      }
-    }
   }
 }

@@ -12,23 +12,26 @@ final class Bf16Matrix extends WeightMatrix {
   }
 
   @Override
-  void dequantize(long offset, float[] out) {
-    for (int i = 0; i < cols; i++) {
-      out[i] = Bytes.bf16(data, offset + 2L * i);
+  void dequantize(long offset, int elements, float[] out, int at) {
+    for (int i = 0; i < elements; i++) {
+      out[at + i] = Bytes.bf16(data, offset + 2L * i);
     }
   }
 
   @Override
-  float dotScalar(long offset, float[] x, float[] groupSums) {
-    float acc = 0f;
-    for (int i = 0; i < cols; i++) {
-      acc += Bytes.bf16(data, offset + 2L * i) * x[i];
+  void dequantizeVector(long offset, int elements, float[] out, int at) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    int bound = s.loopBound(elements);
+    for (int i = 0; i < bound; i += s.length()) {
+      VectorLanes.bfloats(data, offset + 2L * i).intoArray(out, at + i);
     }
-    return acc;
+    for (int i = bound; i < elements; i++) {
+      out[at + i] = Bytes.bf16(data, offset + 2L * i);
+    }
   }
 
   @Override
-  float dotVector(long offset, float[] x, float[] groupSums, float[] scratch) {
+  float dotVector(long offset, float[] x, float[] scratch) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     FloatVector acc = FloatVector.zero(s);
     int bound = s.loopBound(cols);
@@ -41,19 +44,5 @@ final class Bf16Matrix extends WeightMatrix {
       tail += Bytes.bf16(data, offset + 2L * i) * x[i];
     }
     return VectorLanes.sum(acc, scratch) + tail;
-  }
-
-  @Override
-  void decode(long offset, int elements, float[] q, float[] scales, float[] mins, boolean vector) {
-    VectorSpecies<Float> s = VectorLanes.SPECIES;
-    int bound = vector ? s.loopBound(elements) : 0;
-    if (vector) {
-      for (int i = 0; i < bound; i += s.length()) {
-        VectorLanes.bfloats(data, offset + 2L * i).intoArray(q, i);
-      }
-    }
-    for (int i = bound; i < elements; i++) {
-      q[i] = Bytes.bf16(data, offset + 2L * i);
-    }
   }
 }

@@ -12,21 +12,17 @@ final class F32Matrix extends WeightMatrix {
   }
 
   @Override
-  void dequantize(long offset, float[] out) {
-    MemorySegment.copy(data, Bytes.FLOAT_LE, offset, out, 0, cols);
+  void dequantize(long offset, int elements, float[] out, int at) {
+    MemorySegment.copy(data, Bytes.FLOAT_LE, offset, out, at, elements);
   }
 
   @Override
-  float dotScalar(long offset, float[] x, float[] groupSums) {
-    float acc = 0f;
-    for (int i = 0; i < cols; i++) {
-      acc += data.get(Bytes.FLOAT_LE, offset + 4L * i) * x[i];
-    }
-    return acc;
+  void dequantizeVector(long offset, int elements, float[] out, int at) {
+    MemorySegment.copy(data, Bytes.FLOAT_LE, offset, out, at, elements);
   }
 
   @Override
-  float dotVector(long offset, float[] x, float[] groupSums, float[] scratch) {
+  float dotVector(long offset, float[] x, float[] scratch) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     FloatVector acc = FloatVector.zero(s);
     int bound = s.loopBound(cols);
@@ -39,11 +35,5 @@ final class F32Matrix extends WeightMatrix {
       tail += data.get(Bytes.FLOAT_LE, offset + 4L * i) * x[i];
     }
     return VectorLanes.sum(acc, scratch) + tail;
-  }
-
-  @Override
-  void decode(long offset, int elements, float[] q, float[] scales, float[] mins, boolean vector) {
-    VectorSpecies<Float> s = VectorLanes.SPECIES;
-    MemorySegment.copy(data, Bytes.FLOAT_LE, offset, q, 0, elements);
   }
 }

@@ -40,22 +40,12 @@ final class Q4KMatrix extends WeightMatrix {
   }
 
   @Override
-  int groupSize() {
-    return GROUP;
-  }
-
-  @Override
-  boolean hasMins() {
-    return true;
-  }
-
-  @Override
-  void dequantize(long offset, float[] out) {
-    for (int b = 0; b < cols / QK; b++) {
+  void dequantize(long offset, int elements, float[] out, int at) {
+    for (int b = 0; b < elements / QK; b++) {
       long block = offset + (long) b * BYTES;
       float d = Bytes.f16(data, block);
       float min = Bytes.f16(data, block + DMIN);
-      int y = b * QK;
+      int y = at + b * QK;
       for (int j = 0; j < QK / 64; j++) {
         float d1 = d * scale(data, block + SCALES, 2 * j);
         float m1 = min * min(data, block + SCALES, 2 * j);
@@ -72,17 +62,28 @@ final class Q4KMatrix extends WeightMatrix {
     }
   }
 
-  private float groupScale(long block, int g) {
-    return Bytes.f16(data, block) * scale(data, block + SCALES, g);
-  }
-
-  private float groupMin(long block, int g) {
-    return -(Bytes.f16(data, block + DMIN) * min(data, block + SCALES, g));
-  }
-
-  private int quant(long block, int e) {
-    int bits = Bytes.u8(data, block + QS + 32 * (e >> 6) + (e & 31));
-    return (e & 32) == 0 ? bits & 0x0F : bits >> 4;
+  /**
+   * The eight sub-block scales {@code d * scale(j)} into {@code out[at, at + 8)} and the eight
+   * negated mins {@code -(dmin * min(j))} into {@code out[at + 8, at + 16)} ({@link #scale} and
+   * {@link #min}, the same floats as {@link #dequantize} takes), with the twelve packed bytes read
+   * as two words and the two halves widened once.
+   */
+  private void scales(long block, float[] out, int at) {
+    float d = Bytes.f16(data, block);
+    float dmin = Bytes.f16(data, block + DMIN);
+    long lo = data.get(Bytes.LONG_LE, block + SCALES);
+    long hi = data.get(Bytes.INT_LE, block + SCALES + 8) & 0xFFFFFFFFL;
+    for (int j = 0; j < 4; j++) {
+      out[at + j] = d * (int) ((lo >>> (8 * j)) & 63);
+      out[at + 8 + j] = -(dmin * (int) ((lo >>> (8 * (j + 4))) & 63));
+    }
+    for (int j = 4; j < 8; j++) {
+      int q = (int) ((hi >>> (8 * (j - 4))) & 0xFF);
+      int below = (int) ((lo >>> (8 * (j - 4))) & 0xFF);
+      int same = (int) ((lo >>> (8 * j)) & 0xFF);
+      out[at + j] = d * ((q & 0x0F) | ((below >> 6) << 4));
+      out[at + 8 + j] = -(dmin * ((q >> 4) | ((same >> 6) << 4)));
+    }
   }
 
   private FloatVector quants(long block, int e) {
@@ -92,60 +93,65 @@ final class Q4KMatrix extends WeightMatrix {
   }
 
   @Override
-  float dotScalar(long offset, float[] x, float[] groupSums) {
-    float acc = 0f;
-    float mins = 0f;
-    for (int b = 0; b < cols / QK; b++) {
-      long block = offset + (long) b * BYTES;
-      for (int g = 0; g < QK / GROUP; g++) {
-        float sum = 0f;
-        for (int e = g * GROUP; e < (g + 1) * GROUP; e++) {
-          sum += quant(block, e) * x[b * QK + e];
-        }
-        acc += sum * groupScale(block, g);
-        mins += groupMin(block, g) * groupSums[b * (QK / GROUP) + g];
-      }
-    }
-    return acc + mins;
-  }
-
-  @Override
-  float dotVector(long offset, float[] x, float[] groupSums, float[] scratch) {
+  void dequantizeVector(long offset, int elements, float[] out, int at) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
-    FloatVector acc = FloatVector.zero(s);
-    float mins = 0f;
-    for (int b = 0; b < cols / QK; b++) {
-      long block = offset + (long) b * BYTES;
-      for (int g = 0; g < QK / GROUP; g++) {
-        FloatVector sum = FloatVector.zero(s);
-        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
-          sum = quants(block, e).fma(FloatVector.fromArray(s, x, b * QK + e), sum);
-        }
-        acc = VectorLanes.scaled(sum, groupScale(block, g), acc);
-        mins += groupMin(block, g) * groupSums[b * (QK / GROUP) + g];
-      }
-    }
-    return VectorLanes.sum(acc, scratch) + mins;
-  }
-
-  @Override
-  void decode(long offset, int elements, float[] q, float[] scales, float[] mins, boolean vector) {
-    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    float[] sm = new float[16];
     for (int b = 0; b < elements / QK; b++) {
       long block = offset + (long) b * BYTES;
+      scales(block, sm, 0);
       for (int g = 0; g < QK / GROUP; g++) {
-        scales[b * (QK / GROUP) + g] = groupScale(block, g);
-        mins[b * (QK / GROUP) + g] = groupMin(block, g);
-      }
-      if (vector) {
-        for (int e = 0; e < QK; e += s.length()) {
-          quants(block, e).intoArray(q, b * QK + e);
-        }
-      } else {
-        for (int e = 0; e < QK; e++) {
-          q[b * QK + e] = quant(block, e);
+        FloatVector d = FloatVector.broadcast(s, sm[g]);
+        FloatVector m = FloatVector.broadcast(s, sm[8 + g]);
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
+          quants(block, e).fma(d, m).intoArray(out, at + b * QK + e);
         }
       }
     }
+  }
+
+  @Override
+  float dotVector(long offset, float[] x, float[] scratch) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    int sm = s.length();
+    FloatVector acc = FloatVector.zero(s);
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      scales(block, scratch, sm);
+      for (int g = 0; g < QK / GROUP; g++) {
+        FloatVector d = FloatVector.broadcast(s, scratch[sm + g]);
+        FloatVector m = FloatVector.broadcast(s, scratch[sm + 8 + g]);
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
+          acc = quants(block, e).fma(d, m).fma(FloatVector.fromArray(s, x, b * QK + e), acc);
+        }
+      }
+    }
+    return VectorLanes.sum(acc, scratch);
+  }
+
+  @Override
+  void dotVector2(long offsetA, long offsetB, float[] x, float[] scratch, float[] out, int r) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    FloatVector accA = FloatVector.zero(s);
+    FloatVector accB = FloatVector.zero(s);
+    int sm = s.length();
+    for (int b = 0; b < cols / QK; b++) {
+      long blockA = offsetA + (long) b * BYTES;
+      long blockB = offsetB + (long) b * BYTES;
+      scales(blockA, scratch, sm);
+      scales(blockB, scratch, sm + 16);
+      for (int g = 0; g < QK / GROUP; g++) {
+        FloatVector dA = FloatVector.broadcast(s, scratch[sm + g]);
+        FloatVector mA = FloatVector.broadcast(s, scratch[sm + 8 + g]);
+        FloatVector dB = FloatVector.broadcast(s, scratch[sm + 16 + g]);
+        FloatVector mB = FloatVector.broadcast(s, scratch[sm + 24 + g]);
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
+          FloatVector v = FloatVector.fromArray(s, x, b * QK + e);
+          accA = quants(blockA, e).fma(dA, mA).fma(v, accA);
+          accB = quants(blockB, e).fma(dB, mB).fma(v, accB);
+        }
+      }
+    }
+    out[r] = VectorLanes.sum(accA, scratch);
+    out[r + 1] = VectorLanes.sum(accB, scratch);
   }
 }

@@ -21,29 +21,18 @@ final class Q4_0Matrix extends WeightMatrix {
   }
 
   @Override
-  int groupSize() {
-    return QK;
-  }
-
-  @Override
-  void dequantize(long offset, float[] out) {
-    for (int b = 0; b < cols / QK; b++) {
+  void dequantize(long offset, int elements, float[] out, int at) {
+    for (int b = 0; b < elements / QK; b++) {
       long block = offset + (long) b * BYTES;
       float d = Bytes.f16(data, block);
       for (int j = 0; j < QK / 2; j++) {
         int bits = Bytes.u8(data, block + QS + j);
         int x0 = (bits & 0x0F) - 8;
         int x1 = (bits >> 4) - 8;
-        out[b * QK + j] = x0 * d;
-        out[b * QK + j + QK / 2] = x1 * d;
+        out[at + b * QK + j] = x0 * d;
+        out[at + b * QK + j + QK / 2] = x1 * d;
       }
     }
-  }
-
-  /** The quant (nibble minus 8) of element {@code e} of the block. */
-  private int quant(long block, int e) {
-    int bits = Bytes.u8(data, block + QS + (e & 15));
-    return (e < 16 ? bits & 0x0F : bits >> 4) - 8;
   }
 
   private FloatVector quants(long block, int e) {
@@ -53,49 +42,48 @@ final class Q4_0Matrix extends WeightMatrix {
   }
 
   @Override
-  float dotScalar(long offset, float[] x, float[] groupSums) {
-    float acc = 0f;
-    for (int b = 0; b < cols / QK; b++) {
+  void dequantizeVector(long offset, int elements, float[] out, int at) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    for (int b = 0; b < elements / QK; b++) {
       long block = offset + (long) b * BYTES;
-      float sum = 0f;
-      for (int e = 0; e < QK; e++) {
-        sum += quant(block, e) * x[b * QK + e];
+      FloatVector d = FloatVector.broadcast(s, Bytes.f16(data, block));
+      for (int e = 0; e < QK; e += s.length()) {
+        quants(block, e).mul(d).intoArray(out, at + b * QK + e);
       }
-      acc += sum * Bytes.f16(data, block);
     }
-    return acc;
   }
 
   @Override
-  float dotVector(long offset, float[] x, float[] groupSums, float[] scratch) {
+  float dotVector(long offset, float[] x, float[] scratch) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     FloatVector acc = FloatVector.zero(s);
     for (int b = 0; b < cols / QK; b++) {
       long block = offset + (long) b * BYTES;
-      FloatVector sum = FloatVector.zero(s);
+      FloatVector d = FloatVector.broadcast(s, Bytes.f16(data, block));
       for (int e = 0; e < QK; e += s.length()) {
-        sum = quants(block, e).fma(FloatVector.fromArray(s, x, b * QK + e), sum);
+        acc = quants(block, e).mul(d).fma(FloatVector.fromArray(s, x, b * QK + e), acc);
       }
-      acc = VectorLanes.scaled(sum, Bytes.f16(data, block), acc);
     }
     return VectorLanes.sum(acc, scratch);
   }
 
   @Override
-  void decode(long offset, int elements, float[] q, float[] scales, float[] mins, boolean vector) {
+  void dotVector2(long offsetA, long offsetB, float[] x, float[] scratch, float[] out, int r) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
-    for (int b = 0; b < elements / QK; b++) {
-      long block = offset + (long) b * BYTES;
-      scales[b] = Bytes.f16(data, block);
-      if (vector) {
-        for (int e = 0; e < QK; e += s.length()) {
-          quants(block, e).intoArray(q, b * QK + e);
-        }
-      } else {
-        for (int e = 0; e < QK; e++) {
-          q[b * QK + e] = quant(block, e);
-        }
+    FloatVector accA = FloatVector.zero(s);
+    FloatVector accB = FloatVector.zero(s);
+    for (int b = 0; b < cols / QK; b++) {
+      long blockA = offsetA + (long) b * BYTES;
+      long blockB = offsetB + (long) b * BYTES;
+      FloatVector dA = FloatVector.broadcast(s, Bytes.f16(data, blockA));
+      FloatVector dB = FloatVector.broadcast(s, Bytes.f16(data, blockB));
+      for (int e = 0; e < QK; e += s.length()) {
+        FloatVector v = FloatVector.fromArray(s, x, b * QK + e);
+        accA = quants(blockA, e).mul(dA).fma(v, accA);
+        accB = quants(blockB, e).mul(dB).fma(v, accB);
       }
     }
+    out[r] = VectorLanes.sum(accA, scratch);
+    out[r + 1] = VectorLanes.sum(accB, scratch);
   }
 }

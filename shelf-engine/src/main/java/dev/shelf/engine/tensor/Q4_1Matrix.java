@@ -22,18 +22,8 @@ final class Q4_1Matrix extends WeightMatrix {
   }
 
   @Override
-  int groupSize() {
-    return QK;
-  }
-
-  @Override
-  boolean hasMins() {
-    return true;
-  }
-
-  @Override
-  void dequantize(long offset, float[] out) {
-    for (int b = 0; b < cols / QK; b++) {
+  void dequantize(long offset, int elements, float[] out, int at) {
+    for (int b = 0; b < elements / QK; b++) {
       long block = offset + (long) b * BYTES;
       float d = Bytes.f16(data, block);
       float m = Bytes.f16(data, block + M);
@@ -41,15 +31,10 @@ final class Q4_1Matrix extends WeightMatrix {
         int bits = Bytes.u8(data, block + QS + j);
         int x0 = bits & 0x0F;
         int x1 = bits >> 4;
-        out[b * QK + j] = x0 * d + m;
-        out[b * QK + j + QK / 2] = x1 * d + m;
+        out[at + b * QK + j] = x0 * d + m;
+        out[at + b * QK + j + QK / 2] = x1 * d + m;
       }
     }
-  }
-
-  private int quant(long block, int e) {
-    int bits = Bytes.u8(data, block + QS + (e & 15));
-    return e < 16 ? bits & 0x0F : bits >> 4;
   }
 
   private FloatVector quants(long block, int e) {
@@ -58,54 +43,52 @@ final class Q4_1Matrix extends WeightMatrix {
   }
 
   @Override
-  float dotScalar(long offset, float[] x, float[] groupSums) {
-    float acc = 0f;
-    float mins = 0f;
-    for (int b = 0; b < cols / QK; b++) {
-      long block = offset + (long) b * BYTES;
-      float sum = 0f;
-      for (int e = 0; e < QK; e++) {
-        sum += quant(block, e) * x[b * QK + e];
-      }
-      acc += sum * Bytes.f16(data, block);
-      mins += Bytes.f16(data, block + M) * groupSums[b];
-    }
-    return acc + mins;
-  }
-
-  @Override
-  float dotVector(long offset, float[] x, float[] groupSums, float[] scratch) {
-    VectorSpecies<Float> s = VectorLanes.SPECIES;
-    FloatVector acc = FloatVector.zero(s);
-    float mins = 0f;
-    for (int b = 0; b < cols / QK; b++) {
-      long block = offset + (long) b * BYTES;
-      FloatVector sum = FloatVector.zero(s);
-      for (int e = 0; e < QK; e += s.length()) {
-        sum = quants(block, e).fma(FloatVector.fromArray(s, x, b * QK + e), sum);
-      }
-      acc = VectorLanes.scaled(sum, Bytes.f16(data, block), acc);
-      mins += Bytes.f16(data, block + M) * groupSums[b];
-    }
-    return VectorLanes.sum(acc, scratch) + mins;
-  }
-
-  @Override
-  void decode(long offset, int elements, float[] q, float[] scales, float[] mins, boolean vector) {
+  void dequantizeVector(long offset, int elements, float[] out, int at) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     for (int b = 0; b < elements / QK; b++) {
       long block = offset + (long) b * BYTES;
-      scales[b] = Bytes.f16(data, block);
-      mins[b] = Bytes.f16(data, block + M);
-      if (vector) {
-        for (int e = 0; e < QK; e += s.length()) {
-          quants(block, e).intoArray(q, b * QK + e);
-        }
-      } else {
-        for (int e = 0; e < QK; e++) {
-          q[b * QK + e] = quant(block, e);
-        }
+      FloatVector d = FloatVector.broadcast(s, Bytes.f16(data, block));
+      FloatVector m = FloatVector.broadcast(s, Bytes.f16(data, block + M));
+      for (int e = 0; e < QK; e += s.length()) {
+        quants(block, e).fma(d, m).intoArray(out, at + b * QK + e);
       }
     }
+  }
+
+  @Override
+  float dotVector(long offset, float[] x, float[] scratch) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    FloatVector acc = FloatVector.zero(s);
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      FloatVector d = FloatVector.broadcast(s, Bytes.f16(data, block));
+      FloatVector m = FloatVector.broadcast(s, Bytes.f16(data, block + M));
+      for (int e = 0; e < QK; e += s.length()) {
+        acc = quants(block, e).fma(d, m).fma(FloatVector.fromArray(s, x, b * QK + e), acc);
+      }
+    }
+    return VectorLanes.sum(acc, scratch);
+  }
+
+  @Override
+  void dotVector2(long offsetA, long offsetB, float[] x, float[] scratch, float[] out, int r) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    FloatVector accA = FloatVector.zero(s);
+    FloatVector accB = FloatVector.zero(s);
+    for (int b = 0; b < cols / QK; b++) {
+      long blockA = offsetA + (long) b * BYTES;
+      long blockB = offsetB + (long) b * BYTES;
+      FloatVector dA = FloatVector.broadcast(s, Bytes.f16(data, blockA));
+      FloatVector mA = FloatVector.broadcast(s, Bytes.f16(data, blockA + M));
+      FloatVector dB = FloatVector.broadcast(s, Bytes.f16(data, blockB));
+      FloatVector mB = FloatVector.broadcast(s, Bytes.f16(data, blockB + M));
+      for (int e = 0; e < QK; e += s.length()) {
+        FloatVector v = FloatVector.fromArray(s, x, b * QK + e);
+        accA = quants(blockA, e).fma(dA, mA).fma(v, accA);
+        accB = quants(blockB, e).fma(dB, mB).fma(v, accB);
+      }
+    }
+    out[r] = VectorLanes.sum(accA, scratch);
+    out[r + 1] = VectorLanes.sum(accB, scratch);
   }
 }

@@ -26,22 +26,12 @@ final class Q5KMatrix extends WeightMatrix {
   }
 
   @Override
-  int groupSize() {
-    return GROUP;
-  }
-
-  @Override
-  boolean hasMins() {
-    return true;
-  }
-
-  @Override
-  void dequantize(long offset, float[] out) {
-    for (int b = 0; b < cols / QK; b++) {
+  void dequantize(long offset, int elements, float[] out, int at) {
+    for (int b = 0; b < elements / QK; b++) {
       long block = offset + (long) b * BYTES;
       float d = Bytes.f16(data, block);
       float min = Bytes.f16(data, block + DMIN);
-      int y = b * QK;
+      int y = at + b * QK;
       for (int j = 0; j < QK / 64; j++) {
         float d1 = d * Q4KMatrix.scale(data, block + SCALES, 2 * j);
         float m1 = min * Q4KMatrix.min(data, block + SCALES, 2 * j);
@@ -70,13 +60,6 @@ final class Q5KMatrix extends WeightMatrix {
     return -(Bytes.f16(data, block + DMIN) * Q4KMatrix.min(data, block + SCALES, g));
   }
 
-  /** Element {@code e}: nibble plus 16 times bit {@code e / 32} of {@code qh[e % 32]}. */
-  private int quant(long block, int e) {
-    int bits = Bytes.u8(data, block + QS + 32 * (e >> 6) + (e & 31));
-    int nibble = (e & 32) == 0 ? bits & 0x0F : bits >> 4;
-    return nibble | ((Bytes.u8(data, block + QH + (e & 31)) >> (e >> 5)) & 1) << 4;
-  }
-
   private FloatVector quants(long block, int e) {
     int at = 32 * (e >> 6) + (e & 31);
     ByteVector bits = VectorLanes.bytes(data, block + QS, at);
@@ -86,60 +69,58 @@ final class Q5KMatrix extends WeightMatrix {
   }
 
   @Override
-  float dotScalar(long offset, float[] x, float[] groupSums) {
-    float acc = 0f;
-    float mins = 0f;
-    for (int b = 0; b < cols / QK; b++) {
-      long block = offset + (long) b * BYTES;
-      for (int g = 0; g < QK / GROUP; g++) {
-        float sum = 0f;
-        for (int e = g * GROUP; e < (g + 1) * GROUP; e++) {
-          sum += quant(block, e) * x[b * QK + e];
-        }
-        acc += sum * groupScale(block, g);
-        mins += groupMin(block, g) * groupSums[b * (QK / GROUP) + g];
-      }
-    }
-    return acc + mins;
-  }
-
-  @Override
-  float dotVector(long offset, float[] x, float[] groupSums, float[] scratch) {
-    VectorSpecies<Float> s = VectorLanes.SPECIES;
-    FloatVector acc = FloatVector.zero(s);
-    float mins = 0f;
-    for (int b = 0; b < cols / QK; b++) {
-      long block = offset + (long) b * BYTES;
-      for (int g = 0; g < QK / GROUP; g++) {
-        FloatVector sum = FloatVector.zero(s);
-        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
-          sum = quants(block, e).fma(FloatVector.fromArray(s, x, b * QK + e), sum);
-        }
-        acc = VectorLanes.scaled(sum, groupScale(block, g), acc);
-        mins += groupMin(block, g) * groupSums[b * (QK / GROUP) + g];
-      }
-    }
-    return VectorLanes.sum(acc, scratch) + mins;
-  }
-
-  @Override
-  void decode(long offset, int elements, float[] q, float[] scales, float[] mins, boolean vector) {
+  void dequantizeVector(long offset, int elements, float[] out, int at) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     for (int b = 0; b < elements / QK; b++) {
       long block = offset + (long) b * BYTES;
       for (int g = 0; g < QK / GROUP; g++) {
-        scales[b * (QK / GROUP) + g] = groupScale(block, g);
-        mins[b * (QK / GROUP) + g] = groupMin(block, g);
-      }
-      if (vector) {
-        for (int e = 0; e < QK; e += s.length()) {
-          quants(block, e).intoArray(q, b * QK + e);
-        }
-      } else {
-        for (int e = 0; e < QK; e++) {
-          q[b * QK + e] = quant(block, e);
+        FloatVector d = FloatVector.broadcast(s, groupScale(block, g));
+        FloatVector m = FloatVector.broadcast(s, groupMin(block, g));
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
+          quants(block, e).fma(d, m).intoArray(out, at + b * QK + e);
         }
       }
     }
+  }
+
+  @Override
+  float dotVector(long offset, float[] x, float[] scratch) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    FloatVector acc = FloatVector.zero(s);
+    for (int b = 0; b < cols / QK; b++) {
+      long block = offset + (long) b * BYTES;
+      for (int g = 0; g < QK / GROUP; g++) {
+        FloatVector d = FloatVector.broadcast(s, groupScale(block, g));
+        FloatVector m = FloatVector.broadcast(s, groupMin(block, g));
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
+          acc = quants(block, e).fma(d, m).fma(FloatVector.fromArray(s, x, b * QK + e), acc);
+        }
+      }
+    }
+    return VectorLanes.sum(acc, scratch);
+  }
+
+  @Override
+  void dotVector2(long offsetA, long offsetB, float[] x, float[] scratch, float[] out, int r) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    FloatVector accA = FloatVector.zero(s);
+    FloatVector accB = FloatVector.zero(s);
+    for (int b = 0; b < cols / QK; b++) {
+      long blockA = offsetA + (long) b * BYTES;
+      long blockB = offsetB + (long) b * BYTES;
+      for (int g = 0; g < QK / GROUP; g++) {
+        FloatVector dA = FloatVector.broadcast(s, groupScale(blockA, g));
+        FloatVector mA = FloatVector.broadcast(s, groupMin(blockA, g));
+        FloatVector dB = FloatVector.broadcast(s, groupScale(blockB, g));
+        FloatVector mB = FloatVector.broadcast(s, groupMin(blockB, g));
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
+          FloatVector v = FloatVector.fromArray(s, x, b * QK + e);
+          accA = quants(blockA, e).fma(dA, mA).fma(v, accA);
+          accB = quants(blockB, e).fma(dB, mB).fma(v, accB);
+        }
+      }
+    }
+    out[r] = VectorLanes.sum(accA, scratch);
+    out[r + 1] = VectorLanes.sum(accB, scratch);
   }
 }

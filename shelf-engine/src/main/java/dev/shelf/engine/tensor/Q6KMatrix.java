@@ -25,20 +25,15 @@ final class Q6KMatrix extends WeightMatrix {
   }
 
   @Override
-  int groupSize() {
-    return GROUP;
-  }
-
-  @Override
-  void dequantize(long offset, float[] out) {
-    for (int b = 0; b < cols / QK; b++) {
+  void dequantize(long offset, int elements, float[] out, int at) {
+    for (int b = 0; b < elements / QK; b++) {
       long block = offset + (long) b * BYTES;
       float d = Bytes.f16(data, block + D);
       for (int n = 0; n < 2; n++) {
         long ql = block + 64L * n;
         long qh = block + QH + 32L * n;
         long sc = block + SCALES + 8L * n;
-        int y = b * QK + 128 * n;
+        int y = at + b * QK + 128 * n;
         for (int l = 0; l < 32; l++) {
           int is = l / 16;
           int h = Bytes.u8(data, qh + l);
@@ -70,14 +65,6 @@ final class Q6KMatrix extends WeightMatrix {
     return 32 * (e >> 7) + (e & 31);
   }
 
-  private int quant(long block, int e) {
-    int t = (e >> 5) & 3;
-    int bits = Bytes.u8(data, block + lowAt(e));
-    int nibble = t < 2 ? bits & 0x0F : bits >> 4;
-    int high = (Bytes.u8(data, block + QH + highAt(e)) >> (2 * t)) & 3;
-    return (nibble | high << 4) - 32;
-  }
-
   private FloatVector quants(long block, int e) {
     int t = (e >> 5) & 3;
     int at = lowAt(e);
@@ -89,55 +76,54 @@ final class Q6KMatrix extends WeightMatrix {
   }
 
   @Override
-  float dotScalar(long offset, float[] x, float[] groupSums) {
-    float acc = 0f;
-    for (int b = 0; b < cols / QK; b++) {
+  void dequantizeVector(long offset, int elements, float[] out, int at) {
+    VectorSpecies<Float> s = VectorLanes.SPECIES;
+    for (int b = 0; b < elements / QK; b++) {
       long block = offset + (long) b * BYTES;
       for (int g = 0; g < QK / GROUP; g++) {
-        float sum = 0f;
-        for (int e = g * GROUP; e < (g + 1) * GROUP; e++) {
-          sum += quant(block, e) * x[b * QK + e];
+        FloatVector d = FloatVector.broadcast(s, groupScale(block, g));
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
+          quants(block, e).mul(d).intoArray(out, at + b * QK + e);
         }
-        acc += sum * groupScale(block, g);
       }
     }
-    return acc;
   }
 
   @Override
-  float dotVector(long offset, float[] x, float[] groupSums, float[] scratch) {
+  float dotVector(long offset, float[] x, float[] scratch) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     FloatVector acc = FloatVector.zero(s);
     for (int b = 0; b < cols / QK; b++) {
       long block = offset + (long) b * BYTES;
       for (int g = 0; g < QK / GROUP; g++) {
-        FloatVector sum = FloatVector.zero(s);
+        FloatVector d = FloatVector.broadcast(s, groupScale(block, g));
         for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
-          sum = quants(block, e).fma(FloatVector.fromArray(s, x, b * QK + e), sum);
+          acc = quants(block, e).mul(d).fma(FloatVector.fromArray(s, x, b * QK + e), acc);
         }
-        acc = VectorLanes.scaled(sum, groupScale(block, g), acc);
       }
     }
     return VectorLanes.sum(acc, scratch);
   }
 
   @Override
-  void decode(long offset, int elements, float[] q, float[] scales, float[] mins, boolean vector) {
+  void dotVector2(long offsetA, long offsetB, float[] x, float[] scratch, float[] out, int r) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
-    for (int b = 0; b < elements / QK; b++) {
-      long block = offset + (long) b * BYTES;
+    FloatVector accA = FloatVector.zero(s);
+    FloatVector accB = FloatVector.zero(s);
+    for (int b = 0; b < cols / QK; b++) {
+      long blockA = offsetA + (long) b * BYTES;
+      long blockB = offsetB + (long) b * BYTES;
       for (int g = 0; g < QK / GROUP; g++) {
-        scales[b * (QK / GROUP) + g] = groupScale(block, g);
-      }
-      if (vector) {
-        for (int e = 0; e < QK; e += s.length()) {
-          quants(block, e).intoArray(q, b * QK + e);
-        }
-      } else {
-        for (int e = 0; e < QK; e++) {
-          q[b * QK + e] = quant(block, e);
+        FloatVector dA = FloatVector.broadcast(s, groupScale(blockA, g));
+        FloatVector dB = FloatVector.broadcast(s, groupScale(blockB, g));
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
+          FloatVector v = FloatVector.fromArray(s, x, b * QK + e);
+          accA = quants(blockA, e).mul(dA).fma(v, accA);
+          accB = quants(blockB, e).mul(dB).fma(v, accB);
         }
       }
     }
+    out[r] = VectorLanes.sum(accA, scratch);
+    out[r + 1] = VectorLanes.sum(accB, scratch);
   }
 }

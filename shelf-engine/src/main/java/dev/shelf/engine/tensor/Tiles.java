@@ -4,89 +4,181 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The inner loops of {@link WeightMatrix#matmul}: one input against one decoded tile, continuing
- * that input's running sums ({@code accs}: {@code lanes} floats per input; {@code extra}: the min
- * terms, or the scalar tail of the float types). They add in exactly the order of the fused
- * kernels, so a batched result equals the unbatched one bit for bit.
+ * The inner loops of {@link WeightMatrix#matmul}: a tile of up to {@link WeightMatrix#ROWS} rows,
+ * already decoded to floats, multiplied with every input, continuing each (row, input) pair's
+ * running sums ({@code accs}: {@code lanes} floats per pair, row major; {@code tails}: the scalar
+ * tail of rows whose length is not a whole number of vectors).
+ *
+ * <h2>Why this shape</h2>
+ *
+ * The 4 x 4 kernel keeps sixteen accumulators in registers and loads four weight vectors and four
+ * input vectors for sixteen fused multiply-adds, so it is bound by the multiply-adds, not by the
+ * loads: the arithmetic that makes prefill and batched decode compute-bound. Each accumulator adds
+ * {@code w[e, e + lanes) * x[e, e + lanes)} in element order, as the fused {@code dotVector} of
+ * every type does, so a batched result equals the unbatched one bit for bit.
  */
 final class Tiles {
+  private static final VectorSpecies<Float> S = VectorLanes.SPECIES;
+  private static final int L = S.length();
+
   private Tiles() {}
 
-  static void dotVector(
-      int group,
-      boolean hasMins,
-      int len,
-      float[] q,
-      float[] scales,
-      float[] mins,
-      float[] x,
-      int col,
-      float[] sums,
-      float[] accs,
-      float[] extra,
-      int k) {
-    VectorSpecies<Float> s = VectorLanes.SPECIES;
-    int lanes = s.length();
-    FloatVector acc = FloatVector.fromArray(s, accs, k * lanes);
-    float more = extra[k];
-    if (group == 0) {
-      int bound = s.loopBound(len);
-      for (int e = 0; e < bound; e += lanes) {
-        acc = FloatVector.fromArray(s, q, e).fma(FloatVector.fromArray(s, x, col + e), acc);
-      }
-      for (int e = bound; e < len; e++) {
-        more += q[e] * x[col + e];
-      }
-    } else {
-      int groupBase = col / group;
-      for (int g = 0; g < len / group; g++) {
-        FloatVector block = FloatVector.zero(s);
-        for (int e = g * group; e < (g + 1) * group; e += lanes) {
-          block = FloatVector.fromArray(s, q, e).fma(FloatVector.fromArray(s, x, col + e), block);
-        }
-        acc = VectorLanes.scaled(block, scales[g], acc);
-        if (hasMins) {
-          more += mins[g] * sums[groupBase + g];
-        }
-      }
+  /** {@code sum w[i] * x[i]} over {@code [0, n)}, in element order: the scalar twin's dot. */
+  static float dotPlain(float[] w, float[] x, int n) {
+    float acc = 0f;
+    for (int i = 0; i < n; i++) {
+      acc += w[i] * x[i];
     }
-    acc.intoArray(accs, k * lanes);
-    extra[k] = more;
+    return acc;
   }
 
-  static void dotScalar(
-      int group,
-      boolean hasMins,
+  /**
+   * Runs rows {@code [0, rows)} of the tile {@code w} (row {@code r} at {@code r * stride}, {@code
+   * len} floats) over elements {@code [col, col + len)} of every input.
+   */
+  static void multiply(
+      float[] w,
+      int stride,
+      int rows,
       int len,
-      float[] q,
-      float[] scales,
-      float[] mins,
-      float[] x,
+      float[][] xs,
       int col,
-      float[] sums,
       float[] accs,
-      float[] extra,
-      int k) {
-    float acc = accs[k];
-    float more = extra[k];
-    if (group == 0) {
-      for (int e = 0; e < len; e++) {
-        acc += q[e] * x[col + e];
+      float[] tails) {
+    int n = xs.length;
+    int bound = S.loopBound(len);
+    if (rows == 4) {
+      int k = 0;
+      for (; k + 4 <= n; k += 4) {
+        kernel4x4(w, stride, bound, xs[k], xs[k + 1], xs[k + 2], xs[k + 3], col, accs, n, k);
+      }
+      for (; k < n; k++) {
+        kernel4x1(w, stride, bound, xs[k], col, accs, n, k);
       }
     } else {
-      int groupBase = col / group;
-      for (int g = 0; g < len / group; g++) {
-        float block = 0f;
-        for (int e = g * group; e < (g + 1) * group; e++) {
-          block += q[e] * x[col + e];
-        }
-        acc += block * scales[g];
-        if (hasMins) {
-          more += mins[g] * sums[groupBase + g];
+      for (int r = 0; r < rows; r++) {
+        for (int k = 0; k < n; k++) {
+          int at = (r * n + k) * L;
+          FloatVector acc = FloatVector.fromArray(S, accs, at);
+          for (int e = 0; e < bound; e += L) {
+            acc =
+                FloatVector.fromArray(S, w, r * stride + e)
+                    .fma(FloatVector.fromArray(S, xs[k], col + e), acc);
+          }
+          acc.intoArray(accs, at);
         }
       }
     }
-    accs[k] = acc;
-    extra[k] = more;
+    if (bound < len) {
+      for (int r = 0; r < rows; r++) {
+        for (int k = 0; k < n; k++) {
+          float tail = tails[r * n + k];
+          for (int e = bound; e < len; e++) {
+            tail += w[r * stride + e] * xs[k][col + e];
+          }
+          tails[r * n + k] = tail;
+        }
+      }
+    }
+  }
+
+  private static void kernel4x1(
+      float[] w, int stride, int bound, float[] x, int col, float[] accs, int n, int k) {
+    int a0 = k * L;
+    int a1 = (n + k) * L;
+    int a2 = (2 * n + k) * L;
+    int a3 = (3 * n + k) * L;
+    FloatVector c0 = FloatVector.fromArray(S, accs, a0);
+    FloatVector c1 = FloatVector.fromArray(S, accs, a1);
+    FloatVector c2 = FloatVector.fromArray(S, accs, a2);
+    FloatVector c3 = FloatVector.fromArray(S, accs, a3);
+    for (int e = 0; e < bound; e += L) {
+      FloatVector v = FloatVector.fromArray(S, x, col + e);
+      c0 = FloatVector.fromArray(S, w, e).fma(v, c0);
+      c1 = FloatVector.fromArray(S, w, stride + e).fma(v, c1);
+      c2 = FloatVector.fromArray(S, w, 2 * stride + e).fma(v, c2);
+      c3 = FloatVector.fromArray(S, w, 3 * stride + e).fma(v, c3);
+    }
+    c0.intoArray(accs, a0);
+    c1.intoArray(accs, a1);
+    c2.intoArray(accs, a2);
+    c3.intoArray(accs, a3);
+  }
+
+  /** Rows 0-3 of the tile against inputs {@code k .. k + 3}: sixteen accumulators. */
+  private static void kernel4x4(
+      float[] w,
+      int stride,
+      int bound,
+      float[] x0,
+      float[] x1,
+      float[] x2,
+      float[] x3,
+      int col,
+      float[] accs,
+      int n,
+      int k) {
+    int r0 = k * L;
+    int r1 = (n + k) * L;
+    int r2 = (2 * n + k) * L;
+    int r3 = (3 * n + k) * L;
+    FloatVector c00 = FloatVector.fromArray(S, accs, r0);
+    FloatVector c01 = FloatVector.fromArray(S, accs, r0 + L);
+    FloatVector c02 = FloatVector.fromArray(S, accs, r0 + 2 * L);
+    FloatVector c03 = FloatVector.fromArray(S, accs, r0 + 3 * L);
+    FloatVector c10 = FloatVector.fromArray(S, accs, r1);
+    FloatVector c11 = FloatVector.fromArray(S, accs, r1 + L);
+    FloatVector c12 = FloatVector.fromArray(S, accs, r1 + 2 * L);
+    FloatVector c13 = FloatVector.fromArray(S, accs, r1 + 3 * L);
+    FloatVector c20 = FloatVector.fromArray(S, accs, r2);
+    FloatVector c21 = FloatVector.fromArray(S, accs, r2 + L);
+    FloatVector c22 = FloatVector.fromArray(S, accs, r2 + 2 * L);
+    FloatVector c23 = FloatVector.fromArray(S, accs, r2 + 3 * L);
+    FloatVector c30 = FloatVector.fromArray(S, accs, r3);
+    FloatVector c31 = FloatVector.fromArray(S, accs, r3 + L);
+    FloatVector c32 = FloatVector.fromArray(S, accs, r3 + 2 * L);
+    FloatVector c33 = FloatVector.fromArray(S, accs, r3 + 3 * L);
+    for (int e = 0; e < bound; e += L) {
+      FloatVector w0 = FloatVector.fromArray(S, w, e);
+      FloatVector w1 = FloatVector.fromArray(S, w, stride + e);
+      FloatVector w2 = FloatVector.fromArray(S, w, 2 * stride + e);
+      FloatVector w3 = FloatVector.fromArray(S, w, 3 * stride + e);
+      FloatVector v = FloatVector.fromArray(S, x0, col + e);
+      c00 = w0.fma(v, c00);
+      c10 = w1.fma(v, c10);
+      c20 = w2.fma(v, c20);
+      c30 = w3.fma(v, c30);
+      v = FloatVector.fromArray(S, x1, col + e);
+      c01 = w0.fma(v, c01);
+      c11 = w1.fma(v, c11);
+      c21 = w2.fma(v, c21);
+      c31 = w3.fma(v, c31);
+      v = FloatVector.fromArray(S, x2, col + e);
+      c02 = w0.fma(v, c02);
+      c12 = w1.fma(v, c12);
+      c22 = w2.fma(v, c22);
+      c32 = w3.fma(v, c32);
+      v = FloatVector.fromArray(S, x3, col + e);
+      c03 = w0.fma(v, c03);
+      c13 = w1.fma(v, c13);
+      c23 = w2.fma(v, c23);
+      c33 = w3.fma(v, c33);
+    }
+    c00.intoArray(accs, r0);
+    c01.intoArray(accs, r0 + L);
+    c02.intoArray(accs, r0 + 2 * L);
+    c03.intoArray(accs, r0 + 3 * L);
+    c10.intoArray(accs, r1);
+    c11.intoArray(accs, r1 + L);
+    c12.intoArray(accs, r1 + 2 * L);
+    c13.intoArray(accs, r1 + 3 * L);
+    c20.intoArray(accs, r2);
+    c21.intoArray(accs, r2 + L);
+    c22.intoArray(accs, r2 + 2 * L);
+    c23.intoArray(accs, r2 + 3 * L);
+    c30.intoArray(accs, r3);
+    c31.intoArray(accs, r3 + L);
+    c32.intoArray(accs, r3 + 2 * L);
+    c33.intoArray(accs, r3 + 3 * L);
   }
 }

@@ -13,22 +13,20 @@ import java.util.Objects;
  *
  * <h2>Kernels</h2>
  *
- * Each subclass (one per type) implements the dot product of a row with a float vector twice, as a
- * scalar loop and with the Vector API, fused: blocks are decoded into registers a sub-block at a
- * time and never written out. {@link #matvec} runs one of them per row, as {@link #simd()} says.
- * {@link #matmul} multiplies several vectors in one pass over the weights: it decodes a tile of
- * {@value #TILE} elements of a row into a small array once and runs every input over it.
+ * Each subclass (one per type) decodes its blocks twice, as a scalar loop ({@link #dequantizeRow},
+ * ggml's reference) and with the Vector API, and fuses the vector decoding into the dot product
+ * ({@code dotVector}). {@link #matvec} runs the fused kernel two rows at a time; {@link #matmul}
+ * multiplies several vectors in one pass over the weights: it decodes a tile of {@value #ROWS} rows
+ * by {@value #TILE} elements into a small array once and runs every input over it.
  *
  * <h2>One arithmetic</h2>
  *
- * Every type is computed as groups of {@code q} values sharing a {@code scale} (and for Q4_1, Q4_K
- * and Q5_K a {@code min}): {@code row . x = sum_g scale_g * (sum_{i in g} q_i x_i) + sum_g min_g *
- * (sum_{i in g} x_i)}, the last sums computed once per call. Within a group the products are added
- * in element order (per lane, for the vector kernels), groups in order, lanes summed in lane order
- * at the end. The fused and the tiled kernels follow this order exactly, so for one {@link Simd} a
- * vector's result is the same float whether it runs alone or in a batch: batching never changes a
- * sequence's logits. The scalar twin and each vector width differ only in the order of the
- * additions; the decoding itself is exact everywhere.
+ * {@code row . x = sum_i w_i x_i}, with {@code w_i} exactly the float {@link #dequantizeRow} gives,
+ * added as a fused multiply-add per vector lane in element order and the lanes summed in lane order
+ * (the scalar twin adds in element order). The fused and the tiled kernels follow this order
+ * exactly, so for one {@link Simd} a vector's result is the same float whether it runs alone or in
+ * a batch: batching never changes a sequence's logits. The scalar twin and each vector width differ
+ * only in the order of the additions; the decoding itself is exact everywhere.
  *
  * <p>Instances are immutable and thread-safe; the weights must not change while in use. The JVM
  * must run with {@code --add-modules jdk.incubator.vector} (even for the scalar twin, whose classes
@@ -45,13 +43,17 @@ public abstract sealed class WeightMatrix
         Q5KMatrix,
         Q6KMatrix {
 
-  /** Elements per tile of {@link #matmul}: a multiple of every block size and lane count. */
+  /** Elements of a row decoded at a time by {@link #matmul}: a multiple of every block size. */
   static final int TILE = 256;
 
-  /** Elements per group of inputs summed for the min terms of Q4_1, Q4_K and Q5_K. */
-  static final int MIN_GROUP = 32;
+  /**
+   * Floats of scratch the vector kernels get beyond the lanes they sum in: room for the decoded
+   * sub-block scales of two blocks.
+   */
+  static final int SCRATCH = 32;
 
-  private static final float[] NO_SUMS = new float[0];
+  /** Rows that {@link #matmul} decodes together and runs each input over. */
+  static final int ROWS = 4;
 
   final MemorySegment data;
   final int cols;
@@ -166,14 +168,17 @@ public abstract sealed class WeightMatrix
   public final void dequantizeRow(int row, float[] out) {
     Objects.checkIndex(row, rows);
     checkLength("out", out, cols);
-    dequantize(row * rowBytes, out);
+    dequantize(row * rowBytes, cols, out, 0);
   }
 
   /** The dot product of row {@code row} with {@code x[0, cols)}. */
   public final float dot(int row, float[] x) {
     Objects.checkIndex(row, rows);
     checkLength("x", x, cols);
-    return dotRow(row * rowBytes, x, groupSums(x));
+    if (simd.isVector()) {
+      return dotVector(row * rowBytes, x, new float[simd.floatLanes() + SCRATCH]);
+    }
+    return dotScalar(row * rowBytes, x, new float[cols]);
   }
 
   /** {@code out[r] = row r . x} for every {@code r} in {@code [rowStart, rowEnd)}. */
@@ -181,15 +186,19 @@ public abstract sealed class WeightMatrix
     checkRows(rowStart, rowEnd);
     checkLength("x", x, cols);
     checkLength("out", out, rowEnd);
-    float[] sums = groupSums(x);
     if (simd.isVector()) {
-      float[] scratch = new float[simd.floatLanes()];
-      for (int r = rowStart; r < rowEnd; r++) {
-        out[r] = dotVector(r * rowBytes, x, sums, scratch);
+      float[] scratch = new float[simd.floatLanes() + SCRATCH];
+      int r = rowStart;
+      for (; r + 1 < rowEnd; r += 2) {
+        dotVector2(r * rowBytes, (r + 1) * rowBytes, x, scratch, out, r);
+      }
+      if (r < rowEnd) {
+        out[r] = dotVector(r * rowBytes, x, scratch);
       }
     } else {
+      float[] w = new float[cols];
       for (int r = rowStart; r < rowEnd; r++) {
-        out[r] = dotScalar(r * rowBytes, x, sums);
+        out[r] = dotScalar(r * rowBytes, x, w);
       }
     }
   }
@@ -216,44 +225,49 @@ public abstract sealed class WeightMatrix
               + " outputs");
     }
     int n = xs.length;
-    float[][] sums = new float[n][];
     for (int k = 0; k < n; k++) {
       checkLength("xs[" + k + "]", xs[k], cols);
       checkLength("outs[" + k + "]", outs[k], rowEnd);
-      sums[k] = groupSums(xs[k]);
     }
-    boolean vector = simd.isVector();
-    int lanes = simd.floatLanes();
-    int tile = Math.min(TILE, cols);
-    int group = groupSize();
-    float[] q = new float[tile];
-    float[] scales = new float[group == 0 ? 0 : tile / group];
-    float[] mins = new float[scales.length];
-    float[] accs = new float[n * lanes];
-    float[] extra = new float[n];
-    for (int r = rowStart; r < rowEnd; r++) {
-      Arrays.fill(accs, 0f);
-      Arrays.fill(extra, 0f);
-      for (int col = 0; col < cols; col += tile) {
-        int len = Math.min(tile, cols - col);
-        long offset = r * rowBytes + (long) (col / type.blockSize()) * type.bytesPerBlock();
-        decode(offset, len, q, scales, mins, vector);
+    if (n == 0) {
+      return;
+    }
+    if (!simd.isVector()) {
+      float[] w = new float[cols];
+      for (int r = rowStart; r < rowEnd; r++) {
+        dequantize(r * rowBytes, cols, w, 0);
         for (int k = 0; k < n; k++) {
-          if (vector) {
-            Tiles.dotVector(
-                group, hasMins(), len, q, scales, mins, xs[k], col, sums[k], accs, extra, k);
-          } else {
-            Tiles.dotScalar(
-                group, hasMins(), len, q, scales, mins, xs[k], col, sums[k], accs, extra, k);
-          }
+          outs[k][r] = Tiles.dotPlain(w, xs[k], cols);
         }
       }
-      for (int k = 0; k < n; k++) {
-        float sum = 0f;
-        for (int lane = 0; lane < lanes; lane++) {
-          sum += accs[k * lanes + lane];
+      return;
+    }
+    int lanes = simd.floatLanes();
+    int tile = Math.min(TILE, cols);
+    float[] w = new float[ROWS * tile];
+    float[] accs = new float[ROWS * n * lanes];
+    float[] tails = new float[ROWS * n];
+    for (int rb = rowStart; rb < rowEnd; rb += ROWS) {
+      int rr = Math.min(ROWS, rowEnd - rb);
+      Arrays.fill(accs, 0f);
+      Arrays.fill(tails, 0f);
+      for (int col = 0; col < cols; col += tile) {
+        int len = Math.min(tile, cols - col);
+        long skip = (long) (col / type.blockSize()) * type.bytesPerBlock();
+        for (int r = 0; r < rr; r++) {
+          dequantizeVector((rb + r) * rowBytes + skip, len, w, r * tile);
         }
-        outs[k][r] = sum + extra[k];
+        Tiles.multiply(w, tile, rr, len, xs, col, accs, tails);
+      }
+      for (int r = 0; r < rr; r++) {
+        for (int k = 0; k < n; k++) {
+          float sum = 0f;
+          int at = (r * n + k) * lanes;
+          for (int lane = 0; lane < lanes; lane++) {
+            sum += accs[at + lane];
+          }
+          outs[k][rb + r] = sum + tails[r * n + k];
+        }
       }
     }
   }
@@ -271,29 +285,6 @@ public abstract sealed class WeightMatrix
     return type + " " + rows + " x " + cols + " (" + simd + ")";
   }
 
-  private float dotRow(long offset, float[] x, float[] sums) {
-    if (simd.isVector()) {
-      return dotVector(offset, x, sums, new float[simd.floatLanes()]);
-    }
-    return dotScalar(offset, x, sums);
-  }
-
-  /** Sums of {@code x} over each group of {@value #MIN_GROUP}, for the types with mins. */
-  private float[] groupSums(float[] x) {
-    if (!hasMins()) {
-      return NO_SUMS;
-    }
-    float[] sums = new float[cols / MIN_GROUP];
-    for (int g = 0; g < sums.length; g++) {
-      float sum = 0f;
-      for (int i = g * MIN_GROUP; i < (g + 1) * MIN_GROUP; i++) {
-        sum += x[i];
-      }
-      sums[g] = sum;
-    }
-    return sums;
-  }
-
   private void checkRows(int rowStart, int rowEnd) {
     if (rowStart < 0 || rowStart > rowEnd || rowEnd > rows) {
       throw new IndexOutOfBoundsException(
@@ -308,30 +299,37 @@ public abstract sealed class WeightMatrix
     }
   }
 
-  /** Writes the row at {@code offset} into {@code out[0, cols)}: the ggml reference. */
-  abstract void dequantize(long offset, float[] out);
-
-  /** The scalar twin of the row at {@code offset} dotted with {@code x}. */
-  abstract float dotScalar(long offset, float[] x, float[] groupSums);
-
-  /** The vector kernel of the row at {@code offset} dotted with {@code x}. */
-  abstract float dotVector(long offset, float[] x, float[] groupSums, float[] scratch);
+  /**
+   * Writes {@code elements} elements (whole blocks) from {@code offset} into {@code out[at, at +
+   * elements)} exactly as ggml's {@code dequantize_row_*} does: the reference.
+   */
+  abstract void dequantize(long offset, int elements, float[] out, int at);
 
   /**
-   * Decodes {@code elements} elements from {@code offset} (whole blocks) into the {@code q} values
-   * and the scale and min of each group, with vector loads or scalar ones; both write the same
-   * values. Float types write the values themselves and no scales.
+   * The vector twin of {@link #dequantize}: the same floats, bit for bit, computed with vector
+   * loads. A run of floats ending in fewer than a vector's lanes is finished with scalar code.
    */
-  abstract void decode(
-      long offset, int elements, float[] q, float[] scales, float[] mins, boolean vector);
+  abstract void dequantizeVector(long offset, int elements, float[] out, int at);
 
-  /** Elements sharing one scale, or 0 for the float types. */
-  int groupSize() {
-    return 0;
+  /**
+   * The vector kernel: the row at {@code offset} dotted with {@code x}, each vector of weights
+   * decoded in registers (equal to {@link #dequantize}'s) and multiplied into one accumulator of
+   * lanes in element order; the lanes summed in lane order, then any scalar tail added.
+   */
+  abstract float dotVector(long offset, float[] x, float[] scratch);
+
+  /**
+   * {@link #dotVector} of two rows at once (two chains of additions for the CPU to overlap), into
+   * {@code out[r]} and {@code out[r + 1]}; each result equals {@code dotVector}'s.
+   */
+  void dotVector2(long offsetA, long offsetB, float[] x, float[] scratch, float[] out, int r) {
+    out[r] = dotVector(offsetA, x, scratch);
+    out[r + 1] = dotVector(offsetB, x, scratch);
   }
 
-  /** True when groups have a min term (Q4_1, Q4_K, Q5_K), whose groups are 32 wide. */
-  boolean hasMins() {
-    return false;
+  /** The scalar twin: the row dequantized into {@code w}, then dotted in element order. */
+  final float dotScalar(long offset, float[] x, float[] w) {
+    dequantize(offset, cols, w, 0);
+    return Tiles.dotPlain(w, x, cols);
   }
 }

@@ -8,26 +8,34 @@
  *
  * <h2>Why the kernels look like this</h2>
  *
- * Decoding a token reads every weight once, so the kernels never materialise a dequantised row:
- * each block is decoded in registers, a sub-block (16 or 32 elements) at a time, and multiplied
- * into the running dot product straight away. Every quantised type reduces to one shape, {@code
- * scale_g * sum(q_i x_i) + min_g * sum(x_i)} per group {@code g}, with the integer quants widened
- * exactly to floats; the per-group sums of {@code x} for the min terms (Q4_1, Q4_K, Q5_K) are
- * computed once per call, as llama.cpp's {@code bsums}. The activations are not quantised (unlike
- * llama.cpp's {@code vec_dot_*_q8_*}): the results are a little more exact than llama.cpp's and the
- * Vector API has no int8 dot-product instruction to gain from it.
+ * Decoding a token reads every weight once, so {@code matvec} never materialises a dequantised row:
+ * each vector of weights is decoded in registers and multiplied into the running dot product
+ * straight away, two rows at a time (two chains of additions for the CPU to overlap). Prefill and
+ * batched decode use {@code matmul}, which is arithmetic-bound instead: it decodes a tile of four
+ * rows by 256 elements into an L1-resident float array once and runs every input over it with a 4 x
+ * 4 register-blocked kernel (sixteen accumulators, eight loads per sixteen multiply-adds).
+ *
+ * <h2>One arithmetic</h2>
+ *
+ * Every type is computed the same way: each weight is decoded to exactly the float ggml's {@code
+ * dequantize_row_*} gives (the integer quants and sub-scales are exact in float, so the vector
+ * decoding, which may fuse a multiply and an add, reproduces it bit for bit), then {@code acc += w
+ * * x} as a fused multiply-add per lane, in element order, the lanes summed in lane order at the
+ * end. The activations are not quantised (unlike llama.cpp's {@code vec_dot_*_q8_*}): results are a
+ * little more exact than llama.cpp's, and the Vector API has no int8 dot-product instruction to
+ * gain from it. Since {@code matvec} and {@code matmul} add in this one order, a batched result
+ * equals the unbatched one bit for bit: batching sequences together never changes their logits.
  *
  * <h2>The twins</h2>
  *
- * Every kernel exists twice: a scalar loop and a Vector API loop, chosen per matrix by {@link
- * dev.shelf.engine.tensor.Simd} (system property {@code shelf.simd=false} turns SIMD off by
- * default). The vector width (128, 256 or 512 bits) is fixed once per JVM, because the JIT emits
- * vector instructions only for a species it sees as a constant; the build runs the kernel tests
- * once per width in separate forks. Both twins add in the same order up to the lane split, so they
- * agree to rounding; the differential tests run every type against the scalar twin and against
- * {@code dequantizeRow} followed by a plain dot product, and check that the vector decoding
- * reproduces {@code dequantizeRow} bit for bit. The batched {@code matmul} adds in exactly the
- * order of {@code matvec}, so batching sequences together never changes their results.
+ * Every kernel exists twice: a scalar loop ({@code dequantizeRow}, the reference, then a plain dot
+ * product) and a Vector API loop, chosen per matrix by {@link dev.shelf.engine.tensor.Simd} (system
+ * property {@code shelf.simd=false} turns SIMD off by default). The vector width (128, 256 or 512
+ * bits) is fixed once per JVM, because the JIT emits vector instructions only for a species it sees
+ * as a constant; the build runs the kernel tests once per width in separate forks. The differential
+ * tests run every type against the scalar twin and against {@code dequantizeRow} followed by a dot
+ * product in double, check that the vector decoding reproduces {@code dequantizeRow} bit for bit,
+ * and that {@code matmul} equals {@code matvec} bit for bit.
  *
  * <h2>Threads</h2>
  *

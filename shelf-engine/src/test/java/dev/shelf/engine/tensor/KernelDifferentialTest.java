@@ -139,32 +139,23 @@ class KernelDifferentialTest {
 
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("cases")
-  void decodedTilesReproduceDequantizeRowExactly(GgmlType type, Simd simd) {
+  void vectorDequantizeReproducesDequantizeRowExactly(GgmlType type, Simd simd) {
     int[] shape = shapes(type).get(0);
     int rows = shape[0];
     int cols = shape[1];
     WeightMatrix matrix =
         WeightMatrix.of(
             type, nativeCopy(randomMatrix(type, rows, cols, new Random(5))), rows, cols, simd);
-    int group = matrix.groupSize();
     float[] expected = new float[cols];
     for (int r = 0; r < rows; r++) {
       matrix.dequantizeRow(r, expected);
       for (int col = 0; col < cols; col += WeightMatrix.TILE) {
         int len = Math.min(WeightMatrix.TILE, cols - col);
-        float[] q = new float[len];
-        float[] scales = new float[group == 0 ? 0 : len / group];
-        float[] mins = new float[scales.length];
+        float[] tile = new float[len + 3];
         long offset = r * matrix.rowBytes + (long) col / type.blockSize() * type.bytesPerBlock();
-        matrix.decode(offset, len, q, scales, mins, simd.isVector());
+        matrix.dequantizeVector(offset, len, tile, 3);
         for (int i = 0; i < len; i++) {
-          float value =
-              group == 0
-                  ? q[i]
-                  : matrix.hasMins()
-                      ? q[i] * scales[i / group] + mins[i / group]
-                      : q[i] * scales[i / group];
-          assertThat(Float.floatToRawIntBits(value))
+          assertThat(Float.floatToRawIntBits(tile[3 + i]))
               .as(
                   matrix
                       + " row "
@@ -172,11 +163,38 @@ class KernelDifferentialTest {
                       + " col "
                       + (col + i)
                       + ": "
-                      + value
+                      + tile[3 + i]
                       + " vs "
                       + expected[col + i])
               .isEqualTo(Float.floatToRawIntBits(expected[col + i]));
         }
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("cases")
+  void matmulOfManyInputsAndOddRowsEqualsMatvec(GgmlType type, Simd simd) {
+    // 4 x 4 kernels, the 4 x 1 remainder (n = 7), and rows left over from blocks of 4 (rows = 11)
+    int rows = 11;
+    int cols = type.blockSize() == 256 ? 1024 : 1056;
+    Random random = new Random(23);
+    WeightMatrix matrix =
+        WeightMatrix.of(type, nativeCopy(randomMatrix(type, rows, cols, random)), rows, cols, simd);
+    int n = 7;
+    float[][] xs = new float[n][];
+    float[][] outs = new float[n][rows];
+    for (int k = 0; k < n; k++) {
+      xs[k] = randomVector(cols, random);
+    }
+    matrix.matmul(xs, outs, THREE);
+    for (int k = 0; k < n; k++) {
+      float[] single = new float[rows];
+      matrix.matvec(xs[k], single, 0, rows);
+      for (int r = 0; r < rows; r++) {
+        assertThat(same(outs[k][r], single[r]))
+            .as(matrix + " input " + k + " row " + r + ": " + outs[k][r] + " vs " + single[r])
+            .isTrue();
       }
     }
   }

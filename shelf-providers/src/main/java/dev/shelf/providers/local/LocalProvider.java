@@ -12,6 +12,7 @@ import dev.shelf.api.Usage;
 import dev.shelf.engine.gguf.GgufFile;
 import dev.shelf.engine.model.LlamaModel;
 import dev.shelf.engine.model.LlamaSequence;
+import dev.shelf.engine.runtime.DecodeBatcher;
 import dev.shelf.engine.template.ChatTemplate;
 import dev.shelf.engine.template.TemplateInput;
 import dev.shelf.engine.tensor.Parallel;
@@ -66,7 +67,12 @@ public final class LocalProvider implements Provider {
 
   /** A loaded file: the weights stay mapped while the provider lives. */
   record Loaded(
-      Path path, GgufFile file, LlamaModel model, Tokenizer tokenizer, ChatTemplate template) {}
+      Path path,
+      GgufFile file,
+      LlamaModel model,
+      Tokenizer tokenizer,
+      ChatTemplate template,
+      DecodeBatcher batcher) {}
 
   /** One file's load, done once; a failed load is not kept, so the next request retries. */
   private final class Slot {
@@ -89,6 +95,7 @@ public final class LocalProvider implements Provider {
     synchronized void close() {
       Loaded l = loaded;
       if (l != null) {
+        l.batcher().close();
         l.file().close();
         loaded = null;
       }
@@ -141,7 +148,8 @@ public final class LocalProvider implements Provider {
       LlamaModel model = LlamaModel.load(file, Simd.defaults(), parallel);
       Tokenizer tokenizer = Tokenizer.fromGguf(file);
       ChatTemplate template = ChatTemplate.fromGguf(file);
-      return new Loaded(path, file, model, tokenizer, template);
+      return new Loaded(
+          path, file, model, tokenizer, template, new DecodeBatcher(model, MAX_BATCH));
     } catch (RuntimeException e) {
       file.close();
       throw new ProviderException(
@@ -365,6 +373,12 @@ public final class LocalProvider implements Provider {
    * Runs {@code prompt} through a new sequence, then samples up to the limit, handing text to
    * {@code emit} as it becomes safe (never a stop string, nor text that may begin one).
    */
+  /** Prompt tokens per prefill pass. */
+  private static final int PREFILL_PASS = 128;
+
+  /** Concurrent requests' decode steps run together, at most this many per pass. */
+  private static final int MAX_BATCH = 16;
+
   static Result generate(
       Loaded m,
       int[] prompt,
@@ -407,9 +421,12 @@ public final class LocalProvider implements Provider {
     Tokenizer tokenizer = m.tokenizer();
     StreamDecoder decoder = tokenizer.streamDecoder();
     float[] logits = new float[0];
-    for (int i = 0; i < prompt.length; i++) {
+    // The prompt in passes of up to 128 tokens, each one read of the weights (the same logits as
+    // feeding it token by token); a cancelled call stops between passes.
+    for (int from = 0; from < prompt.length; from += PREFILL_PASS) {
       checkInterrupt(call);
-      logits = seq.forward(prompt[i], i);
+      int to = Math.min(prompt.length, from + PREFILL_PASS);
+      logits = seq.prefill(java.util.Arrays.copyOfRange(prompt, from, to), from);
     }
     StringBuilder pending = new StringBuilder();
     int generated = 0;
@@ -434,7 +451,13 @@ public final class LocalProvider implements Provider {
         pending.delete(0, safe);
       }
       if (generated < max) {
-        logits = seq.forward(token, prompt.length + generated - 1);
+        // batched with the other requests decoding from this file (the same logits as alone)
+        try {
+          logits = m.batcher().step(seq, token);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          checkInterrupt(call);
+        }
       }
     }
     pending.append(decoder.finish());

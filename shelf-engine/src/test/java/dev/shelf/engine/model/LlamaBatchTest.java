@@ -1,0 +1,97 @@
+package dev.shelf.engine.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.shelf.engine.gguf.GgufFile;
+import dev.shelf.engine.tensor.Parallel;
+import dev.shelf.engine.tensor.Simd;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Batching never changes a sequence's logits: a prompt prefilled in one pass, and several sequences
+ * stepped together, give bit for bit what feeding each token alone gives, on the stories260K
+ * fixture (F32) and on synthetic files of the quantised types.
+ */
+class LlamaBatchTest {
+  @TempDir static Path dir;
+
+  private static GgufFile open(String type) throws IOException {
+    if (type.equals("stories")) {
+      return GgufFile.open(StoriesFixture.gguf());
+    }
+    Path file = dir.resolve("tiny-" + type + ".gguf");
+    SyntheticModel.write(file, SyntheticModel.TINY, type, 3, Parallel.shared(), (d, t) -> {});
+    return GgufFile.open(file);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"stories", "Q8_0", "Q4_0", "Q4_K_M", "BF16"})
+  void prefillAndBatchedStepsEqualOneTokenAtATime(String type) throws IOException {
+    try (GgufFile file = open(type)) {
+      for (Simd simd : Simd.all()) {
+        LlamaModel model = LlamaModel.load(file, simd, Parallel.shared());
+        int vocab = model.config().vocabSize();
+        Random random = new Random(11);
+        int streams = 3;
+        int[][] prompts = new int[streams][];
+        LlamaSequence[] alone = new LlamaSequence[streams];
+        LlamaSequence[] batched = new LlamaSequence[streams];
+        float[][] last = new float[streams][];
+        for (int s = 0; s < streams; s++) {
+          prompts[s] = new int[5 + 4 * s];
+          for (int i = 0; i < prompts[s].length; i++) {
+            prompts[s][i] = random.nextInt(vocab);
+          }
+          alone[s] = model.newSequence(64);
+          batched[s] = model.newSequence(64);
+          float[] expected = new float[0];
+          for (int i = 0; i < prompts[s].length; i++) {
+            expected = alone[s].forward(prompts[s][i], i);
+          }
+          last[s] = batched[s].prefill(prompts[s], 0);
+          assertThat(last[s]).as("%s %s prefill of stream %d", type, simd, s).isEqualTo(expected);
+        }
+        for (int step = 0; step < 4; step++) {
+          int[] next = new int[streams];
+          for (int s = 0; s < streams; s++) {
+            next[s] = LlamaSequence.argmax(last[s]);
+          }
+          float[][] together = model.step(batched, next);
+          for (int s = 0; s < streams; s++) {
+            float[] expected = alone[s].forward(next[s], alone[s].length());
+            assertThat(together[s])
+                .as("%s %s step %d of stream %d", type, simd, step, s)
+                .isEqualTo(expected);
+            last[s] = together[s];
+          }
+        }
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"stories"})
+  void badStepsAreRefused(String type) throws IOException {
+    try (GgufFile file = open(type)) {
+      LlamaModel model = LlamaModel.load(file);
+      LlamaSequence a = model.newSequence(2);
+      LlamaSequence b = model.newSequence(2);
+      assertThatThrownBy(() -> model.step(new LlamaSequence[] {a, a}, new int[] {1, 1}))
+          .hasMessage("sequence 1 appears twice in one step");
+      assertThatThrownBy(() -> model.step(new LlamaSequence[] {a, b}, new int[] {1}))
+          .hasMessageContaining("2 sequences and 1 tokens");
+      model.step(new LlamaSequence[] {a, b}, new int[] {1, 2});
+      model.step(new LlamaSequence[] {a, b}, new int[] {1, 2});
+      assertThatThrownBy(() -> model.step(new LlamaSequence[] {a}, new int[] {1}))
+          .isInstanceOf(ContextOverflowException.class);
+      assertThatThrownBy(() -> b.prefill(new int[] {1, 2, 3}, 0))
+          .isInstanceOf(ContextOverflowException.class);
+    }
+  }
+}

@@ -1,0 +1,109 @@
+package dev.shelf.engine.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.shelf.engine.gguf.GgmlType;
+import dev.shelf.engine.gguf.GgufFile;
+import dev.shelf.engine.tensor.Parallel;
+import dev.shelf.engine.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Synthetic files load as llama models, tokenize, and generate with finite logits. */
+class SyntheticModelTest {
+  @TempDir Path dir;
+
+  @ParameterizedTest
+  @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_K_M", "F16"})
+  void tinyLoadsAndGeneratesWithFiniteLogits(String type) throws IOException {
+    Path file = dir.resolve("tiny-" + type + ".gguf");
+    List<Long> progress = new ArrayList<>();
+    SyntheticModel.write(
+        file, SyntheticModel.TINY, type, 7, Parallel.shared(), (done, total) -> progress.add(done));
+    assertThat(progress).isNotEmpty().isSorted();
+    assertThat(progress.getLast()).isLessThanOrEqualTo(Files.size(file));
+    try (GgufFile gguf = GgufFile.open(file)) {
+      LlamaModel model = LlamaModel.load(gguf);
+      assertThat(model.config())
+          .isEqualTo(new LlamaConfig("llama", 256, 2, 4, 2, 512, 1e-5f, 10_000f, 64, 512, 32_000));
+      Tokenizer tokenizer = Tokenizer.fromGguf(gguf);
+      int[] prompt = tokenizer.encode("once upon a time", true);
+      assertThat(prompt.length).isGreaterThan(1);
+      assertThat(prompt[0]).isEqualTo(1);
+      LlamaSequence seq = model.newSequence(64);
+      for (int i = 0; i < prompt.length; i++) {
+        float[] logits = seq.forward(prompt[i], i);
+        assertFinite(logits);
+      }
+      int[] generated = seq.generate(prompt, 5);
+      assertThat(generated).hasSize(5);
+      assertThat(java.util.Arrays.stream(generated).allMatch(t -> t >= 0 && t < 32_000)).isTrue();
+    }
+  }
+
+  @Test
+  void q4KmMixesQ6KIntoTheLayersLlamaCppPicks() throws IOException {
+    Path file = dir.resolve("tiny-q4km.gguf");
+    SyntheticModel.write(file, SyntheticModel.TINY, "Q4_K_M", 1, Parallel.shared(), (d, t) -> {});
+    try (GgufFile gguf = GgufFile.open(file)) {
+      assertThat(gguf.tensor("token_embd.weight").type()).isEqualTo(GgmlType.Q6_K);
+      assertThat(gguf.findTensor("output.weight")).isNull();
+      assertThat(gguf.tensor("blk.0.attn_q.weight").type()).isEqualTo(GgmlType.Q4_K);
+      // of two layers, use_more_bits picks the last
+      assertThat(gguf.tensor("blk.0.attn_v.weight").type()).isEqualTo(GgmlType.Q4_K);
+      assertThat(gguf.tensor("blk.1.attn_v.weight").type()).isEqualTo(GgmlType.Q6_K);
+      assertThat(gguf.tensor("blk.0.ffn_down.weight").type()).isEqualTo(GgmlType.Q4_K);
+      assertThat(gguf.tensor("blk.1.ffn_down.weight").type()).isEqualTo(GgmlType.Q6_K);
+      assertThat(gguf.tensor("blk.0.ffn_up.weight").type()).isEqualTo(GgmlType.Q4_K);
+      assertThat(gguf.tensor("blk.0.attn_norm.weight").type()).isEqualTo(GgmlType.F32);
+    }
+    // 16 layers: 0, 1, 4, 7, 10, 13, 14, 15 get more bits, as in llama.cpp
+    List<Integer> more = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      if (SyntheticModel.useMoreBits(i, 16)) {
+        more.add(i);
+      }
+    }
+    assertThat(more).containsExactly(0, 1, 4, 7, 10, 13, 14, 15);
+  }
+
+  @Test
+  void bigShapesHaveTheParameterCountsOfBenchmarksMd() {
+    assertThat(SyntheticModel.LLAMA32_1B.parameters()).isBetween(1_030_000_000L, 1_045_000_000L);
+    assertThat(SyntheticModel.shape("QWEN25-05B")).isEqualTo(SyntheticModel.QWEN25_05B);
+    assertThatThrownBy(() -> SyntheticModel.shape("gpt5"))
+        .hasMessageContaining("unknown shape 'gpt5'");
+    assertThatThrownBy(
+            () ->
+                SyntheticModel.write(
+                    dir.resolve("x"),
+                    SyntheticModel.TINY,
+                    "Q3_K",
+                    1,
+                    Parallel.shared(),
+                    (d, t) -> {}))
+        .hasMessageContaining("unknown type 'Q3_K'");
+  }
+
+  @Test
+  void piecesAreDistinct() {
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    for (int i = 0; i < 40_000; i++) {
+      assertThat(seen.add(SyntheticModel.piece(i))).as("piece %d", i).isTrue();
+    }
+  }
+
+  private static void assertFinite(float[] logits) {
+    for (float l : logits) {
+      assertThat(Float.isFinite(l)).isTrue();
+    }
+  }
+}

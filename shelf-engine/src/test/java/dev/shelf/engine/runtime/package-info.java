@@ -1,0 +1,4 @@
+@NullMarked
+package dev.shelf.engine.runtime;
+
+import org.jspecify.annotations.NullMarked;
