@@ -416,27 +416,7 @@ public final class JdbiLedger implements Ledger {
                 .bind("to", toMs)
                 .bind("team", teamId)
                 .bind("limit", limit)
-                .map(
-                    (rs, ctx) -> {
-                      String dep = rs.getString(7);
-                      return new UsageRecord(
-                          rs.getString(1),
-                          rs.getLong(2),
-                          rs.getString(3),
-                          rs.getString(4),
-                          rs.getString(5),
-                          rs.getString(6),
-                          dep.isEmpty() ? null : dep,
-                          rs.getInt(8),
-                          rs.getInt(9),
-                          rs.getInt(10),
-                          rs.getLong(11),
-                          rs.getInt(12) != 0,
-                          rs.getInt(13),
-                          rs.getInt(14),
-                          rs.getInt(15),
-                          rs.getString(16));
-                    })
+                .map((rs, ctx) -> row(rs))
                 .list());
   }
 
