@@ -1,5 +1,6 @@
 package dev.shelf.cli;
 
+import dev.shelf.cli.eval.EvalCommand;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
@@ -20,6 +21,7 @@ import picocli.CommandLine.Command;
       TeamsCommand.class,
       UsageCommand.class,
       BenchCommand.class,
+      EvalCommand.class,
       VersionCommand.class,
       CommandLine.HelpCommand.class
     })
