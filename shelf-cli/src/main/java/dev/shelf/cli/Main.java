@@ -1,5 +1,6 @@
 package dev.shelf.cli;
 
+import dev.shelf.cli.eval.EvalCommand;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
@@ -21,6 +22,7 @@ import picocli.CommandLine.Command;
       UsageCommand.class,
       BenchCommand.class,
       SynthCommand.class,
+      EvalCommand.class,
       VersionCommand.class,
       CommandLine.HelpCommand.class
     })

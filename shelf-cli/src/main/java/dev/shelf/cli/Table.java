@@ -3,10 +3,10 @@ package dev.shelf.cli;
 import java.util.List;
 
 /** Prints rows as an aligned text table; the first row is the header. */
-final class Table {
+public final class Table {
   private Table() {}
 
-  static void print(List<List<String>> rows) {
+  public static void print(List<List<String>> rows) {
     if (rows.isEmpty()) {
       return;
     }

@@ -405,4 +405,46 @@ abstract class StoreContract {
         .containsExactly("key.create");
     assertThat(store.audit(null, 1000)).extracting(AuditEntry::target).contains("key_1", "key_2");
   }
+
+  @Test
+  void evalRunsKeepTheFirstAnswerOfEveryItem() {
+    var runs = new JdbiRunStore(db);
+    String name = "run-" + KeySecrets.random(6);
+    var spec =
+        new dev.shelf.eval.exec.RunSpec(
+            name,
+            new dev.shelf.eval.exec.DatasetSpec(
+                "gsm8k", dev.shelf.eval.dataset.TaskType.MATH, "/x.jsonl", null, "gsm8k", null),
+            List.of("a", "b"),
+            0,
+            dev.shelf.eval.exec.ChatSettings.DEFAULT,
+            4,
+            null,
+            "http://127.0.0.1:1/v1",
+            java.util.Map.of("a", new dev.shelf.eval.exec.ModelPrice(1, 2, "USD")));
+    runs.create(spec, 10);
+    assertThatThrownBy(() -> runs.create(spec, 10)).hasMessageContaining("exists already");
+    var m =
+        new dev.shelf.eval.run.Measurement(
+            Duration.ofMillis(30),
+            Duration.ofMillis(5),
+            12,
+            7,
+            new java.math.BigDecimal("0.000026"));
+    runs.save(name, "a", "x:1", dev.shelf.eval.run.Response.of("#### 3", m));
+    runs.save(name, "a", "x:1", dev.shelf.eval.run.Response.of("#### 4", null));
+    runs.save(name, "a", "x:2", dev.shelf.eval.run.Response.failed("HTTP 429: slow down", null));
+    var got = runs.responses(name, "a");
+    assertThat(got).containsOnlyKeys("x:1", "x:2");
+    assertThat(got.get("x:1")).isEqualTo(dev.shelf.eval.run.Response.of("#### 3", m));
+    assertThat(java.util.Objects.requireNonNull(got.get("x:2")).error())
+        .isEqualTo("HTTP 429: slow down");
+    assertThat(runs.responses(name, "b")).isEmpty();
+    runs.status(name, dev.shelf.eval.exec.RunStatus.FINISHED);
+    var info = java.util.Objects.requireNonNull(runs.find(name));
+    assertThat(info.spec()).isEqualTo(spec);
+    assertThat(info.finished()).isEqualTo(2);
+    assertThat(info.status()).isEqualTo(dev.shelf.eval.exec.RunStatus.FINISHED);
+    assertThat(runs.list()).extracting(i -> i.spec().name()).contains(name);
+  }
 }

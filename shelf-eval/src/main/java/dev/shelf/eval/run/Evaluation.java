@@ -10,9 +10,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The smallest run: every item in order, one at a time, in this thread. The run executor (bounded
- * parallelism per model, progress persisted per item id, resume and cancel) will call the same
- * three parts: {@link PromptBuilder#build}, {@link Answerer#answer}, {@link #score}.
+ * The smallest run: every item in order, one at a time, in this thread. {@link
+ * dev.shelf.eval.exec.RunExecutor} (bounded parallelism per model, progress persisted per item id,
+ * resume and cancel) calls the same three parts: {@link PromptBuilder#build}, {@link
+ * Answerer#answer}, {@link #score}.
  */
 public final class Evaluation {
   private Evaluation() {}

@@ -1,0 +1,329 @@
+package dev.shelf.cli.eval;
+
+import static java.util.Objects.requireNonNull;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shelf.cli.Main;
+import dev.shelf.eval.dataset.ChoiceItem;
+import dev.shelf.eval.dataset.DatasetImporter;
+import dev.shelf.eval.dataset.Item;
+import dev.shelf.eval.dataset.MathItem;
+import dev.shelf.eval.dataset.TaskType;
+import dev.shelf.eval.exec.RunResults;
+import dev.shelf.eval.exec.RunStatus;
+import dev.shelf.eval.exec.Task;
+import dev.shelf.eval.metrics.Proportion;
+import dev.shelf.eval.metrics.Report;
+import dev.shelf.eval.prompt.Templates;
+import dev.shelf.eval.run.ItemResult;
+import dev.shelf.eval.run.Measurement;
+import dev.shelf.store.Database;
+import dev.shelf.store.JdbiRunStore;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code shelf eval} end to end: the CLI runs the shared sets against a loopback OpenAI-compatible
+ * stub whose answers are scripted per prompt, so every number is known in advance; a run killed in
+ * another JVM resumes without asking a finished item again and ends equal to an uninterrupted run.
+ */
+class EvalCliTest {
+  @TempDir Path dir;
+
+  private static final Path SETS =
+      Path.of(System.getProperty("shelf.root", "..")).resolve("../shared/data").normalize();
+  private static final Pattern GSM8K_PROMPT = Pattern.compile("(?s)Question: (.*)\nAnswer:");
+
+  /** GSM8K's questions, each with its position in the file and its answer. */
+  private static final Map<String, MathItem> BY_QUESTION = new HashMap<>();
+
+  private static final Map<String, Integer> POSITION = new HashMap<>();
+  private static int gsm8kRows;
+
+  @BeforeAll
+  static void readGsm8k() throws Exception {
+    Path file;
+    try (var files = Files.list(SETS.resolve("gsm8k"))) {
+      file = files.filter(p -> p.toString().endsWith(".jsonl")).findFirst().orElseThrow();
+    }
+    var items = DatasetImporter.math("gsm8k", DatasetImporter.Source.of(file)).orThrow().items();
+    gsm8kRows = items.size();
+    for (int i = 0; i < items.size(); i++) {
+      BY_QUESTION.put(items.get(i).question(), items.get(i));
+      POSITION.put(items.get(i).id(), i);
+    }
+  }
+
+  /**
+   * "half" answers the first half of GSM8K right (by the item's position in the file) and the rest
+   * off by one; "always-b" answers B to everything.
+   */
+  private static String script(String model, String prompt) {
+    if (model.equals("always-b")) {
+      return "B";
+    }
+    var m = GSM8K_PROMPT.matcher(prompt);
+    if (!m.find()) {
+      return "I do not know.";
+    }
+    MathItem item = requireNonNull(BY_QUESTION.get(m.group(1)), "not a GSM8K question");
+    boolean right = requireNonNull(POSITION.get(item.id())) < gsm8kRows / 2;
+    BigDecimal said = right ? item.answer() : item.answer().add(BigDecimal.ONE);
+    return "Step 1: 3 + 4 = 7.\n#### " + said.toPlainString();
+  }
+
+  record Run(int exit, String out, String err) {}
+
+  private static Run cli(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    var out = new ByteArrayOutputStream();
+    var err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int exit = Main.run(args);
+      return new Run(
+          exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  private RunResults results(Path data, String run) {
+    try (Database db = Database.sqlite(data.resolve("shelf.db"))) {
+      var store = new JdbiRunStore(db);
+      var info = requireNonNull(store.find(run));
+      return RunResults.of(info.spec(), Task.load(info.spec()), store);
+    }
+  }
+
+  @Test
+  void gsm8kHalfRightScoresHalfAndMmluAlwaysBScoresTheShareOfBKeys() throws Exception {
+    Path data = dir.resolve("data");
+    try (var stub = new EvalStub(EvalCliTest::script, 0)) {
+      Run gsm =
+          cli(
+              "eval",
+              "run",
+              "--set",
+              "gsm8k",
+              "--sets-dir",
+              SETS.toString(),
+              "--models",
+              "half,broken",
+              "--url",
+              stub.url(),
+              "--key",
+              "sk-test",
+              "--data-dir",
+              data.toString(),
+              "--name",
+              "gsm",
+              "--concurrency",
+              "8",
+              "--max-tokens",
+              "300",
+              "--seed",
+              "7");
+      assertThat(gsm.exit()).as(gsm.err()).isZero();
+      assertThat(gsm.err()).contains("half").contains("400/400");
+      assertThat(gsm.out()).contains("50.0%");
+
+      var r = results(data, "gsm");
+      Report half = requireNonNull(r.models().get("half")).report();
+      assertThat(r.items()).isEqualTo(gsm8kRows).isEqualTo(400);
+      assertThat(half.accuracy()).isEqualTo(Proportion.of(gsm8kRows / 2, gsm8kRows));
+      assertThat(half.accuracy().value()).isEqualTo(0.5);
+      assertThat(half.errors()).isZero();
+      // tokens and cost from the stub's usage records and /v1/models prices (1 and 2 per million)
+      long promptChars = 0;
+      long answerChars = 0;
+      for (var item : requireNonNull(r.models().get("half")).results()) {
+        promptChars += item.prompt().text().length();
+        answerChars += script("half", item.prompt().text()).length();
+        Measurement m = requireNonNull(item.response().measurement());
+        assertThat(m.timeToFirstToken()).isNotNull();
+      }
+      assertThat(half.inputTokens()).isEqualTo(promptChars);
+      assertThat(half.outputTokens()).isEqualTo(answerChars);
+      assertThat(half.cost())
+          .isEqualByComparingTo(BigDecimal.valueOf(promptChars + 2 * answerChars).movePointLeft(6));
+      assertThat(half.latencySeconds().count()).isEqualTo(400);
+      // errors are failed items with the status and message, not crashes
+      Report broken = requireNonNull(r.models().get("broken")).report();
+      assertThat(broken.errors()).isEqualTo(400);
+      assertThat(broken.accuracy().successes()).isZero();
+      assertThat(requireNonNull(r.models().get("broken")).results().getFirst().response().error())
+          .isEqualTo("HTTP 429: Rate limit reached for broken");
+      // what was sent: streaming with usage, the settings, the harness stops
+      var body = stub.bodies.getFirst();
+      assertThat(body.path("stream").asBoolean()).isTrue();
+      assertThat(body.path("stream_options").path("include_usage").asBoolean()).isTrue();
+      assertThat(body.path("temperature").asDouble()).isZero();
+      assertThat(body.path("max_tokens").asInt()).isEqualTo(300);
+      assertThat(body.path("seed").asLong()).isEqualTo(7);
+      assertThat(body.path("stop").size()).isEqualTo(Templates.HARNESS_STOPS.size());
+
+      Run mmlu =
+          cli(
+              "eval",
+              "run",
+              "--set",
+              "mmlu",
+              "--sets-dir",
+              SETS.toString(),
+              "--models",
+              "always-b",
+              "--url",
+              stub.url(),
+              "--key",
+              "sk-test",
+              "--data-dir",
+              data.toString(),
+              "--name",
+              "mmlu-b",
+              "--concurrency",
+              "8");
+      assertThat(mmlu.exit()).as(mmlu.err()).isZero();
+      var m = results(data, "mmlu-b");
+      var items =
+          DatasetImporter.directory(
+                  "mmlu", TaskType.MULTIPLE_CHOICE, ChoiceItem.class, SETS.resolve("mmlu/test"))
+              .orThrow()
+              .items();
+      long bKeys = items.stream().filter(i -> i.answer() == 'B').count();
+      Report b = requireNonNull(m.models().get("always-b")).report();
+      assertThat(b.accuracy()).isEqualTo(Proportion.of(bKeys, items.size()));
+      assertThat(b.bySubject()).hasSizeGreaterThan(1);
+
+      Run list = cli("eval", "list", "--data-dir", data.toString());
+      assertThat(list.out()).contains("gsm").contains("mmlu-b").contains("finished");
+      Run show = cli("eval", "show", "gsm", "--data-dir", data.toString());
+      assertThat(show.exit()).isZero();
+      assertThat(show.out()).contains("half").contains("broken").contains("50.0%");
+
+      // (c) the HTML report: one SVG per chart and the models' numbers
+      Path html = dir.resolve("report.html");
+      Run report =
+          cli("eval", "report", "gsm", "--out", html.toString(), "--data-dir", data.toString());
+      assertThat(report.exit()).as(report.err()).isZero();
+      String page = Files.readString(html);
+      assertThat(Pattern.compile("<svg class=\"chart\"").matcher(page).results().count())
+          .isEqualTo(3);
+      assertThat(page)
+          .contains("id=\"accuracy\"", "id=\"accuracy-cost\"", "id=\"latency\"")
+          .contains("half", "broken", "50.0%", "0.0%", "400/400")
+          .doesNotContain("<script", "http://www.w3.org/1999/xhtml\" src");
+    }
+  }
+
+  @Test
+  void aRunKilledInAnotherProcessResumesWithoutAskingAFinishedItemAgain() throws Exception {
+    Path data = dir.resolve("data");
+    try (var stub = new EvalStub(EvalCliTest::script, 25)) {
+      List<String> common =
+          List.of(
+              "--set",
+              "gsm8k",
+              "--sets-dir",
+              SETS.toString(),
+              "--models",
+              "half",
+              "--url",
+              stub.url(),
+              "--key",
+              "sk-test",
+              "--data-dir",
+              data.toString(),
+              "--concurrency",
+              "2");
+      String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      var cmd =
+          new ArrayList<>(
+              List.of(
+                  javaBin,
+                  "--enable-native-access=ALL-UNNAMED",
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  Main.class.getName(),
+                  "eval",
+                  "run",
+                  "--name",
+                  "killed"));
+      cmd.addAll(common);
+      Process p =
+          new ProcessBuilder(cmd)
+              .redirectOutput(dir.resolve("child.out").toFile())
+              .redirectError(dir.resolve("child.err").toFile())
+              .start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (stub.requests.get() < 60 && p.isAlive() && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertThat(p.isAlive()).as(Files.readString(dir.resolve("child.err"))).isTrue();
+      p.destroyForcibly();
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+      var before = results(data, "killed");
+      var finished = requireNonNull(before.models().get("half")).results();
+      assertThat(finished).hasSizeBetween(40, gsm8kRows - 1);
+      Set<String> finishedPrompts =
+          finished.stream().map(r -> r.prompt().text()).collect(Collectors.toSet());
+      int askedBefore = stub.requests.get();
+
+      Run resumed =
+          cli("eval", "resume", "killed", "--key", "sk-test", "--data-dir", data.toString());
+      assertThat(resumed.exit()).as(resumed.err()).isZero();
+      for (String prompt : finishedPrompts) {
+        assertThat(stub.asked("half", prompt)).as("asked again after it finished").isEqualTo(1);
+      }
+      // only the unfinished items (and at most the two in flight when killed) were asked again
+      assertThat(stub.requests.get() - askedBefore).isEqualTo(gsm8kRows - finished.size());
+      assertThat(askedBefore).isLessThanOrEqualTo(finished.size() + 2);
+
+      var args = new ArrayList<>(List.of("eval", "run", "--name", "whole"));
+      args.addAll(common);
+      assertThat(cli(args.toArray(String[]::new)).exit()).isZero();
+      var killed = results(data, "killed");
+      var whole = results(data, "whole");
+      try (Database db = Database.sqlite(data.resolve("shelf.db"))) {
+        assertThat(requireNonNull(new JdbiRunStore(db).find("killed")).status())
+            .isEqualTo(RunStatus.FINISHED);
+      }
+      var a = requireNonNull(killed.models().get("half"));
+      var b = requireNonNull(whole.models().get("half"));
+      assertThat(a.finished()).isEqualTo(gsm8kRows);
+      assertThat(verdicts(a.results())).isEqualTo(verdicts(b.results()));
+      assertThat(a.report().accuracy()).isEqualTo(b.report().accuracy());
+      assertThat(a.report().bySubject()).isEqualTo(b.report().bySubject());
+      assertThat(a.report().inputTokens()).isEqualTo(b.report().inputTokens());
+      assertThat(a.report().outputTokens()).isEqualTo(b.report().outputTokens());
+      assertThat(a.report().cost()).isEqualByComparingTo(b.report().cost());
+    }
+  }
+
+  /** Item id, extracted answer and verdict, sorted by id. */
+  private static List<String> verdicts(List<? extends ItemResult<? extends Item>> results) {
+    return results.stream()
+        .map(r -> r.item().id() + " " + r.score().extracted() + " " + r.score().correct())
+        .sorted()
+        .toList();
+  }
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.shelf.cli.eval;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,65 @@
+package dev.shelf.eval.exec;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.shelf.api.Json;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A run: a dataset, the models to ask, and the settings every call uses. {@code limit} keeps the
+ * first n items (in file order); {@code concurrency} is per model; {@code url} is the
+ * OpenAI-compatible base URL (a Shelf's {@code /v1}); {@code prices} per model were read from the
+ * endpoint's {@code /v1/models} at start (absent when it lists none). The key is never stored.
+ */
+public record RunSpec(
+    String name,
+    DatasetSpec dataset,
+    List<String> models,
+    int shots,
+    ChatSettings settings,
+    int concurrency,
+    @Nullable Integer limit,
+    String url,
+    Map<String, ModelPrice> prices) {
+  public RunSpec {
+    models = List.copyOf(models);
+    prices = new TreeMap<>(prices);
+    if (!name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,99}")) {
+      throw new IllegalArgumentException(
+          "a run name is letters, digits, '.', '_' and '-' (at most 100) but was '" + name + "'");
+    }
+    if (models.isEmpty()) {
+      throw new IllegalArgumentException("a run needs at least one model");
+    }
+    if (models.stream().distinct().count() != models.size()) {
+      throw new IllegalArgumentException("a run names each model once but had " + models);
+    }
+    if (shots < 0) {
+      throw new IllegalArgumentException("shots must be >= 0 but was " + shots);
+    }
+    if (concurrency < 1) {
+      throw new IllegalArgumentException("concurrency must be >= 1 but was " + concurrency);
+    }
+    if (limit != null && limit < 1) {
+      throw new IllegalArgumentException("limit must be >= 1 but was " + limit);
+    }
+  }
+
+  public String toJson() {
+    try {
+      return Json.MAPPER.writeValueAsString(this);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public static RunSpec fromJson(String json) {
+    try {
+      return Json.MAPPER.readValue(json, RunSpec.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("not a stored run: " + e.getOriginalMessage(), e);
+    }
+  }
+}

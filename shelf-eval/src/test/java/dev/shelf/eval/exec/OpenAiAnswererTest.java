@@ -1,0 +1,117 @@
+package dev.shelf.eval.exec;
+
+import static java.util.Objects.requireNonNull;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.sun.net.httpserver.HttpServer;
+import dev.shelf.eval.dataset.SafetyItem;
+import dev.shelf.eval.dataset.SafetyLabel;
+import dev.shelf.eval.prompt.Prompt;
+import dev.shelf.eval.run.Response;
+import java.io.OutputStream;
+import java.math.BigDecimal;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The HTTP answerer against raw replies: usage and TTFT, errors as failed responses. */
+class OpenAiAnswererTest {
+  private static final SafetyItem ITEM =
+      new SafetyItem("x:1", "x", 1, "", "hi", SafetyLabel.SHOULD_ANSWER);
+
+  private static Response ask(int status, String type, String body) throws Exception {
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/v1/chat/completions",
+        ex -> {
+          ex.getRequestBody().readAllBytes();
+          byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+          ex.getResponseHeaders().set("content-type", type);
+          ex.sendResponseHeaders(status, bytes.length);
+          try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+          }
+        });
+    server.start();
+    try {
+      return answerer("http://127.0.0.1:" + server.getAddress().getPort() + "/v1/")
+          .answer(ITEM, new Prompt("hi", List.of()));
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  private static OpenAiAnswerer answerer(String url) {
+    return new OpenAiAnswerer(
+        HttpClient.newHttpClient(),
+        URI.create(url),
+        "sk",
+        "m",
+        ChatSettings.DEFAULT,
+        new ModelPrice(1, 2, "USD"),
+        Duration.ofSeconds(5));
+  }
+
+  @Test
+  void aStreamGivesTextUsageTtftAndCost() throws Exception {
+    Response r =
+        ask(
+            200,
+            "text/event-stream",
+            "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\n"
+                + ": keep-alive\n\n"
+                + "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n"
+                + "data: {\"choices\":[{\"delta\":{\"content\":\"lo\"}}]}\n\n"
+                + "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":10,\"completion_tokens\":4}}\n\n"
+                + "data: [DONE]\n\n");
+    assertThat(r.text()).isEqualTo("Hello");
+    var m = requireNonNull(r.measurement());
+    assertThat(m.timeToFirstToken()).isNotNull();
+    assertThat(m.inputTokens()).isEqualTo(10);
+    assertThat(m.outputTokens()).isEqualTo(4);
+    assertThat(m.cost()).isEqualByComparingTo(new BigDecimal("0.000018"));
+  }
+
+  @Test
+  void errorsBecomeFailedResponsesWithStatusAndMessage() throws Exception {
+    assertThat(
+            ask(401, "application/json", "{\"error\":{\"message\":\"bad key\",\"type\":\"x\"}}")
+                .error())
+        .isEqualTo("HTTP 401: bad key");
+    assertThat(ask(502, "text/plain", "upstream down").error())
+        .isEqualTo("HTTP 502: upstream down");
+    assertThat(
+            ask(
+                    200,
+                    "text/event-stream",
+                    "data: {\"choices\":[{\"delta\":{\"content\":\"Hel\"}}]}\n\n")
+                .error())
+        .isEqualTo("the stream ended before [DONE]");
+    assertThat(
+            ask(200, "text/event-stream", "data: {\"error\":{\"message\":\"overloaded\"}}\n\n")
+                .error())
+        .isEqualTo("error in the stream: overloaded");
+    assertThat(answerer("http://127.0.0.1:9/v1").answer(ITEM, new Prompt("hi", List.of())).error())
+        .startsWith("call failed");
+  }
+
+  @Test
+  void aWholeJsonAnswerIsReadWithoutTtft() throws Exception {
+    Response r =
+        ask(
+            200,
+            "application/json",
+            "{\"choices\":[{\"message\":{\"content\":\"Hi\"}}],"
+                + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1}}");
+    assertThat(r.text()).isEqualTo("Hi");
+    var m = requireNonNull(r.measurement());
+    assertThat(m.timeToFirstToken()).isNull();
+    assertThat(m.outputTokens()).isEqualTo(1);
+  }
+}

@@ -1,0 +1,5 @@
+/** Tests. */
+@NullMarked
+package dev.shelf.eval.exec;
+
+import org.jspecify.annotations.NullMarked;
