@@ -21,6 +21,10 @@ import picocli.CommandLine.Command;
       UsageCommand.class,
       BenchCommand.class,
       SynthCommand.class,
+      PullCommand.class,
+      TokenizeCommand.class,
+      GenerateCommand.class,
+      PerplexityCommand.class,
       VersionCommand.class,
       CommandLine.HelpCommand.class
     })
