@@ -24,6 +24,8 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
@@ -72,6 +74,12 @@ final class PullCommand implements Callable<Integer> {
 
   @Option(names = "--sha256", paramLabel = "HEX", description = "Expected SHA-256 of the file.")
   @Nullable String sha256;
+
+  @Option(
+      names = "--stall-timeout",
+      defaultValue = "60",
+      description = "Give up when no bytes arrive for this many seconds (default: 60).")
+  int stallSeconds = 60;
 
   @Option(names = "--force", description = "Download again even when the file exists.")
   boolean force;
@@ -127,7 +135,12 @@ final class PullCommand implements Callable<Integer> {
     String token = src.huggingFace() ? System.getenv("HF_TOKEN") : null;
     boolean bar = !noProgress && Terminal.stderrIsTerminal();
     var progress = new DownloadProgress(spec.commandLine().getErr(), bar, target.getFileName());
-    String digest = download(src.uri(), target, expected, token, progress);
+    if (stallSeconds < 1) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--stall-timeout must be >= 1 but was " + stallSeconds);
+    }
+    String digest =
+        download(src.uri(), target, expected, token, Duration.ofSeconds(stallSeconds), progress);
     try (GgufFile gguf = GgufFile.open(target)) {
       o.printf(
           Locale.ROOT,
@@ -208,6 +221,7 @@ final class PullCommand implements Callable<Integer> {
       Path target,
       @Nullable String expectedSha256,
       @Nullable String token,
+      Duration stall,
       DownloadProgress progress)
       throws IOException, InterruptedException {
     Path part = target.resolveSibling(target.getFileName() + ".part");
@@ -245,12 +259,12 @@ final class PullCommand implements Callable<Integer> {
           // a range we did not ask for: start over without one
           body.close();
           Files.deleteIfExists(part);
-          return download(uri, target, expectedSha256, token, progress);
+          return download(uri, target, expectedSha256, token, stall, progress);
         }
       } else if (status == 416 && have > 0) {
         // the part is as long as the file, or longer: it cannot be trusted, start over
         Files.deleteIfExists(part);
-        return download(uri, target, expectedSha256, token, progress);
+        return download(uri, target, expectedSha256, token, stall, progress);
       } else if (status != 200) {
         throw new PullException(httpError(status, uri));
       }
@@ -277,9 +291,19 @@ final class PullCommand implements Callable<Integer> {
                 StandardOpenOption.WRITE
               };
       progress.start(offset, total);
+      // a read blocks for as long as the server sends nothing: a watchdog shuts the client down
+      // (failing the read) after `stall` without a byte
+      AtomicLong lastRead = new AtomicLong(System.nanoTime());
+      AtomicBoolean stalled = new AtomicBoolean();
+      Thread watchdog =
+          Thread.ofPlatform()
+              .daemon()
+              .name("shelf-pull-watchdog")
+              .start(() -> watch(client, lastRead, stalled, stall));
       try (OutputStream file = Files.newOutputStream(part, options)) {
         byte[] buf = new byte[1 << 16];
         for (int n; (n = body.read(buf)) > 0; ) {
+          lastRead.set(System.nanoTime());
           file.write(buf, 0, n);
           sha.update(buf, 0, n);
           done += n;
@@ -287,6 +311,17 @@ final class PullCommand implements Callable<Integer> {
         }
       } catch (IOException e) {
         progress.finish();
+        if (stalled.get()) {
+          throw new PullException(
+              "download of "
+                  + uri
+                  + " stalled: no bytes for "
+                  + stall.toSeconds()
+                  + " s after "
+                  + done
+                  + " bytes; run the same command again to resume from "
+                  + part);
+        }
         throw new PullException(
             "download of "
                 + uri
@@ -297,6 +332,8 @@ final class PullCommand implements Callable<Integer> {
                 + describe(e)
                 + "); run the same command again to resume from "
                 + part);
+      } finally {
+        watchdog.interrupt();
       }
       progress.finish();
       if (total >= 0 && done != total) {
@@ -330,6 +367,19 @@ final class PullCommand implements Callable<Integer> {
       }
       Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       return actual;
+    }
+  }
+
+  private static void watch(
+      HttpClient client, AtomicLong lastRead, AtomicBoolean stalled, Duration stall) {
+    try {
+      while (System.nanoTime() - lastRead.get() < stall.toNanos()) {
+        Thread.sleep(Math.min(250, Math.max(1, stall.toMillis() / 4)));
+      }
+      stalled.set(true);
+      client.shutdownNow();
+    } catch (InterruptedException done) {
+      // the download ended
     }
   }
 

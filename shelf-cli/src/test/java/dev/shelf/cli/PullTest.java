@@ -36,6 +36,7 @@ class PullTest {
   private final List<String> paths = new CopyOnWriteArrayList<>();
   private final List<String> ranges = new CopyOnWriteArrayList<>();
   private volatile boolean cutFirst;
+  private volatile boolean stallFirst;
   private volatile boolean honourRange = true;
   private volatile String etag = "";
 
@@ -80,6 +81,13 @@ class PullTest {
       ex.sendResponseHeaders(200, model.length);
     }
     try (OutputStream out = ex.getResponseBody()) {
+      if (stallFirst) {
+        stallFirst = false;
+        out.write(model, from, (model.length - from) / 2);
+        out.flush();
+        // returning without the rest or a close: the connection stays open and silent
+        return;
+      }
       if (cutFirst) {
         cutFirst = false;
         out.write(model, from, (model.length - from) / 2);
@@ -159,6 +167,22 @@ class PullTest {
     assertThat(ranges).containsExactly("", "bytes=" + kept + "-");
     assertThat(Files.readAllBytes(out)).isEqualTo(model);
     assertThat(part).doesNotExist();
+  }
+
+  @Test
+  void aStalledDownloadGivesUpAndResumes() throws Exception {
+    stallFirst = true;
+    Path out = dir.resolve("m.gguf");
+    String url = base() + "/m.gguf";
+    CliRun first = CliRun.run("pull", url, "--out", out.toString(), "--stall-timeout", "1");
+    assertThat(first.exit()).isNotZero();
+    assertThat(first.err()).contains("stalled: no bytes for 1 s").contains("resume");
+    long kept = Files.size(dir.resolve("m.gguf.part"));
+
+    CliRun second = CliRun.run("pull", url, "--out", out.toString(), "--sha256", sha);
+    assertThat(second.exit()).as(second.err()).isZero();
+    assertThat(ranges).containsExactly("", "bytes=" + kept + "-");
+    assertThat(Files.readAllBytes(out)).isEqualTo(model);
   }
 
   @Test
