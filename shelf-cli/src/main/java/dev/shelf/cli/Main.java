@@ -23,6 +23,10 @@ import picocli.CommandLine.Command;
       BenchCommand.class,
       SynthCommand.class,
       EvalCommand.class,
+      PullCommand.class,
+      TokenizeCommand.class,
+      GenerateCommand.class,
+      PerplexityCommand.class,
       VersionCommand.class,
       CommandLine.HelpCommand.class
     })

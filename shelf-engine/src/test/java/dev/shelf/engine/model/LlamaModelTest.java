@@ -114,47 +114,8 @@ class LlamaModelTest {
     assertThat(tokens)
         .hasSize((int) StoriesFixture.number(ref, "n_tokens_llama_tokenize_with_bos"));
 
-    double ppl = perplexity(LlamaModel.load(file), tokens, nCtx, tokenizer.bos());
+    double ppl = Perplexity.of(LlamaModel.load(file), tokens, nCtx, tokenizer.bos());
     assertThat(ppl).isCloseTo(expected, org.assertj.core.data.Percentage.withPercentage(0.1));
-  }
-
-  /**
-   * Perplexity as llama.cpp's {@code llama-perplexity} computes it by default: non-overlapping
-   * chunks of {@code nCtx} tokens (a trailing partial chunk dropped), the first token of each chunk
-   * replaced by BOS, and only the second half scored: the logits at positions {@code [nCtx/2,
-   * nCtx-1)} predict the next token, {@code nCtx - nCtx/2 - 1} tokens per chunk.
-   */
-  static double perplexity(LlamaModel model, int[] tokens, int nCtx, int bos) {
-    int chunks = tokens.length / nCtx;
-    int first = nCtx / 2;
-    double nll = 0;
-    int count = 0;
-    LlamaSequence seq = model.newSequence(nCtx);
-    for (int c = 0; c < chunks; c++) {
-      int start = c * nCtx;
-      seq.reset();
-      for (int j = 0; j < nCtx - 1; j++) {
-        float[] logits = seq.forward(j == 0 ? bos : tokens[start + j], j);
-        if (j >= first) {
-          nll -= logSoftmax(logits, tokens[start + j + 1]);
-          count++;
-        }
-      }
-    }
-    return Math.exp(nll / count);
-  }
-
-  /** llama.cpp's {@code log_softmax}: the max in float, the sum of exponentials in double. */
-  static double logSoftmax(float[] logits, int token) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (float l : logits) {
-      max = Math.max(max, l);
-    }
-    double sum = 0;
-    for (float l : logits) {
-      sum += Math.exp(l - max);
-    }
-    return logits[token] - max - Math.log(sum);
   }
 
   @Test
