@@ -5,12 +5,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Whether a progress bar has a terminal to redraw itself on. */
-final class Terminal {
+public final class Terminal {
   private Terminal() {}
 
   /** Whether stderr is a terminal: from /proc on Linux (stdout may be a file), else the console. */
   @SuppressWarnings("SystemConsoleNull")
-  static boolean stderrIsTerminal() {
+  public static boolean stderrIsTerminal() {
     try {
       String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
       return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");

@@ -1,9 +1,6 @@
 package dev.shelf.cli.bench;
 
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
@@ -31,19 +28,7 @@ final class Progress {
 
   /** Progress on stderr, redrawn in place when stderr is a terminal. */
   static Progress stderr(int phases) {
-    return new Progress(System.err, stderrIsTerminal(), phases);
-  }
-
-  /** Whether stderr is a terminal: from /proc on Linux (stdout may be a file), else the console. */
-  @SuppressWarnings("SystemConsoleNull")
-  private static boolean stderrIsTerminal() {
-    try {
-      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
-      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty");
-    } catch (IOException | UnsupportedOperationException | SecurityException e) {
-      var console = System.console(); // null on JDKs before 22, and NullAway says it may be
-      return console != null && console.isTerminal();
-    }
+    return new Progress(System.err, dev.shelf.cli.Terminal.stderrIsTerminal(), phases);
   }
 
   static Progress none() {

@@ -35,7 +35,7 @@ final class Progress implements RunExecutor.Listener, AutoCloseable {
 
   Progress(PrintStream err, List<String> models) {
     this.err = err;
-    this.terminal = System.console() != null && System.getenv("TERM") != null;
+    this.terminal = dev.shelf.cli.Terminal.stderrIsTerminal();
     for (String m : models) {
       lines.put(m, new Line());
     }
