@@ -63,35 +63,32 @@ final class AdminApi {
   }
 
   void routes(HttpRouting.Builder r) {
-    r.get("/admin/v1/teams", (q, s) -> run(q, s, "teams.list", this::listTeams))
-        .post("/admin/v1/teams", (q, s) -> run(q, s, "teams.create", this::createTeam))
-        .get("/admin/v1/teams/{id}", (q, s) -> run(q, s, "teams.get", this::getTeam))
-        .patch("/admin/v1/teams/{id}", (q, s) -> run(q, s, "teams.update", this::updateTeam))
-        .delete("/admin/v1/teams/{id}", (q, s) -> run(q, s, "teams.delete", this::deleteTeam))
-        .get("/admin/v1/teams/{id}/users", (q, s) -> run(q, s, "users.list", this::listUsers))
-        .post("/admin/v1/teams/{id}/users", (q, s) -> run(q, s, "users.create", this::createUser))
-        .delete(
-            "/admin/v1/teams/{id}/users/{user}",
-            (q, s) -> run(q, s, "users.delete", this::deleteUser))
-        .post("/admin/v1/teams/{id}/credits", (q, s) -> run(q, s, "credits.add", this::addCredit))
-        .get("/admin/v1/keys", (q, s) -> run(q, s, "keys.list", this::listKeys))
-        .post("/admin/v1/keys", (q, s) -> run(q, s, "keys.create", this::createKey))
-        .get("/admin/v1/keys/{id}", (q, s) -> run(q, s, "keys.get", this::getKey))
-        .patch("/admin/v1/keys/{id}", (q, s) -> run(q, s, "keys.update", this::updateKey))
-        .post("/admin/v1/keys/{id}/revoke", (q, s) -> run(q, s, "keys.revoke", this::revokeKey))
-        .delete("/admin/v1/keys/{id}", (q, s) -> run(q, s, "keys.revoke", this::revokeKey))
-        .post("/admin/v1/redemption-codes", (q, s) -> run(q, s, "codes.create", this::createCodes))
-        .post("/admin/v1/redeem", (q, s) -> run(q, s, "codes.redeem", this::redeem))
-        .get("/admin/v1/usage", (q, s) -> run(q, s, "usage.report", this::usage))
-        .get("/admin/v1/usage/records", (q, s) -> run(q, s, "usage.records", this::records))
-        .get("/admin/v1/audit", (q, s) -> run(q, s, "audit.list", this::audit))
-        .get("/admin/v1/providers", (q, s) -> run(q, s, "providers.list", this::listStored))
-        .put("/admin/v1/providers/*", (q, s) -> run(q, s, "providers.put", this::putStored))
-        .delete(
-            "/admin/v1/providers/*", (q, s) -> run(q, s, "providers.delete", this::deleteStored))
-        .get("/admin/v1/models", (q, s) -> run(q, s, "models.list", this::listStored))
-        .put("/admin/v1/models/*", (q, s) -> run(q, s, "models.put", this::putStored))
-        .delete("/admin/v1/models/*", (q, s) -> run(q, s, "models.delete", this::deleteStored));
+    r.get("/admin/v1/teams", (q, s) -> run(q, s, this::listTeams))
+        .post("/admin/v1/teams", (q, s) -> run(q, s, this::createTeam))
+        .get("/admin/v1/teams/{id}", (q, s) -> run(q, s, this::getTeam))
+        .patch("/admin/v1/teams/{id}", (q, s) -> run(q, s, this::updateTeam))
+        .delete("/admin/v1/teams/{id}", (q, s) -> run(q, s, this::deleteTeam))
+        .get("/admin/v1/teams/{id}/users", (q, s) -> run(q, s, this::listUsers))
+        .post("/admin/v1/teams/{id}/users", (q, s) -> run(q, s, this::createUser))
+        .delete("/admin/v1/teams/{id}/users/{user}", (q, s) -> run(q, s, this::deleteUser))
+        .post("/admin/v1/teams/{id}/credits", (q, s) -> run(q, s, this::addCredit))
+        .get("/admin/v1/keys", (q, s) -> run(q, s, this::listKeys))
+        .post("/admin/v1/keys", (q, s) -> run(q, s, this::createKey))
+        .get("/admin/v1/keys/{id}", (q, s) -> run(q, s, this::getKey))
+        .patch("/admin/v1/keys/{id}", (q, s) -> run(q, s, this::updateKey))
+        .post("/admin/v1/keys/{id}/revoke", (q, s) -> run(q, s, this::revokeKey))
+        .delete("/admin/v1/keys/{id}", (q, s) -> run(q, s, this::revokeKey))
+        .post("/admin/v1/redemption-codes", (q, s) -> run(q, s, this::createCodes))
+        .post("/admin/v1/redeem", (q, s) -> run(q, s, this::redeem))
+        .get("/admin/v1/usage", (q, s) -> run(q, s, this::usage))
+        .get("/admin/v1/usage/records", (q, s) -> run(q, s, this::records))
+        .get("/admin/v1/audit", (q, s) -> run(q, s, this::audit))
+        .get("/admin/v1/providers", (q, s) -> run(q, s, this::listStored))
+        .put("/admin/v1/providers/*", (q, s) -> run(q, s, this::putStored))
+        .delete("/admin/v1/providers/*", (q, s) -> run(q, s, this::deleteStored))
+        .get("/admin/v1/models", (q, s) -> run(q, s, this::listStored))
+        .put("/admin/v1/models/*", (q, s) -> run(q, s, this::putStored))
+        .delete("/admin/v1/models/*", (q, s) -> run(q, s, this::deleteStored));
   }
 
   // ---- stored providers and models ----
@@ -190,7 +187,7 @@ final class AdminApi {
     void handle(ServerRequest req, ServerResponse res, Principal who);
   }
 
-  private void run(ServerRequest req, ServerResponse res, String endpoint, Handler h) {
+  private void run(ServerRequest req, ServerResponse res, Handler h) {
     server.serve(req, res, "admin", Http::error, (ex, who) -> h.handle(req, res, who));
   }
 

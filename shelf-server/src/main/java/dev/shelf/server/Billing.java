@@ -44,7 +44,6 @@ final class Billing implements AutoCloseable {
   private static final java.util.Set<String> BILLED =
       java.util.Set.of("chat", "completions", "embeddings", "messages");
 
-  private final @Nullable Accounts accounts;
   private final @Nullable Admission admission;
   private final @Nullable Meter meter;
   private final Pricing pricing;
@@ -56,7 +55,6 @@ final class Billing implements AutoCloseable {
       Pricing pricing,
       int maxBatch,
       java.time.@Nullable Duration retention) {
-    this.accounts = accounts;
     this.pricing = pricing;
     this.admission =
         accounts == null
@@ -92,10 +90,6 @@ final class Billing implements AutoCloseable {
     } else {
       this.purger = null;
     }
-  }
-
-  @Nullable Accounts accounts() {
-    return accounts;
   }
 
   Pricing pricing() {

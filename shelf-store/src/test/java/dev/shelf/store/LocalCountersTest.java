@@ -28,4 +28,18 @@ class LocalCountersTest extends CountersContract {
     now.addAndGet(wait);
     assertThat(c.tryWindow("w", 1, 3)).isZero();
   }
+
+  @Test
+  void budgetsOfEndedPeriodsAreDropped() {
+    var now = new AtomicLong(1_000_000);
+    var c = new LocalCounters(now::get);
+    for (int i = 0; i <= 10_000; i++) {
+      c.tryReserve("budget:old:" + i, 1, 10, 2_000_000, () -> 0);
+    }
+    assertThat(c.budgetUsed("budget:old:0")).isEqualTo(1);
+    now.set(3_000_000); // every one of those periods has ended
+    c.tryReserve("budget:new", 1, 10, 9_000_000, () -> 0);
+    assertThat(c.budgetUsed("budget:old:0")).isEqualTo(-1);
+    assertThat(c.budgetUsed("budget:new")).isEqualTo(1);
+  }
 }

@@ -242,9 +242,5 @@ public final class Admission {
         counters.release(ops);
       }
     }
-
-    public boolean reserved() {
-      return !reservations.isEmpty();
-    }
   }
 }

@@ -9,7 +9,7 @@ public final class LocalCounters implements Counters {
   private final Map<String, Window> windows = new ConcurrentHashMap<>();
   private final Map<String, int[]> slots = new ConcurrentHashMap<>();
   private final Map<String, long[]> budgets = new ConcurrentHashMap<>();
-  private final java.util.function.LongSupplier clock;
+  private final LongSupplier clock;
 
   public LocalCounters() {
     this(System::currentTimeMillis);
@@ -105,7 +105,13 @@ public final class LocalCounters implements Counters {
   @Override
   public boolean tryReserve(
       String key, long amount, long limit, long expiresAtMs, LongSupplier spentSoFar) {
-    long[] b = budgets.computeIfAbsent(key, k -> new long[] {spentSoFar.getAsLong(), 0});
+    if (budgets.size() > 10_000) {
+      // a key per budget per period: drop the periods that ended, as Redis expires them
+      long now = clock.getAsLong();
+      budgets.values().removeIf(v -> v[2] <= now);
+    }
+    long[] b =
+        budgets.computeIfAbsent(key, k -> new long[] {spentSoFar.getAsLong(), 0, expiresAtMs});
     synchronized (b) {
       long spent = b[0];
       long reserved = b[1];
