@@ -445,41 +445,10 @@ public final class Http1Client implements AutoCloseable {
       try {
         reusable = keepAlive && (eof || drainBuffered());
       } catch (IOException e) {
-        keepAliveLost = true;
-      }
-      boolean interrupted = Thread.currentThread().isInterrupted();
-      if (!reusable && keepAlive && !keepAliveLost && !interrupted && mode != UNTIL_CLOSE) {
-        // The end (say a stream's terminating chunk) is a moment behind: wait for it off the
-        // caller's thread, so the connection is kept without delaying the caller.
-        Thread.ofVirtual().name("shelf-http-drain").start(this::drainLate);
-        return;
+        reusable = false;
       }
       closed = true;
-      c.done(reusable && !interrupted);
-    }
-
-    private boolean keepAliveLost;
-
-    /**
-     * Reads what is left of the body, up to 64 KiB within a second; keeps the connection if done.
-     */
-    private void drainLate() {
-      boolean done = false;
-      try {
-        c.socket.setSoTimeout(1_000);
-        byte[] skip = new byte[4096];
-        int budget = 64 * 1024;
-        int n = 0;
-        while (budget > 0 && (n = read(skip, 0, skip.length)) >= 0) {
-          budget -= n;
-        }
-        done = n < 0;
-        c.socket.setSoTimeout(0);
-      } catch (IOException e) {
-        done = false;
-      }
-      closed = true;
-      c.done(done);
+      c.done(reusable && !Thread.currentThread().isInterrupted());
     }
 
     /** Reads to the end only as far as bytes are already buffered; true if the end was reached. */
