@@ -90,6 +90,7 @@ public final class AnthropicProvider implements Provider {
         any = send(translator.onEvent(event.event(), data), any, call, sink);
       }
       send(translator.end(), any, call, sink);
+      opened.finish();
     } catch (IOException e) {
       throw http.readFailure(e, call);
     }

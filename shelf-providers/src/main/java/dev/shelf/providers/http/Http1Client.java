@@ -208,6 +208,16 @@ public final class Http1Client implements AutoCloseable {
       return body;
     }
 
+    /**
+     * Says the answer is complete (a stream's {@code [DONE]} or {@code message_stop} was read):
+     * what is left of the body — the terminating chunk, which may be a moment behind — is read
+     * here, waiting at most {@code wait} for it, so that the connection can be kept. A body closed
+     * without this (a cancellation) drops its connection unless its end is already buffered.
+     */
+    public void finish(Duration wait) {
+      body.finish(wait);
+    }
+
     @Override
     public void close() {
       body.close();
@@ -449,6 +459,28 @@ public final class Http1Client implements AutoCloseable {
       }
       closed = true;
       c.done(reusable && !Thread.currentThread().isInterrupted());
+    }
+
+    void finish(Duration wait) {
+      if (closed || eof || !keepAlive || mode == UNTIL_CLOSE) {
+        return;
+      }
+      try {
+        int before = c.socket.getSoTimeout();
+        c.socket.setSoTimeout((int) Math.max(1, wait.toMillis()));
+        try {
+          byte[] skip = new byte[4096];
+          long left = 64 * 1024; // an answer that goes on after its end is not worth waiting for
+          int n;
+          while (left > 0 && (n = read(skip, 0, skip.length)) >= 0) {
+            left -= n;
+          }
+        } finally {
+          c.socket.setSoTimeout(before);
+        }
+      } catch (IOException e) {
+        // Late, malformed or cancelled: close() will drop the connection.
+      }
     }
 
     /** Reads to the end only as far as bytes are already buffered; true if the end was reached. */

@@ -20,6 +20,8 @@ import java.util.Map;
  * bounded part of their body, to the adapter's {@link ErrorMapper}.
  */
 public final class UpstreamHttp implements AutoCloseable {
+  private static final Duration FINISH_WAIT = Duration.ofMillis(250);
+
   /** How much of an error answer's body is read for the {@link ErrorMapper}. */
   public static final int MAX_ERROR_BODY = 64 * 1024;
 
@@ -91,6 +93,14 @@ public final class UpstreamHttp implements AutoCloseable {
 
     public String contentType() {
       return response.header("content-type");
+    }
+
+    /**
+     * The answer is complete: reads the rest of the body (its terminating chunk) if it comes within
+     * 250 ms, so the connection is kept. Cancellation paths just close.
+     */
+    public void finish() {
+      response.finish(FINISH_WAIT);
     }
 
     @Override

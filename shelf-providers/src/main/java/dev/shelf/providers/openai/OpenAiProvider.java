@@ -182,6 +182,7 @@ public final class OpenAiProvider implements Provider {
         throw new ProviderException(
             Kind.BROKEN_STREAM, "the stream from " + name + " ended before the answer did");
       }
+      opened.finish();
     } catch (IOException e) {
       throw http.readFailure(e, call);
     }

@@ -126,6 +126,35 @@ class UpstreamHttpTest {
   }
 
   @Test
+  void aStreamWhoseEndChunkIsLateKeepsItsConnectionWhenFinished() throws Exception {
+    byte[] events = "data: {}\n\ndata: [DONE]\n\n".getBytes(StandardCharsets.UTF_8);
+    server.createContext(
+        "/late",
+        exchange -> {
+          exchange.getRequestBody().readAllBytes();
+          exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
+          exchange.sendResponseHeaders(200, 0); // chunked
+          exchange.getResponseBody().write(events);
+          exchange.getResponseBody().flush();
+          try {
+            Thread.sleep(40); // the terminating chunk comes a moment after [DONE]
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          exchange.close();
+        });
+    try (var http = upstream(origin(), NEVER)) {
+      for (int i = 0; i < 5; i++) {
+        try (var opened = http.post("/late", new byte[0], call(), true)) {
+          assertThat(opened.body().readNBytes(events.length)).isEqualTo(events);
+          opened.finish();
+        }
+      }
+      assertThat(http.connectionsOpened()).isEqualTo(1);
+    }
+  }
+
+  @Test
   void nonTwoHundredsGoToTheErrorMapperWithABoundedBody() {
     status = 503;
     reply = new byte[UpstreamHttp.MAX_ERROR_BODY + 1000];
