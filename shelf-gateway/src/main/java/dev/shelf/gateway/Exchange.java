@@ -29,6 +29,8 @@ public final class Exchange {
   private volatile String teamId = "default";
   private volatile Admission.@Nullable Ticket ticket;
   private volatile boolean recorded;
+  private final java.util.List<PolicyHit> policyHits =
+      java.util.Collections.synchronizedList(new java.util.ArrayList<>());
 
   public Exchange(String requestId, String endpoint, @Nullable String keyName) {
     this.requestId = requestId;
@@ -165,5 +167,26 @@ public final class Exchange {
   public void fail(int httpStatus, @Nullable String code) {
     status = httpStatus;
     errorCode = code;
+  }
+
+  /**
+   * A content-policy rule that fired on this request.
+   *
+   * @param stage input or output
+   * @param rule the policy and rule, e.g. {@code standard/keywords}
+   * @param category what matched: a keyword category, a PII type, injection signals
+   * @param action block, redact or flag
+   */
+  public record PolicyHit(String stage, String rule, String category, String action) {}
+
+  public void policyHit(String stage, String rule, String category, String action) {
+    policyHits.add(new PolicyHit(stage, rule, category, action));
+  }
+
+  /** The rules that fired, in order. */
+  public java.util.List<PolicyHit> policyHits() {
+    synchronized (policyHits) {
+      return java.util.List.copyOf(policyHits);
+    }
   }
 }

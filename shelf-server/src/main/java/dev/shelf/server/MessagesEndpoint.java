@@ -9,6 +9,7 @@ import dev.shelf.api.Json;
 import dev.shelf.api.Usage;
 import dev.shelf.gateway.Gateway;
 import dev.shelf.gateway.StreamBrokenException;
+import dev.shelf.guard.policy.RequestTexts;
 import dev.shelf.server.anthropic.MessagesOut;
 import dev.shelf.server.anthropic.MessagesRequest;
 import dev.shelf.server.anthropic.MessagesStream;
@@ -48,6 +49,8 @@ final class MessagesEndpoint {
           byte[] body = Http.body(req, maxBody);
           ChatRequest cr = MessagesRequest.read(Json.parse(body), false);
           server.admit(ex, caller, cr.model(), body.length, cr.outputLimit());
+          Guard.Check check = server.guard().check(ex, caller, RequestTexts.of(cr));
+          ChatRequest sent = ShelfServer.guarded(cr, check);
           String id = "msg_" + ex.requestId();
           Usage promptOnly = Estimates.chat(cr, null);
           if (cr.stream()) {
@@ -55,7 +58,8 @@ final class MessagesEndpoint {
                 new MessagesStream(
                     res, id, promptOnly.promptTokens(), r -> Http.shelfHeaders(r, ex));
             try {
-              gateway.chat(ex, cr, stream);
+              gateway.chat(ex, sent, check.chat(stream));
+              check.done(ex);
             } catch (StreamBrokenException e) {
               ex.fail(502, "stream_broken");
               stream.fail(
@@ -82,7 +86,8 @@ final class MessagesEndpoint {
                     () -> Estimates.streamed(promptOnly, stream.relayedBytes())));
           } else {
             var collector = new Collector<ChatChunk, ChatAggregator>(ChatAggregator::new);
-            gateway.chat(ex, cr, collector);
+            gateway.chat(ex, sent, check.chat(collector));
+            check.done(ex);
             ChatCompletion whole = collector.aggregate().result();
             Usage usage = server.settle(ex, whole.usage(), () -> Estimates.chat(cr, whole));
             String model = ex.servedModel() == null ? cr.model() : ex.servedModel();

@@ -22,6 +22,7 @@ import dev.shelf.gateway.StreamBrokenException;
 import dev.shelf.gateway.config.ShelfConfig;
 import dev.shelf.gateway.metering.Pricing;
 import dev.shelf.gateway.tenancy.Principal;
+import dev.shelf.guard.policy.RequestTexts;
 import dev.shelf.providers.spi.ClientGoneException;
 import dev.shelf.providers.spi.ProviderException;
 import io.helidon.http.HeaderNames;
@@ -33,6 +34,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintStream;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
@@ -53,6 +55,7 @@ public final class ShelfServer implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final Keys keys;
   private final Billing billing;
+  private final Guard guard;
   private final @Nullable AdminApi admin;
   private final @Nullable AccessLog accessLog;
   private final long maxBody;
@@ -82,6 +85,7 @@ public final class ShelfServer implements AutoCloseable {
             new Pricing(config.billing().currency(), config.billing().rates()),
             config.billing().maxBatch(),
             config.billing().retention());
+    this.guard = new Guard(runtime, gateway, registry);
     this.admin =
         accounts == null ? null : new AdminApi(this, runtime, accounts, billing.pricing(), keys);
     this.accessLog = log == null || !config.server().accessLog() ? null : new AccessLog(log);
@@ -148,7 +152,9 @@ public final class ShelfServer implements AutoCloseable {
 
   private void routes(HttpRouting.Builder r) {
     var messages = new MessagesEndpoint(this, gateway, maxBody);
+    var moderations = new ModerationsEndpoint(this, maxBody);
     r.post("/v1/chat/completions", this::chat)
+        .post("/v1/moderations", moderations::create)
         .post("/v1/messages", messages::create)
         .post("/v1/messages/count_tokens", messages::countTokens)
         .post("/v1/completions", this::completion)
@@ -261,17 +267,23 @@ public final class ShelfServer implements AutoCloseable {
           byte[] body = Http.body(req, maxBody);
           ChatRequest cr = ChatRequestCodec.read(Json.parse(body));
           admit(ex, caller, cr.model(), body.length, cr.outputLimit());
+          Guard.Check check = guard.check(ex, caller, RequestTexts.of(cr));
+          ChatRequest sent = guarded(cr, check);
           String id = "chatcmpl-" + ex.requestId();
           if (cr.stream()) {
             var sse = new SseListener<>(res, ChunkKind.CHAT, id, cr.includeUsage());
             streamed(
                 ex,
                 sse,
-                () -> gateway.chat(ex, cr, sse),
+                () -> {
+                  gateway.chat(ex, sent, check.chat(sse));
+                  check.done(ex);
+                },
                 () -> Estimates.streamed(Estimates.chat(cr, null), sse.relayedBytes()));
           } else {
             var collector = new Collector<ChatChunk, ChatAggregator>(ChatAggregator::new);
-            gateway.chat(ex, cr, collector);
+            gateway.chat(ex, sent, check.chat(collector));
+            check.done(ex);
             ChatCompletion whole = collector.aggregate().result();
             Usage usage = settle(ex, whole.usage(), () -> Estimates.chat(cr, whole));
             var out =
@@ -297,19 +309,39 @@ public final class ShelfServer implements AutoCloseable {
           byte[] body = Http.body(req, maxBody);
           CompletionRequest cr = CompletionRequest.read(Json.parse(body));
           admit(ex, caller, cr.model(), body.length, cr.maxTokens());
+          List<String> texts = RequestTexts.of(cr.prompt());
+          Guard.Check check = guard.check(ex, caller, texts);
+          List<String> changed = check.changed(texts);
+          CompletionRequest sent =
+              changed == null
+                  ? cr
+                  : new CompletionRequest(
+                      cr.model(),
+                      RequestTexts.with(cr.prompt(), changed),
+                      cr.stream(),
+                      cr.includeUsage(),
+                      cr.maxTokens(),
+                      cr.temperature(),
+                      cr.topP(),
+                      cr.n(),
+                      cr.extra());
           String id = "cmpl-" + ex.requestId();
           if (cr.stream()) {
             var sse = new SseListener<>(res, ChunkKind.COMPLETION, id, cr.includeUsage());
             streamed(
                 ex,
                 sse,
-                () -> gateway.completion(ex, cr, sse),
+                () -> {
+                  gateway.completion(ex, sent, check.completion(sse));
+                  check.done(ex);
+                },
                 () -> Estimates.streamed(Estimates.completion(cr, null), sse.relayedBytes()));
           } else {
             var collector =
                 new Collector<CompletionChunk, CompletionChunk.Aggregator>(
                     CompletionChunk.Aggregator::new);
-            gateway.completion(ex, cr, collector);
+            gateway.completion(ex, sent, check.completion(collector));
+            check.done(ex);
             CompletionChunk whole = collector.aggregate().result();
             Usage usage = settle(ex, whole.usage(), () -> Estimates.completion(cr, whole));
             var out =
@@ -334,7 +366,20 @@ public final class ShelfServer implements AutoCloseable {
           byte[] body = Http.body(req, maxBody);
           EmbeddingRequest er = EmbeddingRequest.read(Json.parse(body));
           admit(ex, caller, er.model(), body.length, 0);
-          EmbeddingResponse r = gateway.embed(ex, er);
+          List<String> texts = RequestTexts.of(er.input());
+          List<String> changed = guard.check(ex, caller, texts).changed(texts);
+          EmbeddingResponse r =
+              gateway.embed(
+                  ex,
+                  changed == null
+                      ? er
+                      : new EmbeddingRequest(
+                          er.model(),
+                          RequestTexts.with(er.input(), changed),
+                          er.encodingFormat(),
+                          er.dimensions(),
+                          er.user(),
+                          er.extra()));
           settle(
               ex,
               r.promptTokens() > 0 ? new Usage(r.promptTokens(), 0, null, null) : null,
@@ -381,6 +426,17 @@ public final class ShelfServer implements AutoCloseable {
       return;
     }
     sse.finish(usage);
+  }
+
+  /** The request to send: {@code cr} with the texts the policy changed. */
+  static ChatRequest guarded(ChatRequest cr, Guard.Check check) {
+    List<String> texts = RequestTexts.of(cr);
+    List<String> changed = check.changed(texts);
+    return changed == null ? cr : RequestTexts.with(cr, changed);
+  }
+
+  Guard guard() {
+    return guard;
   }
 
   /** Bills the request: the usage chosen, its record committed before the last bytes go out. */
@@ -486,6 +542,7 @@ public final class ShelfServer implements AutoCloseable {
       }
     }
     server.stop();
+    guard.close();
     billing.close();
     if (accessLog != null) {
       accessLog.close();

@@ -45,7 +45,8 @@ public final class ConfigLoader {
           "resilience",
           "database",
           "redis",
-          "billing");
+          "billing",
+          "guard");
   private static final Set<String> DATABASE =
       Set.of("url", "user", "password", "pool", "sqlite_sync");
   private static final Set<String> REDIS = Set.of("url");
@@ -196,7 +197,8 @@ public final class ConfigLoader {
         routes,
         resilience,
         storage(root.opt("database"), root.opt("redis")),
-        billing(root.opt("billing"), models));
+        billing(root.opt("billing"), models),
+        root.opt("guard"));
   }
 
   private static ShelfConfig.Storage storage(@Nullable Value db, @Nullable Value redis) {

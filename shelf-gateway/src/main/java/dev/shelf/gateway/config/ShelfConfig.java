@@ -7,7 +7,11 @@ import java.util.List;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
-/** Everything {@code shelf.yaml} says, validated. See README's configuration reference. */
+/**
+ * Everything {@code shelf.yaml} says, validated. See README's configuration reference. {@code
+ * guard} is the raw {@code guard:} section, which shelf-guard reads (with the same file and line
+ * errors).
+ */
 public record ShelfConfig(
     String source,
     Server server,
@@ -17,7 +21,8 @@ public record ShelfConfig(
     List<RouteSpec> routes,
     Resilience resilience,
     Storage storage,
-    Billing billing) {
+    Billing billing,
+    YamlTree.@Nullable Value guard) {
 
   public ShelfConfig {
     providers = Map.copyOf(providers);
@@ -27,17 +32,17 @@ public record ShelfConfig(
 
   public ShelfConfig withServer(Server s) {
     return new ShelfConfig(
-        source, s, auth, providers, models, routes, resilience, storage, billing);
+        source, s, auth, providers, models, routes, resilience, storage, billing, guard);
   }
 
   public ShelfConfig withAuth(Auth a) {
     return new ShelfConfig(
-        source, server, a, providers, models, routes, resilience, storage, billing);
+        source, server, a, providers, models, routes, resilience, storage, billing, guard);
   }
 
   public ShelfConfig withStorage(Storage st) {
     return new ShelfConfig(
-        source, server, auth, providers, models, routes, resilience, st, billing);
+        source, server, auth, providers, models, routes, resilience, st, billing, guard);
   }
 
   /**
