@@ -1,0 +1,4 @@
+@NullMarked
+package dev.shelf.guard.policy;
+
+import org.jspecify.annotations.NullMarked;
