@@ -77,6 +77,7 @@ final class AdminApi {
         .get("/admin/v1/keys/{id}", (q, s) -> run(q, s, this::getKey))
         .patch("/admin/v1/keys/{id}", (q, s) -> run(q, s, this::updateKey))
         .post("/admin/v1/keys/{id}/revoke", (q, s) -> run(q, s, this::revokeKey))
+        .post("/admin/v1/keys/{id}/unsuspend", (q, s) -> run(q, s, this::unsuspendKey))
         .delete("/admin/v1/keys/{id}", (q, s) -> run(q, s, this::revokeKey))
         .post("/admin/v1/redemption-codes", (q, s) -> run(q, s, this::createCodes))
         .post("/admin/v1/redeem", (q, s) -> run(q, s, this::redeem))
@@ -382,7 +383,8 @@ final class AdminApi {
             AdminViews.budget(b, k.budget()),
             expires(b, k.expiresMs(), System.currentTimeMillis()),
             k.revokedMs(),
-            k.createdMs());
+            k.createdMs(),
+            k.suspendedUntilMs());
     store.updateKey(updated);
     changed(who, k.teamId(), "key.update", k.id(), b);
     ok(res, AdminViews.key(updated, currency));
@@ -392,6 +394,13 @@ final class AdminApi {
     ApiKey revoked = tenancy.revokeKey(who.keyId(), visibleKey(who, param(req, "id")));
     keys.invalidate();
     ok(res, AdminViews.key(revoked, currency));
+  }
+
+  private void unsuspendKey(ServerRequest req, ServerResponse res, Principal who) {
+    requireAdmin(who);
+    ApiKey k = tenancy.suspendKey(who.keyId(), visibleKey(who, param(req, "id")), null, "{}");
+    keys.invalidate();
+    ok(res, AdminViews.key(k, currency));
   }
 
   private static @Nullable Long expires(JsonNode b, @Nullable Long current, long now) {

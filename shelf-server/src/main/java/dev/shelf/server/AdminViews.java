@@ -58,6 +58,10 @@ final class AdminViews {
     budget(o, k.budget(), currency);
     o.put("expires_at", k.expiresMs() == null ? null : k.expiresMs() / 1000);
     o.put("revoked_at", k.revokedMs() == null ? null : k.revokedMs() / 1000);
+    Long suspended = k.suspendedUntilMs();
+    o.put(
+        "suspended_until",
+        suspended != null && k.suspendedAt(System.currentTimeMillis()) ? suspended / 1000 : null);
     o.put("created_at", k.createdMs() / 1000);
     return o;
   }

@@ -6,6 +6,7 @@ import dev.shelf.api.ChatChunk;
 import dev.shelf.api.ChatMessage;
 import dev.shelf.api.ChatRequest;
 import dev.shelf.api.CompletionChunk;
+import dev.shelf.gateway.Accounts;
 import dev.shelf.gateway.Exchange;
 import dev.shelf.gateway.Gateway;
 import dev.shelf.gateway.ShelfRuntime;
@@ -13,7 +14,9 @@ import dev.shelf.gateway.StreamListener;
 import dev.shelf.gateway.config.ConfigException;
 import dev.shelf.gateway.config.ShelfConfig;
 import dev.shelf.gateway.config.YamlTree;
+import dev.shelf.gateway.tenancy.ApiKey;
 import dev.shelf.gateway.tenancy.Principal;
+import dev.shelf.gateway.tenancy.Tenancy;
 import dev.shelf.guard.policy.Classifier;
 import dev.shelf.guard.policy.GuardedChat;
 import dev.shelf.guard.policy.GuardedCompletion;
@@ -41,6 +44,8 @@ final class Guard implements AutoCloseable {
   private record Compiled(YamlTree.@Nullable Value source, Guardrails rails) {}
 
   private final ShelfRuntime runtime;
+  private final @Nullable Accounts accounts;
+  private final Keys keys;
   private final MeterRegistry registry;
   private final Classifier classifier;
   private volatile Compiled compiled;
@@ -49,8 +54,15 @@ final class Guard implements AutoCloseable {
           r -> Thread.ofPlatform().daemon().name("shelf-guard-reload").unstarted(r));
 
   /** Compiles the policies now: a bad {@code guard:} section stops the server from starting. */
-  Guard(ShelfRuntime runtime, Gateway gateway, MeterRegistry registry) {
+  Guard(
+      ShelfRuntime runtime,
+      @Nullable Accounts accounts,
+      Keys keys,
+      Gateway gateway,
+      MeterRegistry registry) {
     this.runtime = runtime;
+    this.accounts = accounts;
+    this.keys = keys;
     this.registry = registry;
     this.classifier = new ModelClassifier(gateway);
     ShelfConfig c = runtime.config();
@@ -97,8 +109,8 @@ final class Guard implements AutoCloseable {
       return Check.NONE;
     }
     Policy.Input input = policy.checkInput(texts, classifier);
-    var check = new Check(this, policy, input, policy.output(input, classifier));
-    record(ex, input.hits());
+    var check = new Check(this, caller, input, policy.output(input, classifier));
+    record(ex, caller, input.hits());
     if (input.isBlocked()) {
       throw new ApiException(
           400, "invalid_request_error", "content_policy_violation", null, policy.message(), null);
@@ -106,7 +118,7 @@ final class Guard implements AutoCloseable {
     return check;
   }
 
-  void record(Exchange ex, List<PolicyHit> hits) {
+  void record(Exchange ex, Principal caller, List<PolicyHit> hits) {
     for (PolicyHit h : hits) {
       Counter.builder("shelf_guard_hits")
           .description("Content policy rules that fired")
@@ -119,6 +131,49 @@ final class Guard implements AutoCloseable {
       ex.policyHit(
           h.stage().label(), h.policy() + "/" + h.rule(), h.category(), h.action().label());
     }
+    if (!hits.isEmpty()) {
+      countAbuse(caller, hits.size());
+    }
+  }
+
+  /**
+   * Counts a stored key's hits in a rolling minute; at {@code abuse.max_hits} the key is suspended
+   * for {@code abuse.suspend}, recorded in the database (so every node refuses it within the key
+   * cache's second) and audited as {@code key.suspend}.
+   */
+  private void countAbuse(Principal caller, int hits) {
+    Guardrails.Abuse abuse = rails().abuse();
+    Accounts a = accounts;
+    if (!abuse.enabled() || a == null || caller.key() == null) {
+      return;
+    }
+    String counter = "guard-hits:" + caller.keyId();
+    a.counters().addWindow(counter, hits);
+    if (a.counters().tryWindow(counter, 0, abuse.maxHits()) == 0) {
+      return;
+    }
+    long now = System.currentTimeMillis();
+    ApiKey fresh = a.store().key(caller.keyId()).orElse(null);
+    if (fresh == null || fresh.suspendedAt(now)) {
+      return;
+    }
+    var detail = dev.shelf.api.Json.object();
+    detail.put("reason", "content policy hits");
+    detail.put("max_hits_per_minute", abuse.maxHits());
+    detail.put("suspend_seconds", abuse.suspend().toSeconds());
+    new Tenancy(a.store())
+        .suspendKey(
+            "guard", fresh, now + abuse.suspend().toMillis(), dev.shelf.api.Json.string(detail));
+    keys.invalidate();
+    LOG.log(
+        System.Logger.Level.WARNING,
+        "key "
+            + fresh.prefix()
+            + "... suspended for "
+            + abuse.suspend()
+            + " after "
+            + abuse.maxHits()
+            + " content-policy hits in a minute");
   }
 
   @Override
@@ -128,9 +183,10 @@ final class Guard implements AutoCloseable {
 
   /** One request's policy decisions. */
   static final class Check {
-    static final Check NONE = new Check(null, null, null, null);
+    static final Check NONE = new Check(null, Principal.ANONYMOUS, null, null);
 
     private final @Nullable Guard guard;
+    private final Principal caller;
     private final Policy.@Nullable Input input;
     private final @Nullable OutputGuard output;
     private @Nullable GuardedChat chat;
@@ -138,10 +194,11 @@ final class Guard implements AutoCloseable {
 
     private Check(
         @Nullable Guard guard,
-        @Nullable Policy policy,
+        Principal caller,
         Policy.@Nullable Input input,
         @Nullable OutputGuard output) {
       this.guard = guard;
+      this.caller = caller;
       this.input = input;
       this.output = output;
     }
@@ -176,7 +233,7 @@ final class Guard implements AutoCloseable {
         completion.end();
       }
       if (guard != null && output != null) {
-        guard.record(ex, output.hits());
+        guard.record(ex, caller, output.hits());
       }
     }
   }

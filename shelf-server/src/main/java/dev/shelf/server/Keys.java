@@ -64,6 +64,18 @@ final class Keys {
     }
     Optional<Principal> p = auth.authenticate(key);
     if (p.isPresent()) {
+      var stored = p.get().key();
+      if (stored != null && stored.suspendedAt(System.currentTimeMillis())) {
+        throw ApiException.forbidden(
+            "key_suspended",
+            "This key is suspended until "
+                + java.time.Instant.ofEpochMilli(
+                    java.util.Objects.requireNonNull(stored.suspendedUntilMs()))
+                + " after repeated content-policy violations; an administrator can lift it"
+                + " (POST /admin/v1/keys/"
+                + stored.id()
+                + "/unsuspend).");
+      }
       return p.get();
     }
     if (open) {

@@ -85,7 +85,7 @@ public final class ShelfServer implements AutoCloseable {
             new Pricing(config.billing().currency(), config.billing().rates()),
             config.billing().maxBatch(),
             config.billing().retention());
-    this.guard = new Guard(runtime, gateway, registry);
+    this.guard = new Guard(runtime, accounts, keys, gateway, registry);
     this.admin =
         accounts == null ? null : new AdminApi(this, runtime, accounts, billing.pricing(), keys);
     this.accessLog = log == null || !config.server().accessLog() ? null : new AccessLog(log);

@@ -70,6 +70,7 @@ class GuardTest {
                   injection: {threshold: 0.5, action: block}
               default: standard
               keys: {open-key: none}
+              abuse: {max_hits: 3, suspend: 1h}
             """
                 .formatted(MASTER, OPEN, stub.baseUrl(), dir.resolve("banned.txt")));
     client = shelf.sdk(MASTER);
@@ -290,5 +291,45 @@ class GuardTest {
 
     var metrics = shelf.get("/metrics").body();
     assertThat(metrics).contains("shelf_guard_hits_total{action=\"block\"");
+  }
+
+  private JsonNode admin(String path, String body) {
+    var r = shelf.post(path, body, "authorization", "Bearer " + MASTER);
+    assertThat(r.status()).as(r.body()).isIn(200, 201);
+    return r.json();
+  }
+
+  @Test
+  void aKeyWithRepeatedHitsIsSuspendedUntilAnAdminLiftsIt() {
+    String team = admin("/admin/v1/teams", "{\"name\": \"abusers\"}").get("id").asText();
+    JsonNode made = admin("/admin/v1/keys", "{\"team_id\": \"%s\"}".formatted(team));
+    String key = made.get("key").asText();
+    String id = made.get("id").asText();
+    OpenAIClient sdk = shelf.sdk(key);
+    for (int i = 0; i < 3; i++) {
+      assertThatThrownBy(() -> sdk.chat().completions().create(ask("forbidden fruit please")))
+          .isInstanceOf(BadRequestException.class);
+    }
+
+    var refused =
+        shelf.post(
+            "/v1/chat/completions",
+            "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hello\"}]}",
+            "authorization",
+            "Bearer " + key);
+    assertThat(refused.status()).isEqualTo(403);
+    assertThat(refused.json().path("error").path("code").asText()).isEqualTo("key_suspended");
+    assertThat(stub.requests()).isEmpty();
+    JsonNode audit =
+        Json.parse(
+            shelf
+                .get("/admin/v1/audit", "authorization", "Bearer " + MASTER)
+                .body()
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(audit.toString()).contains("key.suspend").contains(id);
+
+    admin("/admin/v1/keys/" + id + "/unsuspend", "");
+    stub.enqueue(ChatStream.of("up-model").role().content("hi").finish("stop").done().response());
+    assertThat(sdk.chat().completions().create(ask("hello")).choices()).hasSize(1);
   }
 }

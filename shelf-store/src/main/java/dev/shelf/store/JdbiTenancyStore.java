@@ -23,7 +23,8 @@ public final class JdbiTenancyStore implements TenancyStore {
           + " created_ms";
   private static final String KEY_COLS =
       "id, team_id, user_id, name, prefix, hash, admin, models, rpm, tpm, max_concurrent,"
-          + " budget_nanos, budget_period, expires_ms, revoked_ms, created_ms";
+          + " budget_nanos, budget_period, expires_ms, revoked_ms, created_ms,"
+          + " suspended_until_ms";
 
   private final Jdbi jdbi;
 
@@ -195,7 +196,7 @@ public final class JdbiTenancyStore implements TenancyStore {
                             + KEY_COLS
                             + ", updated_ms) VALUES (:id, :team, :user, :name, :prefix, :hash,"
                             + " :admin, :models, :rpm, :tpm, :mc, :bn, :bp, :expires, :revoked,"
-                            + " :created, :created)"),
+                            + " :created, :suspended, :created)"),
                     k)
                 .execute());
     return k;
@@ -213,7 +214,8 @@ public final class JdbiTenancyStore implements TenancyStore {
         .bind("models", join(k.models()))
         .bind("expires", k.expiresMs())
         .bind("revoked", k.revokedMs())
-        .bind("created", k.createdMs());
+        .bind("created", k.createdMs())
+        .bind("suspended", k.suspendedUntilMs());
   }
 
   @Override
@@ -261,7 +263,8 @@ public final class JdbiTenancyStore implements TenancyStore {
                             "UPDATE api_keys SET user_id = :user, name = :name, admin = :admin,"
                                 + " models = :models, rpm = :rpm, tpm = :tpm, max_concurrent ="
                                 + " :mc, budget_nanos = :bn, budget_period = :bp, expires_ms ="
-                                + " :expires, revoked_ms = :revoked, updated_ms = :now WHERE id"
+                                + " :expires, revoked_ms = :revoked, suspended_until_ms = :suspended,"
+                                + " updated_ms = :now WHERE id"
                                 + " = :id AND team_id = :team"),
                         k)
                     .bind("now", System.currentTimeMillis())
@@ -418,7 +421,8 @@ public final class JdbiTenancyStore implements TenancyStore {
         budget(rs),
         optLong(rs, "expires_ms"),
         optLong(rs, "revoked_ms"),
-        rs.getLong("created_ms"));
+        rs.getLong("created_ms"),
+        optLong(rs, "suspended_until_ms"));
   }
 
   private static Limits limits(ResultSet rs) throws SQLException {

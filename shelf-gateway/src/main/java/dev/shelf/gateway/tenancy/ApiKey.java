@@ -21,9 +21,42 @@ public record ApiKey(
     @Nullable Budget budget,
     @Nullable Long expiresMs,
     @Nullable Long revokedMs,
-    long createdMs) {
+    long createdMs,
+    @Nullable Long suspendedUntilMs) {
   public ApiKey {
     models = List.copyOf(models);
+  }
+
+  /** A key that was never suspended. */
+  public ApiKey(
+      String id,
+      String teamId,
+      @Nullable String userId,
+      String name,
+      String prefix,
+      String hash,
+      boolean admin,
+      List<String> models,
+      Limits limits,
+      @Nullable Budget budget,
+      @Nullable Long expiresMs,
+      @Nullable Long revokedMs,
+      long createdMs) {
+    this(
+        id, teamId, userId, name, prefix, hash, admin, models, limits, budget, expiresMs, revokedMs,
+        createdMs, null);
+  }
+
+  /** Whether the abuse control has suspended this key at {@code nowMs}. */
+  public boolean suspendedAt(long nowMs) {
+    return suspendedUntilMs != null && nowMs < suspendedUntilMs;
+  }
+
+  /** This key suspended until {@code untilMs}, or lifted with null. */
+  public ApiKey withSuspendedUntil(@Nullable Long untilMs) {
+    return new ApiKey(
+        id, teamId, userId, name, prefix, hash, admin, models, limits, budget, expiresMs, revokedMs,
+        createdMs, untilMs);
   }
 
   public boolean activeAt(long nowMs) {

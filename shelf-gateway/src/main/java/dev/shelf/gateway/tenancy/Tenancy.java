@@ -101,10 +101,22 @@ public final class Tenancy {
             k.budget(),
             k.expiresMs(),
             k.revokedMs() != null ? k.revokedMs() : System.currentTimeMillis(),
-            k.createdMs());
+            k.createdMs(),
+            k.suspendedUntilMs());
     store.updateKey(revoked);
     audit(actor, k.teamId(), "key.revoke", k.id(), "{}");
     return revoked;
+  }
+
+  /**
+   * Suspends a key until {@code untilMs} (the abuse control), or lifts a suspension with null;
+   * audited with {@code detail} (a JSON object).
+   */
+  public ApiKey suspendKey(String actor, ApiKey k, @Nullable Long untilMs, String detail) {
+    ApiKey changed = k.withSuspendedUntil(untilMs);
+    store.updateKey(changed);
+    audit(actor, k.teamId(), untilMs == null ? "key.unsuspend" : "key.suspend", k.id(), detail);
+    return changed;
   }
 
   public void audit(
