@@ -57,6 +57,7 @@ public final class ShelfServer implements AutoCloseable {
   private final Billing billing;
   private final Guard guard;
   private final @Nullable AdminApi admin;
+  private final @Nullable EvalsApi evals;
   private final @Nullable AccessLog accessLog;
   private final long maxBody;
   private final Duration grace;
@@ -88,6 +89,7 @@ public final class ShelfServer implements AutoCloseable {
     this.guard = new Guard(runtime, accounts, keys, gateway, registry);
     this.admin =
         accounts == null ? null : new AdminApi(this, runtime, accounts, billing.pricing(), keys);
+    this.evals = EvalsApi.of(this, runtime, accounts, keys);
     this.accessLog = log == null || !config.server().accessLog() ? null : new AccessLog(log);
     this.maxBody = config.server().maxBodyBytes();
     this.grace = config.server().shutdownGrace();
@@ -131,6 +133,9 @@ public final class ShelfServer implements AutoCloseable {
     }
     var server = new ShelfServer(runtime, keys, accounts, host, s.port(), accessLog);
     server.server.start();
+    if (server.evals != null) {
+      server.evals.start(); // resumes the evaluation runs left unfinished
+    }
     return server;
   }
 
@@ -167,6 +172,9 @@ public final class ShelfServer implements AutoCloseable {
         .get("/metrics", this::scrape);
     if (admin != null) {
       admin.routes(r);
+    }
+    if (evals != null) {
+      evals.routes(r);
     }
     r.any(
         "/v1/*",
@@ -531,6 +539,9 @@ public final class ShelfServer implements AutoCloseable {
   public void stop() {
     if (!draining.compareAndSet(false, true)) {
       return;
+    }
+    if (evals != null) {
+      evals.close(); // runs stop before their calls would meet the drain; resumed on next start
     }
     long deadline = System.nanoTime() + grace.toNanos();
     while (inFlight.get() > 0 && System.nanoTime() < deadline) {

@@ -2,6 +2,11 @@ package dev.shelf.store;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.shelf.eval.arena.BattleStore;
+import dev.shelf.eval.exec.DatasetStore;
+import dev.shelf.eval.exec.EvalStores;
+import dev.shelf.eval.exec.RunOwners;
+import dev.shelf.eval.exec.RunStore;
 import dev.shelf.gateway.config.ShelfConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,8 +27,11 @@ import org.jspecify.annotations.Nullable;
  * never wait for the writer, and the ledger's group commit keeps commits few. {@code
  * synchronous=NORMAL} by default; {@code database.sqlite_sync: full} fsyncs every commit so that it
  * survives power loss as well. A busy timeout lets the CLI write while a server runs.
+ *
+ * <p>It also hands out the evaluation service's stores ({@link EvalStores}), which a server finds
+ * on {@code Accounts.resources()}.
  */
-public final class Database implements AutoCloseable {
+public final class Database implements AutoCloseable, EvalStores {
   private final HikariDataSource pool;
   private final Jdbi jdbi;
   private final boolean postgres;
@@ -111,6 +119,26 @@ public final class Database implements AutoCloseable {
 
   public boolean postgres() {
     return postgres;
+  }
+
+  @Override
+  public RunStore runs() {
+    return new JdbiRunStore(this);
+  }
+
+  @Override
+  public RunOwners owners() {
+    return new JdbiRunStore(this);
+  }
+
+  @Override
+  public DatasetStore datasets() {
+    return new JdbiDatasetStore(this);
+  }
+
+  @Override
+  public BattleStore battles() {
+    return new JdbiBattleStore(this);
   }
 
   @Override

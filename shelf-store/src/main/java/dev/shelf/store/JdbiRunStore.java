@@ -1,5 +1,6 @@
 package dev.shelf.store;
 
+import dev.shelf.eval.exec.RunOwners;
 import dev.shelf.eval.exec.RunSpec;
 import dev.shelf.eval.exec.RunStatus;
 import dev.shelf.eval.exec.RunStore;
@@ -20,8 +21,12 @@ import org.jspecify.annotations.Nullable;
  * model, inserted with {@code ON CONFLICT DO NOTHING} (SQLite and PostgreSQL alike) so a finished
  * answer is never replaced. Each save is its own transaction: with SQLite in WAL mode a saved item
  * survives the process being killed right after.
+ *
+ * <p>The owners and leases of runs started through the server's API (migration V5) are conditional
+ * updates: a lease is taken only where it is free, lapsed or the claimant's own, so two nodes can
+ * never both hold it.
  */
-public final class JdbiRunStore implements RunStore {
+public final class JdbiRunStore implements RunStore, RunOwners {
   private final Jdbi jdbi;
 
   public JdbiRunStore(Database db) {
@@ -160,5 +165,126 @@ public final class JdbiRunStore implements RunStore {
     if (n == 0) {
       throw new IllegalArgumentException("no run named " + run);
     }
+  }
+
+  // ---- owners and leases (V5) ----
+
+  @Override
+  public void own(String run, String teamId, String keyId, long nowMs) {
+    jdbi.useHandle(
+        h ->
+            h.createUpdate(
+                    "INSERT INTO eval_run_owners (run, team_id, key_id, created_ms) VALUES (:run,"
+                        + " :team, :key, :now)")
+                .bind("run", run)
+                .bind("team", teamId)
+                .bind("key", keyId)
+                .bind("now", nowMs)
+                .execute());
+  }
+
+  private static final String SELECT_OWNERS =
+      "SELECT run, team_id, key_id, node, lease_until_ms, cancel_requested, error, created_ms FROM"
+          + " eval_run_owners";
+
+  @Override
+  public @Nullable Owner owner(String run) {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(SELECT_OWNERS + " WHERE run = :run")
+                .bind("run", run)
+                .map((rs, ctx) -> owner(rs))
+                .findOne()
+                .orElse(null));
+  }
+
+  @Override
+  public Map<String, Owner> owners(String teamId) {
+    Map<String, Owner> out = new LinkedHashMap<>();
+    jdbi.useHandle(
+        h ->
+            h.createQuery(SELECT_OWNERS + " WHERE team_id = :team ORDER BY created_ms DESC, run")
+                .bind("team", teamId)
+                .map((rs, ctx) -> owner(rs))
+                .forEach(o -> out.put(o.run(), o)));
+    return out;
+  }
+
+  private static Owner owner(ResultSet rs) throws SQLException {
+    return new Owner(
+        rs.getString(1),
+        rs.getString(2),
+        rs.getString(3),
+        rs.getString(4),
+        rs.getLong(5),
+        rs.getInt(6) != 0,
+        rs.getString(7),
+        rs.getLong(8));
+  }
+
+  @Override
+  public boolean claim(String run, String node, long untilMs, long nowMs) {
+    return jdbi.withHandle(
+            h ->
+                h.createUpdate(
+                        "UPDATE eval_run_owners SET node = :node, lease_until_ms = :until, error ="
+                            + " NULL WHERE run = :run AND (node IS NULL OR node = :node OR"
+                            + " lease_until_ms < :now)")
+                    .bind("node", node)
+                    .bind("until", untilMs)
+                    .bind("run", run)
+                    .bind("now", nowMs)
+                    .execute())
+        == 1;
+  }
+
+  @Override
+  public boolean renew(String run, String node, long untilMs) {
+    return jdbi.withHandle(
+            h ->
+                h.createUpdate(
+                        "UPDATE eval_run_owners SET lease_until_ms = :until WHERE run = :run AND"
+                            + " node = :node")
+                    .bind("until", untilMs)
+                    .bind("run", run)
+                    .bind("node", node)
+                    .execute())
+        == 1;
+  }
+
+  @Override
+  public void release(String run, String node, @Nullable String error) {
+    jdbi.useHandle(
+        h ->
+            h.createUpdate(
+                    "UPDATE eval_run_owners SET node = NULL, lease_until_ms = 0, error = :error"
+                        + " WHERE run = :run AND node = :node")
+                .bind("error", error)
+                .bind("run", run)
+                .bind("node", node)
+                .execute());
+  }
+
+  @Override
+  public void requestCancel(String run) {
+    jdbi.useHandle(
+        h ->
+            h.createUpdate("UPDATE eval_run_owners SET cancel_requested = 1 WHERE run = :run")
+                .bind("run", run)
+                .execute());
+  }
+
+  @Override
+  public List<String> orphans(long nowMs) {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(
+                    "SELECT o.run FROM eval_run_owners o JOIN eval_runs r ON r.name = o.run WHERE"
+                        + " r.status = :running AND o.cancel_requested = 0 AND (o.node IS NULL OR"
+                        + " o.lease_until_ms < :now) ORDER BY o.created_ms, o.run")
+                .bind("running", RunStatus.RUNNING.name())
+                .bind("now", nowMs)
+                .mapTo(String.class)
+                .list());
   }
 }

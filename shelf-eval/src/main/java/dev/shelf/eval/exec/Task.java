@@ -18,6 +18,7 @@ import dev.shelf.eval.score.Scorer;
 import dev.shelf.eval.score.Scorers;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -38,14 +39,36 @@ public record Task<I extends Item>(
     @Nullable Scorer<I> second,
     String secondName) {
 
+  /**
+   * Where a dataset's text lives when it is not a file: a server keeps uploaded datasets in its
+   * database and names them in {@link DatasetSpec#path()} with a scheme of its own.
+   */
+  @FunctionalInterface
+  public interface Sources {
+    /**
+     * The texts at {@code where} (a {@link DatasetSpec} path or dev path), imported in order as one
+     * dataset; null when {@code where} is a file or directory path, which is then read as such.
+     */
+    @Nullable List<Source> read(String where);
+
+    /** Files and directories only. */
+    Sources FILES = where -> null;
+  }
+
+  /** Loads a run's dataset from its files. */
   public static Task<?> load(RunSpec spec) {
+    return load(spec, Sources.FILES);
+  }
+
+  /** Loads a run's dataset from {@code sources}, falling back to files for plain paths. */
+  public static Task<?> load(RunSpec spec, Sources sources) {
     DatasetSpec d = spec.dataset();
     return switch (d.task()) {
       case MULTIPLE_CHOICE ->
           of(
               spec,
-              read(d, d.path(), ChoiceItem.class),
-              d.dev() == null ? null : read(d, d.dev(), ChoiceItem.class).dataset(),
+              read(d, d.path(), ChoiceItem.class, sources),
+              d.dev() == null ? null : read(d, d.dev(), ChoiceItem.class, sources).dataset(),
               switch (d.template()) {
                 case "cmmlu" -> Templates.cmmlu();
                 case "mmlu" -> Templates.mmlu();
@@ -57,8 +80,8 @@ public record Task<I extends Item>(
       case MATH ->
           of(
               spec,
-              read(d, d.path(), MathItem.class),
-              d.dev() == null ? null : read(d, d.dev(), MathItem.class).dataset(),
+              read(d, d.path(), MathItem.class, sources),
+              d.dev() == null ? null : read(d, d.dev(), MathItem.class, sources).dataset(),
               template(d, "gsm8k", Templates.gsm8k()),
               Scorers.gsm8kStrict(),
               Scorers.gsm8kFlexible(),
@@ -66,8 +89,8 @@ public record Task<I extends Item>(
       case FREE_FORM ->
           of(
               spec,
-              read(d, d.path(), FreeFormItem.class),
-              d.dev() == null ? null : read(d, d.dev(), FreeFormItem.class).dataset(),
+              read(d, d.path(), FreeFormItem.class, sources),
+              d.dev() == null ? null : read(d, d.dev(), FreeFormItem.class, sources).dataset(),
               template(d, "free-form", Templates.freeForm()),
               Scorers.normalizedMatch(),
               Scorers.exactMatch(),
@@ -75,7 +98,7 @@ public record Task<I extends Item>(
       case REFUSAL ->
           of(
               spec,
-              read(d, d.path(), SafetyItem.class),
+              read(d, d.path(), SafetyItem.class, sources),
               null,
               template(d, "safety", Templates.safety()),
               Scorers.refusal(),
@@ -129,6 +152,22 @@ public record Task<I extends Item>(
                 : DatasetSpec.defaultTemplate(d.task())));
   }
 
+  private static <I extends Item> ImportResult<I> read(
+      DatasetSpec d, String where, Class<I> type, Sources sources) {
+    List<Source> given = sources.read(where);
+    if (given == null) {
+      return read(d, where, type);
+    }
+    if (given.isEmpty()) {
+      throw new IllegalArgumentException("no dataset text at " + where);
+    }
+    ImportResult<I> all = read(d, given.getFirst(), type);
+    for (Source source : given.subList(1, given.size())) {
+      all = all.plus(read(d, source, type));
+    }
+    return all;
+  }
+
   @SuppressWarnings("unchecked")
   private static <I extends Item> ImportResult<I> read(DatasetSpec d, String where, Class<I> type) {
     Path path = Path.of(where);
@@ -138,7 +177,12 @@ public record Task<I extends Item>(
     if (!Files.isRegularFile(path)) {
       throw new IllegalArgumentException("no dataset file or directory at " + path);
     }
-    Source source = Source.of(path);
+    return read(d, Source.of(path), type);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <I extends Item> ImportResult<I> read(
+      DatasetSpec d, Source source, Class<I> type) {
     return (ImportResult<I>)
         switch (d.task()) {
           case MULTIPLE_CHOICE -> DatasetImporter.multipleChoice(d.name(), source);

@@ -1,0 +1,186 @@
+package dev.shelf.server;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.shelf.api.Json;
+import dev.shelf.eval.dataset.ImportReport;
+import dev.shelf.eval.dataset.RowError;
+import dev.shelf.eval.exec.DatasetStore.StoredDataset;
+import dev.shelf.eval.exec.ModelPrice;
+import dev.shelf.eval.exec.RunOwners.Owner;
+import dev.shelf.eval.exec.RunResults;
+import dev.shelf.eval.exec.RunSpec;
+import dev.shelf.eval.exec.RunStatus;
+import dev.shelf.eval.exec.RunStore.RunInfo;
+import dev.shelf.eval.metrics.Proportion;
+import dev.shelf.eval.metrics.Report;
+import dev.shelf.eval.metrics.Summary;
+import java.util.Locale;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/** The JSON of {@code /v1/evals}: datasets, runs and results. Times are epoch seconds. */
+final class EvalViews {
+  /** At most this many row errors are listed (their count is always exact). */
+  static final int MAX_ERRORS = 1_000;
+
+  private EvalViews() {}
+
+  static ObjectNode list(ArrayNode data) {
+    ObjectNode o = Json.object();
+    o.put("object", "list");
+    o.set("data", data);
+    return o;
+  }
+
+  static String lower(Enum<?> e) {
+    return e.name().toLowerCase(Locale.ROOT);
+  }
+
+  /** A dataset; with the import report's row errors (file and line) when given. */
+  static ObjectNode dataset(StoredDataset d, @Nullable ImportReport report) {
+    ObjectNode o = Json.object();
+    o.put("object", "eval.dataset");
+    o.put("name", d.name());
+    o.put("task_type", lower(d.task()));
+    o.put("template", d.template());
+    o.put("default_label", d.defaultLabel() == null ? null : lower(d.defaultLabel()));
+    ArrayNode files = o.putArray("files");
+    d.files().forEach(files::add);
+    ArrayNode dev = o.putArray("dev_files");
+    d.devFiles().forEach(dev::add);
+    o.put("rows_read", report == null ? d.rowsRead() : report.rowsRead());
+    o.put("imported", report == null ? d.imported() : report.imported());
+    o.put("created_at", d.createdMs() / 1000);
+    if (report != null) {
+      o.put("error_count", report.errors().size());
+      ArrayNode errors = o.putArray("errors");
+      for (RowError e : report.errors().stream().limit(MAX_ERRORS).toList()) {
+        errors
+            .addObject()
+            .put("file", e.source())
+            .put("line", e.line())
+            .put("message", e.message());
+      }
+    }
+    return o;
+  }
+
+  /** {@code running}, {@code cancelling}, {@code cancelled}, {@code failed} or {@code finished}. */
+  static String status(RunInfo info, Owner owner) {
+    return switch (info.status()) {
+      case FINISHED -> "finished";
+      case RUNNING -> owner.cancelRequested() ? "cancelling" : "running";
+      case CANCELLED -> owner.error() != null && !owner.cancelRequested() ? "failed" : "cancelled";
+    };
+  }
+
+  /**
+   * A run: its settings, status and progress ({@code progress}: per model, finished and errors).
+   */
+  static ObjectNode run(RunInfo info, Owner owner, @Nullable Map<String, int[]> progress) {
+    RunSpec spec = info.spec();
+    ObjectNode o = Json.object();
+    o.put("id", spec.name());
+    o.put("object", "eval.run");
+    o.put("status", status(info, owner));
+    o.put("dataset", spec.dataset().name());
+    o.put("task_type", lower(spec.dataset().task()));
+    ArrayNode models = o.putArray("models");
+    spec.models().forEach(models::add);
+    o.put("items", info.items());
+    o.put("shots", spec.shots());
+    o.put("limit", spec.limit());
+    o.put("concurrency", spec.concurrency());
+    ObjectNode settings = o.putObject("settings");
+    settings.put("temperature", spec.settings().temperature());
+    settings.put("max_tokens", spec.settings().maxTokens());
+    settings.put("seed", spec.settings().seed());
+    ObjectNode p = o.putObject("progress");
+    long total = (long) info.items() * spec.models().size();
+    p.put("finished", info.status() == RunStatus.FINISHED ? total : info.finished());
+    p.put("total", total);
+    if (progress != null) {
+      ObjectNode per = p.putObject("models");
+      progress.forEach((m, n) -> per.putObject(m).put("finished", n[0]).put("errors", n[1]));
+    }
+    o.put("created_at", info.createdMs() / 1000);
+    o.put("error", owner.error());
+    return o;
+  }
+
+  static ObjectNode proportion(Proportion p) {
+    ObjectNode o = Json.object();
+    o.put("value", p.value());
+    o.put("low", p.low());
+    o.put("high", p.high());
+    o.put("successes", p.successes());
+    o.put("total", p.total());
+    return o;
+  }
+
+  static ObjectNode summary(Summary s) {
+    ObjectNode o = Json.object();
+    o.put("count", s.count());
+    o.put("mean", s.mean());
+    o.put("median", s.median());
+    o.put("p90", s.p90());
+    return o;
+  }
+
+  /** Per model: accuracy with its 95% Wilson interval, per subject, safety, tokens, cost, speed. */
+  static ObjectNode results(RunInfo info, RunResults results) {
+    RunSpec spec = info.spec();
+    ObjectNode o = Json.object();
+    o.put("object", "eval.run.results");
+    o.put("run", spec.name());
+    o.put("dataset", spec.dataset().name());
+    o.put("task_type", lower(spec.dataset().task()));
+    o.put("items", results.items());
+    ArrayNode models = o.putArray("models");
+    results
+        .models()
+        .forEach(
+            (model, r) -> {
+              ObjectNode m = model(model, r.report(), r.price());
+              m.put("finished", r.finished());
+              Report second = r.second();
+              if (second != null) {
+                m.set("accuracy_" + secondName(spec), proportion(second.accuracy()));
+              }
+              ObjectNode subjects = m.putObject("by_subject");
+              r.report().bySubject().forEach((s, p) -> subjects.set(s, proportion(p)));
+              models.add(m);
+            });
+    return o;
+  }
+
+  private static String secondName(RunSpec spec) {
+    return switch (spec.dataset().task()) {
+      case MATH -> "flexible";
+      case FREE_FORM -> "exact";
+      default -> "second";
+    };
+  }
+
+  /** One model's headline numbers (also a leaderboard row's). */
+  static ObjectNode model(String model, Report r, @Nullable ModelPrice price) {
+    ObjectNode m = Json.object();
+    m.put("model", model);
+    m.set("accuracy", proportion(r.accuracy()));
+    m.put("errors", r.errors());
+    m.put("unextracted", r.unextracted());
+    Proportion refusal = r.refusalRate();
+    Proportion over = r.overRefusal();
+    m.set("refusal_rate", refusal == null ? null : proportion(refusal));
+    m.set("over_refusal", over == null ? null : proportion(over));
+    m.put("input_tokens", r.inputTokens());
+    m.put("output_tokens", r.outputTokens());
+    m.put("cost", price == null ? null : r.cost().toPlainString());
+    m.put("currency", price == null ? null : price.currency());
+    m.set("latency_seconds", summary(r.latencySeconds()));
+    m.set("ttft_seconds", summary(r.ttftSeconds()));
+    m.set("output_tokens_per_second", summary(r.outputTokensPerSecond()));
+    return m;
+  }
+}

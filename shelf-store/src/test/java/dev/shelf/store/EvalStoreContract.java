@@ -1,0 +1,192 @@
+package dev.shelf.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shelf.eval.arena.BattleStore.StoredBattle;
+import dev.shelf.eval.arena.Vote;
+import dev.shelf.eval.dataset.SafetyLabel;
+import dev.shelf.eval.dataset.TaskType;
+import dev.shelf.eval.exec.ChatSettings;
+import dev.shelf.eval.exec.DatasetSpec;
+import dev.shelf.eval.exec.DatasetStore.DatasetFile;
+import dev.shelf.eval.exec.DatasetStore.StoredDataset;
+import dev.shelf.eval.exec.RunOwners.Owner;
+import dev.shelf.eval.exec.RunSpec;
+import dev.shelf.eval.exec.RunStatus;
+import dev.shelf.gateway.tenancy.KeySecrets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The evaluation API's stores (migration V5): datasets, run owners and leases, arena battles. One
+ * body on SQLite ({@link SqliteEvalStoreTest}) and on a fresh PostgreSQL ({@link
+ * PostgresEvalStoreTest}).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class EvalStoreContract {
+  Database db;
+
+  abstract Database open() throws Exception;
+
+  abstract void dispose(Database db) throws Exception;
+
+  @BeforeAll
+  void start() throws Exception {
+    db = open();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    dispose(db);
+  }
+
+  @Test
+  void datasetsKeepTheirFilesInOrderPerTeamAndANameIsTakenOnce() {
+    var store = new JdbiDatasetStore(db);
+    String team = "team_" + KeySecrets.random(6);
+    var d =
+        new StoredDataset(
+            team,
+            "mmlu-mini",
+            TaskType.MULTIPLE_CHOICE,
+            "mmlu",
+            null,
+            List.of("b_test.csv", "a_test.csv"),
+            List.of("a_dev.csv"),
+            5,
+            4,
+            1234L);
+    var files =
+        List.of(new DatasetFile("b_test.csv", "q,1,2,3,4,A\n"), new DatasetFile("a_test.csv", "x"));
+    var dev = List.of(new DatasetFile("a_dev.csv", "d,1,2,3,4,B\n"));
+    assertThat(store.create(d, files, dev)).isTrue();
+    assertThat(store.create(d, List.of(new DatasetFile("other.csv", "y")), List.of())).isFalse();
+
+    assertThat(store.find(team, "mmlu-mini")).isEqualTo(d);
+    assertThat(store.find("another", "mmlu-mini")).isNull();
+    assertThat(store.files(team, "mmlu-mini", false)).isEqualTo(files);
+    assertThat(store.files(team, "mmlu-mini", true)).isEqualTo(dev);
+
+    var refusal =
+        new StoredDataset(
+            team,
+            "flames",
+            TaskType.REFUSAL,
+            "safety",
+            SafetyLabel.SHOULD_REFUSE,
+            List.of("f.jsonl"),
+            List.of(),
+            1,
+            1,
+            5L);
+    assertThat(store.create(refusal, List.of(new DatasetFile("f.jsonl", "{}")), List.of()))
+        .isTrue();
+    assertThat(store.list(team)).containsExactly(refusal, d); // by name
+    assertThat(store.list("another")).isEmpty();
+    // the same name in another team is another dataset
+    var theirs =
+        new StoredDataset(
+            "another", "flames", TaskType.MATH, "gsm8k", null, List.of(), List.of(), 0, 0, 1L);
+    assertThat(store.create(theirs, List.of(), List.of())).isTrue();
+    assertThat(store.find(team, "flames")).isEqualTo(refusal);
+  }
+
+  @Test
+  void aRunLeaseIsHeldByOneNodeUntilReleasedOrLapsed() {
+    var runs = new JdbiRunStore(db);
+    String name = "run-" + KeySecrets.random(6);
+    var spec =
+        new RunSpec(
+            name,
+            new DatasetSpec("gsm8k", TaskType.MATH, "dataset:gsm8k", null, "gsm8k", null),
+            List.of("a"),
+            0,
+            ChatSettings.DEFAULT,
+            4,
+            null,
+            "http://127.0.0.1:1/v1",
+            Map.of());
+    runs.create(spec, 3);
+    String team = "team_" + KeySecrets.random(6);
+    runs.own(name, team, "key_1", 100);
+    Owner o = Objects.requireNonNull(runs.owner(name));
+    assertThat(o.teamId()).isEqualTo(team);
+    assertThat(o.keyId()).isEqualTo("key_1");
+    assertThat(o.node()).isNull();
+    assertThat(o.cancelRequested()).isFalse();
+    assertThat(runs.owners(team)).containsOnlyKeys(name);
+    assertThat(runs.owners("another")).isEmpty();
+    assertThat(runs.orphans(1000)).contains(name);
+
+    assertThat(runs.claim(name, "node-1", 2000, 1000)).isTrue();
+    assertThat(runs.claim(name, "node-2", 2000, 1500)).isFalse(); // held
+    assertThat(runs.orphans(1500)).doesNotContain(name);
+    assertThat(runs.renew(name, "node-1", 3000)).isTrue();
+    assertThat(runs.renew(name, "node-2", 9000)).isFalse();
+    assertThat(runs.orphans(3001)).contains(name); // lapsed
+    assertThat(runs.claim(name, "node-2", 9000, 3001)).isTrue();
+    assertThat(runs.renew(name, "node-1", 9999)).isFalse(); // lost it
+    runs.release(name, "node-1", "ignored: not the holder");
+    assertThat(Objects.requireNonNull(runs.owner(name)).node()).isEqualTo("node-2");
+    runs.release(name, "node-2", "boom");
+    o = Objects.requireNonNull(runs.owner(name));
+    assertThat(o.node()).isNull();
+    assertThat(o.error()).isEqualTo("boom");
+    assertThat(runs.orphans(0)).contains(name);
+
+    runs.requestCancel(name);
+    assertThat(Objects.requireNonNull(runs.owner(name)).cancelRequested()).isTrue();
+    assertThat(runs.orphans(0)).doesNotContain(name);
+    runs.status(name, RunStatus.FINISHED);
+    assertThat(runs.orphans(Long.MAX_VALUE)).doesNotContain(name);
+  }
+
+  @Test
+  void aBattleTakesExactlyOneVoteEvenUnderConcurrentVoters() throws Exception {
+    var store = new JdbiBattleStore(db);
+    String team = "team_" + KeySecrets.random(6);
+    String id = "battle_" + KeySecrets.random(8);
+    var b = new StoredBattle(id, team, "key_1", "hi?", "m1", "m2", "hello", "hey", 10L, null, null);
+    store.create(b);
+    assertThat(store.find(id)).isEqualTo(b);
+    assertThat(store.find("battle_missing")).isNull();
+    assertThat(store.voted(team)).isEmpty();
+
+    List<Callable<Boolean>> voters = new ArrayList<>();
+    for (Vote v : List.of(Vote.A, Vote.B, Vote.TIE, Vote.BOTH_BAD, Vote.A, Vote.B, Vote.TIE)) {
+      voters.add(() -> store.vote(id, v, 20L));
+    }
+    int wins = 0;
+    try (var pool = Executors.newFixedThreadPool(voters.size())) {
+      for (Future<Boolean> f : pool.invokeAll(voters)) {
+        wins += f.get() ? 1 : 0;
+      }
+    }
+    assertThat(wins).isEqualTo(1);
+    StoredBattle voted = Objects.requireNonNull(store.find(id));
+    assertThat(voted.vote()).isNotNull();
+    assertThat(voted.votedMs()).isEqualTo(20L);
+    assertThat(store.vote(id, Vote.A, 30L)).isFalse();
+    assertThat(store.vote("battle_missing", Vote.A, 30L)).isFalse();
+
+    String other = "battle_" + KeySecrets.random(8);
+    store.create(
+        new StoredBattle(other, "another", "key_2", "p", "m2", "m3", "x", "y", 11L, null, null));
+    assertThat(store.vote(other, Vote.BOTH_BAD, 40L)).isTrue();
+    assertThat(store.voted(team)).extracting(StoredBattle::id).containsExactly(id);
+    assertThat(store.voted("another"))
+        .singleElement()
+        .satisfies(s -> assertThat(s.vote()).isEqualTo(Vote.BOTH_BAD));
+    assertThat(store.voted(null)).extracting(StoredBattle::id).contains(id, other);
+    assertThat(Objects.requireNonNull(store.find(other)).battle().vote()).isEqualTo(Vote.BOTH_BAD);
+  }
+}
