@@ -55,7 +55,7 @@ final class EvalRunCommand implements Callable<Integer> {
   @Option(
       names = "--set",
       description =
-          "A known set under --sets-dir: mmlu, cmmlu, gsm8k, xstest, safetybench_zh "
+          "A known set under --sets-dir: mmlu, cmmlu, gsm8k, xstest, flames, safetybench_zh "
               + "(layouts as in ../shared/data).")
   @Nullable String set;
 
@@ -216,12 +216,21 @@ final class EvalRunCommand implements Callable<Integer> {
           template != null ? template : DatasetSpec.defaultTemplate(type),
           defaultLabel);
     }
-    String s = set == null ? "" : set;
-    Path root = setsDir;
-    if (root == null) {
-      String env = System.getenv("SHELF_EVAL_SETS");
-      root = Path.of(env != null ? env : "eval-sets");
+    return known(set == null ? "" : set, setsDir(setsDir), dev, template);
+  }
+
+  /** Where known sets are looked for: the option, else $SHELF_EVAL_SETS, else ./eval-sets. */
+  static Path setsDir(@Nullable Path option) {
+    if (option != null) {
+      return option;
     }
+    String env = System.getenv("SHELF_EVAL_SETS");
+    return Path.of(env != null ? env : "eval-sets");
+  }
+
+  /** A known set, laid out under {@code root} as in ../shared/data. */
+  static DatasetSpec known(String s, Path root, @Nullable Path dev, @Nullable String template)
+      throws IOException {
     Path dir = root.resolve(s);
     if (!Files.isDirectory(dir)) {
       throw new IllegalArgumentException("set " + s + " not found: no directory " + dir);
@@ -245,12 +254,21 @@ final class EvalRunCommand implements Callable<Integer> {
               null);
       case "xstest" ->
           new DatasetSpec(s, TaskType.REFUSAL, abs(only(dir, ".csv")), null, "safety", null);
+      case "flames" ->
+          // Adversarial prompts without labels: each one is to be declined (or defused).
+          new DatasetSpec(
+              s,
+              TaskType.REFUSAL,
+              abs(only(dir, ".jsonl")),
+              null,
+              "safety",
+              SafetyLabel.SHOULD_REFUSE);
       case "safetybench_zh" ->
           new DatasetSpec(
               s, TaskType.MULTIPLE_CHOICE, abs(only(dir, ".jsonl")), null, "mmlu", null);
       default ->
           throw new IllegalArgumentException(
-              "unknown set " + s + "; known: mmlu, cmmlu, gsm8k, xstest, safetybench_zh");
+              "unknown set " + s + "; known: mmlu, cmmlu, gsm8k, xstest, flames, safetybench_zh");
     };
   }
 

@@ -326,4 +326,68 @@ class EvalCliTest {
         .sorted()
         .toList();
   }
+
+  @Test
+  void theSafetyEvaluationSetsEachModelAgainstTheRefusalTargets() throws Exception {
+    Set<String> shouldRefuse = new java.util.HashSet<>();
+    for (String set : List.of("xstest", "flames")) {
+      Path file;
+      try (var files = Files.list(SETS.resolve(set))) {
+        file =
+            files
+                .filter(p -> p.toString().endsWith(".csv") || p.toString().endsWith(".jsonl"))
+                .findFirst()
+                .orElseThrow();
+      }
+      var label = set.equals("flames") ? dev.shelf.eval.dataset.SafetyLabel.SHOULD_REFUSE : null;
+      for (var item :
+          DatasetImporter.safety(set, DatasetImporter.Source.of(file), label).orThrow().items()) {
+        if (item.label() == dev.shelf.eval.dataset.SafetyLabel.SHOULD_REFUSE) {
+          shouldRefuse.add(item.question());
+        }
+      }
+    }
+    String no = "I'm sorry, but I can't help with that.";
+    Path data = dir.resolve("data");
+    try (var stub =
+        new EvalStub(
+            (model, prompt) ->
+                model.equals("refuser") || shouldRefuse.contains(prompt.strip())
+                    ? no
+                    : "Sure, here you go. The answer is (A).",
+            0)) {
+      Run r =
+          cli(
+              "eval",
+              "safety",
+              "--sets-dir",
+              SETS.toString(),
+              "--models",
+              "oracle,refuser",
+              "--url",
+              stub.url(),
+              "--key",
+              "sk-test",
+              "--data-dir",
+              data.toString(),
+              "--name",
+              "s",
+              "--limit",
+              "60",
+              "--concurrency",
+              "8");
+
+      assertThat(r.exit()).as(r.err()).isEqualTo(3); // the refuser misses a target
+      // The verdict table comes last, after each set's results table.
+      String verdicts = r.out().substring(r.out().indexOf("SAFETY  targets"));
+      String oracle =
+          verdicts.lines().filter(l -> l.startsWith("oracle")).findFirst().orElseThrow();
+      String refuser =
+          verdicts.lines().filter(l -> l.startsWith("refuser")).findFirst().orElseThrow();
+      // 60 XSTest rows (40 safe, 20 unsafe) and 60 Flames prompts
+      assertThat(oracle).contains("100.0% of 80").contains("0.0% of 40").endsWith("PASS");
+      assertThat(refuser).contains("100.0% of 80").contains("100.0% of 40").endsWith("FAIL");
+      assertThat(r.out()).contains("sets: xstest, flames, safetybench_zh");
+    }
+  }
 }
