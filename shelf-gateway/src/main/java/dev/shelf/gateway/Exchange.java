@@ -1,6 +1,8 @@
 package dev.shelf.gateway;
 
 import dev.shelf.api.Usage;
+import dev.shelf.gateway.audit.AuditCapture;
+import dev.shelf.gateway.audit.PolicyHit;
 import dev.shelf.gateway.catalog.Price;
 import dev.shelf.gateway.limits.Admission;
 import org.jspecify.annotations.Nullable;
@@ -29,6 +31,7 @@ public final class Exchange {
   private volatile String teamId = "default";
   private volatile Admission.@Nullable Ticket ticket;
   private volatile boolean recorded;
+  private final AuditCapture audit = new AuditCapture();
 
   public Exchange(String requestId, String endpoint, @Nullable String keyName) {
     this.requestId = requestId;
@@ -165,5 +168,20 @@ public final class Exchange {
   public void fail(int httpStatus, @Nullable String code) {
     status = httpStatus;
     errorCode = code;
+  }
+
+  /** What the content audit keeps of this request: its mode, input, output and policy hits. */
+  public AuditCapture audit() {
+    return audit;
+  }
+
+  /**
+   * Records that a content policy fired: {@code stage} {@code "input"} or {@code "output"} ({@link
+   * PolicyHit#INPUT}, {@link PolicyHit#OUTPUT}), the {@code rule} (policy) that fired, the {@code
+   * category} it found and the {@code action} taken ({@code block}, {@code redact}, {@code flag},
+   * ...). Kept in the content audit whatever the team's audit mode, without content when it is off.
+   */
+  public void policyHit(String stage, String rule, String category, String action) {
+    audit.policyHit(new PolicyHit(stage, rule, category, action));
   }
 }
