@@ -47,6 +47,7 @@ final class MessagesEndpoint {
         (ex, caller) -> {
           byte[] body = Http.body(req, maxBody);
           ChatRequest cr = MessagesRequest.read(Json.parse(body), false);
+          ex.audit().input(cr);
           server.admit(ex, caller, cr.model(), body.length, cr.outputLimit());
           String id = "msg_" + ex.requestId();
           Usage promptOnly = Estimates.chat(cr, null);

@@ -53,6 +53,7 @@ public final class ShelfServer implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final Keys keys;
   private final Billing billing;
+  private final Audit audit;
   private final @Nullable AdminApi admin;
   private final @Nullable AccessLog accessLog;
   private final long maxBody;
@@ -82,6 +83,11 @@ public final class ShelfServer implements AutoCloseable {
             new Pricing(config.billing().currency(), config.billing().rates()),
             config.billing().maxBatch(),
             config.billing().retention());
+    this.audit =
+        new Audit(
+            accounts == null ? null : accounts.audit(),
+            config.audit(),
+            config.billing().maxBatch());
     this.admin =
         accounts == null ? null : new AdminApi(this, runtime, accounts, billing.pricing(), keys);
     this.accessLog = log == null || !config.server().accessLog() ? null : new AccessLog(log);
@@ -218,6 +224,7 @@ public final class ShelfServer implements AutoCloseable {
               req.headers().first(HeaderNames.create("x-api-key")).orElse(null));
       ex = new Exchange(id, endpoint, caller.name());
       ex.billedTo(caller.keyId(), caller.teamId());
+      audit.begin(ex, caller); // content audit: the team's mode
       body.handle(ex, caller);
     } catch (ApiException e) {
       ex.fail(e.status(), e.code());
@@ -244,6 +251,7 @@ public final class ShelfServer implements AutoCloseable {
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "request " + id + ": usage not recorded", e);
       }
+      audit.finish(ex); // content audit: queued, never waits
       metrics.finished(ex);
       if (accessLog != null) {
         accessLog.log(ex, req.prologue().method().text(), req.path().path());
@@ -260,6 +268,7 @@ public final class ShelfServer implements AutoCloseable {
         (ex, caller) -> {
           byte[] body = Http.body(req, maxBody);
           ChatRequest cr = ChatRequestCodec.read(Json.parse(body));
+          ex.audit().input(cr);
           admit(ex, caller, cr.model(), body.length, cr.outputLimit());
           String id = "chatcmpl-" + ex.requestId();
           if (cr.stream()) {
@@ -296,6 +305,7 @@ public final class ShelfServer implements AutoCloseable {
         (ex, caller) -> {
           byte[] body = Http.body(req, maxBody);
           CompletionRequest cr = CompletionRequest.read(Json.parse(body));
+          ex.audit().input(cr);
           admit(ex, caller, cr.model(), body.length, cr.maxTokens());
           String id = "cmpl-" + ex.requestId();
           if (cr.stream()) {
@@ -333,6 +343,7 @@ public final class ShelfServer implements AutoCloseable {
         (ex, caller) -> {
           byte[] body = Http.body(req, maxBody);
           EmbeddingRequest er = EmbeddingRequest.read(Json.parse(body));
+          ex.audit().input(er);
           admit(ex, caller, er.model(), body.length, 0);
           EmbeddingResponse r = gateway.embed(ex, er);
           settle(
@@ -487,6 +498,7 @@ public final class ShelfServer implements AutoCloseable {
     }
     server.stop();
     billing.close();
+    audit.close();
     if (accessLog != null) {
       accessLog.close();
     }
