@@ -1,6 +1,8 @@
 package dev.shelf.gateway;
 
 import dev.shelf.api.Usage;
+import dev.shelf.gateway.audit.AuditCapture;
+import dev.shelf.gateway.audit.PolicyHit;
 import dev.shelf.gateway.catalog.Price;
 import dev.shelf.gateway.limits.Admission;
 import org.jspecify.annotations.Nullable;
@@ -29,8 +31,7 @@ public final class Exchange {
   private volatile String teamId = "default";
   private volatile Admission.@Nullable Ticket ticket;
   private volatile boolean recorded;
-  private final java.util.List<PolicyHit> policyHits =
-      java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+  private final AuditCapture audit = new AuditCapture();
 
   public Exchange(String requestId, String endpoint, @Nullable String keyName) {
     this.requestId = requestId;
@@ -169,24 +170,18 @@ public final class Exchange {
     errorCode = code;
   }
 
-  /**
-   * A content-policy rule that fired on this request.
-   *
-   * @param stage input or output
-   * @param rule the policy and rule, e.g. {@code standard/keywords}
-   * @param category what matched: a keyword category, a PII type, injection signals
-   * @param action block, redact or flag
-   */
-  public record PolicyHit(String stage, String rule, String category, String action) {}
-
-  public void policyHit(String stage, String rule, String category, String action) {
-    policyHits.add(new PolicyHit(stage, rule, category, action));
+  /** What the content audit keeps of this request: its mode, input, output and policy hits. */
+  public AuditCapture audit() {
+    return audit;
   }
 
-  /** The rules that fired, in order. */
-  public java.util.List<PolicyHit> policyHits() {
-    synchronized (policyHits) {
-      return java.util.List.copyOf(policyHits);
-    }
+  /**
+   * Records that a content policy fired: {@code stage} {@code "input"} or {@code "output"} ({@link
+   * PolicyHit#INPUT}, {@link PolicyHit#OUTPUT}), the {@code rule} (policy) that fired, the {@code
+   * category} it found and the {@code action} taken ({@code block}, {@code redact}, {@code flag},
+   * ...). Kept in the content audit whatever the team's audit mode, without content when it is off.
+   */
+  public void policyHit(String stage, String rule, String category, String action) {
+    audit.policyHit(new PolicyHit(stage, rule, category, action));
   }
 }

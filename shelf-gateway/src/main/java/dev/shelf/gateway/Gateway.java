@@ -59,7 +59,7 @@ public final class Gateway {
         request.model(),
         promptEstimate,
         (d, call, sink) -> d.provider().chat(request.withModel(d.spec().upstream()), call, sink),
-        listener);
+        ex.audit().chat(listener)); // the content audit keeps the generated text, if it should
   }
 
   public void completion(
@@ -70,7 +70,7 @@ public final class Gateway {
         0,
         (d, call, sink) ->
             d.provider().completion(request.withModel(d.spec().upstream()), call, sink),
-        listener);
+        ex.audit().completion(listener));
   }
 
   public EmbeddingResponse embed(Exchange ex, EmbeddingRequest request) {

@@ -90,6 +90,11 @@ final class AdminApi {
         .get("/admin/v1/models", (q, s) -> run(q, s, this::listStored))
         .put("/admin/v1/models/*", (q, s) -> run(q, s, this::putStored))
         .delete("/admin/v1/models/*", (q, s) -> run(q, s, this::deleteStored));
+    var contentAudit = accounts.audit();
+    var complaints = accounts.complaints();
+    if (contentAudit != null && complaints != null) {
+      new AuditApi(server, contentAudit, complaints, tenancy).routes(r);
+    }
   }
 
   // ---- stored providers and models ----
@@ -222,6 +227,9 @@ final class AdminApi {
     } catch (IllegalStateException e) {
       throw conflict(String.valueOf(e.getMessage()));
     }
+    if (b.has("audit")) {
+      t = store.updateTeam(t.withAudit(AdminViews.auditMode(b)));
+    }
     json(res, 201, teamView(t));
   }
 
@@ -245,7 +253,8 @@ final class AdminApi {
                     ? (t.creditNanos() == null ? Long.valueOf(0L) : t.creditNanos())
                     : null)
                 : t.creditNanos(),
-            t.createdMs());
+            t.createdMs(),
+            b.has("audit") ? AdminViews.auditMode(b) : t.audit());
     store.updateTeam(updated);
     changed(who, t.id(), "team.update", t.id(), b);
     ok(res, teamView(updated));
@@ -581,7 +590,7 @@ final class AdminApi {
     return o;
   }
 
-  private static void requireAdmin(Principal who) {
+  static void requireAdmin(Principal who) {
     if (!who.admin()) {
       throw ApiException.forbidden(
           "admin_key_required", "This needs the master key or a team admin key.");
@@ -622,11 +631,11 @@ final class AdminApi {
     return new ApiException(409, "invalid_request_error", "conflict", null, message, null);
   }
 
-  private static String param(ServerRequest req, String name) {
+  static String param(ServerRequest req, String name) {
     return req.path().pathParameters().get(name);
   }
 
-  private static @Nullable String query(ServerRequest req, String name) {
+  static @Nullable String query(ServerRequest req, String name) {
     var q = req.query();
     return q.contains(name) ? q.first(name).get() : null;
   }
@@ -643,7 +652,7 @@ final class AdminApi {
     }
   }
 
-  private JsonNode body(ServerRequest req) {
+  static JsonNode body(ServerRequest req) {
     JsonNode b = Json.parse(Http.body(req, 1 << 20));
     if (!b.isObject()) {
       throw ApiException.invalid(null, "The body must be a JSON object.");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shelf.api.ApiException;
 import dev.shelf.api.Json;
+import dev.shelf.gateway.audit.AuditMode;
 import dev.shelf.gateway.metering.Money;
 import dev.shelf.gateway.metering.UsageRecord;
 import dev.shelf.gateway.metering.UsageRow;
@@ -41,6 +42,8 @@ final class AdminViews {
       o.putNull("credit");
     }
     o.put("created_at", t.createdMs() / 1000);
+    AuditMode audit = t.audit();
+    o.put("audit", audit == null ? null : audit.wire()); // null: audit.default
     return o;
   }
 
@@ -204,6 +207,19 @@ final class AdminViews {
       throw ApiException.invalid(field, field + " is required");
     }
     return s;
+  }
+
+  /** A team's {@code audit}: full, hashed or off; null to follow {@code audit.default}. */
+  static @Nullable AuditMode auditMode(JsonNode body) {
+    String v = str(body, "audit");
+    if (v == null) {
+      return null;
+    }
+    try {
+      return AuditMode.parse(v);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.invalid("audit", "audit " + e.getMessage());
+    }
   }
 
   static @Nullable Integer positive(JsonNode body, String field) {

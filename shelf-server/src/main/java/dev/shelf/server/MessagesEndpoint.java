@@ -48,6 +48,7 @@ final class MessagesEndpoint {
         (ex, caller) -> {
           byte[] body = Http.body(req, maxBody);
           ChatRequest cr = MessagesRequest.read(Json.parse(body), false);
+          ex.audit().input(cr);
           server.admit(ex, caller, cr.model(), body.length, cr.outputLimit());
           Guard.Check check = server.guard().check(ex, caller, RequestTexts.of(cr));
           ChatRequest sent = ShelfServer.guarded(cr, check);

@@ -56,6 +56,7 @@ public final class ShelfServer implements AutoCloseable {
   private final Keys keys;
   private final Billing billing;
   private final Guard guard;
+  private final Audit audit;
   private final @Nullable AdminApi admin;
   private final @Nullable EvalsApi evals;
   private final @Nullable AccessLog accessLog;
@@ -87,6 +88,11 @@ public final class ShelfServer implements AutoCloseable {
             config.billing().maxBatch(),
             config.billing().retention());
     this.guard = new Guard(runtime, accounts, keys, gateway, registry);
+    this.audit =
+        new Audit(
+            accounts == null ? null : accounts.audit(),
+            config.audit(),
+            config.billing().maxBatch());
     this.admin =
         accounts == null ? null : new AdminApi(this, runtime, accounts, billing.pricing(), keys);
     this.evals = EvalsApi.of(this, runtime, accounts, keys);
@@ -232,6 +238,7 @@ public final class ShelfServer implements AutoCloseable {
               req.headers().first(HeaderNames.create("x-api-key")).orElse(null));
       ex = new Exchange(id, endpoint, caller.name());
       ex.billedTo(caller.keyId(), caller.teamId());
+      audit.begin(ex, caller); // content audit: the team's mode
       body.handle(ex, caller);
     } catch (ApiException e) {
       ex.fail(e.status(), e.code());
@@ -258,6 +265,7 @@ public final class ShelfServer implements AutoCloseable {
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "request " + id + ": usage not recorded", e);
       }
+      audit.finish(ex); // content audit: queued, never waits
       metrics.finished(ex);
       if (accessLog != null) {
         accessLog.log(ex, req.prologue().method().text(), req.path().path());
@@ -274,6 +282,7 @@ public final class ShelfServer implements AutoCloseable {
         (ex, caller) -> {
           byte[] body = Http.body(req, maxBody);
           ChatRequest cr = ChatRequestCodec.read(Json.parse(body));
+          ex.audit().input(cr);
           admit(ex, caller, cr.model(), body.length, cr.outputLimit());
           Guard.Check check = guard.check(ex, caller, RequestTexts.of(cr));
           ChatRequest sent = guarded(cr, check);
@@ -316,6 +325,7 @@ public final class ShelfServer implements AutoCloseable {
         (ex, caller) -> {
           byte[] body = Http.body(req, maxBody);
           CompletionRequest cr = CompletionRequest.read(Json.parse(body));
+          ex.audit().input(cr);
           admit(ex, caller, cr.model(), body.length, cr.maxTokens());
           List<String> texts = RequestTexts.of(cr.prompt());
           Guard.Check check = guard.check(ex, caller, texts);
@@ -373,6 +383,7 @@ public final class ShelfServer implements AutoCloseable {
         (ex, caller) -> {
           byte[] body = Http.body(req, maxBody);
           EmbeddingRequest er = EmbeddingRequest.read(Json.parse(body));
+          ex.audit().input(er);
           admit(ex, caller, er.model(), body.length, 0);
           List<String> texts = RequestTexts.of(er.input());
           List<String> changed = guard.check(ex, caller, texts).changed(texts);
@@ -555,6 +566,7 @@ public final class ShelfServer implements AutoCloseable {
     server.stop();
     guard.close();
     billing.close();
+    audit.close();
     if (accessLog != null) {
       accessLog.close();
     }

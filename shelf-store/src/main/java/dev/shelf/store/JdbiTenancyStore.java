@@ -1,5 +1,6 @@
 package dev.shelf.store;
 
+import dev.shelf.gateway.audit.AuditMode;
 import dev.shelf.gateway.tenancy.ApiKey;
 import dev.shelf.gateway.tenancy.Budget;
 import dev.shelf.gateway.tenancy.Limits;
@@ -20,7 +21,7 @@ import org.jspecify.annotations.Nullable;
 public final class JdbiTenancyStore implements TenancyStore {
   private static final String TEAM_COLS =
       "id, name, models, rpm, tpm, max_concurrent, budget_nanos, budget_period, credit_nanos,"
-          + " created_ms";
+          + " created_ms, audit_mode";
   private static final String KEY_COLS =
       "id, team_id, user_id, name, prefix, hash, admin, models, rpm, tpm, max_concurrent,"
           + " budget_nanos, budget_period, expires_ms, revoked_ms, created_ms,"
@@ -41,7 +42,7 @@ public final class JdbiTenancyStore implements TenancyStore {
                         "INSERT INTO teams ("
                             + TEAM_COLS
                             + ", updated_ms) VALUES (:id, :name, :models, :rpm, :tpm, :mc, :bn,"
-                            + " :bp, :credit, :created, :created)"),
+                            + " :bp, :credit, :created, :audit, :created)"),
                     t)
                 .execute());
     return t;
@@ -53,7 +54,8 @@ public final class JdbiTenancyStore implements TenancyStore {
         .bind("name", t.name())
         .bind("models", join(t.models()))
         .bind("credit", t.creditNanos())
-        .bind("created", t.createdMs());
+        .bind("created", t.createdMs())
+        .bind("audit", wire(t.audit()));
   }
 
   private static <S extends SqlStatement<S>> S limitParams(S s, Limits l, @Nullable Budget b) {
@@ -102,8 +104,8 @@ public final class JdbiTenancyStore implements TenancyStore {
                         h.createUpdate(
                             "UPDATE teams SET name = :name, models = :models, rpm = :rpm, tpm ="
                                 + " :tpm, max_concurrent = :mc, budget_nanos = :bn, budget_period"
-                                + " = :bp, credit_nanos = :credit, updated_ms = :now WHERE id ="
-                                + " :id"),
+                                + " = :bp, credit_nanos = :credit, audit_mode = :audit,"
+                                + " updated_ms = :now WHERE id = :id"),
                         t)
                     .bind("now", System.currentTimeMillis())
                     .execute());
@@ -404,7 +406,16 @@ public final class JdbiTenancyStore implements TenancyStore {
         limits(rs),
         budget(rs),
         optLong(rs, "credit_nanos"),
-        rs.getLong("created_ms"));
+        rs.getLong("created_ms"),
+        auditMode(rs.getString("audit_mode")));
+  }
+
+  private static @Nullable String wire(@Nullable AuditMode m) {
+    return m == null ? null : m.wire();
+  }
+
+  private static @Nullable AuditMode auditMode(@Nullable String s) {
+    return s == null ? null : AuditMode.parse(s);
   }
 
   private static ApiKey key(ResultSet rs) throws SQLException {

@@ -32,6 +32,8 @@ public final class Stores {
         new JdbiLedger(db),
         counters,
         box == null ? null : new JdbiConfigStore(db, box),
-        db);
+        db,
+        new JdbiContentAudit(db),
+        new JdbiComplaints(db));
   }
 }

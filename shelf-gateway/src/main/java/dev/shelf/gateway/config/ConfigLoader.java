@@ -1,5 +1,6 @@
 package dev.shelf.gateway.config;
 
+import dev.shelf.gateway.audit.AuditMode;
 import dev.shelf.gateway.catalog.ModelSpec;
 import dev.shelf.gateway.catalog.Price;
 import dev.shelf.gateway.config.ShelfConfig.Auth;
@@ -46,11 +47,13 @@ public final class ConfigLoader {
           "database",
           "redis",
           "billing",
+          "audit",
           "guard");
   private static final Set<String> DATABASE =
       Set.of("url", "user", "password", "pool", "sqlite_sync");
   private static final Set<String> REDIS = Set.of("url");
   private static final Set<String> BILLING = Set.of("currency", "rates", "retention", "max_batch");
+  private static final Set<String> AUDIT = Set.of("default", "retention");
   private static final Set<String> SERVER =
       Set.of("host", "port", "max_body_bytes", "shutdown_grace", "access_log", "max_in_flight");
   private static final Set<String> AUTH = Set.of("master_key", "keys");
@@ -198,7 +201,37 @@ public final class ConfigLoader {
         resilience,
         storage(root.opt("database"), root.opt("redis")),
         billing(root.opt("billing"), models),
+        audit(root.opt("audit")),
         root.opt("guard"));
+  }
+
+  private static ShelfConfig.Audit audit(@Nullable Value v) {
+    var d = ShelfConfig.Audit.defaults();
+    if (v == null) {
+      return d;
+    }
+    Entries m = v.entries(AUDIT);
+    AuditMode mode = d.defaultMode();
+    String given = m.str("default");
+    if (given != null) {
+      try {
+        mode = AuditMode.parse(given);
+      } catch (IllegalArgumentException e) {
+        throw m.req("default").error(String.valueOf(e.getMessage()));
+      }
+    }
+    return new ShelfConfig.Audit(mode, retention(m, d.retention()));
+  }
+
+  /** {@code retention}: a duration, {@code null} to keep forever, absent for the default. */
+  private static java.time.@Nullable Duration retention(
+      Entries m, java.time.@Nullable Duration dflt) {
+    for (var e : m.entrySet()) {
+      if (e.getKey().equals("retention")) {
+        return e.getValue().isNull() ? null : e.getValue().duration();
+      }
+    }
+    return dflt;
   }
 
   private static ShelfConfig.Storage storage(@Nullable Value db, @Nullable Value redis) {
@@ -257,10 +290,7 @@ public final class ConfigLoader {
         }
         rates = r;
       }
-      Value ret = m.opt("retention");
-      if (ret != null) {
-        retention = ret.isNull() ? null : ret.duration();
-      }
+      retention = retention(m, retention);
       maxBatch = m.integer("max_batch", 1, 100_000, maxBatch);
     }
     for (ModelSpec ms : models) {

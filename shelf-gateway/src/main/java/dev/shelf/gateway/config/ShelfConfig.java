@@ -1,5 +1,6 @@
 package dev.shelf.gateway.config;
 
+import dev.shelf.gateway.audit.AuditMode;
 import dev.shelf.gateway.catalog.ModelSpec;
 import dev.shelf.providers.spi.ProviderSpec;
 import java.time.Duration;
@@ -22,7 +23,33 @@ public record ShelfConfig(
     Resilience resilience,
     Storage storage,
     Billing billing,
+    Audit audit,
     YamlTree.@Nullable Value guard) {
+
+  /** With the default content audit settings. */
+  public ShelfConfig(
+      String source,
+      Server server,
+      Auth auth,
+      Map<String, ProviderSpec> providers,
+      List<ModelSpec> models,
+      List<RouteSpec> routes,
+      Resilience resilience,
+      Storage storage,
+      Billing billing) {
+    this(
+        source,
+        server,
+        auth,
+        providers,
+        models,
+        routes,
+        resilience,
+        storage,
+        billing,
+        Audit.defaults(),
+        null);
+  }
 
   public ShelfConfig {
     providers = Map.copyOf(providers);
@@ -32,17 +59,17 @@ public record ShelfConfig(
 
   public ShelfConfig withServer(Server s) {
     return new ShelfConfig(
-        source, s, auth, providers, models, routes, resilience, storage, billing, guard);
+        source, s, auth, providers, models, routes, resilience, storage, billing, audit, guard);
   }
 
   public ShelfConfig withAuth(Auth a) {
     return new ShelfConfig(
-        source, server, a, providers, models, routes, resilience, storage, billing, guard);
+        source, server, a, providers, models, routes, resilience, storage, billing, audit, guard);
   }
 
   public ShelfConfig withStorage(Storage st) {
     return new ShelfConfig(
-        source, server, auth, providers, models, routes, resilience, st, billing, guard);
+        source, server, auth, providers, models, routes, resilience, st, billing, audit, guard);
   }
 
   /**
@@ -86,6 +113,16 @@ public record ShelfConfig(
 
     public static Billing defaults() {
       return new Billing("USD", Map.of("CNY", 0.14), Duration.ofDays(90), 512);
+    }
+  }
+
+  /**
+   * The content audit: the mode of teams that set none ({@code audit.default}), and how long
+   * records are kept ({@code audit.retention}; null keeps them forever).
+   */
+  public record Audit(AuditMode defaultMode, @Nullable Duration retention) {
+    public static Audit defaults() {
+      return new Audit(AuditMode.HASHED, Duration.ofDays(30));
     }
   }
 

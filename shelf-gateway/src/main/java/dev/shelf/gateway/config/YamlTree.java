@@ -159,10 +159,13 @@ public final class YamlTree {
       };
     }
 
-    /** Durations as {@code 500ms}, {@code 30s}, {@code 5m} or a bare number of seconds. */
+    /**
+     * Durations as {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 30d} or a bare number
+     * of seconds.
+     */
     public java.time.Duration duration() {
       String s = string().trim();
-      Matcher m = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h)?").matcher(s);
+      Matcher m = Pattern.compile("(\\d+(?:\\.\\d+)?)(ms|s|m|h|d)?").matcher(s);
       if (!m.matches()) {
         throw error("must be a duration like 500ms, 30s or 5m but was '" + s + "'");
       }
@@ -174,7 +177,8 @@ public final class YamlTree {
                 case "ms" -> n;
                 case "s" -> n * 1000;
                 case "m" -> n * 60_000;
-                default -> n * 3_600_000;
+                case "h" -> n * 3_600_000;
+                default -> n * 86_400_000;
               };
       return java.time.Duration.ofMillis(millis);
     }

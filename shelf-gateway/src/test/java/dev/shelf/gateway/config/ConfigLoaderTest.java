@@ -3,6 +3,7 @@ package dev.shelf.gateway.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.shelf.gateway.audit.AuditMode;
 import dev.shelf.gateway.catalog.ModelSpec;
 import dev.shelf.gateway.catalog.Price;
 import dev.shelf.gateway.config.ShelfConfig.Resilience;
@@ -272,7 +273,8 @@ class ConfigLoaderTest {
    */
   static Stream<Arguments> errors() {
     return Stream.of(
-        Arguments.of("servr:  #<\n  port: 1\n", "servr", "unknown key; expected one of [auth,"),
+        Arguments.of(
+            "servr:  #<\n  port: 1\n", "servr", "unknown key; expected one of [audit, auth,"),
         Arguments.of(
             "server:\n  port: 80\n  hots: x  #<\n", "server.hots", "unknown key; expected one of"),
         Arguments.of(
@@ -391,6 +393,15 @@ class ConfigLoaderTest {
             "auth:\n  keys:\n    - key: abcdefghijklmnop1\n    - key: abcdefghijklmnop1  #<\n",
             "auth.keys[1].key",
             "the same key is listed twice"),
+        Arguments.of(
+            "audit:\n  default: sometimes  #<\n",
+            "audit.default",
+            "must be full, hashed or off but was 'sometimes'"),
+        Arguments.of(
+            "audit:\n  retention: a month  #<\n",
+            "audit.retention",
+            "must be a duration like 500ms, 30s or 5m but was 'a month'"),
+        Arguments.of("audit:\n  keep: all  #<\n", "audit.keep", "unknown key"),
         Arguments.of("server:\n  port: 1\n  port: 2  #<\n", "server.port", "duplicate key"));
   }
 
@@ -432,6 +443,19 @@ class ConfigLoaderTest {
     assertThat(e.getMessage())
         .startsWith("shelf.yaml:")
         .contains(": providers.bad name: provider names use letters, digits");
+  }
+
+  @Test
+  void theContentAuditDefaultsToHashedForThirtyDays() {
+    assertThat(parse("server:\n  port: 1\n").audit())
+        .isEqualTo(new ShelfConfig.Audit(AuditMode.HASHED, Duration.ofDays(30)));
+    assertThat(parse("audit: {default: full, retention: 7d}\n").audit())
+        .isEqualTo(new ShelfConfig.Audit(AuditMode.FULL, Duration.ofDays(7)));
+    assertThat(parse("audit: {default: off, retention: null}\n").audit())
+        .isEqualTo(new ShelfConfig.Audit(AuditMode.OFF, null));
+    assertThat(parse("billing: {retention: 90d}\n").billing().retention())
+        .isEqualTo(Duration.ofDays(90));
+    assertThat(parse("billing: {retention: null}\n").billing().retention()).isNull();
   }
 
   @Test

@@ -1,0 +1,19 @@
+package dev.shelf.store;
+
+import dev.shelf.store.testing.TestServices;
+
+class PostgresContentAuditTest extends ContentAuditContract {
+  private String url = "";
+
+  @Override
+  Database open() {
+    url = TestServices.newPostgresUrl();
+    return Database.postgres(url, "postgres", null, 4);
+  }
+
+  @Override
+  void dispose(Database db) {
+    db.close();
+    TestServices.dropPostgres(url);
+  }
+}
