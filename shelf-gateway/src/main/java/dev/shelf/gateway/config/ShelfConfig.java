@@ -17,7 +17,8 @@ public record ShelfConfig(
     List<RouteSpec> routes,
     Resilience resilience,
     Storage storage,
-    Billing billing) {
+    Billing billing,
+    Labels labels) {
 
   public ShelfConfig {
     providers = Map.copyOf(providers);
@@ -27,17 +28,17 @@ public record ShelfConfig(
 
   public ShelfConfig withServer(Server s) {
     return new ShelfConfig(
-        source, s, auth, providers, models, routes, resilience, storage, billing);
+        source, s, auth, providers, models, routes, resilience, storage, billing, labels);
   }
 
   public ShelfConfig withAuth(Auth a) {
     return new ShelfConfig(
-        source, server, a, providers, models, routes, resilience, storage, billing);
+        source, server, a, providers, models, routes, resilience, storage, billing, labels);
   }
 
   public ShelfConfig withStorage(Storage st) {
     return new ShelfConfig(
-        source, server, auth, providers, models, routes, resilience, st, billing);
+        source, server, auth, providers, models, routes, resilience, st, billing, labels);
   }
 
   /**
@@ -82,6 +83,29 @@ public record ShelfConfig(
     public static Billing defaults() {
       return new Billing("USD", Map.of("CNY", 0.14), Duration.ofDays(90), 512);
     }
+  }
+
+  /**
+   * AIGC labels (GB 45438-2025): when {@code enabled}, every generated answer carries the implicit
+   * label with {@code producer} as its {@code ContentProducer}; {@code explicitPosition} puts a
+   * visible notice ({@code explicitText}) at the start or the end of the generated text, or
+   * nowhere.
+   */
+  public record Labels(
+      boolean enabled, String producer, LabelPosition explicitPosition, String explicitText) {
+    public static final String DEFAULT_PRODUCER = "Shelf";
+    public static final String DEFAULT_TEXT = "本内容由人工智能生成 / AI-generated content";
+
+    public static Labels defaults() {
+      return new Labels(true, DEFAULT_PRODUCER, LabelPosition.OFF, DEFAULT_TEXT);
+    }
+  }
+
+  /** Where an explicit AIGC label goes in the generated text. */
+  public enum LabelPosition {
+    OFF,
+    START,
+    END
   }
 
   public record Server(
