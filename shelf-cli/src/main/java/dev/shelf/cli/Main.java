@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       KeysCommand.class,
       TeamsCommand.class,
       UsageCommand.class,
+      LabelsCommand.class,
       BenchCommand.class,
       SynthCommand.class,
       EvalCommand.class,
