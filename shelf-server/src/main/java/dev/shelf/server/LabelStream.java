@@ -67,10 +67,6 @@ final class LabelStream<C> implements StreamListener<C> {
     this.firstChoiceOnly = firstChoiceOnly;
   }
 
-  boolean on() {
-    return signer != null;
-  }
-
   @Override
   public void begin(Exchange exchange, Deployment deployment) {
     if (signer != null && streamHeaderOn != null) {
