@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       TeamsCommand.class,
       UsageCommand.class,
       ComplaintsCommand.class,
+      LabelsCommand.class,
       BenchCommand.class,
       SynthCommand.class,
       EvalCommand.class,

@@ -52,8 +52,8 @@ final class ServeCommand implements Callable<Integer> {
     // API (credentials sealed with the secret key) are then laid over it.
     var loader = new ConfigLoader(System.getenv());
     ShelfConfig boot = file == null ? loader.defaults() : loader.load(file);
-    Accounts accounts =
-        Stores.open(boot.storage(), dataDir, SecretBox.fromEnvironment(System.getenv(), dataDir));
+    SecretBox secrets = SecretBox.fromEnvironment(System.getenv(), dataDir);
+    Accounts accounts = Stores.open(boot.storage(), dataDir, secrets);
     ShelfRuntime runtime =
         ShelfRuntime.start(
             file,
@@ -74,7 +74,8 @@ final class ServeCommand implements Callable<Integer> {
               return out;
             },
             accounts.config());
-    ShelfServer server = ShelfServer.start(runtime, accounts, System.out);
+    // AIGC labels are signed with a key derived from the secret key: they verify after a restart.
+    ShelfServer server = ShelfServer.start(runtime, accounts, System.out, secrets);
     var stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(

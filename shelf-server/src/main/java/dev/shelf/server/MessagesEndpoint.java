@@ -58,8 +58,9 @@ final class MessagesEndpoint {
             var stream =
                 new MessagesStream(
                     res, id, promptOnly.promptTokens(), r -> Http.shelfHeaders(r, ex));
+            var labeled = server.labels().streaming(ex, res, stream, LabelStream.CHAT, true);
             try {
-              gateway.chat(ex, sent, check.chat(stream));
+              gateway.chat(ex, sent, check.chat(labeled));
               check.done(ex);
             } catch (StreamBrokenException e) {
               ex.fail(502, "stream_broken");
@@ -80,20 +81,23 @@ final class MessagesEndpoint {
               stream.fail(e);
               return;
             }
-            stream.finish(
+            labeled.finish(
+                stream,
                 server.settle(
                     ex,
                     stream.usage(),
                     () -> Estimates.streamed(promptOnly, stream.relayedBytes())));
           } else {
             var collector = new Collector<ChatChunk, ChatAggregator>(ChatAggregator::new);
-            gateway.chat(ex, sent, check.chat(collector));
+            var labeled = server.labels().collecting(ex, collector, LabelStream.CHAT, true);
+            gateway.chat(ex, sent, check.chat(labeled));
             check.done(ex);
             ChatCompletion whole = collector.aggregate().result();
             Usage usage = server.settle(ex, whole.usage(), () -> Estimates.chat(cr, whole));
             String model = ex.servedModel() == null ? cr.model() : ex.servedModel();
             Http.shelfHeaders(res, ex);
-            Http.json(res, 200, MessagesOut.message(whole, id, model, usage));
+            Http.json(
+                res, 200, labeled.sealBody(res, MessagesOut.message(whole, id, model, usage)));
           }
         });
   }

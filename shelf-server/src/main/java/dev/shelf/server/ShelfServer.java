@@ -19,6 +19,7 @@ import dev.shelf.gateway.Gateway;
 import dev.shelf.gateway.GatewayMetrics;
 import dev.shelf.gateway.ShelfRuntime;
 import dev.shelf.gateway.StreamBrokenException;
+import dev.shelf.gateway.config.SecretBox;
 import dev.shelf.gateway.config.ShelfConfig;
 import dev.shelf.gateway.metering.Pricing;
 import dev.shelf.gateway.tenancy.Principal;
@@ -60,6 +61,7 @@ public final class ShelfServer implements AutoCloseable {
   private final @Nullable AdminApi admin;
   private final @Nullable EvalsApi evals;
   private final @Nullable AccessLog accessLog;
+  private final Labels labels;
   private final long maxBody;
   private final Duration grace;
   private final int maxInFlight;
@@ -74,7 +76,8 @@ public final class ShelfServer implements AutoCloseable {
       @Nullable Accounts accounts,
       String host,
       int port,
-      @Nullable PrintStream log) {
+      @Nullable PrintStream log,
+      byte[] labelKey) {
     this.runtime = runtime;
     ShelfConfig config = runtime.config();
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -97,6 +100,7 @@ public final class ShelfServer implements AutoCloseable {
         accounts == null ? null : new AdminApi(this, runtime, accounts, billing.pricing(), keys);
     this.evals = EvalsApi.of(this, runtime, accounts, keys);
     this.accessLog = log == null || !config.server().accessLog() ? null : new AccessLog(log);
+    this.labels = new Labels(() -> runtime.config().labels(), labelKey);
     this.maxBody = config.server().maxBodyBytes();
     this.grace = config.server().shutdownGrace();
     this.maxInFlight = config.server().maxInFlight();
@@ -119,11 +123,25 @@ public final class ShelfServer implements AutoCloseable {
   }
 
   /**
-   * Starts a server. With no keys configured it listens on loopback only, whatever the host says:
-   * nothing is ever open to the network without a key.
+   * Starts a server whose AIGC labels are signed with a key of this process only: they verify until
+   * it stops. {@code shelf serve} passes the secret key instead.
    */
   public static ShelfServer start(
       ShelfRuntime runtime, @Nullable Accounts accounts, @Nullable PrintStream accessLog) {
+    return start(runtime, accounts, accessLog, null);
+  }
+
+  /**
+   * Starts a server. With no keys configured it listens on loopback only, whatever the host says:
+   * nothing is ever open to the network without a key. AIGC labels are signed with a key derived
+   * from {@code secrets} (so they verify after a restart and on every node that shares it), or with
+   * one of this process only when it is null.
+   */
+  public static ShelfServer start(
+      ShelfRuntime runtime,
+      @Nullable Accounts accounts,
+      @Nullable PrintStream accessLog,
+      @Nullable SecretBox secrets) {
     ShelfConfig.Server s = runtime.config().server();
     String host = s.host();
     var keys = new Keys(runtime.config(), accounts == null ? null : accounts.store());
@@ -137,7 +155,9 @@ public final class ShelfServer implements AutoCloseable {
               + " network");
       host = "127.0.0.1";
     }
-    var server = new ShelfServer(runtime, keys, accounts, host, s.port(), accessLog);
+    byte[] labelKey =
+        secrets == null ? Labels.ephemeralKey() : secrets.deriveKey(Labels.KEY_PURPOSE);
+    var server = new ShelfServer(runtime, keys, accounts, host, s.port(), accessLog, labelKey);
     server.server.start();
     if (server.evals != null) {
       server.evals.start(); // resumes the evaluation runs left unfinished
@@ -161,6 +181,10 @@ public final class ShelfServer implements AutoCloseable {
     return metrics;
   }
 
+  Labels labels() {
+    return labels;
+  }
+
   private void routes(HttpRouting.Builder r) {
     var messages = new MessagesEndpoint(this, gateway, maxBody);
     var moderations = new ModerationsEndpoint(this, maxBody);
@@ -182,6 +206,7 @@ public final class ShelfServer implements AutoCloseable {
     if (evals != null) {
       evals.routes(r);
     }
+    labels.routes(r, this);
     r.any(
         "/v1/*",
         (req, res) -> {
@@ -289,17 +314,20 @@ public final class ShelfServer implements AutoCloseable {
           String id = "chatcmpl-" + ex.requestId();
           if (cr.stream()) {
             var sse = new SseListener<>(res, ChunkKind.CHAT, id, cr.includeUsage());
+            var labeled = labels.streaming(ex, res, sse, LabelStream.CHAT, false);
             streamed(
                 ex,
                 sse,
+                labeled,
                 () -> {
-                  gateway.chat(ex, sent, check.chat(sse));
+                  gateway.chat(ex, sent, check.chat(labeled));
                   check.done(ex);
                 },
                 () -> Estimates.streamed(Estimates.chat(cr, null), sse.relayedBytes()));
           } else {
             var collector = new Collector<ChatChunk, ChatAggregator>(ChatAggregator::new);
-            gateway.chat(ex, sent, check.chat(collector));
+            var labeled = labels.collecting(ex, collector, LabelStream.CHAT, false);
+            gateway.chat(ex, sent, check.chat(labeled));
             check.done(ex);
             ChatCompletion whole = collector.aggregate().result();
             Usage usage = settle(ex, whole.usage(), () -> Estimates.chat(cr, whole));
@@ -312,7 +340,7 @@ public final class ShelfServer implements AutoCloseable {
                     whole.choices(),
                     usage);
             Http.shelfHeaders(res, ex);
-            Http.json(res, 200, ChatChunkCodec.writeCompletion(out));
+            Http.json(res, 200, labeled.sealBody(res, ChatChunkCodec.writeCompletion(out)));
           }
         });
   }
@@ -346,11 +374,13 @@ public final class ShelfServer implements AutoCloseable {
           String id = "cmpl-" + ex.requestId();
           if (cr.stream()) {
             var sse = new SseListener<>(res, ChunkKind.COMPLETION, id, cr.includeUsage());
+            var labeled = labels.streaming(ex, res, sse, LabelStream.COMPLETION, false);
             streamed(
                 ex,
                 sse,
+                labeled,
                 () -> {
-                  gateway.completion(ex, sent, check.completion(sse));
+                  gateway.completion(ex, sent, check.completion(labeled));
                   check.done(ex);
                 },
                 () -> Estimates.streamed(Estimates.completion(cr, null), sse.relayedBytes()));
@@ -358,7 +388,8 @@ public final class ShelfServer implements AutoCloseable {
             var collector =
                 new Collector<CompletionChunk, CompletionChunk.Aggregator>(
                     CompletionChunk.Aggregator::new);
-            gateway.completion(ex, sent, check.completion(collector));
+            var labeled = labels.collecting(ex, collector, LabelStream.COMPLETION, false);
+            gateway.completion(ex, sent, check.completion(labeled));
             check.done(ex);
             CompletionChunk whole = collector.aggregate().result();
             Usage usage = settle(ex, whole.usage(), () -> Estimates.completion(cr, whole));
@@ -370,7 +401,7 @@ public final class ShelfServer implements AutoCloseable {
                     whole.choices(),
                     usage);
             Http.shelfHeaders(res, ex);
-            Http.json(res, 200, out.write());
+            Http.json(res, 200, labeled.sealBody(res, out.write()));
           }
         });
   }
@@ -404,6 +435,7 @@ public final class ShelfServer implements AutoCloseable {
               r.promptTokens() > 0 ? new Usage(r.promptTokens(), 0, null, null) : null,
               () -> Estimates.embedding(er));
           Http.shelfHeaders(res, ex);
+          labels.embeddings(ex, res);
           Http.json(
               res,
               200,
@@ -413,7 +445,11 @@ public final class ShelfServer implements AutoCloseable {
 
   /** Runs a streaming call; a failure after the first byte ends the stream with an error event. */
   private <C> void streamed(
-      Exchange ex, SseListener<C> sse, Runnable call, java.util.function.Supplier<Usage> estimate) {
+      Exchange ex,
+      SseListener<C> sse,
+      LabelStream<C> labeled,
+      Runnable call,
+      java.util.function.Supplier<Usage> estimate) {
     try {
       call.run();
     } catch (StreamBrokenException e) {
@@ -444,7 +480,7 @@ public final class ShelfServer implements AutoCloseable {
       sse.fail(e); // not billed, so not finished: no [DONE]
       return;
     }
-    sse.finish(usage);
+    labeled.finish(sse, usage);
   }
 
   /** The request to send: {@code cr} with the texts the policy changed. */

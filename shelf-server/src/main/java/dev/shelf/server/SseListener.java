@@ -59,6 +59,11 @@ final class SseListener<C> implements StreamListener<C> {
 
   @Override
   public void chunk(C chunk) {
+    chunk(chunk, null);
+  }
+
+  /** Relays a chunk with {@code extra}, a JSON field (the AIGC label), added when given. */
+  void chunk(C chunk, byte @Nullable [] extra) {
     Usage u = kind.usage(chunk);
     if (u != null) {
       usage = u; // vendors differ (last chunk, every chunk, cumulative): the last one wins
@@ -66,7 +71,7 @@ final class SseListener<C> implements StreamListener<C> {
     C relayed = kind.relay(chunk, id, model == null ? "" : model, created);
     if (relayed != null) {
       relayedBytes += kind.textBytes(relayed);
-      send(kind.write(relayed));
+      send(Labels.withField(kind.write(relayed), extra));
     }
   }
 
@@ -90,10 +95,22 @@ final class SseListener<C> implements StreamListener<C> {
     return usage;
   }
 
+  boolean includesUsage() {
+    return includeUsage;
+  }
+
   /** Ends a successful stream: the usage chunk if asked for, then [DONE]. */
   void finish(Usage finalUsage) {
+    finish(finalUsage, null);
+  }
+
+  /** As {@link #finish(Usage)}, with {@code extra} (a JSON field) added to the usage chunk. */
+  void finish(Usage finalUsage, byte @Nullable [] extra) {
     if (includeUsage) {
-      send(kind.write(kind.usageChunk(id, model == null ? "" : model, created, finalUsage)));
+      send(
+          Labels.withField(
+              kind.write(kind.usageChunk(id, model == null ? "" : model, created, finalUsage)),
+              extra));
     }
     write(DONE);
     close();

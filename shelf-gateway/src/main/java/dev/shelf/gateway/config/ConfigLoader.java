@@ -48,12 +48,15 @@ public final class ConfigLoader {
           "redis",
           "billing",
           "audit",
-          "guard");
+          "guard",
+          "labels");
   private static final Set<String> DATABASE =
       Set.of("url", "user", "password", "pool", "sqlite_sync");
   private static final Set<String> REDIS = Set.of("url");
   private static final Set<String> BILLING = Set.of("currency", "rates", "retention", "max_batch");
   private static final Set<String> AUDIT = Set.of("default", "retention");
+  private static final Set<String> LABELS = Set.of("enabled", "producer", "explicit");
+  private static final Set<String> EXPLICIT = Set.of("position", "text");
   private static final Set<String> SERVER =
       Set.of("host", "port", "max_body_bytes", "shutdown_grace", "access_log", "max_in_flight");
   private static final Set<String> AUTH = Set.of("master_key", "keys");
@@ -202,6 +205,7 @@ public final class ConfigLoader {
         storage(root.opt("database"), root.opt("redis")),
         billing(root.opt("billing"), models),
         audit(root.opt("audit")),
+        labels(root.opt("labels")),
         root.opt("guard"));
   }
 
@@ -232,6 +236,38 @@ public final class ConfigLoader {
       }
     }
     return dflt;
+  }
+
+  private static ShelfConfig.Labels labels(@Nullable Value v) {
+    var d = ShelfConfig.Labels.defaults();
+    if (v == null) {
+      return d;
+    }
+    Entries m = v.entries(LABELS);
+    String producer = m.str("producer", d.producer()).strip();
+    if (producer.isEmpty() || producer.length() > 256) {
+      throw m.req("producer").error("must be 1 to 256 characters");
+    }
+    ShelfConfig.LabelPosition position = d.explicitPosition();
+    String text = d.explicitText();
+    Value ev = m.opt("explicit");
+    if (ev != null) {
+      Entries e = ev.entries(EXPLICIT);
+      Value pv = e.opt("position");
+      if (pv != null) {
+        String p = pv.string().trim();
+        try {
+          position = ShelfConfig.LabelPosition.valueOf(p.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException ex) {
+          throw pv.error("must be off, start or end but was '" + p + "'");
+        }
+      }
+      text = e.str("text", text);
+      if (text.isBlank()) {
+        throw e.req("text").error("must not be blank");
+      }
+    }
+    return new ShelfConfig.Labels(m.bool("enabled", d.enabled()), producer, position, text);
   }
 
   private static ShelfConfig.Storage storage(@Nullable Value db, @Nullable Value redis) {

@@ -71,6 +71,22 @@ public final class SecretBox {
     }
   }
 
+  /**
+   * A key for another purpose, derived from this one as HMAC-SHA256(secret key, {@code purpose}):
+   * stable across restarts and the same on every node that shares the secret key, yet it reveals
+   * nothing of the secret key itself. Each purpose gets its own name (say {@code
+   * shelf-aigc-label-v1}).
+   */
+  public byte[] deriveKey(String purpose) {
+    try {
+      javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
+      return mac.doFinal(purpose.getBytes(StandardCharsets.UTF_8));
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is not available", e);
+    }
+  }
+
   public String seal(String plain, String context) {
     try {
       byte[] nonce = new byte[12];

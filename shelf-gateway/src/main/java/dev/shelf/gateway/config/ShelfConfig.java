@@ -24,6 +24,7 @@ public record ShelfConfig(
     Storage storage,
     Billing billing,
     Audit audit,
+    Labels labels,
     YamlTree.@Nullable Value guard) {
 
   /** With the default content audit settings. */
@@ -48,6 +49,7 @@ public record ShelfConfig(
         storage,
         billing,
         Audit.defaults(),
+        Labels.defaults(),
         null);
   }
 
@@ -59,17 +61,50 @@ public record ShelfConfig(
 
   public ShelfConfig withServer(Server s) {
     return new ShelfConfig(
-        source, s, auth, providers, models, routes, resilience, storage, billing, audit, guard);
+        source,
+        s,
+        auth,
+        providers,
+        models,
+        routes,
+        resilience,
+        storage,
+        billing,
+        audit,
+        labels,
+        guard);
   }
 
   public ShelfConfig withAuth(Auth a) {
     return new ShelfConfig(
-        source, server, a, providers, models, routes, resilience, storage, billing, audit, guard);
+        source,
+        server,
+        a,
+        providers,
+        models,
+        routes,
+        resilience,
+        storage,
+        billing,
+        audit,
+        labels,
+        guard);
   }
 
   public ShelfConfig withStorage(Storage st) {
     return new ShelfConfig(
-        source, server, auth, providers, models, routes, resilience, st, billing, audit, guard);
+        source,
+        server,
+        auth,
+        providers,
+        models,
+        routes,
+        resilience,
+        st,
+        billing,
+        audit,
+        labels,
+        guard);
   }
 
   /**
@@ -124,6 +159,29 @@ public record ShelfConfig(
     public static Audit defaults() {
       return new Audit(AuditMode.HASHED, Duration.ofDays(30));
     }
+  }
+
+  /**
+   * AIGC labels (GB 45438-2025): when {@code enabled}, every generated answer carries the implicit
+   * label with {@code producer} as its {@code ContentProducer}; {@code explicitPosition} puts a
+   * visible notice ({@code explicitText}) at the start or the end of the generated text, or
+   * nowhere.
+   */
+  public record Labels(
+      boolean enabled, String producer, LabelPosition explicitPosition, String explicitText) {
+    public static final String DEFAULT_PRODUCER = "Shelf";
+    public static final String DEFAULT_TEXT = "本内容由人工智能生成 / AI-generated content";
+
+    public static Labels defaults() {
+      return new Labels(true, DEFAULT_PRODUCER, LabelPosition.OFF, DEFAULT_TEXT);
+    }
+  }
+
+  /** Where an explicit AIGC label goes in the generated text. */
+  public enum LabelPosition {
+    OFF,
+    START,
+    END
   }
 
   public record Server(

@@ -402,7 +402,47 @@ class ConfigLoaderTest {
             "audit.retention",
             "must be a duration like 500ms, 30s or 5m but was 'a month'"),
         Arguments.of("audit:\n  keep: all  #<\n", "audit.keep", "unknown key"),
+        Arguments.of(
+            "labels:\n  explicit:\n    position: middle  #<\n",
+            "labels.explicit.position",
+            "must be off, start or end but was 'middle'"),
+        Arguments.of(
+            "labels:\n  explicit: {position: end, text: '  '}  #<\n",
+            "labels.explicit.text",
+            "must not be blank"),
+        Arguments.of("labels:\n  producer: ''  #<\n", "labels.producer", "must be 1 to 256"),
+        Arguments.of(
+            "labels:\n  enabled: yes\n  signed: true  #<\n",
+            "labels.signed",
+            "unknown key; expected one of [enabled, explicit, producer]"),
         Arguments.of("server:\n  port: 1\n  port: 2  #<\n", "server.port", "duplicate key"));
+  }
+
+  @Test
+  void aigcLabelsAreOnByDefaultWithTheExplicitNoticeOff() {
+    var d = parse("").labels();
+    assertThat(d).isEqualTo(ShelfConfig.Labels.defaults());
+    assertThat(d.enabled()).isTrue();
+    assertThat(d.producer()).isEqualTo("Shelf");
+    assertThat(d.explicitPosition()).isEqualTo(ShelfConfig.LabelPosition.OFF);
+    assertThat(d.explicitText()).contains("人工智能生成", "AI-generated");
+
+    var set =
+        parse(
+                """
+                labels:
+                  enabled: false
+                  producer: " 某公司 "
+                  explicit: {position: end, text: 由 AI 生成}
+                """)
+            .labels();
+    assertThat(set)
+        .isEqualTo(new ShelfConfig.Labels(false, "某公司", ShelfConfig.LabelPosition.END, "由 AI 生成"));
+    // YAML 1.1 would read a bare `off` as false; the loader reads it as the word.
+    assertThat(parse("labels: {explicit: {position: off}}").labels().explicitPosition())
+        .isEqualTo(ShelfConfig.LabelPosition.OFF);
+    assertThat(parse("labels: {explicit: {position: START}}").labels().explicitPosition())
+        .isEqualTo(ShelfConfig.LabelPosition.START);
   }
 
   @ParameterizedTest(name = "[{index}] {1}")

@@ -45,6 +45,17 @@ class SecretBoxTest {
   }
 
   @Test
+  void derivedKeysAreStablePerPurposeAndUnlikeTheSecretKey() {
+    byte[] label = new SecretBox(KEY).deriveKey("shelf-aigc-label-v1");
+    assertThat(label).hasSize(32).isNotEqualTo(KEY);
+    assertThat(new SecretBox(KEY.clone()).deriveKey("shelf-aigc-label-v1")).isEqualTo(label);
+    assertThat(new SecretBox(KEY).deriveKey("another-purpose")).isNotEqualTo(label);
+    byte[] other = KEY.clone();
+    other[31] ^= 1;
+    assertThat(new SecretBox(other).deriveKey("shelf-aigc-label-v1")).isNotEqualTo(label);
+  }
+
+  @Test
   void theKeyComesFromTheEnvironmentOrAFileMadeOnce(@TempDir Path dir) throws Exception {
     var env = new SecretBox(KEY);
     var fromEnv =

@@ -215,6 +215,14 @@ public final class MessagesStream implements StreamListener<ChatChunk> {
 
   /** Ends the message: held tool calls, then the stop reason and usage, then message_stop. */
   public void finish(Usage finalUsage) {
+    finish(finalUsage, null);
+  }
+
+  /**
+   * As {@link #finish(Usage)}, with {@code extra} (a JSON field such as the AIGC label, ASCII)
+   * added to the {@code message_stop} event.
+   */
+  public void finish(Usage finalUsage, byte @Nullable [] extra) {
     closeBlock();
     int n = 0;
     for (Call call : calls.values()) {
@@ -258,7 +266,11 @@ public final class MessagesStream implements StreamListener<ChatChunk> {
               MessagesOut.writeUsage(g, finalUsage);
               g.writeEndObject();
             }));
-    event("message_stop", "{\"type\":\"message_stop\"}".getBytes(StandardCharsets.US_ASCII));
+    String stop = "{\"type\":\"message_stop\"";
+    if (extra != null) {
+      stop += "," + new String(extra, StandardCharsets.US_ASCII);
+    }
+    event("message_stop", (stop + "}").getBytes(StandardCharsets.US_ASCII));
     close();
   }
 

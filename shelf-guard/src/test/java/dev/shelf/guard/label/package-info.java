@@ -1,0 +1,4 @@
+@NullMarked
+package dev.shelf.guard.label;
+
+import org.jspecify.annotations.NullMarked;
