@@ -176,6 +176,15 @@ final class Guard implements AutoCloseable {
             + " content-policy hits in a minute");
   }
 
+  /** The delay the streaming keyword filter added to one answer, in characters held back. */
+  void heldBack(int chars) {
+    io.micrometer.core.instrument.DistributionSummary.builder("shelf_guard_held_back_chars")
+        .description("Most characters the output filter held back at once, per guarded answer")
+        .publishPercentiles(0.5, 0.99)
+        .register(registry)
+        .record(chars);
+  }
+
   @Override
   public void close() {
     refresher.shutdownNow();
@@ -234,6 +243,7 @@ final class Guard implements AutoCloseable {
       }
       if (guard != null && output != null) {
         guard.record(ex, caller, output.hits());
+        guard.heldBack(output.maxHeldChars());
       }
     }
   }

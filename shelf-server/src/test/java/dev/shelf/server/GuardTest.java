@@ -229,6 +229,8 @@ class GuardTest {
     assertThat(text.toString()).isEqualTo("Here is the Blocked by policy.");
     assertThat(finish).isEqualTo("content_filter");
     assertThat(raw.events()).last().isEqualTo("[DONE]");
+    // the hold-back is measured: "forb" waited for more, then "idden fr" completed the term
+    assertThat(shelf.get("/metrics").body()).contains("shelf_guard_held_back_chars_max");
   }
 
   @Test
@@ -331,5 +333,36 @@ class GuardTest {
     admin("/admin/v1/keys/" + id + "/unsuspend", "");
     stub.enqueue(ChatStream.of("up-model").role().content("hi").finish("stop").done().response());
     assertThat(sdk.chat().completions().create(ask("hello")).choices()).hasSize(1);
+  }
+
+  @Test
+  void policyHitsReachTheContentAuditWithTheRuleThatFired() throws Exception {
+    var r =
+        shelf.post(
+            "/v1/chat/completions",
+            "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"where to 赌博?\"}]}",
+            "authorization",
+            "Bearer " + MASTER);
+    assertThat(r.status()).isEqualTo(400);
+    String id = java.util.Objects.requireNonNull(r.header("x-request-id"));
+    JsonNode hits = Json.object();
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      JsonNode page =
+          shelf
+              .get("/admin/v1/audit/content?request_id=" + id, "authorization", "Bearer " + MASTER)
+              .json()
+              .path("data");
+      if (page.size() > 0) {
+        hits = page.get(0).path("policy_hits");
+        break;
+      }
+      Thread.sleep(50);
+    }
+    assertThat(hits.size()).as("audit record of " + id).isEqualTo(1);
+    assertThat(hits.get(0).path("stage").asText()).isEqualTo("input");
+    assertThat(hits.get(0).path("rule").asText()).isEqualTo("standard/keywords");
+    assertThat(hits.get(0).path("category").asText()).isEqualTo("illicit");
+    assertThat(hits.get(0).path("action").asText()).isEqualTo("block");
   }
 }
