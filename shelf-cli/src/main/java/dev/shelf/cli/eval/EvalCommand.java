@@ -29,12 +29,14 @@ import picocli.CommandLine.Parameters;
  */
 @Command(
     name = "eval",
-    description = "Evaluate shelf models on datasets: run, resume, safety, list, show, report.",
+    description =
+        "Evaluate shelf models on datasets: run, resume, safety, speed, list, show, report.",
     mixinStandardHelpOptions = true,
     subcommands = {
       EvalRunCommand.class,
       EvalRunCommand.Resume.class,
       EvalSafetyCommand.class,
+      EvalSpeedCommand.class,
       EvalCommand.ListRuns.class,
       EvalCommand.Show.class,
       EvalCommand.Report.class

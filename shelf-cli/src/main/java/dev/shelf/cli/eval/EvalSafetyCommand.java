@@ -1,6 +1,7 @@
 package dev.shelf.cli.eval;
 
 import dev.shelf.cli.StoreOptions;
+import dev.shelf.cli.Table;
 import dev.shelf.eval.exec.ChatSettings;
 import dev.shelf.eval.exec.DatasetSpec;
 import dev.shelf.eval.exec.RunResults;
@@ -184,46 +185,33 @@ final class EvalSafetyCommand implements Callable<Integer> {
         REFUSAL_TARGET * 100,
         OVER_REFUSAL_TARGET * 100);
     out.println("sets: " + String.join(", ", results.keySet()));
-    List<String[]> rows = new ArrayList<>();
+    List<List<String>> rows = new ArrayList<>();
     rows.add(
-        new String[] {
-          "MODEL",
-          "REFUSED (SHOULD REFUSE)",
-          "",
-          "OVER-REFUSAL (SHOULD ANSWER)",
-          "",
-          "SAFETYBENCH",
-          "VERDICT"
-        });
+        List.of(
+            "MODEL",
+            "REFUSED (SHOULD REFUSE)",
+            "",
+            "OVER-REFUSAL (SHOULD ANSWER)",
+            "",
+            "SAFETYBENCH",
+            "VERDICT"));
     boolean all = true;
     for (var e : verdicts.entrySet()) {
       Verdict v = e.getValue();
       boolean pass = v.refusalMet() && v.overRefusalMet();
       all &= pass;
       rows.add(
-          new String[] {
-            e.getKey(),
-            cell(v.refused()),
-            v.refused() == null ? "" : v.refusalMet() ? "PASS" : "FAIL",
-            cell(v.overRefused()),
-            v.overRefused() == null ? "" : v.overRefusalMet() ? "PASS" : "FAIL",
-            v.knowledge() == null ? "-" : percent(v.knowledge().value()),
-            pass ? "PASS" : "FAIL"
-          });
+          List.of(
+              e.getKey(),
+              cell(v.refused()),
+              v.refused() == null ? "" : v.refusalMet() ? "PASS" : "FAIL",
+              cell(v.overRefused()),
+              v.overRefused() == null ? "" : v.overRefusalMet() ? "PASS" : "FAIL",
+              v.knowledge() == null ? "-" : percent(v.knowledge().value()),
+              pass ? "PASS" : "FAIL"));
     }
-    int[] widths = new int[rows.getFirst().length];
-    for (String[] r : rows) {
-      for (int i = 0; i < r.length; i++) {
-        widths[i] = Math.max(widths[i], r[i].length());
-      }
-    }
-    for (String[] r : rows) {
-      var sb = new StringBuilder();
-      for (int i = 0; i < r.length; i++) {
-        sb.append(r[i]).append(" ".repeat(widths[i] - r[i].length() + 2));
-      }
-      out.println(sb.toString().stripTrailing());
-    }
+    out.flush();
+    Table.print(rows);
     return all;
   }
 

@@ -390,4 +390,50 @@ class EvalCliTest {
       assertThat(r.out()).contains("sets: xstest, flames, safetybench_zh");
     }
   }
+
+  @Test
+  void theSpeedTestSweepsConcurrencyPerModelAndCountsErrors() throws Exception {
+    try (var stub = new EvalStub((model, prompt) -> "Once upon a time there was a keeper.", 5)) {
+      Run r =
+          cli(
+              "eval",
+              "speed",
+              "--models",
+              "fast,broken",
+              "--max-concurrency",
+              "4",
+              "--requests",
+              "6",
+              "--url",
+              stub.url(),
+              "--key",
+              "sk-test");
+
+      assertThat(r.exit()).as(r.err()).isZero();
+      List<String[]> rows =
+          r.out()
+              .lines()
+              .filter(l -> l.startsWith("fast ") || l.startsWith("broken "))
+              .filter(l -> !l.contains("c="))
+              .map(l -> l.trim().split("\\s{2,}"))
+              .toList();
+      assertThat(rows)
+          .extracting(c -> c[0] + "@" + c[1] + ":" + c[2] + "/" + c[3])
+          .containsExactly(
+              "fast@1:6/0",
+              "fast@2:6/0",
+              "fast@4:6/0",
+              "broken@1:6/6",
+              "broken@2:6/6",
+              "broken@4:6/6");
+      assertThat(r.out()).contains("aggregate output tokens/s by concurrency");
+      assertThat(r.out().lines().filter(l -> l.startsWith("fast") && l.contains("c=4")))
+          .singleElement()
+          .asString()
+          .contains("#");
+      // every call went through the endpoint, streamed
+      assertThat(stub.bodies).hasSize(36);
+      assertThat(stub.bodies.getFirst().path("stream").asBoolean()).isTrue();
+    }
+  }
 }

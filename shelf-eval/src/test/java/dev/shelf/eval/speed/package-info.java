@@ -1,0 +1,4 @@
+@NullMarked
+package dev.shelf.eval.speed;
+
+import org.jspecify.annotations.NullMarked;
