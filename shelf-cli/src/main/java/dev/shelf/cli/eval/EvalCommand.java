@@ -7,6 +7,7 @@ import dev.shelf.eval.exec.RunStore;
 import dev.shelf.eval.exec.RunStore.RunInfo;
 import dev.shelf.eval.exec.Task;
 import dev.shelf.eval.report.HtmlReport;
+import dev.shelf.eval.report.PngExport;
 import dev.shelf.store.Database;
 import dev.shelf.store.JdbiRunStore;
 import java.nio.charset.StandardCharsets;
@@ -112,7 +113,7 @@ public final class EvalCommand implements Runnable {
 
   @Command(
       name = "report",
-      description = "Write a self-contained HTML report with SVG charts.",
+      description = "Write a self-contained HTML report with SVG charts (and PNG images).",
       mixinStandardHelpOptions = true)
   static final class Report implements Callable<Integer> {
     @Mixin StoreOptions store = new StoreOptions();
@@ -124,13 +125,26 @@ public final class EvalCommand implements Runnable {
     @org.jspecify.annotations.Nullable
     Path out;
 
+    @Option(
+        names = "--png",
+        description = "Also write the charts as PNG images (<run>-<chart>.png) into this folder.")
+    @org.jspecify.annotations.Nullable
+    Path png;
+
     @Override
     public Integer call() throws Exception {
       try (Database db = store.database(store.load())) {
-        String html = HtmlReport.render(results(new JdbiRunStore(db), run));
+        var results = results(new JdbiRunStore(db), run);
         Path file = out == null ? Path.of(run + ".html") : out;
-        Files.writeString(file, html, StandardCharsets.UTF_8);
+        Files.writeString(file, HtmlReport.render(results), StandardCharsets.UTF_8);
         System.out.println("wrote " + file.toAbsolutePath());
+        if (png != null) {
+          var written = PngExport.write(results, png);
+          written.files().forEach(f -> System.out.println("wrote " + f.toAbsolutePath()));
+          if (written.textDropped()) {
+            System.err.println("no usable font on this machine: the PNG charts have no labels");
+          }
+        }
       }
       return 0;
     }

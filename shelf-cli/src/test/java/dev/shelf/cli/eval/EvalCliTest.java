@@ -221,8 +221,18 @@ class EvalCliTest {
 
       // (c) the HTML report: one SVG per chart and the models' numbers
       Path html = dir.resolve("report.html");
+      Path pngs = dir.resolve("charts");
       Run report =
-          cli("eval", "report", "gsm", "--out", html.toString(), "--data-dir", data.toString());
+          cli(
+              "eval",
+              "report",
+              "gsm",
+              "--out",
+              html.toString(),
+              "--png",
+              pngs.toString(),
+              "--data-dir",
+              data.toString());
       assertThat(report.exit()).as(report.err()).isZero();
       String page = Files.readString(html);
       assertThat(Pattern.compile("<svg class=\"chart\"").matcher(page).results().count())
@@ -231,6 +241,19 @@ class EvalCliTest {
           .contains("id=\"accuracy\"", "id=\"accuracy-cost\"", "id=\"latency\"")
           .contains("half", "broken", "50.0%", "0.0%", "400/400")
           .doesNotContain("<script", "http://www.w3.org/1999/xhtml\" src");
+      // (d) the same charts as PNG images, twice the size, with something drawn on them
+      for (String chart : List.of("accuracy", "accuracy-cost", "latency")) {
+        var image = javax.imageio.ImageIO.read(pngs.resolve("gsm-" + chart + ".png").toFile());
+        assertThat(image).as(chart).isNotNull();
+        assertThat(image.getWidth()).isEqualTo(1280);
+        long inked = 0;
+        for (int y = 0; y < image.getHeight(); y += 2) {
+          for (int x = 0; x < image.getWidth(); x += 2) {
+            inked += (image.getRGB(x, y) & 0xffffff) != 0xffffff ? 1 : 0;
+          }
+        }
+        assertThat(inked).as(chart + " has marks").isGreaterThan(200);
+      }
     }
   }
 
