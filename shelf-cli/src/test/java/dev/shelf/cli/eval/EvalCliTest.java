@@ -215,6 +215,16 @@ class EvalCliTest {
 
       Run list = cli("eval", "list", "--data-dir", data.toString());
       assertThat(list.out()).contains("gsm").contains("mmlu-b").contains("finished");
+      Run board = cli("eval", "leaderboard", "--data-dir", data.toString());
+      assertThat(board.exit()).as(board.err()).isZero();
+      List<String> boardLines = board.out().lines().toList();
+      // gsm8k: half (50%) ranks above broken (0%); mmlu: always-b alone
+      assertThat(boardLines).contains("gsm8k", "mmlu");
+      int gsmAt = boardLines.indexOf("gsm8k");
+      assertThat(boardLines.get(gsmAt + 2)).startsWith("1  half").contains("50.0%", "gsm");
+      assertThat(boardLines.get(gsmAt + 3)).startsWith("2  broken").contains("0.0%");
+      Run onlyMmlu = cli("eval", "leaderboard", "--dataset", "mmlu", "--data-dir", data.toString());
+      assertThat(onlyMmlu.out()).contains("always-b").doesNotContain("gsm8k");
       Run show = cli("eval", "show", "gsm", "--data-dir", data.toString());
       assertThat(show.exit()).isZero();
       assertThat(show.out()).contains("half").contains("broken").contains("50.0%");
