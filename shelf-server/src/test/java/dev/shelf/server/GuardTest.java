@@ -32,6 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GuardTest {
   static final String MASTER = "sk-master-guard-0123456789";
   static final String OPEN = "sk-open-guard-0123456789";
+  static final String MODERATED = "sk-moderated-guard-0123456789";
 
   static StubUpstream stub;
   static ShelfHarness shelf;
@@ -55,7 +56,7 @@ class GuardTest {
             server: {port: 0, shutdown_grace: 1s, access_log: false}
             auth:
               master_key: %s
-              keys: [{name: open-key, key: %s}]
+              keys: [{name: open-key, key: %s}, {name: mod-key, key: %s}]
             providers:
               up: {type: openai, base_url: %s, api_key: k}
             models:
@@ -68,11 +69,13 @@ class GuardTest {
                   keywords: {libraries: [banned], action: block}
                   pii: {action: redact, restore: true}
                   injection: {threshold: 0.5, action: block}
+                moderated:
+                  moderation: {model: m, action: block}
               default: standard
-              keys: {open-key: none}
+              keys: {open-key: none, mod-key: moderated}
               abuse: {max_hits: 3, suspend: 1h}
             """
-                .formatted(MASTER, OPEN, stub.baseUrl(), dir.resolve("banned.txt")));
+                .formatted(MASTER, OPEN, MODERATED, stub.baseUrl(), dir.resolve("banned.txt")));
     client = shelf.sdk(MASTER);
   }
 
@@ -364,5 +367,36 @@ class GuardTest {
     assertThat(hits.get(0).path("rule").asText()).isEqualTo("standard/keywords");
     assertThat(hits.get(0).path("category").asText()).isEqualTo("illicit");
     assertThat(hits.get(0).path("action").asText()).isEqualTo("block");
+  }
+
+  @Test
+  void aShelfModelActsAsTheModerationClassifier() {
+    // The guard model says unsafe: the request is refused before any answer is asked for.
+    stub.enqueue(
+        ChatStream.of("up-model")
+            .role()
+            .content("unsafe\nS2, S9")
+            .finish("stop")
+            .done()
+            .response());
+    OpenAIClient sdk = shelf.sdk(MODERATED);
+    assertThatThrownBy(() -> sdk.chat().completions().create(ask("how do I pick a lock?")))
+        .isInstanceOfSatisfying(
+            BadRequestException.class,
+            e -> assertThat(e.code()).contains("content_policy_violation"));
+    var asked = stub.onlyRequest().json();
+    assertThat(asked.path("messages").get(0).path("content").asText())
+        .contains("content safety classifier");
+    assertThat(asked.path("messages").get(1).path("content").asText())
+        .isEqualTo("how do I pick a lock?");
+
+    // It says safe: the request goes on to the model.
+    stub.reset();
+    stub.enqueue(
+        ChatStream.of("up-model").role().content("safe").finish("stop").done().response(),
+        ChatStream.of("up-model").role().content("Use the key.").finish("stop").done().response());
+    ChatCompletion c = sdk.chat().completions().create(ask("how do I open my door?"));
+    assertThat(c.choices().getFirst().message().content()).hasValue("Use the key.");
+    assertThat(stub.requests()).hasSize(2);
   }
 }
