@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.jdbi.v3.core.Jdbi;
 import org.jspecify.annotations.Nullable;
@@ -21,6 +22,9 @@ import org.jspecify.annotations.Nullable;
  * model, inserted with {@code ON CONFLICT DO NOTHING} (SQLite and PostgreSQL alike) so a finished
  * answer is never replaced. Each save is its own transaction: with SQLite in WAL mode a saved item
  * survives the process being killed right after.
+ *
+ * <p>Verdicts of LLM judges (migration V7) are inserted the same way, one row per run, judge, kind,
+ * model (pair) and item; {@code kind} is stored in lower case.
  *
  * <p>The owners and leases of runs started through the server's API (migration V5) are conditional
  * updates: a lease is taken only where it is free, lapsed or the claimant's own, so two nodes can
@@ -165,6 +169,58 @@ public final class JdbiRunStore implements RunStore, RunOwners {
     if (n == 0) {
       throw new IllegalArgumentException("no run named " + run);
     }
+  }
+
+  // ---- judge verdicts (V7) ----
+
+  @Override
+  public void saveJudgement(String run, Judgement j) {
+    jdbi.useHandle(
+        h ->
+            h.createUpdate(
+                    "INSERT INTO eval_judgements (run, judge, kind, model, other, item_id, score,"
+                        + " verdict, raw, judged_ms) VALUES (:run, :judge, :kind, :model, :other,"
+                        + " :item, :score, :verdict, :raw, :now) ON CONFLICT (run, judge, kind,"
+                        + " model, other, item_id) DO NOTHING")
+                .bind("run", run)
+                .bind("judge", j.judge())
+                .bind("kind", j.kind().name().toLowerCase(Locale.ROOT))
+                .bind("model", j.model())
+                .bind("other", j.other())
+                .bind("item", j.itemId())
+                .bind("score", j.score())
+                .bind("verdict", j.verdict())
+                .bind("raw", j.raw())
+                .bind("now", System.currentTimeMillis())
+                .execute());
+  }
+
+  @Override
+  public List<Judgement> judgements(String run, String judge, JudgeKind kind) {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(
+                    "SELECT model, other, item_id, score, verdict, raw FROM eval_judgements WHERE"
+                        + " run = :run AND judge = :judge AND kind = :kind ORDER BY model, other,"
+                        + " item_id")
+                .bind("run", run)
+                .bind("judge", judge)
+                .bind("kind", kind.name().toLowerCase(Locale.ROOT))
+                .map(
+                    (rs, ctx) -> {
+                      int score = rs.getInt(4);
+                      Integer s = rs.wasNull() ? null : score;
+                      return new Judgement(
+                          judge,
+                          kind,
+                          rs.getString(1),
+                          rs.getString(2),
+                          rs.getString(3),
+                          s,
+                          rs.getString(5),
+                          rs.getString(6));
+                    })
+                .list());
   }
 
   // ---- owners and leases (V5) ----

@@ -13,6 +13,7 @@ import org.jspecify.annotations.Nullable;
 public final class MemoryRunStore implements RunStore {
   private final Map<String, RunInfo> runs = new ConcurrentHashMap<>();
   private final Map<String, Map<String, Response>> responses = new ConcurrentHashMap<>();
+  private final Map<List<Object>, Judgement> judgements = new ConcurrentHashMap<>();
 
   @Override
   public synchronized void create(RunSpec spec, int items) {
@@ -69,5 +70,22 @@ public final class MemoryRunStore implements RunStore {
       throw new IllegalArgumentException("no run named " + run);
     }
     runs.put(run, new RunInfo(info.spec(), info.items(), status, info.createdMs(), 0));
+  }
+
+  @Override
+  public void saveJudgement(String run, Judgement j) {
+    judgements.putIfAbsent(List.of(run, j.judge(), j.kind(), j.model(), j.other(), j.itemId()), j);
+  }
+
+  @Override
+  public List<Judgement> judgements(String run, String judge, JudgeKind kind) {
+    List<Judgement> out = new ArrayList<>();
+    judgements.forEach(
+        (key, j) -> {
+          if (key.get(0).equals(run) && j.judge().equals(judge) && j.kind() == kind) {
+            out.add(j);
+          }
+        });
+    return out;
   }
 }

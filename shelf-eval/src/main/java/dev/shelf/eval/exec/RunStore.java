@@ -27,6 +27,59 @@ public interface RunStore {
 
   void status(String run, RunStatus status);
 
+  /**
+   * Stores one verdict of an LLM judge ({@code shelf eval judge}); like {@link #save}, a second
+   * save for the same run, judge, kind, models and item is ignored, so a resumed judging pass never
+   * changes a verdict.
+   */
+  void saveJudgement(String run, Judgement judgement);
+
+  /** The stored verdicts of {@code judge} of one kind over a run, in no particular order. */
+  List<Judgement> judgements(String run, String judge, JudgeKind kind);
+
+  /** Single-answer grading on a rubric, or pairwise comparison of two models' answers. */
+  enum JudgeKind {
+    SINGLE,
+    PAIRWISE
+  }
+
+  /**
+   * One stored verdict. Single: {@code model}'s answer to {@code itemId} graded {@code score} (1 to
+   * 10), {@code other} is {@code ""} and {@code verdict} null. Pairwise: {@code model} (x) against
+   * {@code other} (y), {@code verdict} the two letters the judge gave, first with x shown as A,
+   * then with y shown as A (e.g. {@code "AB"}: x won both orders). A null score or verdict is a
+   * judge error: the reply did not have the required format. {@code raw} is the judge's reply (both
+   * replies, pairwise), cut to {@link #RAW_LIMIT} characters.
+   */
+  record Judgement(
+      String judge,
+      JudgeKind kind,
+      String model,
+      String other,
+      String itemId,
+      @Nullable Integer score,
+      @Nullable String verdict,
+      String raw) {
+    public static final int RAW_LIMIT = 4000;
+
+    public Judgement {
+      if (raw.length() > RAW_LIMIT) {
+        raw = raw.substring(0, RAW_LIMIT);
+      }
+      if (kind == JudgeKind.SINGLE && (verdict != null || !other.isEmpty())) {
+        throw new IllegalArgumentException(
+            "a single-answer judgement has a score only, but had verdict " + verdict);
+      }
+      if (kind == JudgeKind.PAIRWISE && (score != null || other.isEmpty())) {
+        throw new IllegalArgumentException(
+            "a pairwise judgement names two models and has no score, but had "
+                + model
+                + "/"
+                + other);
+      }
+    }
+  }
+
   /** A stored run: its spec, item count per model, status and how many items are finished. */
   record RunInfo(RunSpec spec, int items, RunStatus status, long createdMs, long finished) {}
 }

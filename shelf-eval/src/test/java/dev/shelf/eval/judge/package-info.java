@@ -1,0 +1,5 @@
+/** Tests. */
+@NullMarked
+package dev.shelf.eval.judge;
+
+import org.jspecify.annotations.NullMarked;
