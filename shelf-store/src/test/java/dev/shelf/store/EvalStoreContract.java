@@ -13,6 +13,8 @@ import dev.shelf.eval.exec.DatasetStore.StoredDataset;
 import dev.shelf.eval.exec.RunOwners.Owner;
 import dev.shelf.eval.exec.RunSpec;
 import dev.shelf.eval.exec.RunStatus;
+import dev.shelf.eval.exec.RunStore.JudgeKind;
+import dev.shelf.eval.exec.RunStore.Judgement;
 import dev.shelf.gateway.tenancy.KeySecrets;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,6 +100,48 @@ abstract class EvalStoreContract {
             "another", "flames", TaskType.MATH, "gsm8k", null, List.of(), List.of(), 0, 0, 1L);
     assertThat(store.create(theirs, List.of(), List.of())).isTrue();
     assertThat(store.find(team, "flames")).isEqualTo(refusal);
+  }
+
+  @Test
+  void judgeVerdictsAreKeptOncePerRunJudgeKindModelsAndItem() {
+    var runs = new JdbiRunStore(db);
+    String name = "judged-" + KeySecrets.random(6);
+    runs.create(
+        new RunSpec(
+            name,
+            new DatasetSpec("qa", TaskType.FREE_FORM, "qa.jsonl", null, "free-form", null),
+            List.of("x", "y"),
+            0,
+            ChatSettings.DEFAULT,
+            4,
+            null,
+            "http://127.0.0.1:1/v1",
+            Map.of()),
+        2);
+    var nine = new Judgement("j", JudgeKind.SINGLE, "x", "", "q1", 9, null, "Rating: [[9]]");
+    var error = new Judgement("j", JudgeKind.SINGLE, "y", "", "q1", null, null, "no idea");
+    var pair =
+        new Judgement("j", JudgeKind.PAIRWISE, "x", "y", "q1", null, "AB", "[[A]]\n---\n[[B]]");
+    var biased =
+        new Judgement("j", JudgeKind.PAIRWISE, "x", "y", "q2", null, "AA", "x".repeat(9000));
+    runs.saveJudgement(name, nine);
+    runs.saveJudgement(name, error);
+    runs.saveJudgement(name, pair);
+    runs.saveJudgement(name, biased);
+    // a second verdict for the same key is ignored, as a second answer is
+    runs.saveJudgement(
+        name, new Judgement("j", JudgeKind.SINGLE, "x", "", "q1", 2, null, "Rating: [[2]]"));
+    // another judge has verdicts of its own
+    var other = new Judgement("k", JudgeKind.SINGLE, "x", "", "q1", 5, null, "[[5]]");
+    runs.saveJudgement(name, other);
+
+    assertThat(runs.judgements(name, "j", JudgeKind.SINGLE)).containsExactlyInAnyOrder(nine, error);
+    assertThat(runs.judgements(name, "j", JudgeKind.PAIRWISE))
+        .containsExactlyInAnyOrder(pair, biased);
+    assertThat(biased.raw()).hasSize(Judgement.RAW_LIMIT);
+    assertThat(runs.judgements(name, "k", JudgeKind.SINGLE)).containsExactly(other);
+    assertThat(runs.judgements(name, "k", JudgeKind.PAIRWISE)).isEmpty();
+    assertThat(runs.judgements("another-run", "j", JudgeKind.SINGLE)).isEmpty();
   }
 
   @Test
