@@ -31,13 +31,15 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "eval",
     description =
-        "Evaluate shelf models on datasets: run, resume, safety, speed, list, show, leaderboard, report.",
+        "Evaluate shelf models on datasets: run, resume, safety, speed, judge, list, show,"
+            + " leaderboard, report.",
     mixinStandardHelpOptions = true,
     subcommands = {
       EvalRunCommand.class,
       EvalRunCommand.Resume.class,
       EvalSafetyCommand.class,
       EvalSpeedCommand.class,
+      EvalJudgeCommand.class,
       EvalLeaderboardCommand.class,
       EvalCommand.ListRuns.class,
       EvalCommand.Show.class,
