@@ -255,11 +255,11 @@ final class StubUpstream implements AutoCloseable {
         if (!chat) {
           out.write(NOT_FOUND);
         } else if (streams(body, n)) {
+          streamAnswers.increment(); // counted before the bytes go: a client that has them sees it
           out.write(STREAM);
-          streamAnswers.increment();
         } else {
-          out.write(WHOLE);
           wholeAnswers.increment();
+          out.write(WHOLE);
         }
         if (close) {
           return;
