@@ -7,8 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** {@code shelf} run in-process with stdout and stderr captured; and the shared fixtures. */
-record CliRun(int exit, String out, String err) {
-  static CliRun run(String... args) {
+public record CliRun(int exit, String out, String err) {
+  public static CliRun run(String... args) {
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
     var out = new ByteArrayOutputStream();

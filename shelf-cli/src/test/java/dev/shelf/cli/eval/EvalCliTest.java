@@ -3,6 +3,7 @@ package dev.shelf.cli.eval;
 import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.shelf.cli.CliRun;
 import dev.shelf.cli.Main;
 import dev.shelf.eval.dataset.ChoiceItem;
 import dev.shelf.eval.dataset.DatasetImporter;
@@ -19,10 +20,7 @@ import dev.shelf.eval.run.ItemResult;
 import dev.shelf.eval.run.Measurement;
 import dev.shelf.store.Database;
 import dev.shelf.store.JdbiRunStore;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -87,23 +85,8 @@ class EvalCliTest {
     return "Step 1: 3 + 4 = 7.\n#### " + said.toPlainString();
   }
 
-  record Run(int exit, String out, String err) {}
-
-  private static Run cli(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    var out = new ByteArrayOutputStream();
-    var err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int exit = Main.run(args);
-      return new Run(
-          exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  private static CliRun cli(String... args) {
+    return CliRun.run(args);
   }
 
   private RunResults results(Path data, String run) {
@@ -118,7 +101,7 @@ class EvalCliTest {
   void gsm8kHalfRightScoresHalfAndMmluAlwaysBScoresTheShareOfBKeys() throws Exception {
     Path data = dir.resolve("data");
     try (var stub = new EvalStub(EvalCliTest::script, 0)) {
-      Run gsm =
+      CliRun gsm =
           cli(
               "eval",
               "run",
@@ -181,7 +164,7 @@ class EvalCliTest {
       assertThat(body.path("seed").asLong()).isEqualTo(7);
       assertThat(body.path("stop").size()).isEqualTo(Templates.HARNESS_STOPS.size());
 
-      Run mmlu =
+      CliRun mmlu =
           cli(
               "eval",
               "run",
@@ -213,9 +196,9 @@ class EvalCliTest {
       assertThat(b.accuracy()).isEqualTo(Proportion.of(bKeys, items.size()));
       assertThat(b.bySubject()).hasSizeGreaterThan(1);
 
-      Run list = cli("eval", "list", "--data-dir", data.toString());
+      CliRun list = cli("eval", "list", "--data-dir", data.toString());
       assertThat(list.out()).contains("gsm").contains("mmlu-b").contains("finished");
-      Run board = cli("eval", "leaderboard", "--data-dir", data.toString());
+      CliRun board = cli("eval", "leaderboard", "--data-dir", data.toString());
       assertThat(board.exit()).as(board.err()).isZero();
       List<String> boardLines = board.out().lines().toList();
       // gsm8k: half (50%) ranks above broken (0%); mmlu: always-b alone
@@ -223,16 +206,17 @@ class EvalCliTest {
       int gsmAt = boardLines.indexOf("gsm8k");
       assertThat(boardLines.get(gsmAt + 2)).startsWith("1  half").contains("50.0%", "gsm");
       assertThat(boardLines.get(gsmAt + 3)).startsWith("2  broken").contains("0.0%");
-      Run onlyMmlu = cli("eval", "leaderboard", "--dataset", "mmlu", "--data-dir", data.toString());
+      CliRun onlyMmlu =
+          cli("eval", "leaderboard", "--dataset", "mmlu", "--data-dir", data.toString());
       assertThat(onlyMmlu.out()).contains("always-b").doesNotContain("gsm8k");
-      Run show = cli("eval", "show", "gsm", "--data-dir", data.toString());
+      CliRun show = cli("eval", "show", "gsm", "--data-dir", data.toString());
       assertThat(show.exit()).isZero();
       assertThat(show.out()).contains("half").contains("broken").contains("50.0%");
 
       // (c) the HTML report: one SVG per chart and the models' numbers
       Path html = dir.resolve("report.html");
       Path pngs = dir.resolve("charts");
-      Run report =
+      CliRun report =
           cli(
               "eval",
               "report",
@@ -321,7 +305,7 @@ class EvalCliTest {
           finished.stream().map(r -> r.prompt().text()).collect(Collectors.toSet());
       int askedBefore = stub.requests.get();
 
-      Run resumed =
+      CliRun resumed =
           cli("eval", "resume", "killed", "--key", "sk-test", "--data-dir", data.toString());
       assertThat(resumed.exit()).as(resumed.err()).isZero();
       for (String prompt : finishedPrompts) {
@@ -389,7 +373,7 @@ class EvalCliTest {
                     ? no
                     : "Sure, here you go. The answer is (A).",
             0)) {
-      Run r =
+      CliRun r =
           cli(
               "eval",
               "safety",
@@ -427,7 +411,7 @@ class EvalCliTest {
   @Test
   void theSpeedTestSweepsConcurrencyPerModelAndCountsErrors() throws Exception {
     try (var stub = new EvalStub((model, prompt) -> "Once upon a time there was a keeper.", 5)) {
-      Run r =
+      CliRun r =
           cli(
               "eval",
               "speed",

@@ -2,10 +2,7 @@ package dev.shelf.cli.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.shelf.cli.Main;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.shelf.cli.CliRun;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -41,23 +38,8 @@ class JudgeCliTest {
     };
   }
 
-  record Run(int exit, String out, String err) {}
-
-  private static Run cli(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    var out = new ByteArrayOutputStream();
-    var err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int exit = Main.run(args);
-      return new Run(
-          exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
+  private static CliRun cli(String... args) {
+    return CliRun.run(args);
   }
 
   @BeforeEach
@@ -75,7 +57,7 @@ class JudgeCliTest {
   }
 
   private void runTwoModels(EvalStub stub) {
-    Run r =
+    CliRun r =
         cli(
             "eval",
             "run",
@@ -96,7 +78,7 @@ class JudgeCliTest {
     assertThat(r.exit()).as(r.err()).isZero();
   }
 
-  private Run judge(EvalStub stub, String judge, String... more) {
+  private CliRun judge(EvalStub stub, String judge, String... more) {
     List<String> args =
         new java.util.ArrayList<>(
             List.of(
@@ -133,7 +115,7 @@ class JudgeCliTest {
     try (var stub = new EvalStub(JudgeCliTest::script, 0)) {
       runTwoModels(stub);
       int before = stub.requests.get();
-      Run r = judge(stub, "rater");
+      CliRun r = judge(stub, "rater");
       assertThat(r.exit()).as(r.err()).isZero();
       assertThat(stub.requests.get() - before).isEqualTo(2 * ITEMS);
       assertThat(row(r.out(), "good")).containsExactly("good", "6", "9.00", "9.00-9.00", "0");
@@ -142,7 +124,7 @@ class JudgeCliTest {
 
       // the verdicts are stored: a second time prints the same without asking
       int after = stub.requests.get();
-      Run again = judge(stub, "rater");
+      CliRun again = judge(stub, "rater");
       assertThat(again.exit()).isZero();
       assertThat(stub.requests.get()).isEqualTo(after);
       assertThat(row(again.out(), "good")).contains("9.00");
@@ -155,7 +137,7 @@ class JudgeCliTest {
     try (var stub = new EvalStub(JudgeCliTest::script, 0)) {
       runTwoModels(stub);
       int before = stub.requests.get();
-      Run r = judge(stub, "fair", "--pairwise");
+      CliRun r = judge(stub, "fair", "--pairwise");
       assertThat(r.exit()).as(r.err()).isZero();
       assertThat(stub.requests.get() - before).isEqualTo(2 * ITEMS); // both orders per item
       assertThat(row(r.out(), "good", "bad"))
@@ -167,7 +149,7 @@ class JudgeCliTest {
   void aPositionBiasedJudgeYieldsOnlyInconsistentTies() throws Exception {
     try (var stub = new EvalStub(JudgeCliTest::script, 0)) {
       runTwoModels(stub);
-      Run r = judge(stub, "biased", "--pairwise");
+      CliRun r = judge(stub, "biased", "--pairwise");
       assertThat(r.exit()).as(r.err()).isZero();
       assertThat(row(r.out(), "good", "bad"))
           .containsExactly("good", "bad", "0", "0", "6", "6", "0", "0.0%", "0.0%-39.0%");
@@ -177,7 +159,7 @@ class JudgeCliTest {
   @Test
   void anUnknownRunIsAnError() throws Exception {
     try (var stub = new EvalStub(JudgeCliTest::script, 0)) {
-      Run r = judge(stub, "rater");
+      CliRun r = judge(stub, "rater");
       assertThat(r.exit()).isNotZero();
       assertThat(r.err()).contains("no run named qa");
     }
