@@ -416,8 +416,9 @@ class EvalsApiTest {
     assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
     assertThat(cancelled.get("status").asText()).isEqualTo("cancelled");
     for (StubUpstream.Recorded r : seen.subList(before, before + 2)) {
-      // the calls in flight were closed, and the gateway hung up on the upstream in turn
-      assertThat(r.awaitClientGone(Duration.ofSeconds(5))).isLessThan(Duration.ofSeconds(4));
+      // The calls in flight were closed, and the gateway hung up on the upstream in turn: well
+      // before the 10.6 s the dribble takes to end by itself (slack for a loaded CI machine).
+      assertThat(r.awaitClientGone(Duration.ofSeconds(10))).isLessThan(Duration.ofSeconds(9));
     }
     sleep(300);
     assertThat(stub.requests().size()).isEqualTo(before + 2); // nothing asked after the cancel
