@@ -14,4 +14,9 @@ class AuditTest extends AuditContract {
   Database database() {
     return (Database) Objects.requireNonNull(shelf).accounts().resources();
   }
+
+  @org.junit.jupiter.api.Test
+  void runsOnTheEmbeddedDefault() {
+    org.assertj.core.api.Assertions.assertThat(database().postgres()).isFalse();
+  }
 }

@@ -44,4 +44,9 @@ class PostgresAuditTest extends AuditContract {
   Database database() {
     return Objects.requireNonNull(db);
   }
+
+  @org.junit.jupiter.api.Test
+  void runsOnPostgres() {
+    org.assertj.core.api.Assertions.assertThat(database().postgres()).isTrue();
+  }
 }

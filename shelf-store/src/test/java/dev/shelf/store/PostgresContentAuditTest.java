@@ -16,4 +16,9 @@ class PostgresContentAuditTest extends ContentAuditContract {
     db.close();
     TestServices.dropPostgres(url);
   }
+
+  @org.junit.jupiter.api.Test
+  void runsOnPostgres() {
+    org.assertj.core.api.Assertions.assertThat(db.postgres()).isTrue();
+  }
 }

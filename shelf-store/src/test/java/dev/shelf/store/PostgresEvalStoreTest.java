@@ -16,4 +16,9 @@ class PostgresEvalStoreTest extends EvalStoreContract {
     db.close();
     TestServices.dropPostgres(url);
   }
+
+  @org.junit.jupiter.api.Test
+  void runsOnPostgres() {
+    org.assertj.core.api.Assertions.assertThat(db.postgres()).isTrue();
+  }
 }

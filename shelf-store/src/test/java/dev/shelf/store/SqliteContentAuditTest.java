@@ -22,4 +22,9 @@ class SqliteContentAuditTest extends ContentAuditContract {
       s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
   }
+
+  @org.junit.jupiter.api.Test
+  void runsOnSqlite() {
+    org.assertj.core.api.Assertions.assertThat(db.postgres()).isFalse();
+  }
 }
