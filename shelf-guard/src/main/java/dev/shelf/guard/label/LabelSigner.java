@@ -48,6 +48,9 @@ public final class LabelSigner {
 
   private final SecretKeySpec key;
 
+  /** Keyed once; each signature works on a clone (no provider lookup or key setup per answer). */
+  private final Mac keyed;
+
   /** A signer over {@code key}, at least 32 bytes (say, derived from Shelf's secret key). */
   public LabelSigner(byte[] key) {
     if (key.length < 32) {
@@ -55,6 +58,7 @@ public final class LabelSigner {
           "a label signing key must be at least 32 bytes but was " + key.length);
     }
     this.key = new SecretKeySpec(key.clone(), "HmacSHA256");
+    this.keyed = freshMac();
   }
 
   /** What {@link #verify} concluded. */
@@ -190,6 +194,14 @@ public final class LabelSigner {
   }
 
   private Mac mac() {
+    try {
+      return (Mac) keyed.clone();
+    } catch (CloneNotSupportedException e) {
+      return freshMac(); // a provider whose HMAC cannot be cloned
+    }
+  }
+
+  private Mac freshMac() {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(key);
