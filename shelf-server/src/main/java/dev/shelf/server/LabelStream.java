@@ -44,6 +44,7 @@ final class LabelStream<C> implements StreamListener<C> {
   private final TreeMap<Integer, StringBuilder> texts = new TreeMap<>();
   private final Set<Integer> started = new HashSet<>();
   private @Nullable C held;
+  private @Nullable AigcLabel stamped;
 
   /**
    * @param signer null when labels are off: everything passes through untouched
@@ -71,7 +72,7 @@ final class LabelStream<C> implements StreamListener<C> {
   public void begin(Exchange exchange, Deployment deployment) {
     if (signer != null && streamHeaderOn != null) {
       // The text does not exist yet: the header carries the label with its id tag only.
-      streamHeaderOn.header(Labels.HEADER, signer.stamp(unsigned).headerValue());
+      streamHeaderOn.header(Labels.HEADER, stamped(signer).headerValue());
     }
     target.begin(exchange, deployment);
   }
@@ -179,7 +180,17 @@ final class LabelStream<C> implements StreamListener<C> {
 
   /** The label signed over what passed through; null when labels are off. */
   @Nullable AigcLabel seal() {
-    return signer == null ? null : signer.sign(unsigned, signedText());
+    return signer == null ? null : signer.seal(stamped(signer), signedText());
+  }
+
+  /** The label with its id tag, made once per answer (the header and the seal share it). */
+  private AigcLabel stamped(LabelSigner signer) {
+    AigcLabel s = stamped;
+    if (s == null) {
+      s = signer.stamp(unsigned);
+      stamped = s;
+    }
+    return s;
   }
 
   /**

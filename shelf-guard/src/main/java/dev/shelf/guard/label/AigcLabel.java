@@ -1,13 +1,10 @@
 package dev.shelf.guard.label;
 
 import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -98,25 +95,59 @@ public record AigcLabel(
   }
 
   private String write(boolean wrapped) {
-    var out = new StringWriter(256);
-    try (JsonGenerator g = JSON.createGenerator(out)) {
-      if (wrapped) {
-        g.writeStartObject();
-        g.writeFieldName("AIGC");
+    var out = new StringBuilder(256);
+    if (wrapped) {
+      out.append("{\"AIGC\":");
+    }
+    out.append('{');
+    String[] v = values();
+    for (int i = 0; i < FIELDS.length; i++) {
+      if (i > 0) {
+        out.append(',');
       }
-      g.writeStartObject();
-      String[] v = values();
-      for (int i = 0; i < FIELDS.length; i++) {
-        g.writeStringField(FIELDS[i], v[i]);
-      }
-      g.writeEndObject();
-      if (wrapped) {
-        g.writeEndObject();
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e); // a StringWriter does not fail
+      out.append('"').append(FIELDS[i]).append("\":");
+      quote(out, v[i]);
+    }
+    out.append('}');
+    if (wrapped) {
+      out.append('}');
     }
     return out.toString();
+  }
+
+  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
+
+  /**
+   * A JSON string, pure ASCII: quote, backslash and control characters escaped as JSON requires,
+   * everything from DEL up as a backslash-u escape of four hex digits (a surrogate pair as two), so
+   * it fits an HTTP header. Written by hand: this runs for every answer.
+   */
+  private static void quote(StringBuilder out, String s) {
+    out.append('"');
+    for (int i = 0, n = s.length(); i < n; i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> out.append("\\\"");
+        case '\\' -> out.append("\\\\");
+        case '\n' -> out.append("\\n");
+        case '\r' -> out.append("\\r");
+        case '\t' -> out.append("\\t");
+        case '\b' -> out.append("\\b");
+        case '\f' -> out.append("\\f");
+        default -> {
+          if (c < 0x20 || c >= 0x7f) {
+            out.append("\\u")
+                .append(HEX[c >> 12])
+                .append(HEX[(c >> 8) & 0xf])
+                .append(HEX[(c >> 4) & 0xf])
+                .append(HEX[c & 0xf]);
+          } else {
+            out.append(c);
+          }
+        }
+      }
+    }
+    out.append('"');
   }
 
   /**

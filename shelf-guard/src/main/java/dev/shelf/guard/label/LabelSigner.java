@@ -96,12 +96,20 @@ public final class LabelSigner {
 
   /** The label signed for {@code text}: id tag and text tag in {@code ReservedCode1}. */
   public AigcLabel sign(AigcLabel label, CharSequence text) {
-    return label.withReservedCode1(
-        SCHEME
-            + "."
-            + B64.encodeToString(idTag(label))
-            + "."
-            + B64.encodeToString(textTag(label, text)));
+    return seal(stamp(label), text);
+  }
+
+  /**
+   * A label {@linkplain #stamp stamped} by this signer, now signed for {@code text}: the stamp's id
+   * tag is kept and the text tag added, so a stream's header label and its final one share one id
+   * tag computation.
+   */
+  public AigcLabel seal(AigcLabel stamped, CharSequence text) {
+    String code = stamped.reservedCode1();
+    if (!code.startsWith(SCHEME + ".") || code.indexOf('.', SCHEME.length() + 1) >= 0) {
+      throw new IllegalArgumentException("not a stamped label: " + code);
+    }
+    return stamped.withReservedCode1(code + "." + B64.encodeToString(textTag(stamped, text)));
   }
 
   /** Whether {@code label} is this key's signature over exactly {@code text}. */
@@ -185,12 +193,22 @@ public final class LabelSigner {
 
   /** SHA-256 of the NFC form of the text, UTF-8 encoded. */
   static byte[] digest(CharSequence text) {
+    String nfc = ascii(text) ? text.toString() : Normalizer.normalize(text, Normalizer.Form.NFC);
     try {
-      return MessageDigest.getInstance("SHA-256")
-          .digest(utf8(Normalizer.normalize(text, Normalizer.Form.NFC)));
+      return MessageDigest.getInstance("SHA-256").digest(utf8(nfc));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is not available", e);
     }
+  }
+
+  /** Whether every character is ASCII, which NFC leaves as it is. */
+  private static boolean ascii(CharSequence text) {
+    for (int i = 0, n = text.length(); i < n; i++) {
+      if (text.charAt(i) >= 0x80) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private Mac mac() {

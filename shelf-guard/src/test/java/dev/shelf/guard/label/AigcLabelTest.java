@@ -29,6 +29,22 @@ class AigcLabelTest {
   }
 
   @Test
+  void everyCharacterIsEscapedToAsciiAndReadsBack() {
+    var odd = new AigcLabel("1", "q\"b\\s/\n\r\t\b\f\u0001\u007f é 😀", "id\u2028", "", "", "", "");
+
+    String h = odd.headerValue();
+
+    assertThat(h)
+        .contains(
+            "\"ContentProducer\":\"q\\\"b\\\\s/\\n\\r\\t\\b\\f\\u0001\\u007F \\u00E9"
+                + " \\uD83D\\uDE00\"")
+        .contains("\"ProduceID\":\"id\\u2028\"");
+    assertThat(h.chars().allMatch(c -> c >= 0x20 && c < 0x7f)).isTrue();
+    assertThat(AigcLabel.parse(h)).isEqualTo(odd);
+    assertThat(AigcLabel.parse(odd.json())).isEqualTo(odd);
+  }
+
+  @Test
   void parsingIsLenientAboutMissingAndUnknownFieldsOnly() {
     AigcLabel l =
         AigcLabel.parse(

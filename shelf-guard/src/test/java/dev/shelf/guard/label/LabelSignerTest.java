@@ -121,6 +121,18 @@ class LabelSignerTest {
   }
 
   @Test
+  void sealingAStampedLabelIsSigningIt() {
+    AigcLabel unsigned = AigcLabel.generated("Shelf", "req-1");
+
+    AigcLabel sealed = SIGNER.seal(SIGNER.stamp(unsigned), TEXT);
+
+    assertThat(sealed).isEqualTo(SIGNER.sign(unsigned, TEXT));
+    assertThat(SIGNER.verify(sealed, TEXT).verdict()).isEqualTo(Verdict.VALID);
+    assertThatThrownBy(() -> SIGNER.seal(unsigned, TEXT)).hasMessageContaining("not a stamped");
+    assertThatThrownBy(() -> SIGNER.seal(sealed, TEXT)).hasMessageContaining("not a stamped");
+  }
+
+  @Test
   void shortKeysAreRefused() {
     assertThatThrownBy(() -> new LabelSigner(new byte[16])).hasMessageContaining("but was 16");
   }
