@@ -3,6 +3,7 @@ package dev.shelf.cli;
 import dev.shelf.gateway.Accounts;
 import dev.shelf.gateway.ShelfRuntime;
 import dev.shelf.gateway.config.ConfigLoader;
+import dev.shelf.gateway.config.ModelsFolder;
 import dev.shelf.gateway.config.SecretBox;
 import dev.shelf.gateway.config.ShelfConfig;
 import dev.shelf.server.ShelfServer;
@@ -54,12 +55,15 @@ final class ServeCommand implements Callable<Integer> {
     ShelfConfig boot = file == null ? loader.defaults() : loader.load(file);
     SecretBox secrets = SecretBox.fromEnvironment(System.getenv(), dataDir);
     Accounts accounts = Stores.open(boot.storage(), dataDir, secrets);
+    // GGUF files in DATA_DIR/models are on the shelf without configuration, and come and go with
+    // the files.
+    var folder = new ModelsFolder(dataDir.resolve("models"));
     ShelfRuntime runtime =
         ShelfRuntime.start(
             file,
             System.getenv(),
             c -> {
-              ShelfConfig out = c;
+              ShelfConfig out = folder.addTo(c);
               if (port != null || host != null) {
                 out =
                     out.withServer(
@@ -73,7 +77,8 @@ final class ServeCommand implements Callable<Integer> {
               }
               return out;
             },
-            accounts.config());
+            accounts.config(),
+            folder::fingerprint);
     // AIGC labels are signed with a key derived from the secret key: they verify after a restart.
     ShelfServer server = ShelfServer.start(runtime, accounts, System.out, secrets);
     var stopped = new CountDownLatch(1);
@@ -112,8 +117,10 @@ final class ServeCommand implements Callable<Integer> {
     }
     if (runtime.shelf().names().isEmpty()) {
       System.err.println(
-          "The shelf is empty: add providers and models to shelf.yaml (see README.md); it is"
-              + " reloaded on change.");
+          "The shelf is empty: add providers and models to shelf.yaml (see README.md), or put a"
+              + " GGUF file in "
+              + folder.dir()
+              + " (shelf pull hf:ORG/REPO/FILE.gguf); both are picked up while Shelf runs.");
     }
     stopped.await();
     return 0;

@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import org.jspecify.annotations.Nullable;
 
@@ -45,6 +46,8 @@ public final class ShelfRuntime implements AutoCloseable {
   private final UnaryOperator<ShelfConfig> overrides;
   private final @Nullable ConfigOverlay overlay;
   private volatile long overlayVersion;
+  private volatile @Nullable Supplier<String> watched;
+  private volatile String watchedLast = "";
 
   private ShelfRuntime(
       ConfigLoader loader,
@@ -84,6 +87,27 @@ public final class ShelfRuntime implements AutoCloseable {
       rt.lastModified = mtime(file);
     }
     if (file != null || overlay != null) {
+      rt.watcher.scheduleWithFixedDelay(rt::checkForChange, 1, 1, TimeUnit.SECONDS);
+    }
+    return rt;
+  }
+
+  /**
+   * As {@link #start(Path, Map, UnaryOperator, ConfigOverlay)}, also reloading whenever {@code
+   * watched} (say, a fingerprint of a models folder that {@code overrides} lays over the
+   * configuration) gives another value; it is asked once a second.
+   */
+  public static ShelfRuntime start(
+      @Nullable Path file,
+      Map<String, String> env,
+      UnaryOperator<ShelfConfig> overrides,
+      @Nullable ConfigOverlay overlay,
+      Supplier<String> watched) {
+    String first = watched.get(); // before the first load: a change from here on reloads
+    var rt = start(file, env, overrides, overlay);
+    rt.watchedLast = first;
+    rt.watched = watched;
+    if (file == null && overlay == null) {
       rt.watcher.scheduleWithFixedDelay(rt::checkForChange, 1, 1, TimeUnit.SECONDS);
     }
     return rt;
@@ -146,6 +170,18 @@ public final class ShelfRuntime implements AutoCloseable {
         LOG.log(System.Logger.Level.WARNING, "cannot read stored configuration: " + e.getMessage());
       }
     }
+    Supplier<String> w = watched;
+    if (w != null) {
+      try {
+        String now = w.get();
+        if (!now.equals(watchedLast)) {
+          watchedLast = now;
+          changed = true;
+        }
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "cannot check for changes: " + e.getMessage());
+      }
+    }
     if (changed) {
       reload();
     }
@@ -155,7 +191,7 @@ public final class ShelfRuntime implements AutoCloseable {
   public synchronized @Nullable String reload() {
     Path f = file;
     ConfigOverlay o = overlay;
-    if (f == null && o == null) {
+    if (f == null && o == null && watched == null) {
       return null;
     }
     try {

@@ -97,6 +97,23 @@ final class ShelfHarness implements AutoCloseable {
     }
   }
 
+  /**
+   * As {@code shelf serve} with no configuration file: the built-in defaults with the GGUF files of
+   * {@code dataDir/models} laid over them, reloaded as files come and go.
+   */
+  static ShelfHarness withModelsFolder(Path dataDir) {
+    var folder = new dev.shelf.gateway.config.ModelsFolder(dataDir.resolve("models"));
+    var runtime =
+        ShelfRuntime.start(
+            null,
+            Map.of(),
+            c -> folder.addTo(c).withServer(c.server().withHostPort("127.0.0.1", 0)),
+            null,
+            folder::fingerprint);
+    Accounts accounts = Stores.open(runtime.config().storage(), dataDir);
+    return new ShelfHarness(runtime, ShelfServer.start(runtime, accounts, null), accounts, dataDir);
+  }
+
   /** With accounts opened by the caller (PostgreSQL, Redis); the harness closes them. */
   static ShelfHarness withAccounts(String yaml, Accounts accounts) {
     var config = new ConfigLoader(Map.of()).parse("test.yaml", yaml);

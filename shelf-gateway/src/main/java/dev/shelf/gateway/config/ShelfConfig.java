@@ -91,6 +91,12 @@ public record ShelfConfig(
         guard);
   }
 
+  /** With these providers and models (routes and everything else unchanged). */
+  public ShelfConfig withShelf(Map<String, ProviderSpec> ps, List<ModelSpec> ms) {
+    return new ShelfConfig(
+        source, server, auth, ps, ms, routes, resilience, storage, billing, audit, labels, guard);
+  }
+
   public ShelfConfig withStorage(Storage st) {
     return new ShelfConfig(
         source,

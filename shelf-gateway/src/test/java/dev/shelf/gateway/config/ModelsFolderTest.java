@@ -1,0 +1,114 @@
+package dev.shelf.gateway.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shelf.gateway.catalog.ModelSpec;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelsFolderTest {
+  @TempDir Path data;
+
+  private ShelfConfig config(String yaml) {
+    return new ConfigLoader(Map.of()).parse("shelf.yaml", yaml);
+  }
+
+  private Path models() throws Exception {
+    return Files.createDirectories(data.resolve("models"));
+  }
+
+  @Test
+  void aMissingOrEmptyFolderLeavesTheConfigurationAsItIs() throws Exception {
+    ShelfConfig c = config("models: []\n");
+    var folder = new ModelsFolder(data.resolve("models"));
+
+    assertThat(folder.addTo(c)).isSameAs(c);
+    assertThat(folder.fingerprint()).isEmpty();
+
+    Files.writeString(models().resolve("notes.txt"), "not a model");
+    assertThat(folder.addTo(c)).isSameAs(c);
+  }
+
+  @Test
+  void eachGgufFileIsAModelOfALocalProviderOverTheFolder() throws Exception {
+    Path dir = models();
+    Files.write(dir.resolve("Llama-3.2-1B-Q4_0.gguf"), new byte[] {1});
+    Files.write(dir.resolve("small.GGUF"), new byte[] {2});
+    Files.write(dir.resolve("coming.gguf.part"), new byte[] {3}); // shelf pull still writing
+    Files.write(dir.resolve(".hidden.gguf"), new byte[] {4});
+    Files.write(dir.resolve(".gguf"), new byte[] {5});
+    Files.createDirectories(dir.resolve("folder.gguf"));
+
+    ShelfConfig c = new ModelsFolder(dir).addTo(config("models: []\n"));
+
+    assertThat(c.models())
+        .extracting(ModelSpec::id, ModelSpec::provider, ModelSpec::upstream, ModelSpec::ownedBy)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(
+                "Llama-3.2-1B-Q4_0", "local", "Llama-3.2-1B-Q4_0.gguf", "local"),
+            org.assertj.core.groups.Tuple.tuple("small", "local", "small.GGUF", "local"));
+    var p = java.util.Objects.requireNonNull(c.providers().get("local"));
+    assertThat(p.type()).isEqualTo("local");
+    assertThat(p.options()).containsEntry("dir", dir.toAbsolutePath().normalize().toString());
+  }
+
+  @Test
+  void theConfigurationWins() throws Exception {
+    Path dir = models();
+    Files.write(dir.resolve("taken.gguf"), new byte[] {1});
+    Files.write(dir.resolve("served.gguf"), new byte[] {2});
+    Files.write(dir.resolve("free.gguf"), new byte[] {3});
+    ShelfConfig base =
+        config(
+            """
+            providers:
+              local: {type: openai, base_url: "http://127.0.0.1:9/v1"}
+              mine: {type: local, options: {dir: "%s"}}
+            models:
+              - {id: taken, provider: local}
+              - {id: my-name, provider: mine, upstream: served.gguf}
+            """
+                .formatted(dir));
+
+    ShelfConfig c = new ModelsFolder(dir).addTo(base);
+
+    // "taken" is an id of the file, "served.gguf" a file the file already serves; the provider
+    // name "local" belongs to the file, so the folder's provider takes another.
+    assertThat(c.models()).extracting(ModelSpec::id).containsExactly("taken", "my-name", "free");
+    assertThat(c.models().getLast().provider()).isEqualTo(ModelsFolder.FALLBACK_PROVIDER);
+    assertThat(java.util.Objects.requireNonNull(c.providers().get("local")).type())
+        .isEqualTo("openai");
+    assertThat(
+            java.util.Objects.requireNonNull(c.providers().get(ModelsFolder.FALLBACK_PROVIDER))
+                .type())
+        .isEqualTo("local");
+  }
+
+  @Test
+  void theFingerprintChangesWhenAFileComesChangesOrGoes() throws Exception {
+    Path dir = models();
+    var folder = new ModelsFolder(dir);
+    String empty = folder.fingerprint();
+
+    Path f = dir.resolve("a.gguf");
+    Files.write(f, new byte[] {1});
+    String one = folder.fingerprint();
+    assertThat(one).isNotEqualTo(empty);
+    assertThat(folder.fingerprint()).isEqualTo(one);
+
+    Files.setLastModifiedTime(f, FileTime.from(Instant.now().plusSeconds(60)));
+    String touched = folder.fingerprint();
+    assertThat(touched).isNotEqualTo(one);
+
+    Files.write(dir.resolve("b.gguf.part"), new byte[] {1});
+    assertThat(folder.fingerprint()).isEqualTo(touched);
+
+    Files.delete(f);
+    assertThat(folder.fingerprint()).isEqualTo(empty);
+  }
+}
