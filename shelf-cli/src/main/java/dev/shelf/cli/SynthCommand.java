@@ -13,16 +13,17 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code shelf synth}: writes a synthetic {@code llama} GGUF file of a benchmark shape (random
- * weights, a synthetic 32,000-token SentencePiece vocabulary, tied embeddings), for {@code shelf
- * bench engine} and tests. See {@link SyntheticModel}.
+ * {@code shelf synth}: writes a synthetic GGUF file of a benchmark shape, of the shape's
+ * architecture ({@code llama}, {@code qwen2} or {@code qwen3}; random weights and biases, a
+ * synthetic 32,000-token SentencePiece vocabulary, tied embeddings), for {@code shelf bench engine}
+ * and tests. See {@link SyntheticModel}.
  */
 @Command(
     name = "synth",
     mixinStandardHelpOptions = true,
     description = {
-      "Write a synthetic llama GGUF file of a benchmark shape: random weights, a synthetic"
-          + " 32,000-token SentencePiece vocabulary, tied embeddings."
+      "Write a synthetic GGUF file of a benchmark shape (a llama, qwen2 or qwen3 model): random"
+          + " weights, a synthetic 32,000-token SentencePiece vocabulary, tied embeddings."
     })
 final class SynthCommand implements Callable<Integer> {
   @SuppressWarnings("NullAway.Init")
@@ -32,7 +33,9 @@ final class SynthCommand implements Callable<Integer> {
   @Option(
       names = "--shape",
       required = true,
-      description = "llama32-1b, qwen25-05b or tiny (shapes as in BENCHMARKS.md).")
+      description =
+          "llama32-1b (llama), qwen25-05b (qwen2), qwen3-06b (qwen3), or tiny, tiny-qwen2,"
+              + " tiny-qwen3 for tests (shapes as in BENCHMARKS.md and the README).")
   String shape = "";
 
   @Option(
@@ -86,9 +89,10 @@ final class SynthCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     o.printf(
         Locale.ROOT,
-        "%s: %s %s, %.2f B parameters, %s, in %.1f s%n",
+        "%s: %s (%s) %s, %.2f B parameters, %s, in %.1f s%n",
         out,
         s.name(),
+        s.architecture(),
         type.toUpperCase(Locale.ROOT),
         s.parameters() / 1e9,
         ProgressBar.bytes(Files.size(out)),

@@ -360,6 +360,14 @@ public final class EngineBench implements Callable<Integer> {
         && c.feedForwardLength() == 4864) {
       return "qwen25-05b";
     }
+    if (c.embeddingLength() == 1024
+        && c.blockCount() == 28
+        && c.headCount() == 16
+        && c.headCountKv() == 8
+        && c.headSize() == 128
+        && c.feedForwardLength() == 3072) {
+      return "qwen3-06b";
+    }
     if (c.embeddingLength() == 64 && c.blockCount() == 5 && c.vocabSize() == 512) {
       return "stories260K";
     }

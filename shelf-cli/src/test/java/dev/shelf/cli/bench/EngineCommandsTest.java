@@ -40,7 +40,7 @@ class EngineCommandsTest {
     Run synth =
         run("synth", "--shape", "tiny", "--type", "Q4_K_M", "--threads", "2", file.toString());
     assertThat(synth.exit()).as(synth.err()).isZero();
-    assertThat(synth.out()).contains("tiny Q4_K_M");
+    assertThat(synth.out()).contains("tiny (llama) Q4_K_M");
     assertThat(synth.err()).contains("100%");
     assertThat(Files.size(file)).isGreaterThan(1_000_000);
 
@@ -68,6 +68,47 @@ class EngineCommandsTest {
         .contains("decode tg4, tok/s")
         .contains("2 streams, aggregate decode tok/s")
         .contains("no llama.cpp figure");
+  }
+
+  @Test
+  void synthWritesQwenShapesThatBenchRuns() throws Exception {
+    for (String shape : java.util.List.of("tiny-qwen2", "tiny-qwen3")) {
+      Path file = dir.resolve(shape + ".gguf");
+      Run synth =
+          run("synth", "--shape", shape, "--threads", "2", "--no-progress", file.toString());
+      assertThat(synth.exit()).as(synth.err()).isZero();
+      assertThat(synth.out()).contains(shape + " (" + shape.substring(5) + ") Q8_0");
+      Run bench =
+          run(
+              "bench",
+              "engine",
+              "--threads",
+              "2",
+              "-p",
+              "4",
+              "-n",
+              "2",
+              "--streams",
+              "0",
+              "-r",
+              "1",
+              "--no-progress",
+              file.toString());
+      assertThat(bench.exit()).as(bench.err()).isZero();
+      assertThat(bench.out()).contains("decode tg2, tok/s");
+    }
+  }
+
+  @Test
+  void synthListsItsShapes() {
+    Run help = run("synth", "--help");
+    for (var shape : dev.shelf.engine.model.SyntheticModel.shapes()) {
+      assertThat(help.out()).contains(shape.name());
+    }
+    Run r = run("synth", "--shape", "gpt5", dir.resolve("x.gguf").toString());
+    assertThat(r.exit()).isNotZero();
+    assertThat(r.err())
+        .contains("unknown shape 'gpt5'; known: llama32-1b, qwen25-05b, qwen3-06b, tiny");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.shelf.engine.model;
 
 import dev.shelf.engine.tensor.WeightMatrix;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One forward pass of several rows at once: row {@code i} runs {@code tokens[i]} at {@code
@@ -17,12 +18,13 @@ import dev.shelf.engine.tensor.WeightMatrix;
  *
  * <h2>Order of work</h2>
  *
- * Per block: the norms and the Q, K, V products of every row; RoPE, then every row's key and value
- * stored in its sequence's cache (so a prompt's later rows see its earlier ones); the attention of
- * every (row, head) in parallel, each over its own sequence's positions {@code [0, position]}; then
- * the output projection and the FFN as batched products. The arithmetic of a row does not depend on
- * the other rows: {@code matmul} equals {@code matvec} bit for bit, and attention reads only the
- * row's own sequence, so a sequence's logits are the same alone or in any batch.
+ * Per block: the norms and the Q, K, V products of every row; the architecture's biases and q/k
+ * norms and RoPE, then every row's key and value stored in its sequence's cache (so a prompt's
+ * later rows see its earlier ones); the attention of every (row, head) in parallel, each over its
+ * own sequence's positions {@code [0, position]}; then the output projection and the FFN as batched
+ * products. The arithmetic of a row does not depend on the other rows: {@code matmul} equals {@code
+ * matvec} bit for bit, and attention reads only the row's own sequence, so a sequence's logits are
+ * the same alone or in any batch.
  */
 final class LlamaBatch {
   /** Rows per pass at most: longer prompts are fed in passes of this many. */
@@ -41,13 +43,15 @@ final class LlamaBatch {
     int dim = config.embeddingLength();
     int headSize = config.headSize();
     int heads = config.headCount();
+    int kvHeads = config.headCountKv();
     int hidden = config.feedForwardLength();
+    boolean neox = model.architecture.rope() == Architecture.Rope.NEOX;
     float[][] x = new float[n][dim];
     float[][] xb = new float[n][dim];
-    float[][] q = new float[n][heads * headSize];
+    float[][] q = new float[n][config.queryLength()];
     float[][] k = new float[n][config.kvLength()];
     float[][] v = new float[n][config.kvLength()];
-    float[][] att = new float[n][heads * headSize];
+    float[][] att = new float[n][config.queryLength()];
     float[][] proj = new float[n][dim];
     float[][] gate = new float[n][hidden];
     float[][] up = new float[n][hidden];
@@ -68,8 +72,18 @@ final class LlamaBatch {
           model,
           n,
           i -> {
-            rope(q[i], heads, headSize, cos[i], sin[i]);
-            rope(k[i], config.headCountKv(), headSize, cos[i], sin[i]);
+            addBias(q[i], block.bq());
+            addBias(k[i], block.bk());
+            addBias(v[i], block.bv());
+            headNorm(model, q[i], heads, block.qNorm());
+            headNorm(model, k[i], kvHeads, block.kNorm());
+            if (neox) {
+              ropeNeox(q[i], heads, headSize, cos[i], sin[i]);
+              ropeNeox(k[i], kvHeads, headSize, cos[i], sin[i]);
+            } else {
+              rope(q[i], heads, headSize, cos[i], sin[i]);
+              rope(k[i], kvHeads, headSize, cos[i], sin[i]);
+            }
             seqs[i].store(blockIndex, positions[i], k[i], v[i]);
             // ggml converts the queries to the cache's type before the product with the keys.
             for (int j = 0; j < q[i].length; j++) {
@@ -166,6 +180,22 @@ final class LlamaBatch {
     }
   }
 
+  /** {@code x += bias} when the architecture has the bias (ggml's {@code ggml_add}). */
+  private static void addBias(float[] x, float @Nullable [] bias) {
+    if (bias != null) {
+      add(x, bias);
+    }
+  }
+
+  /** The RMSNorm of each of {@code heads} heads of {@code x}, in place, when there is a weight. */
+  private static void headNorm(LlamaModel model, float[] x, int heads, float @Nullable [] weight) {
+    if (weight != null) {
+      for (int h = 0; h < heads; h++) {
+        model.rmsNorm(x, h * weight.length, weight, x);
+      }
+    }
+  }
+
   /**
    * The cos and sin of each pair's angle at {@code position}, as ggml's {@code rope_cache_init}
    * builds them: {@code theta = position}, multiplied by {@code base^(-2/ropeDims)} in float after
@@ -181,7 +211,7 @@ final class LlamaBatch {
     }
   }
 
-  /** Rotates the pairs {@code (x[2i], x[2i+1])} of the first ropeDims of each head. */
+  /** Rotates the pairs {@code (x[2i], x[2i+1])} of the first ropeDims of each head (normal). */
   static void rope(float[] vec, int heads, int headSize, float[] cos, float[] sin) {
     for (int h = 0; h < heads; h++) {
       int off = h * headSize;
@@ -192,6 +222,26 @@ final class LlamaBatch {
         float x1 = vec[off + 2 * i + 1];
         vec[off + 2 * i] = x0 * c - x1 * s;
         vec[off + 2 * i + 1] = x0 * s + x1 * c;
+      }
+    }
+  }
+
+  /**
+   * Rotates the pairs {@code (x[i], x[i + ropeDims/2])} of the first ropeDims of each head (NeoX,
+   * as ggml's {@code rope_neox}: pair {@code i} takes the angle of pair {@code i} of {@link
+   * #ropeAngles}).
+   */
+  static void ropeNeox(float[] vec, int heads, int headSize, float[] cos, float[] sin) {
+    int half = cos.length;
+    for (int h = 0; h < heads; h++) {
+      int off = h * headSize;
+      for (int i = 0; i < half; i++) {
+        float c = cos[i];
+        float s = sin[i];
+        float x0 = vec[off + i];
+        float x1 = vec[off + i + half];
+        vec[off + i] = x0 * c - x1 * s;
+        vec[off + i + half] = x0 * s + x1 * c;
       }
     }
   }

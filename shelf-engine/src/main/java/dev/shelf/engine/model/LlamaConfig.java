@@ -5,8 +5,9 @@ import dev.shelf.engine.gguf.GgufFile;
 import dev.shelf.engine.gguf.GgufMetadata;
 
 /**
- * The hyper-parameters of a {@code llama}-style model, read from GGUF metadata keys prefixed by the
- * file's {@code general.architecture} ({@code llama.embedding_length} and so on).
+ * The hyper-parameters of a model of the llama family ({@link Architectures#known()}), read from
+ * GGUF metadata keys prefixed by the file's {@code general.architecture} ({@code
+ * llama.embedding_length}, {@code qwen2.embedding_length} and so on).
  *
  * @param architecture the value of {@code general.architecture}, the prefix of every key
  * @param embeddingLength width of the residual stream ({@code embedding_length})
@@ -22,6 +23,9 @@ import dev.shelf.engine.gguf.GgufMetadata;
  * @param contextLength the training context ({@code context_length}); the default context of a
  *     sequence
  * @param vocabSize number of tokens, from {@code tokenizer.ggml.tokens}
+ * @param headSize elements per attention head, of queries, keys and values alike ({@code
+ *     attention.key_length}, which {@code attention.value_length} must equal; default {@code
+ *     embeddingLength / headCount}); Qwen3's heads are wider than that
  */
 public record LlamaConfig(
     String architecture,
@@ -34,7 +38,8 @@ public record LlamaConfig(
     float ropeFreqBase,
     int ropeDimensionCount,
     int contextLength,
-    int vocabSize) {
+    int vocabSize,
+    int headSize) {
 
   /** llama.cpp's default RoPE base when a file does not say. */
   public static final float DEFAULT_ROPE_FREQ_BASE = 10_000f;
@@ -50,13 +55,7 @@ public record LlamaConfig(
     positive("feed_forward_length", feedForwardLength);
     positive("context_length", contextLength);
     positive("vocab size", vocabSize);
-    if (embeddingLength % headCount != 0) {
-      throw new IllegalArgumentException(
-          "embedding_length "
-              + embeddingLength
-              + " is not a multiple of attention.head_count "
-              + headCount);
-    }
+    positive("attention.key_length (the head size)", headSize);
     if (headCount % headCountKv != 0) {
       throw new IllegalArgumentException(
           "attention.head_count "
@@ -64,7 +63,6 @@ public record LlamaConfig(
               + " is not a multiple of attention.head_count_kv "
               + headCountKv);
     }
-    int headSize = embeddingLength / headCount;
     if (ropeDimensionCount <= 0 || ropeDimensionCount % 2 != 0 || ropeDimensionCount > headSize) {
       throw new IllegalArgumentException(
           "rope.dimension_count must be even and in [2, "
@@ -79,6 +77,38 @@ public record LlamaConfig(
     if (!(ropeFreqBase > 0f) || !Float.isFinite(ropeFreqBase)) {
       throw new IllegalArgumentException("rope.freq_base must be > 0 but was " + ropeFreqBase);
     }
+  }
+
+  /**
+   * A configuration whose head size is {@code embeddingLength / headCount}, as every llama file's.
+   *
+   * @throws IllegalArgumentException naming the values if the embedding does not split into heads
+   */
+  public LlamaConfig(
+      String architecture,
+      int embeddingLength,
+      int blockCount,
+      int headCount,
+      int headCountKv,
+      int feedForwardLength,
+      float rmsEpsilon,
+      float ropeFreqBase,
+      int ropeDimensionCount,
+      int contextLength,
+      int vocabSize) {
+    this(
+        architecture,
+        embeddingLength,
+        blockCount,
+        headCount,
+        headCountKv,
+        feedForwardLength,
+        rmsEpsilon,
+        ropeFreqBase,
+        ropeDimensionCount,
+        contextLength,
+        vocabSize,
+        defaultHeadSize(embeddingLength, headCount));
   }
 
   /** The configuration of an open GGUF file. */
@@ -97,7 +127,6 @@ public record LlamaConfig(
     String p = arch + ".";
     int embedding = metadata.getInt(p + "embedding_length");
     int heads = metadata.getInt(p + "attention.head_count");
-    int headSize = heads > 0 && embedding % heads == 0 ? embedding / heads : 0;
     int vocab;
     if (metadata.contains("tokenizer.ggml.tokens")) {
       vocab = metadata.get("tokenizer.ggml.tokens").length();
@@ -108,6 +137,19 @@ public record LlamaConfig(
           source + ": metadata key 'tokenizer.ggml.tokens' is missing (needed for the vocab size)");
     }
     try {
+      int headSize =
+          metadata.contains(p + "attention.key_length")
+              ? metadata.getInt(p + "attention.key_length")
+              : defaultHeadSize(embedding, heads);
+      int valueLength = metadata.getInt(p + "attention.value_length", headSize);
+      if (valueLength != headSize) {
+        throw new IllegalArgumentException(
+            "attention.value_length "
+                + valueLength
+                + " differs from attention.key_length "
+                + headSize
+                + " (not supported)");
+      }
       return new LlamaConfig(
           arch,
           embedding,
@@ -119,15 +161,19 @@ public record LlamaConfig(
           metadata.getFloat(p + "rope.freq_base", DEFAULT_ROPE_FREQ_BASE),
           metadata.getInt(p + "rope.dimension_count", headSize),
           metadata.getInt(p + "context_length"),
-          vocab);
+          vocab,
+          headSize);
     } catch (IllegalArgumentException e) {
       throw new GgufException(source + ": " + arch + " hyper-parameters: " + e.getMessage(), e);
     }
   }
 
-  /** Elements per attention head. */
-  public int headSize() {
-    return embeddingLength / headCount;
+  /**
+   * Width of the queries of one position (and of the attention's output): {@code headCount *
+   * headSize}, which is the embedding length unless the file sets a key length.
+   */
+  public int queryLength() {
+    return headCount * headSize;
   }
 
   /** Width of the keys (and values) of one position: {@code headCountKv * headSize}. */
@@ -138,6 +184,16 @@ public record LlamaConfig(
   /** Query heads sharing one key/value head. */
   public int groupSize() {
     return headCount / headCountKv;
+  }
+
+  /** {@code embedding / heads}, llama.cpp's head size when the file gives no key length. */
+  private static int defaultHeadSize(int embedding, int heads) {
+    positive("attention.head_count", heads);
+    if (embedding % heads != 0) {
+      throw new IllegalArgumentException(
+          "embedding_length " + embedding + " is not a multiple of attention.head_count " + heads);
+    }
+    return embedding / heads;
   }
 
   private static void positive(String key, int value) {

@@ -7,18 +7,25 @@ import dev.shelf.engine.tensor.Parallel;
 import dev.shelf.engine.tensor.Simd;
 import dev.shelf.engine.tensor.WeightMatrix;
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The {@code llama} architecture (Llama 2 and 3, Mistral, TinyLlama, SmolLM, llama2.c exports): the
- * weights of an open GGUF file, viewed in place, and the forward pass of one token.
+ * A decoder of the llama family: the weights of an open GGUF file, viewed in place, and the forward
+ * pass. The file's {@code general.architecture} picks an {@link Architecture} from {@link
+ * Architectures#known()} ({@code llama}, {@code qwen2}, {@code qwen3}); what differs between them
+ * is a flag of that description, applied where the graph below marks it.
  *
- * <h2>The graph, as llama.cpp's {@code llm_build_llama} computes it</h2>
+ * <h2>The graph, as llama.cpp's {@code llm_build_llama}, {@code llm_build_qwen2} and {@code
+ * llm_build_qwen3} compute it</h2>
  *
  * <pre>
  *   x = token_embd[token]
  *   for each block:
  *     h = rms_norm(x) * attn_norm
- *     q, k, v = attn_q h, attn_k h, attn_v h; rope(q), rope(k) at the position
+ *     q, k, v = attn_q h, attn_k h, attn_v h
+ *       (+ attn_q.bias, attn_k.bias, attn_v.bias             when attentionBias: qwen2)
+ *       (q, k = rms_norm(each head) * attn_q_norm, attn_k_norm when qkNorm: qwen3)
+ *     rope(q), rope(k) at the position                       (normal or NeoX pairs: rope())
  *     x += attn_output (softmax(q k^T / sqrt(head size)) v), per head, over positions 0..pos
  *     h = rms_norm(x) * ffn_norm
  *     x += ffn_down (silu(ffn_gate h) * ffn_up h)
@@ -29,11 +36,13 @@ import java.util.Arrays;
  *
  * A GGUF matrix of dims {@code [ne0, ne1]} is {@code ne1} rows of {@code ne0}: {@code attn_q} of
  * dims {@code [embedding, heads * headSize]} is the matrix that maps the residual to the queries,
- * used as is by {@link WeightMatrix#matvec}. The converters (Hugging Face's and llama2.c's) permute
- * the rows of {@code attn_q} and {@code attn_k} so that the two halves of a rotated pair lie next
- * to each other: ggml's RoPE for {@code llama} is the "normal" mode, which rotates consecutive
- * pairs {@code (x[2i], x[2i+1])} of each head by {@code pos * base^(-2i/ropeDims)}. So no
- * permutation happens here; reading the file's rows as they are is right.
+ * used as is by {@link WeightMatrix#matvec}. For {@code llama} the converters (Hugging Face's and
+ * llama2.c's) permute the rows of {@code attn_q} and {@code attn_k} so that the two halves of a
+ * rotated pair lie next to each other: ggml's RoPE for {@code llama} is the "normal" mode, which
+ * rotates consecutive pairs {@code (x[2i], x[2i+1])} of each head by {@code pos *
+ * base^(-2i/ropeDims)}. For {@code qwen2} and {@code qwen3} they do not permute, and ggml rotates
+ * {@code (x[i], x[i + ropeDims/2])} instead (NeoX mode). So no permutation happens here; reading
+ * the file's rows as they are is right, with the architecture's pairing.
  *
  * <p>Instances are immutable and thread-safe; the state of a sequence lives in a {@link
  * LlamaSequence}, one per sequence. The model must not outlive its {@link GgufFile}.
@@ -43,6 +52,7 @@ public class LlamaModel {
   private static final long PARALLEL_MIN_ELEMENTS = 1L << 16;
 
   final LlamaConfig config;
+  final Architecture architecture;
   final WeightMatrix tokenEmbedding;
   final WeightMatrix output;
   final float[] outputNorm;
@@ -52,12 +62,20 @@ public class LlamaModel {
   /** Whether attention runs its vector loops (as the weights' kernels do) or the scalar twin. */
   final boolean vectorAttention;
 
-  /** The weights of one transformer block. */
+  /**
+   * The weights of one transformer block; the biases and q/k norms are null unless the architecture
+   * has them.
+   */
   record Block(
       float[] attnNorm,
       WeightMatrix wq,
       WeightMatrix wk,
       WeightMatrix wv,
+      float @Nullable [] bq,
+      float @Nullable [] bk,
+      float @Nullable [] bv,
+      float @Nullable [] qNorm,
+      float @Nullable [] kNorm,
       WeightMatrix wo,
       float[] ffnNorm,
       WeightMatrix gate,
@@ -67,8 +85,9 @@ public class LlamaModel {
   /**
    * Views the weights of {@code file} with the default kernels and the shared thread pool.
    *
-   * @throws GgufException naming the file and the key or tensor when the file is not a {@code
-   *     llama} model of consistent shapes
+   * @throws GgufException naming the file and the key or tensor when the file is not a model of a
+   *     known architecture ({@link Architectures#known()}) with consistent shapes and every tensor
+   *     that architecture needs; an unknown architecture is named with the known ones
    */
   public static LlamaModel load(GgufFile file) {
     return load(file, Simd.defaults(), Parallel.shared());
@@ -76,32 +95,31 @@ public class LlamaModel {
 
   /** Views the weights of {@code file} with the given kernels and threads. */
   public static LlamaModel load(GgufFile file, Simd simd, Parallel parallel) {
+    Architecture architecture = Architectures.of(file);
     LlamaConfig config = LlamaConfig.fromGguf(file);
-    if (!config.architecture().equals("llama")) {
-      throw new GgufException(
-          file.source()
-              + ": general.architecture is '"
-              + config.architecture()
-              + "', expected 'llama'");
-    }
-    return new LlamaModel(file, config, simd, parallel);
+    return new LlamaModel(file, architecture, config, simd, parallel);
   }
 
-  protected LlamaModel(GgufFile file, LlamaConfig config, Simd simd, Parallel parallel) {
+  protected LlamaModel(
+      GgufFile file, Architecture architecture, LlamaConfig config, Simd simd, Parallel parallel) {
     this.config = config;
+    this.architecture = architecture;
     this.parallel = parallel;
     this.vectorAttention = simd.isVector();
     int dim = config.embeddingLength();
-    int qLength = config.headCount() * config.headSize();
+    int qLength = config.queryLength();
     int kvLength = config.kvLength();
+    int headSize = config.headSize();
     int hidden = config.feedForwardLength();
     this.tokenEmbedding = matrix(file, "token_embd.weight", config.vocabSize(), dim, simd);
     this.output =
-        file.findTensor("output.weight") == null
+        file.findTensor("output.weight") == null && architecture.outputMayBeTied()
             ? tokenEmbedding
             : matrix(file, "output.weight", config.vocabSize(), dim, simd);
     this.outputNorm = vector(file, "output_norm.weight", dim);
     this.blocks = new Block[config.blockCount()];
+    boolean bias = architecture.attentionBias();
+    boolean qkNorm = architecture.qkNorm();
     for (int b = 0; b < blocks.length; b++) {
       String p = "blk." + b + ".";
       blocks[b] =
@@ -110,6 +128,11 @@ public class LlamaModel {
               matrix(file, p + "attn_q.weight", qLength, dim, simd),
               matrix(file, p + "attn_k.weight", kvLength, dim, simd),
               matrix(file, p + "attn_v.weight", kvLength, dim, simd),
+              bias ? required(file, p + "attn_q.bias", qLength, "attention biases") : null,
+              bias ? required(file, p + "attn_k.bias", kvLength, "attention biases") : null,
+              bias ? required(file, p + "attn_v.bias", kvLength, "attention biases") : null,
+              qkNorm ? required(file, p + "attn_q_norm.weight", headSize, "q/k norms") : null,
+              qkNorm ? required(file, p + "attn_k_norm.weight", headSize, "q/k norms") : null,
               matrix(file, p + "attn_output.weight", dim, qLength, simd),
               vector(file, p + "ffn_norm.weight", dim),
               matrix(file, p + "ffn_gate.weight", hidden, dim, simd),
@@ -120,6 +143,11 @@ public class LlamaModel {
 
   public LlamaConfig config() {
     return config;
+  }
+
+  /** The architecture the file names, whose graph this model runs. */
+  public Architecture architecture() {
+    return architecture;
   }
 
   /** A new sequence whose context is the file's {@code context_length}. */
@@ -203,15 +231,23 @@ public class LlamaModel {
    * scale {@code 1 / sqrtf(mean + eps)} in float, applied before the weight.
    */
   final void rmsNorm(float[] x, float[] weight, float[] out) {
+    rmsNorm(x, 0, weight, out);
+  }
+
+  /**
+   * {@link #rmsNorm} of the {@code weight.length} elements of {@code x} from {@code offset}, into
+   * the same places of {@code out} (which may be {@code x}): one head of a qk-norm.
+   */
+  final void rmsNorm(float[] x, int offset, float[] weight, float[] out) {
     int n = weight.length;
     double sum = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = offset; i < offset + n; i++) {
       sum += (double) (x[i] * x[i]);
     }
     float mean = (float) (sum / n);
     float scale = 1.0f / (float) Math.sqrt(mean + config.rmsEpsilon());
     for (int i = 0; i < n; i++) {
-      out[i] = (x[i] * scale) * weight[i];
+      out[offset + i] = (x[offset + i] * scale) * weight[i];
     }
   }
 
@@ -235,6 +271,25 @@ public class LlamaModel {
     } catch (IllegalArgumentException e) {
       throw new GgufException(file.source() + ": tensor '" + name + "': " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * {@link #vector}, with a message that says why the architecture needs the tensor when the file
+   * lacks it.
+   */
+  private float[] required(GgufFile file, String name, int length, String what) {
+    if (file.findTensor(name) == null) {
+      throw new GgufException(
+          file.source()
+              + ": tensor '"
+              + name
+              + "' is missing ("
+              + architecture.name()
+              + " models have "
+              + what
+              + ")");
+    }
+    return vector(file, name, length);
   }
 
   private static float[] vector(GgufFile file, String name, int length) {

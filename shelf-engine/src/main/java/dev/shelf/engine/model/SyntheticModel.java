@@ -14,12 +14,15 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Synthetic {@code llama} GGUF files of realistic shapes, for benchmarks and tests: random weights
- * (uniform, standard deviation {@value #WEIGHT_STD}, so activations stay finite through any number
- * of blocks), norms of ones, a synthetic SentencePiece vocabulary of {@link Shape#vocab()} tokens
- * ({@code <unk>}, {@code <s>}, {@code </s>}, the 256 byte tokens, then made-up pieces), tied
- * embeddings (no {@code output.weight}). The weights are generated from a seed, row by row, in
- * parallel, straight into the memory-mapped output: a 2 GB file never sits in the heap.
+ * Synthetic GGUF files of realistic shapes, for benchmarks and tests, of any architecture the
+ * engine runs ({@code llama}, {@code qwen2}, {@code qwen3}: the shape says which, and the file has
+ * the metadata and the optional tensors of that architecture, as llama.cpp's converter writes
+ * them): random weights and biases (uniform, standard deviation {@value #WEIGHT_STD}, so
+ * activations stay finite through any number of blocks), norms (q/k norms too) of ones, a synthetic
+ * SentencePiece vocabulary of {@link Shape#vocab()} tokens ({@code <unk>}, {@code <s>}, {@code
+ * </s>}, the 256 byte tokens, then made-up pieces), tied embeddings (no {@code output.weight}). The
+ * weights are generated from a seed, row by row, in parallel, straight into the memory-mapped
+ * output: a 2 GB file never sits in the heap.
  *
  * <h2>Types</h2>
  *
@@ -44,44 +47,89 @@ public final class SyntheticModel {
    * The hyper-parameters of a synthetic model.
    *
    * @param name what {@code shelf synth --shape} calls it
+   * @param architecture the {@code general.architecture}, one of {@link Architectures#known()}
+   * @param headSize elements per attention head (written as {@code attention.key_length} when it is
+   *     not {@code embedding / heads}, and always for qwen3 as its converter does)
+   * @throws IllegalArgumentException naming the architecture when the engine does not run it
    */
   public record Shape(
       String name,
+      String architecture,
       int embedding,
       int blocks,
       int heads,
       int kvHeads,
+      int headSize,
       int feedForward,
       int vocab,
       int context,
       float ropeBase,
       float rmsEpsilon) {
 
-    /** Parameters in the weight matrices (embeddings counted once: they are tied). */
+    public Shape {
+      arch(architecture);
+    }
+
+    /** The architecture's description. */
+    public Architecture arch() {
+      return arch(architecture);
+    }
+
+    private static Architecture arch(String name) {
+      Architecture a = Architectures.find(name);
+      if (a == null) {
+        throw new IllegalArgumentException(
+            "unknown architecture '" + name + "'; known: " + Architectures.names());
+      }
+      return a;
+    }
+
+    /** Parameters in the weights (embeddings counted once: they are tied). */
     public long parameters() {
-      long headSize = embedding / heads;
-      long kv = kvHeads * headSize;
-      long perBlock =
-          2L * embedding * embedding + 2L * embedding * kv + 3L * embedding * feedForward;
+      long q = (long) heads * headSize;
+      long kv = (long) kvHeads * headSize;
+      long perBlock = 2L * embedding * q + 2L * embedding * kv + 3L * embedding * feedForward;
+      if (arch().attentionBias()) {
+        perBlock += q + 2 * kv;
+      }
       return (long) vocab * embedding + blocks * perBlock;
     }
   }
 
   /** Llama 3.2 1B's shape with a 32,000-token vocabulary (BENCHMARKS.md's {@code llama32-1b}). */
   public static final Shape LLAMA32_1B =
-      new Shape("llama32-1b", 2048, 16, 32, 8, 8192, 32_000, 2048, 500_000f, 1e-5f);
+      new Shape("llama32-1b", "llama", 2048, 16, 32, 8, 64, 8192, 32_000, 2048, 500_000f, 1e-5f);
 
-  /** Qwen 2.5 0.5B's shape as a {@code llama} model with a 32,000-token vocabulary. */
+  /**
+   * Qwen 2.5 0.5B's shape, a {@code qwen2} model (biases, NeoX RoPE) with a 32,000-token vocabulary
+   * (BENCHMARKS.md's {@code qwen25-05b}, whose llama.cpp figures were measured on a {@code llama}
+   * file of this shape: the biases add a few thousand additions a token).
+   */
   public static final Shape QWEN25_05B =
-      new Shape("qwen25-05b", 896, 24, 14, 2, 4864, 32_000, 2048, 1_000_000f, 1e-6f);
+      new Shape("qwen25-05b", "qwen2", 896, 24, 14, 2, 64, 4864, 32_000, 2048, 1_000_000f, 1e-6f);
+
+  /**
+   * Qwen3 0.6B's shape, a {@code qwen3} model (q/k norms, heads of 128, wider than 1024 / 16) with
+   * a 32,000-token vocabulary.
+   */
+  public static final Shape QWEN3_06B =
+      new Shape("qwen3-06b", "qwen3", 1024, 28, 16, 8, 128, 3072, 32_000, 2048, 1_000_000f, 1e-6f);
 
   /** A few megabytes, for tests: every code path of the big shapes (GQA, K-quant blocks). */
   public static final Shape TINY =
-      new Shape("tiny", 256, 2, 4, 2, 512, 32_000, 512, 10_000f, 1e-5f);
+      new Shape("tiny", "llama", 256, 2, 4, 2, 64, 512, 32_000, 512, 10_000f, 1e-5f);
+
+  /** {@link #TINY} as a {@code qwen2} model. */
+  public static final Shape TINY_QWEN2 =
+      new Shape("tiny-qwen2", "qwen2", 256, 2, 4, 2, 64, 512, 32_000, 512, 1_000_000f, 1e-6f);
+
+  /** {@link #TINY} as a {@code qwen3} model, with heads of 128 (twice 256 / 4) as Qwen3's. */
+  public static final Shape TINY_QWEN3 =
+      new Shape("tiny-qwen3", "qwen3", 256, 2, 4, 2, 128, 512, 32_000, 512, 1_000_000f, 1e-6f);
 
   /** The shapes {@link #shape} knows. */
   public static List<Shape> shapes() {
-    return List.of(LLAMA32_1B, QWEN25_05B, TINY);
+    return List.of(LLAMA32_1B, QWEN25_05B, QWEN3_06B, TINY, TINY_QWEN2, TINY_QWEN3);
   }
 
   /**
@@ -96,7 +144,10 @@ public final class SyntheticModel {
       }
     }
     throw new IllegalArgumentException(
-        "unknown shape '" + name + "'; known: llama32-1b, qwen25-05b, tiny");
+        "unknown shape '"
+            + name
+            + "'; known: "
+            + String.join(", ", shapes().stream().map(Shape::name).toList()));
   }
 
   /** The file types {@link #write} accepts, as llama.cpp names them. */
@@ -160,8 +211,8 @@ public final class SyntheticModel {
   }
 
   private static void metadata(GgufWriter w, Shape s, String ftype) {
-    String a = "llama.";
-    w.putString("general.architecture", "llama");
+    String a = s.arch().keyPrefix();
+    w.putString("general.architecture", s.architecture());
     w.putString("general.name", "synthetic " + s.name() + " " + ftype);
     w.putUint32("general.file_type", fileTypeId(ftype));
     w.putUint32(a + "context_length", s.context());
@@ -170,7 +221,11 @@ public final class SyntheticModel {
     w.putUint32(a + "feed_forward_length", s.feedForward());
     w.putUint32(a + "attention.head_count", s.heads());
     w.putUint32(a + "attention.head_count_kv", s.kvHeads());
-    w.putUint32(a + "rope.dimension_count", s.embedding() / s.heads());
+    if (s.headSize() * s.heads() != s.embedding() || s.arch().qkNorm()) {
+      w.putUint32(a + "attention.key_length", s.headSize());
+      w.putUint32(a + "attention.value_length", s.headSize());
+    }
+    w.putUint32(a + "rope.dimension_count", s.headSize());
     w.putFloat32(a + "rope.freq_base", s.ropeBase());
     w.putFloat32(a + "attention.layer_norm_rms_epsilon", s.rmsEpsilon());
     w.putUint32(a + "vocab_size", s.vocab());
@@ -245,8 +300,10 @@ public final class SyntheticModel {
         };
     boolean quantised = base.blockSize() > 1 && base != GgmlType.Q8_0;
     int dim = s.embedding();
-    int kv = s.kvHeads() * (dim / s.heads());
+    int q = s.heads() * s.headSize();
+    int kv = s.kvHeads() * s.headSize();
     int ff = s.feedForward();
+    Architecture arch = s.arch();
     List<Planned> plan = new ArrayList<>();
     long n = (seed & 0xFFFFFFFFL) << 16;
     GgmlType embd = quantised ? GgmlType.Q6_K : base;
@@ -257,10 +314,19 @@ public final class SyntheticModel {
       boolean more = ftype.equals("Q4_K_M") && useMoreBits(b, s.blocks());
       GgmlType v = more ? GgmlType.Q6_K : base;
       plan.add(Planned.norm(p + "attn_norm.weight", dim));
-      plan.add(new Planned(p + "attn_q.weight", fallback(base, dim), dim, dim, n++));
+      plan.add(new Planned(p + "attn_q.weight", fallback(base, dim), q, dim, n++));
       plan.add(new Planned(p + "attn_k.weight", fallback(base, dim), kv, dim, n++));
       plan.add(new Planned(p + "attn_v.weight", fallback(v, dim), kv, dim, n++));
-      plan.add(new Planned(p + "attn_output.weight", fallback(base, dim), dim, dim, n++));
+      if (arch.attentionBias()) {
+        plan.add(new Planned(p + "attn_q.bias", GgmlType.F32, 1, q, n++));
+        plan.add(new Planned(p + "attn_k.bias", GgmlType.F32, 1, kv, n++));
+        plan.add(new Planned(p + "attn_v.bias", GgmlType.F32, 1, kv, n++));
+      }
+      if (arch.qkNorm()) {
+        plan.add(Planned.norm(p + "attn_q_norm.weight", s.headSize()));
+        plan.add(Planned.norm(p + "attn_k_norm.weight", s.headSize()));
+      }
+      plan.add(new Planned(p + "attn_output.weight", fallback(base, q), dim, q, n++));
       plan.add(Planned.norm(p + "ffn_norm.weight", dim));
       plan.add(new Planned(p + "ffn_gate.weight", fallback(base, dim), ff, dim, n++));
       plan.add(new Planned(p + "ffn_up.weight", fallback(base, dim), ff, dim, n++));

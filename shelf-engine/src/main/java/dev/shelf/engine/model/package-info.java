@@ -3,7 +3,9 @@
  *
  * <p>{@link dev.shelf.engine.model.LlamaConfig} reads an architecture's hyper-parameters from the
  * file's metadata; {@link dev.shelf.engine.model.LlamaModel} views the weights in place as {@link
- * dev.shelf.engine.tensor.WeightMatrix} instances and runs the {@code llama} graph; {@link
+ * dev.shelf.engine.tensor.WeightMatrix} instances and runs the graph of the llama family, with what
+ * the file's {@link dev.shelf.engine.model.Architecture} ({@code llama}, {@code qwen2}, {@code
+ * qwen3}, listed in {@link dev.shelf.engine.model.Architectures}) adds to it; {@link
  * dev.shelf.engine.model.LlamaSequence} is one sequence's state (its KV cache and scratch) and
  * offers {@code forward(token, position)} and greedy generation.
  *

@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Batching never changes a sequence's logits: a prompt prefilled in one pass, and several sequences
  * stepped together, give bit for bit what feeding each token alone gives, on the stories260K
- * fixture (F32) and on synthetic files of the quantised types.
+ * fixture (F32) and on synthetic files of the quantised types and of every architecture ({@code
+ * SHAPE:TYPE} for a shape other than {@code tiny}).
  */
 class LlamaBatchTest {
   @TempDir static Path dir;
@@ -25,13 +26,31 @@ class LlamaBatchTest {
     if (type.equals("stories")) {
       return GgufFile.open(StoriesFixture.gguf());
     }
-    Path file = dir.resolve("tiny-" + type + ".gguf");
-    SyntheticModel.write(file, SyntheticModel.TINY, type, 3, Parallel.shared(), (d, t) -> {});
+    String[] shapeAndType = type.contains(":") ? type.split(":") : new String[] {"tiny", type};
+    Path file = dir.resolve(shapeAndType[0] + "-" + shapeAndType[1] + ".gguf");
+    SyntheticModel.write(
+        file,
+        SyntheticModel.shape(shapeAndType[0]),
+        shapeAndType[1],
+        3,
+        Parallel.shared(),
+        (d, t) -> {});
     return GgufFile.open(file);
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"stories", "Q8_0", "Q4_0", "Q4_K_M", "BF16"})
+  @ValueSource(
+      strings = {
+        "stories",
+        "Q8_0",
+        "Q4_0",
+        "Q4_K_M",
+        "BF16",
+        "tiny-qwen2:Q8_0",
+        "tiny-qwen2:Q4_K_M",
+        "tiny-qwen3:Q8_0",
+        "tiny-qwen3:Q4_0"
+      })
   void prefillAndBatchedStepsEqualOneTokenAtATime(String type) throws IOException {
     try (GgufFile file = open(type)) {
       for (Simd simd : Simd.all()) {

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.shelf.engine.gguf.GgmlType;
 import dev.shelf.engine.gguf.GgufFile;
+import dev.shelf.engine.gguf.GgufTensorInfo;
 import dev.shelf.engine.tensor.Parallel;
+import dev.shelf.engine.tensor.Simd;
+import dev.shelf.engine.tensor.WeightMatrix;
 import dev.shelf.engine.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,7 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** Synthetic files load as llama models, tokenize, and generate with finite logits. */
+/**
+ * Synthetic files load as models of their shape's architecture, tokenize, and generate with finite
+ * logits.
+ */
 class SyntheticModelTest {
   @TempDir Path dir;
 
@@ -46,6 +52,59 @@ class SyntheticModelTest {
       int[] generated = seq.generate(prompt, 5);
       assertThat(generated).hasSize(5);
       assertThat(java.util.Arrays.stream(generated).allMatch(t -> t >= 0 && t < 32_000)).isTrue();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny-qwen2", "tiny-qwen3"})
+  void qwenShapesWriteTheirArchitecturesKeysAndTensors(String name) throws IOException {
+    SyntheticModel.Shape shape = SyntheticModel.shape(name);
+    Path file = dir.resolve(name + ".gguf");
+    SyntheticModel.write(file, shape, "Q8_0", 7, Parallel.shared(), (d, t) -> {});
+    try (GgufFile gguf = GgufFile.open(file)) {
+      String arch = shape.architecture();
+      assertThat(gguf.metadata().getString("general.architecture")).isEqualTo(arch);
+      assertThat(gguf.metadata().getInt(arch + ".embedding_length")).isEqualTo(256);
+      assertThat(gguf.metadata().contains("llama.embedding_length")).isFalse();
+      LlamaModel model = LlamaModel.load(gguf);
+      assertThat(model.architecture().name()).isEqualTo(arch);
+      boolean qwen3 = arch.equals("qwen3");
+      assertThat(model.config())
+          .isEqualTo(
+              new LlamaConfig(
+                  arch,
+                  256,
+                  2,
+                  4,
+                  2,
+                  512,
+                  1e-6f,
+                  1_000_000f,
+                  qwen3 ? 128 : 64,
+                  512,
+                  32_000,
+                  qwen3 ? 128 : 64));
+      for (String t : List.of("attn_q.bias", "attn_k.bias", "attn_v.bias")) {
+        if (qwen3) {
+          assertThat(gguf.findTensor("blk.1." + t)).as(t).isNull();
+        } else {
+          GgufTensorInfo info = gguf.tensor("blk.1." + t);
+          assertThat(info.type()).isEqualTo(GgmlType.F32);
+          float[] bias = new float[(int) info.elementCount()];
+          WeightMatrix.of(info.type(), gguf.tensorData(info), 1, bias.length, Simd.SCALAR)
+              .dequantizeRow(0, bias);
+          assertThat(bias).as("random, not zero").doesNotContain(0f);
+        }
+      }
+      for (String t : List.of("attn_q_norm.weight", "attn_k_norm.weight")) {
+        if (qwen3) {
+          assertThat(gguf.tensor("blk.0." + t).dims()).containsExactly(128L);
+        } else {
+          assertThat(gguf.findTensor("blk.0." + t)).as(t).isNull();
+        }
+      }
+      int[] generated = model.newSequence(64).generate(new int[] {1, 300, 301}, 4);
+      assertThat(generated).hasSize(4);
     }
   }
 
@@ -79,8 +138,15 @@ class SyntheticModelTest {
   void bigShapesHaveTheParameterCountsOfBenchmarksMd() {
     assertThat(SyntheticModel.LLAMA32_1B.parameters()).isBetween(1_030_000_000L, 1_045_000_000L);
     assertThat(SyntheticModel.shape("QWEN25-05B")).isEqualTo(SyntheticModel.QWEN25_05B);
+    // Qwen2.5 0.5B: 494 M parameters with its 151,936-token vocabulary, 136 M of them embeddings
+    assertThat(SyntheticModel.QWEN25_05B.parameters()).isBetween(385_000_000L, 390_000_000L);
+    // Qwen3 0.6B: 596 M without its 151,936 x 1024 embeddings is 440 M
+    assertThat(SyntheticModel.QWEN3_06B.parameters() - 32_000L * 1024)
+        .isBetween(438_000_000L, 442_000_000L);
     assertThatThrownBy(() -> SyntheticModel.shape("gpt5"))
-        .hasMessageContaining("unknown shape 'gpt5'");
+        .hasMessage(
+            "unknown shape 'gpt5'; known: llama32-1b, qwen25-05b, qwen3-06b, tiny, tiny-qwen2,"
+                + " tiny-qwen3");
     assertThatThrownBy(
             () ->
                 SyntheticModel.write(
