@@ -95,7 +95,7 @@ public record AigcLabel(
   }
 
   private String write(boolean wrapped) {
-    var out = new StringBuilder(256);
+    var out = new StringBuilder(512);
     if (wrapped) {
       out.append("{\"AIGC\":");
     }

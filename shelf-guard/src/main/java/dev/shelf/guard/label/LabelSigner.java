@@ -1,6 +1,5 @@
 package dev.shelf.guard.label;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -45,6 +44,7 @@ public final class LabelSigner {
   private static final byte[] TEXT_DOMAIN = "shelf-aigc-text\0".getBytes(StandardCharsets.US_ASCII);
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
   private static final Base64.Decoder UNB64 = Base64.getUrlDecoder();
+  private static final MessageDigest SHA256 = newSha256();
 
   private final SecretKeySpec key;
 
@@ -183,7 +183,11 @@ public final class LabelSigner {
   }
 
   private static void field(Mac mac, byte[] value) {
-    mac.update(ByteBuffer.allocate(4).putInt(value.length).array());
+    int n = value.length;
+    mac.update((byte) (n >>> 24));
+    mac.update((byte) (n >>> 16));
+    mac.update((byte) (n >>> 8));
+    mac.update((byte) n);
     mac.update(value);
   }
 
@@ -194,8 +198,21 @@ public final class LabelSigner {
   /** SHA-256 of the NFC form of the text, UTF-8 encoded. */
   static byte[] digest(CharSequence text) {
     String nfc = ascii(text) ? text.toString() : Normalizer.normalize(text, Normalizer.Form.NFC);
+    return sha256().digest(utf8(nfc));
+  }
+
+  /** A fresh SHA-256: a clone of one looked up once (a lookup checks algorithm constraints). */
+  private static MessageDigest sha256() {
     try {
-      return MessageDigest.getInstance("SHA-256").digest(utf8(nfc));
+      return (MessageDigest) SHA256.clone();
+    } catch (CloneNotSupportedException e) {
+      return newSha256();
+    }
+  }
+
+  private static MessageDigest newSha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is not available", e);
     }
