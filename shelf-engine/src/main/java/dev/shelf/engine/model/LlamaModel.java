@@ -167,6 +167,11 @@ public class LlamaModel {
     return new LlamaSequence(this, contextLength);
   }
 
+  /** The bytes of KV cache a sequence of {@code contextLength} positions allocates. */
+  public long kvBytes(int contextLength) {
+    return 2L * config.blockCount() * contextLength * config.kvLength() * Float.BYTES;
+  }
+
   /**
    * Runs one token for each of several sequences in one pass over the weights (batched decode):
    * {@code tokens[i]} at position {@code seqs[i].length()}, returning each sequence's logits. Each

@@ -1,0 +1,177 @@
+package dev.shelf.engine.runtime;
+
+import java.util.TreeSet;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * A bound on the memory that KV caches take, shared by every sequence that reserves from it: a
+ * server that admits one more request than fits fails that request with a clear error instead of
+ * failing the process with an {@link OutOfMemoryError}.
+ *
+ * <p>A reservation larger than the whole budget can never be met and fails at once ({@link
+ * TooLarge}); one that does not fit beside the reservations held now waits, first come first
+ * served, until enough is released or the wait runs out ({@link Busy}). Reservations are released
+ * by closing them, once each. Thread-safe.
+ */
+public final class KvBudget {
+  private final long capacity;
+  private final ReentrantLock lock = new ReentrantLock(true);
+  private final Condition released = lock.newCondition();
+  private long used;
+  private long waiting; // the next ticket to hand out
+  private long serving; // the ticket whose turn it is
+  // Tickets given up while waiting: the line moves past them when their turn comes.
+  private final TreeSet<Long> abandoned = new TreeSet<>();
+
+  /** A budget of {@code capacity} bytes (at least 1). */
+  public KvBudget(long capacity) {
+    if (capacity < 1) {
+      throw new IllegalArgumentException("a KV cache budget must be positive but was " + capacity);
+    }
+    this.capacity = capacity;
+  }
+
+  public long capacity() {
+    return capacity;
+  }
+
+  /** Bytes reserved now. */
+  public long used() {
+    lock.lock();
+    try {
+      return used;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Reserves {@code bytes}, waiting at most {@code waitNanos} for them to be free.
+   *
+   * @throws TooLarge if {@code bytes} exceeds the whole budget
+   * @throws Busy if they were not free in time
+   * @throws InterruptedException if interrupted while waiting
+   */
+  public Reservation reserve(long bytes, long waitNanos) throws InterruptedException {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("bytes must be >= 0 but was " + bytes);
+    }
+    if (bytes > capacity) {
+      throw new TooLarge(bytes, capacity);
+    }
+    lock.lockInterruptibly();
+    try {
+      long ticket = waiting++;
+      long left = waitNanos;
+      try {
+        while (ticket != serving || used + bytes > capacity) {
+          if (left <= 0) {
+            throw new Busy(bytes, capacity, used);
+          }
+          left = released.awaitNanos(left);
+        }
+      } finally {
+        if (ticket == serving) {
+          serving++;
+        } else {
+          skip(ticket);
+        }
+        released.signalAll(); // the next in line may fit now, or must see its turn came
+      }
+      used += bytes;
+      return new Reservation(bytes);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void skip(long ticket) {
+    abandoned.add(ticket);
+    advance();
+  }
+
+  private void advance() {
+    while (abandoned.remove(serving)) {
+      serving++;
+    }
+  }
+
+  private void release(long bytes) {
+    lock.lock();
+    try {
+      used -= bytes;
+      advance();
+      released.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Bytes held until closed. */
+  public final class Reservation implements AutoCloseable {
+    private final long bytes;
+    private boolean closed;
+
+    private Reservation(long bytes) {
+      this.bytes = bytes;
+    }
+
+    public long bytes() {
+      return bytes;
+    }
+
+    @Override
+    public void close() {
+      synchronized (this) {
+        if (closed) {
+          return;
+        }
+        closed = true;
+      }
+      release(bytes);
+    }
+  }
+
+  /** A reservation that can never fit: more than the whole budget. */
+  public static final class TooLarge extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    private final long bytes;
+    private final long capacity;
+
+    TooLarge(long bytes, long capacity) {
+      super("needs " + mib(bytes) + " of KV cache but the whole budget is " + mib(capacity));
+      this.bytes = bytes;
+      this.capacity = capacity;
+    }
+
+    public long bytes() {
+      return bytes;
+    }
+
+    public long capacity() {
+      return capacity;
+    }
+  }
+
+  /** A reservation that did not become free in time. */
+  public static final class Busy extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Busy(long bytes, long capacity, long used) {
+      super(
+          "needs "
+              + mib(bytes)
+              + " of KV cache; "
+              + mib(used)
+              + " of the "
+              + mib(capacity)
+              + " budget is in use by other requests");
+    }
+  }
+
+  /** Bytes as MiB for people, one decimal. */
+  public static String mib(long bytes) {
+    return String.format(java.util.Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024.0));
+  }
+}

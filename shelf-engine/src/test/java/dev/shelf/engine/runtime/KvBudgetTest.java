@@ -1,0 +1,106 @@
+package dev.shelf.engine.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class KvBudgetTest {
+  private static final long MS = 1_000_000L;
+
+  @Test
+  void moreThanTheWholeBudgetFailsAtOnceSayingHowMuch() {
+    var budget = new KvBudget(100L << 20);
+    assertThatThrownBy(() -> budget.reserve(300L << 20, 10_000 * MS))
+        .isInstanceOf(KvBudget.TooLarge.class)
+        .hasMessage("needs 300.0 MiB of KV cache but the whole budget is 100.0 MiB");
+    assertThat(budget.used()).isZero();
+  }
+
+  @Test
+  void whatDoesNotFitBesideOthersWaitsThenFailsAndFitsOnceReleased() throws Exception {
+    var budget = new KvBudget(100);
+    var a = budget.reserve(70, 0);
+    assertThat(budget.used()).isEqualTo(70);
+
+    long t0 = System.nanoTime();
+    assertThatThrownBy(() -> budget.reserve(40, 50 * MS))
+        .isInstanceOf(KvBudget.Busy.class)
+        .hasMessageContaining("in use by other requests");
+    assertThat(System.nanoTime() - t0).isGreaterThanOrEqualTo(50 * MS);
+
+    var fits = budget.reserve(30, 0); // fits beside a
+    a.close();
+    a.close(); // once only
+    assertThat(budget.used()).isEqualTo(30);
+    var b = budget.reserve(70, 0);
+    assertThat(budget.used()).isEqualTo(100);
+    b.close();
+    fits.close();
+    assertThat(budget.used()).isZero();
+  }
+
+  @Test
+  void aWaiterIsServedWhenEnoughIsReleasedAndOthersQueueBehindIt() throws Exception {
+    var budget = new KvBudget(100);
+    var held = budget.reserve(90, 0);
+    var big = CompletableFuture.supplyAsync(() -> reserve(budget, 60));
+    awaitWaiting(budget, big);
+    // A small one that would fit now still waits its turn behind the big one.
+    var small = CompletableFuture.supplyAsync(() -> reserve(budget, 5));
+    Thread.sleep(100);
+    assertThat(small).isNotDone();
+
+    held.close();
+    var bigGot = big.get(5, TimeUnit.SECONDS);
+    var smallGot = small.get(5, TimeUnit.SECONDS);
+    assertThat(budget.used()).isEqualTo(65);
+    bigGot.close();
+    smallGot.close();
+    assertThat(budget.used()).isZero();
+  }
+
+  @Test
+  void anInterruptedWaiterLeavesTheLine() throws Exception {
+    var budget = new KvBudget(100);
+    var held = budget.reserve(100, 0);
+    var thrown = new AtomicReference<Throwable>();
+    Thread waiter =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    budget.reserve(50, 60_000 * MS);
+                  } catch (Throwable t) {
+                    thrown.set(t);
+                  }
+                });
+    Thread.sleep(100);
+    waiter.interrupt();
+    waiter.join(5_000);
+    assertThat(thrown.get()).isInstanceOf(InterruptedException.class);
+
+    held.close();
+    // The line moved past the interrupted ticket: the next one is served at once.
+    try (var r = budget.reserve(100, 1_000 * MS)) {
+      assertThat(r.bytes()).isEqualTo(100);
+    }
+  }
+
+  private static KvBudget.Reservation reserve(KvBudget budget, long bytes) {
+    try {
+      return budget.reserve(bytes, 10_000 * MS);
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void awaitWaiting(KvBudget budget, CompletableFuture<?> f) throws Exception {
+    Thread.sleep(100);
+    assertThat(f).isNotDone();
+    assertThat(budget.used()).isEqualTo(90);
+  }
+}
