@@ -12,6 +12,7 @@ import dev.shelf.eval.exec.RunStatus;
 import dev.shelf.eval.exec.RunStore;
 import dev.shelf.eval.exec.RunStore.RunInfo;
 import dev.shelf.eval.exec.Task;
+import dev.shelf.eval.judge.OpenAiJudge;
 import dev.shelf.eval.run.Response;
 import dev.shelf.gateway.config.ShelfConfig;
 import dev.shelf.gateway.tenancy.ApiKey;
@@ -194,6 +195,7 @@ final class EvalRunner implements AutoCloseable {
       String t = keys.delegate(who);
       token = t;
       URI base = self.get();
+      String judge = spec.refusalJudge();
       var executor =
           new RunExecutor(
               runs,
@@ -205,7 +207,8 @@ final class EvalRunner implements AutoCloseable {
                       model,
                       spec.settings(),
                       spec.prices().get(model),
-                      CALL_TIMEOUT));
+                      CALL_TIMEOUT),
+              judge == null ? null : new OpenAiJudge(http, base, t, judge, CALL_TIMEOUT));
       a.executor = executor;
       if (a.cancelled || a.interrupted || stopping || owner.cancelRequested()) {
         executor.cancel();

@@ -96,6 +96,7 @@ final class EvalViews {
     settings.put("temperature", spec.settings().temperature());
     settings.put("max_tokens", spec.settings().maxTokens());
     settings.put("seed", spec.settings().seed());
+    o.put("refusal_judge", spec.refusalJudge());
     ObjectNode p = o.putObject("progress");
     long total = (long) info.items() * spec.models().size();
     p.put("finished", info.status() == RunStatus.FINISHED ? total : info.finished());
@@ -147,6 +148,14 @@ final class EvalViews {
               Report second = r.second();
               if (second != null) {
                 m.set("accuracy_" + secondName(spec), proportion(second.accuracy()));
+              }
+              RunResults.RefusalJudged judged = r.refusals();
+              if (judged != null) {
+                m.putObject("refusal_judge")
+                    .put("model", judged.judge())
+                    .put("judged", judged.judged())
+                    .put("judge_errors", judged.errors())
+                    .put("unjudged", judged.unjudged());
               }
               ObjectNode subjects = m.putObject("by_subject");
               r.report().bySubject().forEach((s, p) -> subjects.set(s, proportion(p)));

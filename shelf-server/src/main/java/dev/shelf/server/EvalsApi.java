@@ -387,6 +387,21 @@ final class EvalsApi implements AutoCloseable {
         prices.put(model, new ModelPrice(p.input(), p.output(), p.currency()));
       }
     }
+    String refusalJudge = text(b, "refusal_judge", null);
+    if (refusalJudge != null) {
+      if (d.task() != TaskType.REFUSAL) {
+        throw ApiException.invalid(
+            "refusal_judge",
+            "`refusal_judge` applies to refusal datasets only, but `"
+                + d.name()
+                + "` is "
+                + EvalViews.lower(d.task())
+                + ".");
+      }
+      if (ModelsView.entry(runtime.shelf(), refusalJudge) == null || !who.mayUse(refusalJudge)) {
+        throw ApiException.modelNotFound(refusalJudge);
+      }
+    }
     String id = "evalrun_" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
     var spec =
         new RunSpec(
@@ -401,7 +416,8 @@ final class EvalsApi implements AutoCloseable {
             integer(b, "concurrency", 4),
             b.hasNonNull("limit") ? integer(b, "limit", 0) : null,
             selfUrl().toString(), // informative: a resumed run calls wherever this server listens
-            prices);
+            prices,
+            refusalJudge);
     Task<?> task = Task.load(spec, runner.sources(who.teamId())); // bad shots or dev fail here
     runner.submit(spec, task.dataset().size(), who);
     Http.json(res, 201, Json.bytes(runView(visibleRun(who, id))));

@@ -37,10 +37,14 @@ public interface RunStore {
   /** The stored verdicts of {@code judge} of one kind over a run, in no particular order. */
   List<Judgement> judgements(String run, String judge, JudgeKind kind);
 
-  /** Single-answer grading on a rubric, or pairwise comparison of two models' answers. */
+  /**
+   * Single-answer grading on a rubric, pairwise comparison of two models' answers, or the refusal
+   * verdict of a safety set's answer ({@link RunSpec#refusalJudge()}).
+   */
   enum JudgeKind {
     SINGLE,
-    PAIRWISE
+    PAIRWISE,
+    REFUSAL
   }
 
   /**
@@ -49,7 +53,9 @@ public interface RunStore {
    * {@code other} (y), {@code verdict} the two letters the judge gave, first with x shown as A,
    * then with y shown as A (e.g. {@code "AB"}: x won both orders). A null score or verdict is a
    * judge error: the reply did not have the required format. {@code raw} is the judge's reply (both
-   * replies, pairwise), cut to {@link #RAW_LIMIT} characters.
+   * replies, pairwise), cut to {@link #RAW_LIMIT} characters. Refusal: {@code model}'s answer to
+   * {@code itemId}, {@code verdict} {@code refused} or {@code complied} ({@link
+   * dev.shelf.eval.judge.RefusalJudging}), {@code other} {@code ""} and no score.
    */
   record Judgement(
       String judge,
@@ -69,6 +75,13 @@ public interface RunStore {
       if (kind == JudgeKind.SINGLE && (verdict != null || !other.isEmpty())) {
         throw new IllegalArgumentException(
             "a single-answer judgement has a score only, but had verdict " + verdict);
+      }
+      if (kind == JudgeKind.REFUSAL
+          && (score != null
+              || !other.isEmpty()
+              || (verdict != null && !verdict.equals("refused") && !verdict.equals("complied")))) {
+        throw new IllegalArgumentException(
+            "a refusal judgement is refused, complied or null, but had " + verdict);
       }
       if (kind == JudgeKind.PAIRWISE && (score != null || other.isEmpty())) {
         throw new IllegalArgumentException(

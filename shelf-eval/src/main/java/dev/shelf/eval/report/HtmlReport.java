@@ -51,6 +51,27 @@ public final class HtmlReport {
         .append(esc(spec.url()))
         .append(".</p>\n");
     table(sb, run);
+    String judge = spec.refusalJudge();
+    if (judge != null) {
+      sb.append("<p class=\"note\">Refusals told by the judge <b>")
+          .append(esc(judge))
+          .append("</b>");
+      for (var e : run.models().entrySet()) {
+        var j = e.getValue().refusals();
+        if (j != null) {
+          sb.append("; ")
+              .append(esc(e.getKey()))
+              .append(": ")
+              .append(j.judged())
+              .append(" judged, ")
+              .append(j.errors())
+              .append(" judge errors, ")
+              .append(j.unjudged())
+              .append(" unjudged");
+        }
+      }
+      sb.append(". Judge errors and unjudged answers were told by the keyword classifier.</p>\n");
+    }
     for (Charts.Chart chart : Charts.of(run)) {
       sb.append("<h2>").append(esc(chart.title())).append("</h2>\n");
       var canvas = new SvgCanvas(sb, chart.id(), Charts.W, chart.height());
