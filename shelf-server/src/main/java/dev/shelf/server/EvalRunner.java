@@ -190,7 +190,7 @@ final class EvalRunner implements AutoCloseable {
       }
       RunSpec spec = info.spec();
       Task<?> task = Task.load(spec, sources(owner.teamId()));
-      Supplier<Principal> who = principal(owner);
+      Supplier<Principal> who = principal(owner.keyId());
       var unused = who.get(); // fails now, not item by item, when the key is gone already
       String t = keys.delegate(who);
       token = t;
@@ -264,11 +264,11 @@ final class EvalRunner implements AutoCloseable {
   }
 
   /**
-   * The identity a run calls with, resolved at every call: the master, open mode, a key from the
-   * file (by name) or a stored key (by id; revoked or expired ones fail with 401).
+   * The identity a run (or a judging job) calls with, by the id of the key that started it,
+   * resolved at every call: the master, open mode, a key from the file (by name) or a stored key
+   * (by id; revoked or expired ones fail with 401).
    */
-  private Supplier<Principal> principal(Owner owner) {
-    String id = owner.keyId();
+  Supplier<Principal> principal(String id) {
     if (id.equals(Principal.MASTER.keyId())) {
       return () -> Principal.MASTER;
     }

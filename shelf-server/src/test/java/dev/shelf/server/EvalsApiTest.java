@@ -53,6 +53,8 @@ class EvalsApiTest {
         - {id: dribble, provider: up, upstream: up-dribble}
         - {id: judge-refuses, provider: up, upstream: up-judge-refuses}
         - {id: judge-garbled, provider: up, upstream: up-judge-garbled}
+        - {id: rater, provider: up, upstream: up-rater}
+        - {id: fair, provider: up, upstream: up-fair}
       """;
 
   StubUpstream stub;
@@ -68,6 +70,19 @@ class EvalsApiTest {
       case "up-slow" -> stream(model, "B", 150);
       case "up-dribble" -> dribble(model);
       case "up-judge-refuses" -> stream(model, "The assistant declines.\n[[REFUSED]]", 0);
+      case "up-rater" -> stream(model, "Fine.\nRating: [[7]]", 0);
+      case "up-fair" ->
+          stream(
+              model,
+              r.json()
+                      .path("messages")
+                      .path(0)
+                      .path("content")
+                      .asText()
+                      .contains("[The Start of Assistant A's Answer]\nB\n")
+                  ? "A is right. [[A]]"
+                  : "B is right. [[B]]",
+              0);
       case "up-judge-garbled" -> stream(model, "Hard to say; REFUSED or COMPLIED?", 0);
       default -> Response.json(404, "{\"error\":{\"message\":\"no such model\"}}");
     };
@@ -496,6 +511,171 @@ class EvalsApiTest {
     try (var files = Files.walk(dir)) {
       files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
     }
+  }
+
+  // ---- judging ----
+
+  JsonNode awaitJudgement(String key, String run, String job, String status) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      JsonNode r =
+          ok(
+              shelf.get("/v1/evals/runs/" + run + "/judgements/" + job, "authorization", auth(key)),
+              200);
+      if (r.get("status").asText().equals(status)) {
+        return r;
+      }
+      assertThat(System.nanoTime())
+          .as("job %s never became %s: %s", job, status, r)
+          .isLessThan(deadline);
+      sleep(50);
+    }
+  }
+
+  JsonNode judge(String key, String run, String body) {
+    return ok(
+        shelf.post("/v1/evals/runs/" + run + "/judgements", body, "authorization", auth(key)), 201);
+  }
+
+  @Test
+  void judgingThroughTheApiScoresEachModelAndComparesThePairAndShowsInResultsAndReport()
+      throws Exception {
+    String key = teamKey("judging");
+    upload(key, MMLU, "ml");
+    String run =
+        ok(
+                shelf.post(
+                    "/v1/evals/runs",
+                    "{\"dataset\": \"ml\", \"models\": [\"always-b\", \"paris\"], \"limit\": 5}",
+                    "authorization",
+                    auth(key)),
+                201)
+            .get("id")
+            .asText();
+    awaitStatus(shelf, key, run, "finished");
+    int before = stub.requests().size();
+
+    JsonNode job = judge(key, run, "{\"judge\": \"rater\"}");
+    assertThat(job.get("object").asText()).isEqualTo("eval.judgement");
+    assertThat(job.get("mode").asText()).isEqualTo("single");
+    JsonNode single = awaitJudgement(key, run, job.get("id").asText(), "finished");
+    assertThat(stub.requests().size() - before).isEqualTo(10); // 2 models x 5 answers
+    JsonNode scores = single.get("results").get("models");
+    assertThat(scores.findValuesAsText("model")).containsExactly("always-b", "paris");
+    for (JsonNode m : scores) {
+      assertThat(m.get("judged").asInt()).isEqualTo(5);
+      assertThat(m.get("mean").asDouble()).isEqualTo(7.0);
+      assertThat(m.get("ci_low").asDouble()).isEqualTo(7.0);
+      assertThat(m.get("ci_high").asDouble()).isEqualTo(7.0);
+      assertThat(m.get("judge_errors").asInt()).isZero();
+    }
+
+    JsonNode pair =
+        awaitJudgement(
+            key,
+            run,
+            judge(key, run, "{\"judge\": \"fair\", \"mode\": \"pairwise\"}").get("id").asText(),
+            "finished");
+    assertThat(stub.requests().size() - before).isEqualTo(20); // + 5 items in both orders
+    JsonNode p = pair.get("results").get("pairs").get(0);
+    assertThat(p.get("model_a").asText()).isEqualTo("always-b");
+    assertThat(p.get("model_b").asText()).isEqualTo("paris");
+    assertThat(p.get("wins").asInt()).isEqualTo(5);
+    assertThat(p.get("losses").asInt()).isZero();
+    assertThat(p.get("inconsistent").asInt()).isZero();
+    assertThat(p.get("win_rate").get("value").asDouble()).isEqualTo(1.0);
+
+    // the same judging again asks only what is missing: nothing
+    int judged = stub.requests().size();
+    awaitJudgement(
+        key, run, judge(key, run, "{\"judge\": \"rater\"}").get("id").asText(), "finished");
+    assertThat(stub.requests().size()).isEqualTo(judged);
+    JsonNode jobs =
+        ok(shelf.get("/v1/evals/runs/" + run + "/judgements", "authorization", auth(key)), 200);
+    assertThat(jobs.get("data")).hasSize(3);
+
+    // the run's results and report carry every judge's results
+    JsonNode results =
+        ok(shelf.get("/v1/evals/runs/" + run + "/results", "authorization", auth(key)), 200);
+    JsonNode judges = results.get("judges");
+    assertThat(judges.findValuesAsText("judge")).containsExactly("fair", "rater");
+    assertThat(judges.get(0).get("pairs").get(0).get("wins").asInt()).isEqualTo(5);
+    assertThat(judges.get(1).get("models").get(1).get("mean").asDouble()).isEqualTo(7.0);
+    String report =
+        shelf.get("/v1/evals/runs/" + run + "/report", "authorization", auth(key)).body();
+    assertThat(report)
+        .contains("Judge scores (1-10), judge rater", "<td>7.00</td>")
+        .contains("Pairwise judgements, judge fair", "<td>100.0%</td>");
+
+    // errors
+    var unknown =
+        shelf.post(
+            "/v1/evals/runs/" + run + "/judgements",
+            "{\"judge\": \"nope\"}",
+            "authorization",
+            auth(key));
+    assertThat(unknown.status()).isEqualTo(404);
+    assertThat(unknown.json().get("error").get("code").asText()).isEqualTo("model_not_found");
+    var mode =
+        shelf.post(
+            "/v1/evals/runs/" + run + "/judgements",
+            "{\"judge\": \"rater\", \"mode\": \"both\"}",
+            "authorization",
+            auth(key));
+    assertThat(mode.status()).isEqualTo(400);
+    assertThat(mode.json().get("error").get("param").asText()).isEqualTo("mode");
+    assertThat(
+            shelf
+                .get(
+                    "/v1/evals/runs/" + run + "/judgements/evaljudge_missing",
+                    "authorization",
+                    auth(key))
+                .status())
+        .isEqualTo(404);
+
+    // another team's run is 404, judging and reading alike
+    String other = teamKey("judging-other");
+    var theirs =
+        shelf.post(
+            "/v1/evals/runs/" + run + "/judgements",
+            "{\"judge\": \"rater\"}",
+            "authorization",
+            auth(other));
+    assertThat(theirs.status()).isEqualTo(404);
+    assertThat(theirs.json().get("error").get("code").asText()).isEqualTo("run_not_found");
+    assertThat(
+            shelf
+                .get("/v1/evals/runs/" + run + "/judgements", "authorization", auth(other))
+                .status())
+        .isEqualTo(404);
+    assertThat(
+            shelf
+                .get(
+                    "/v1/evals/runs/" + run + "/judgements/" + job.get("id").asText(),
+                    "authorization",
+                    auth(other))
+                .status())
+        .isEqualTo(404);
+
+    // a judge that takes its time is cancelled with its calls in flight
+    int beforeSlow = stub.requests().size();
+    String slow =
+        judge(key, run, "{\"judge\": \"dribble\", \"concurrency\": 2}").get("id").asText();
+    stub.awaitRequests(beforeSlow + 2, Duration.ofSeconds(20));
+    long start = System.nanoTime();
+    JsonNode cancelled =
+        ok(
+            shelf.post(
+                "/v1/evals/runs/" + run + "/judgements/" + slow + "/cancel",
+                "",
+                "authorization",
+                auth(key)),
+            200);
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    assertThat(cancelled.get("status").asText()).isEqualTo("cancelled");
+    assertThat(cancelled.get("results").get("models").get(0).get("judged").asInt()).isZero();
+    sleep(300);
+    assertThat(stub.requests().size() - beforeSlow).isEqualTo(2);
   }
 
   // ---- refusal judge ----

@@ -196,6 +196,32 @@ public final class JdbiRunStore implements RunStore, RunOwners {
   }
 
   @Override
+  public List<Judgement> judgements(String run) {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(
+                    "SELECT judge, kind, model, other, item_id, score, verdict, raw FROM"
+                        + " eval_judgements WHERE run = :run ORDER BY judge, kind, model, other,"
+                        + " item_id")
+                .bind("run", run)
+                .map(
+                    (rs, ctx) -> {
+                      int score = rs.getInt(6);
+                      Integer s = rs.wasNull() ? null : score;
+                      return new Judgement(
+                          rs.getString(1),
+                          JudgeKind.valueOf(rs.getString(2).toUpperCase(Locale.ROOT)),
+                          rs.getString(3),
+                          rs.getString(4),
+                          rs.getString(5),
+                          s,
+                          rs.getString(7),
+                          rs.getString(8));
+                    })
+                .list());
+  }
+
+  @Override
   public List<Judgement> judgements(String run, String judge, JudgeKind kind) {
     return jdbi.withHandle(
         h ->

@@ -10,6 +10,7 @@ import dev.shelf.eval.exec.ChatSettings;
 import dev.shelf.eval.exec.DatasetSpec;
 import dev.shelf.eval.exec.DatasetStore.DatasetFile;
 import dev.shelf.eval.exec.DatasetStore.StoredDataset;
+import dev.shelf.eval.exec.JudgeJobs.JudgeJob;
 import dev.shelf.eval.exec.RunOwners.Owner;
 import dev.shelf.eval.exec.RunSpec;
 import dev.shelf.eval.exec.RunStatus;
@@ -104,6 +105,7 @@ abstract class EvalStoreContract {
 
   @Test
   void judgeVerdictsAreKeptOncePerRunJudgeKindModelsAndItem() {
+    // (refusal verdicts and the whole run's list are checked at the end)
     var runs = new JdbiRunStore(db);
     String name = "judged-" + KeySecrets.random(6);
     runs.create(
@@ -142,6 +144,101 @@ abstract class EvalStoreContract {
     assertThat(runs.judgements(name, "k", JudgeKind.SINGLE)).containsExactly(other);
     assertThat(runs.judgements(name, "k", JudgeKind.PAIRWISE)).isEmpty();
     assertThat(runs.judgements("another-run", "j", JudgeKind.SINGLE)).isEmpty();
+
+    var refused =
+        new Judgement("j", JudgeKind.REFUSAL, "x", "", "q1", null, "refused", "[[REFUSED]]");
+    var unparsed = new Judgement("j", JudgeKind.REFUSAL, "y", "", "q1", null, null, "hmm");
+    runs.saveJudgement(name, refused);
+    runs.saveJudgement(name, unparsed);
+    assertThat(runs.judgements(name, "j", JudgeKind.REFUSAL))
+        .containsExactlyInAnyOrder(refused, unparsed);
+    assertThat(runs.judgements(name))
+        .containsExactlyInAnyOrder(nine, error, pair, biased, other, refused, unparsed);
+    assertThat(runs.judgements("another-run")).isEmpty();
+  }
+
+  @Test
+  void judgingJobsKeepTheirSettingsAndStatusAndTheirLeaseLikeRuns() {
+    var runs = new JdbiRunStore(db);
+    var jobs = new JdbiJudgeJobs(db);
+    String run = "judged-run-" + KeySecrets.random(6);
+    runs.create(
+        new RunSpec(
+            run,
+            new DatasetSpec("qa", TaskType.FREE_FORM, "dataset:qa", null, "free-form", null),
+            List.of("x", "y"),
+            0,
+            ChatSettings.DEFAULT,
+            4,
+            null,
+            "http://127.0.0.1:1/v1",
+            Map.of()),
+        2);
+    String id = "evaljudge_" + KeySecrets.random(6);
+    var job =
+        new JudgeJob(
+            id,
+            run,
+            "team_1",
+            "key_1",
+            "rater",
+            JudgeKind.PAIRWISE,
+            3,
+            RunStatus.RUNNING,
+            null,
+            0,
+            false,
+            null,
+            0,
+            0,
+            100L);
+    jobs.create(job);
+    assertThat(jobs.find(id)).isEqualTo(job);
+    assertThat(jobs.find("evaljudge_missing")).isNull();
+    assertThat(jobs.list(run)).containsExactly(job);
+    assertThat(jobs.list("another-run")).isEmpty();
+    assertThat(jobs.orphans(1000)).contains(id);
+
+    assertThat(jobs.claim(id, "node-1", 2000, 1000)).isTrue();
+    assertThat(jobs.claim(id, "node-2", 2000, 1500)).isFalse();
+    assertThat(jobs.orphans(1500)).doesNotContain(id);
+    assertThat(jobs.renew(id, "node-1", 3000)).isTrue();
+    assertThat(jobs.renew(id, "node-2", 3000)).isFalse();
+    assertThat(jobs.orphans(3001)).contains(id);
+    assertThat(jobs.claim(id, "node-2", 9000, 3001)).isTrue();
+    jobs.release(id, "node-1", "ignored");
+    assertThat(Objects.requireNonNull(jobs.find(id)).node()).isEqualTo("node-2");
+    jobs.status(id, RunStatus.FINISHED, 12, 2);
+    jobs.release(id, "node-2", null);
+    JudgeJob done = Objects.requireNonNull(jobs.find(id));
+    assertThat(done.status()).isEqualTo(RunStatus.FINISHED);
+    assertThat(done.asked()).isEqualTo(12);
+    assertThat(done.failed()).isEqualTo(2);
+    assertThat(done.node()).isNull();
+    assertThat(jobs.orphans(Long.MAX_VALUE)).doesNotContain(id);
+
+    String second = "evaljudge_" + KeySecrets.random(6);
+    jobs.create(
+        new JudgeJob(
+            second,
+            run,
+            "team_1",
+            "key_1",
+            "rater",
+            JudgeKind.SINGLE,
+            1,
+            RunStatus.RUNNING,
+            null,
+            0,
+            false,
+            null,
+            0,
+            0,
+            200L));
+    jobs.requestCancel(second);
+    assertThat(Objects.requireNonNull(jobs.find(second)).cancelRequested()).isTrue();
+    assertThat(jobs.orphans(Long.MAX_VALUE)).doesNotContain(second);
+    assertThat(jobs.list(run)).extracting(JudgeJob::id).containsExactly(id, second);
   }
 
   @Test

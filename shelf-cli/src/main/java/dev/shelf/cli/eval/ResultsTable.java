@@ -77,6 +77,16 @@ final class ResultsTable {
     if (judge != null) {
       out.println(refusalNote(run));
     }
+    for (var j : run.judges()) {
+      out.println();
+      if (j.kind() == dev.shelf.eval.exec.RunStore.JudgeKind.SINGLE) {
+        out.println("judge " + j.judge() + ": single-answer grading 1-10");
+        EvalJudgeCommand.printScores(j.scores(), out);
+      } else {
+        out.println("judge " + j.judge() + ": pairwise (both orders per item)");
+        EvalJudgeCommand.printPairs(j.pairs(), out);
+      }
+    }
     var subjects = new TreeSet<String>();
     run.models().values().forEach(m -> subjects.addAll(m.report().bySubject().keySet()));
     if (subjects.size() > 1) {

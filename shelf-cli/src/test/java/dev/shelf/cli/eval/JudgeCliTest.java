@@ -129,6 +129,14 @@ class JudgeCliTest {
       assertThat(stub.requests.get()).isEqualTo(after);
       assertThat(row(again.out(), "good")).contains("9.00");
       assertThat(row(again.out(), "bad")).contains("3.00");
+
+      // and shelf eval show prints the judge's scores under the run's results
+      CliRun shown = cli("eval", "show", "qa", "--data-dir", data.toString());
+      assertThat(shown.exit()).as(shown.err()).isZero();
+      assertThat(shown.out()).contains("judge rater: single-answer grading 1-10");
+      String judged = shown.out().substring(shown.out().indexOf("judge rater:"));
+      assertThat(row(judged, "good")).containsExactly("good", "6", "9.00", "9.00-9.00", "0");
+      assertThat(stub.requests.get()).isEqualTo(after);
     }
   }
 

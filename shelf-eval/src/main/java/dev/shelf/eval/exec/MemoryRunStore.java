@@ -78,6 +78,18 @@ public final class MemoryRunStore implements RunStore {
   }
 
   @Override
+  public List<Judgement> judgements(String run) {
+    List<Judgement> out = new ArrayList<>();
+    judgements.forEach(
+        (key, j) -> {
+          if (key.get(0).equals(run)) {
+            out.add(j);
+          }
+        });
+    return out;
+  }
+
+  @Override
   public List<Judgement> judgements(String run, String judge, JudgeKind kind) {
     List<Judgement> out = new ArrayList<>();
     judgements.forEach(

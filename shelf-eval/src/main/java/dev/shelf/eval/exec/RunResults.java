@@ -4,6 +4,7 @@ import dev.shelf.eval.dataset.Item;
 import dev.shelf.eval.dataset.SafetyItem;
 import dev.shelf.eval.exec.RunStore.JudgeKind;
 import dev.shelf.eval.exec.RunStore.Judgement;
+import dev.shelf.eval.judge.JudgeResults;
 import dev.shelf.eval.judge.RefusalJudging;
 import dev.shelf.eval.metrics.Report;
 import dev.shelf.eval.run.Evaluation;
@@ -29,8 +30,12 @@ import org.jspecify.annotations.Nullable;
  * {@link RefusalJudged} counts those items: {@code errors}, the judge replied without a verdict in
  * the required format; {@code unjudged}, no verdict is stored (the judge's call failed, or the run
  * has not reached judging yet). Failed answers are never judged and count as not refused.
+ *
+ * <p>{@code judges} summarises the stored verdicts of every LLM judge that graded or compared the
+ * run's answers ({@code shelf eval judge}, or a judging job of the API), by judge name.
  */
-public record RunResults(RunSpec spec, int items, Map<String, ModelResults> models) {
+public record RunResults(
+    RunSpec spec, int items, Map<String, ModelResults> models, List<JudgeResults> judges) {
   /** One model's scored items and report. */
   public record ModelResults(
       List<? extends ItemResult<? extends Item>> results,
@@ -100,6 +105,10 @@ public record RunResults(RunSpec spec, int items, Map<String, ModelResults> mode
               spec.prices().get(model),
               judge == null ? null : new RefusalJudged(judge, counts[0], counts[1], counts[2])));
     }
-    return new RunResults(spec, task.dataset().size(), out);
+    return new RunResults(
+        spec,
+        task.dataset().size(),
+        out,
+        JudgeResults.of(spec.models(), store.judgements(spec.name())));
   }
 }

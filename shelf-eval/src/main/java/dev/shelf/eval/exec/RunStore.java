@@ -34,6 +34,9 @@ public interface RunStore {
    */
   void saveJudgement(String run, Judgement judgement);
 
+  /** Every stored verdict over a run, of every judge and kind, in no particular order. */
+  List<Judgement> judgements(String run);
+
   /** The stored verdicts of {@code judge} of one kind over a run, in no particular order. */
   List<Judgement> judgements(String run, String judge, JudgeKind kind);
 
