@@ -105,9 +105,11 @@ final class EvalsApi implements AutoCloseable {
     r.post("/v1/evals/datasets", (q, s) -> run(q, s, this::createDataset))
         .get("/v1/evals/datasets", (q, s) -> run(q, s, this::listDatasets))
         .get("/v1/evals/datasets/{name}", (q, s) -> run(q, s, this::getDataset))
+        .delete("/v1/evals/datasets/{name}", (q, s) -> run(q, s, this::deleteDataset))
         .post("/v1/evals/runs", (q, s) -> run(q, s, this::createRun))
         .get("/v1/evals/runs", (q, s) -> run(q, s, this::listRuns))
         .get("/v1/evals/runs/{id}", (q, s) -> run(q, s, this::getRun))
+        .delete("/v1/evals/runs/{id}", (q, s) -> run(q, s, this::deleteRun))
         .post("/v1/evals/runs/{id}/cancel", (q, s) -> run(q, s, this::cancelRun))
         .get("/v1/evals/runs/{id}/results", (q, s) -> run(q, s, this::results))
         .get("/v1/evals/runs/{id}/report", (q, s) -> run(q, s, this::report))
@@ -376,7 +378,70 @@ final class EvalsApi implements AutoCloseable {
     return d;
   }
 
+  /**
+   * Deletes a dataset. Results are scored from the dataset whenever they are read, so a dataset
+   * that any of the team's runs (live or finished) uses is not deleted alone: 409 {@code
+   * dataset_in_use} naming them, unless {@code ?cascade=true}, which deletes those runs first
+   * (cancelling the live ones) and says which in {@code deleted_runs}.
+   */
+  private void deleteDataset(ServerRequest req, ServerResponse res, Principal who) {
+    StoredDataset d = dataset(who, req.path().pathParameters().get("name"));
+    boolean cascade =
+        req.query().contains("cascade") && req.query().first("cascade").get().equals("true");
+    String path = EvalRunner.SCHEME + d.name();
+    List<String> using = new ArrayList<>();
+    for (String run : owners.owners(who.teamId()).keySet()) {
+      RunInfo info = runs.find(run);
+      if (info != null && info.spec().dataset().path().equals(path)) {
+        using.add(run);
+      }
+    }
+    if (!using.isEmpty() && !cascade) {
+      throw conflict(
+          "dataset_in_use",
+          "Dataset `"
+              + d.name()
+              + "` is used by "
+              + using.size()
+              + " run(s) ("
+              + String.join(", ", using.stream().limit(10).toList())
+              + (using.size() > 10 ? ", ..." : "")
+              + "); delete them first, or delete with ?cascade=true.");
+    }
+    for (String run : using) {
+      deleteRun(run);
+    }
+    datasets.delete(who.teamId(), d.name());
+    ObjectNode o = Json.object();
+    o.put("id", d.name());
+    o.put("object", "eval.dataset");
+    o.put("deleted", true);
+    ArrayNode deleted = o.putArray("deleted_runs");
+    using.forEach(deleted::add);
+    Http.json(res, 200, Json.bytes(o));
+  }
+
   // ---- runs ----
+
+  /** Stops a run (and its judging jobs) wherever it executes, then deletes it whole. */
+  private void deleteRun(String id) {
+    RunInfo info = runs.find(id);
+    if (info != null && info.status() == RunStatus.RUNNING) {
+      runner.cancel(id);
+    }
+    judging.cancelRun(id);
+    runs.delete(id);
+  }
+
+  private void deleteRun(ServerRequest req, ServerResponse res, Principal who) {
+    Visible v = visibleRun(who, id(req));
+    deleteRun(v.info().spec().name());
+    ObjectNode o = Json.object();
+    o.put("id", v.info().spec().name());
+    o.put("object", "eval.run");
+    o.put("deleted", true);
+    Http.json(res, 200, Json.bytes(o));
+  }
 
   private void createRun(ServerRequest req, ServerResponse res, Principal who) {
     JsonNode b = body(req);

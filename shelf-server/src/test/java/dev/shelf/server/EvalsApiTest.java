@@ -678,6 +678,74 @@ class EvalsApiTest {
     assertThat(stub.requests().size() - beforeSlow).isEqualTo(2);
   }
 
+  // ---- deleting ----
+
+  @Test
+  void deletingARunRemovesItAndItsJudgementsAndADatasetInUseIsKeptUnlessCascaded()
+      throws Exception {
+    String key = teamKey("deleting");
+    upload(key, MMLU, "ml");
+    String run =
+        ok(
+                shelf.post(
+                    "/v1/evals/runs",
+                    "{\"dataset\": \"ml\", \"models\": [\"always-b\"], \"limit\": 3}",
+                    "authorization",
+                    auth(key)),
+                201)
+            .get("id")
+            .asText();
+    awaitStatus(shelf, key, run, "finished");
+    awaitJudgement(
+        key, run, judge(key, run, "{\"judge\": \"rater\"}").get("id").asText(), "finished");
+
+    var inUse = shelf.delete("/v1/evals/datasets/ml", "authorization", auth(key));
+    assertThat(inUse.status()).isEqualTo(409);
+    assertThat(inUse.json().get("error").get("code").asText()).isEqualTo("dataset_in_use");
+    assertThat(inUse.json().get("error").get("message").asText()).contains(run);
+
+    String other = teamKey("deleting-other");
+    for (String path : List.of("/v1/evals/runs/" + run, "/v1/evals/datasets/ml")) {
+      var r = shelf.delete(path, "authorization", auth(other));
+      assertThat(r.status()).as(path).isEqualTo(404);
+      assertThat(r.json().get("error").get("type").asText()).isEqualTo("invalid_request_error");
+    }
+
+    JsonNode deleted = ok(shelf.delete("/v1/evals/runs/" + run, "authorization", auth(key)), 200);
+    assertThat(deleted.get("deleted").asBoolean()).isTrue();
+    assertThat(deleted.get("id").asText()).isEqualTo(run);
+    for (String path : List.of("", "/results", "/report", "/judgements")) {
+      assertThat(shelf.get("/v1/evals/runs/" + run + path, "authorization", auth(key)).status())
+          .as(path)
+          .isEqualTo(404);
+    }
+    assertThat(shelf.delete("/v1/evals/runs/" + run, "authorization", auth(key)).status())
+        .isEqualTo(404);
+    assertThat(shelf.accounts().resources()).isInstanceOf(dev.shelf.eval.exec.EvalStores.class);
+    var stores = (dev.shelf.eval.exec.EvalStores) shelf.accounts().resources();
+    assertThat(stores.runs().judgements(run)).isEmpty();
+    assertThat(stores.judgeJobs().list(run)).isEmpty();
+    assertThat(ok(shelf.get("/v1/evals/runs", "authorization", auth(key)), 200).get("data"))
+        .isEmpty();
+
+    // a live run on the dataset: cascading cancels it, then deletes it and the dataset
+    int before = stub.requests().size();
+    String live = startRun(key, "ml", "[\"dribble\"]", 2).get("id").asText();
+    stub.awaitRequests(before + 2, Duration.ofSeconds(20));
+    JsonNode cascaded =
+        ok(shelf.delete("/v1/evals/datasets/ml?cascade=true", "authorization", auth(key)), 200);
+    assertThat(cascaded.get("deleted_runs")).hasSize(1);
+    assertThat(cascaded.get("deleted_runs").get(0).asText()).isEqualTo(live);
+    assertThat(shelf.get("/v1/evals/runs/" + live, "authorization", auth(key)).status())
+        .isEqualTo(404);
+    assertThat(shelf.get("/v1/evals/datasets/ml", "authorization", auth(key)).status())
+        .isEqualTo(404);
+    sleep(300);
+    assertThat(stub.requests().size()).isEqualTo(before + 2); // nothing asked after the delete
+    // the name is free again
+    upload(key, MMLU, "ml");
+  }
+
   // ---- refusal judge ----
 
   static final String SAFETY_CSV =

@@ -171,6 +171,22 @@ public final class JdbiRunStore implements RunStore, RunOwners {
     }
   }
 
+  /** Children first (foreign keys), in one transaction: a run is deleted whole or not at all. */
+  @Override
+  public boolean delete(String run) {
+    return jdbi.inTransaction(
+        h -> {
+          for (String table :
+              List.of("eval_judge_jobs", "eval_judgements", "eval_results", "eval_run_owners")) {
+            h.createUpdate("DELETE FROM " + table + " WHERE run = :run").bind("run", run).execute();
+          }
+          return h.createUpdate("DELETE FROM eval_runs WHERE name = :run")
+                  .bind("run", run)
+                  .execute()
+              == 1;
+        });
+  }
+
   // ---- judge verdicts (V7) ----
 
   @Override

@@ -242,6 +242,113 @@ abstract class EvalStoreContract {
   }
 
   @Test
+  void deletingARunRemovesItsAnswersVerdictsOwnerAndJobsAndFreesItsName() {
+    var runs = new JdbiRunStore(db);
+    var jobs = new JdbiJudgeJobs(db);
+    String name = "doomed-" + KeySecrets.random(6);
+    String kept = "kept-" + KeySecrets.random(6);
+    var spec =
+        new RunSpec(
+            name,
+            new DatasetSpec("qa", TaskType.FREE_FORM, "dataset:qa", null, "free-form", null),
+            List.of("x"),
+            0,
+            ChatSettings.DEFAULT,
+            4,
+            null,
+            "http://127.0.0.1:1/v1",
+            Map.of());
+    for (String run : List.of(name, kept)) {
+      runs.create(
+          new RunSpec(
+              run,
+              spec.dataset(),
+              spec.models(),
+              0,
+              spec.settings(),
+              4,
+              null,
+              spec.url(),
+              Map.of()),
+          1);
+      runs.save(run, "x", "q1", dev.shelf.eval.run.Response.of("hi", null));
+      runs.saveJudgement(
+          run, new Judgement("j", JudgeKind.SINGLE, "x", "", "q1", 5, null, "[[5]]"));
+      runs.own(run, "team_d", "key_1", 1);
+      jobs.create(
+          new JudgeJob(
+              "evaljudge_" + run,
+              run,
+              "team_d",
+              "key_1",
+              "j",
+              JudgeKind.SINGLE,
+              1,
+              RunStatus.FINISHED,
+              null,
+              0,
+              false,
+              null,
+              1,
+              0,
+              1L));
+    }
+    assertThat(runs.delete(name)).isTrue();
+    assertThat(runs.find(name)).isNull();
+    assertThat(runs.responses(name, "x")).isEmpty();
+    assertThat(runs.judgements(name)).isEmpty();
+    assertThat(runs.owner(name)).isNull();
+    assertThat(jobs.list(name)).isEmpty();
+    assertThat(runs.delete(name)).isFalse();
+    // the other run is untouched, and the name can be taken again
+    assertThat(runs.responses(kept, "x")).hasSize(1);
+    assertThat(runs.judgements(kept)).hasSize(1);
+    assertThat(runs.owner(kept)).isNotNull();
+    assertThat(jobs.list(kept)).hasSize(1);
+    runs.create(spec, 1);
+    assertThat(Objects.requireNonNull(runs.find(name)).finished()).isZero();
+  }
+
+  @Test
+  void deletingADatasetRemovesItsFilesInThatTeamOnly() {
+    var store = new JdbiDatasetStore(db);
+    String team = "team_" + KeySecrets.random(6);
+    for (String t : List.of(team, team + "-other")) {
+      assertThat(
+              store.create(
+                  new StoredDataset(
+                      t,
+                      "gone",
+                      TaskType.MATH,
+                      "gsm8k",
+                      null,
+                      List.of("g.jsonl"),
+                      List.of("d.jsonl"),
+                      1,
+                      1,
+                      1L),
+                  List.of(new DatasetFile("g.jsonl", "{}")),
+                  List.of(new DatasetFile("d.jsonl", "{}"))))
+          .isTrue();
+    }
+    assertThat(store.delete(team, "gone")).isTrue();
+    assertThat(store.find(team, "gone")).isNull();
+    assertThat(store.files(team, "gone", false)).isEmpty();
+    assertThat(store.files(team, "gone", true)).isEmpty();
+    assertThat(store.delete(team, "gone")).isFalse();
+    assertThat(store.find(team + "-other", "gone")).isNotNull();
+    assertThat(store.files(team + "-other", "gone", false)).hasSize(1);
+    // the name is free again
+    assertThat(
+            store.create(
+                new StoredDataset(
+                    team, "gone", TaskType.MATH, "gsm8k", null, List.of(), List.of(), 0, 0, 2L),
+                List.of(),
+                List.of()))
+        .isTrue();
+  }
+
+  @Test
   void aRunLeaseIsHeldByOneNodeUntilReleasedOrLapsed() {
     var runs = new JdbiRunStore(db);
     String name = "run-" + KeySecrets.random(6);

@@ -165,6 +165,32 @@ class JudgeCliTest {
   }
 
   @Test
+  void deleteRemovesARunWithItsVerdictsAndFreesItsName() throws Exception {
+    try (var stub = new EvalStub(JudgeCliTest::script, 0)) {
+      runTwoModels(stub);
+      assertThat(judge(stub, "rater").exit()).isZero();
+      CliRun wrong = cli("eval", "delete", "qa", "nope", "--data-dir", data.toString());
+      assertThat(wrong.exit()).isNotZero();
+      assertThat(wrong.err()).contains("no run named nope");
+      assertThat(cli("eval", "show", "qa", "--data-dir", data.toString()).exit()).isZero();
+
+      CliRun deleted = cli("eval", "delete", "qa", "--data-dir", data.toString());
+      assertThat(deleted.exit()).as(deleted.err()).isZero();
+      assertThat(deleted.out()).contains("deleted qa");
+      CliRun shown = cli("eval", "show", "qa", "--data-dir", data.toString());
+      assertThat(shown.exit()).isNotZero();
+      assertThat(shown.err()).contains("no run named qa");
+      assertThat(cli("eval", "list", "--data-dir", data.toString()).out()).doesNotContain("qa");
+
+      // the name is free, and the new run's judging asks again: no verdict was left behind
+      runTwoModels(stub);
+      int before = stub.requests.get();
+      assertThat(judge(stub, "rater").exit()).isZero();
+      assertThat(stub.requests.get() - before).isEqualTo(2 * ITEMS);
+    }
+  }
+
+  @Test
   void anUnknownRunIsAnError() throws Exception {
     try (var stub = new EvalStub(JudgeCliTest::script, 0)) {
       CliRun r = judge(stub, "rater");

@@ -28,6 +28,13 @@ public interface RunStore {
   void status(String run, RunStatus status);
 
   /**
+   * Deletes a run with everything kept for it: its answers, judge verdicts and, in a server's
+   * database, its owner and judging jobs; its name is free again. False when there was no such run.
+   * The caller stops the run first: a run still executing fails at its next save.
+   */
+  boolean delete(String run);
+
+  /**
    * Stores one verdict of an LLM judge ({@code shelf eval judge}); like {@link #save}, a second
    * save for the same run, judge, kind, models and item is ignored, so a resumed judging pass never
    * changes a verdict.
