@@ -855,6 +855,78 @@ class EvalsApiTest {
   }
 
   @Test
+  void theArenaPageIsSelfContainedAndCallsOnlyArenaRoutesThatAnswerWhatItReads() {
+    var page = shelf.get("/arena"); // the page needs no key: it asks for one
+    assertThat(page.status()).isEqualTo(200);
+    assertThat(page.header("content-type")).isEqualTo("text/html; charset=utf-8");
+    assertThat(page.header("content-security-policy"))
+        .contains("default-src 'none'", "connect-src 'self'");
+    String html = page.body();
+    assertThat(html).startsWith("<!doctype html>").contains("sessionStorage", "</script>");
+    // no external resource of any kind: the server may have no network
+    assertThat(html).doesNotContain("http://", "https://", "<link", "src=", "@import", "url(");
+
+    // every API path in the page is an arena route, and the vote path is built from the battle id
+    var paths = new java.util.TreeSet<String>();
+    var m = java.util.regex.Pattern.compile("\"(/[^\"]*)\"").matcher(html);
+    while (m.find()) {
+      paths.add(m.group(1));
+    }
+    assertThat(paths)
+        .containsExactly(
+            "/v1/evals/arena/battles",
+            "/v1/evals/arena/battles/",
+            "/v1/evals/arena/leaderboard",
+            "/vote");
+    assertThat(html)
+        .contains(
+            "\"/v1/evals/arena/battles/\" + encodeURIComponent(battle.id) + \"/vote\"",
+            "?both_bad=ignore");
+
+    // the calls the page makes, as it makes them, answer the fields it reads
+    String key = teamKey("arena-page");
+    JsonNode b =
+        ok(
+            shelf.post(
+                "/v1/evals/arena/battles",
+                "{\"prompt\": \"What is the capital of France?\", \"models\": [\"paris\", \"dunno\"]}",
+                "content-type",
+                "application/json",
+                "authorization",
+                auth(key)),
+            201);
+    assertThat(html).contains("b.answers.forEach", "a.slot", "a.text", "battle.id");
+    assertThat(b.get("answers").findValuesAsText("slot")).containsExactly("a", "b");
+    assertThat(b.get("answers").findValuesAsText("text")).hasSize(2);
+    for (String winner : List.of("a", "b", "tie", "both_bad")) {
+      assertThat(html).contains("data-winner=\"" + winner + "\"");
+    }
+    JsonNode v =
+        ok(
+            shelf.post(
+                "/v1/evals/arena/battles/" + b.get("id").asText() + "/vote",
+                "{\"winner\": \"both_bad\"}",
+                "authorization",
+                auth(key)),
+            200);
+    assertThat(html).contains("v.model_a", "v.model_b");
+    assertThat(List.of(v.get("model_a").asText(), v.get("model_b").asText()))
+        .containsExactlyInAnyOrder("paris", "dunno");
+    JsonNode board = ok(shelf.get("/v1/evals/arena/leaderboard", "authorization", auth(key)), 200);
+    assertThat(board.get("votes").asInt()).isEqualTo(1);
+    for (String field : List.of("rank", "model", "rating", "ci_low", "ci_high", "battles")) {
+      assertThat(html).contains("r." + field);
+      assertThat(board.get("data").get(0).has(field)).as(field).isTrue();
+    }
+    assertThat(html).contains("board.votes", "board.data");
+    JsonNode ignored =
+        ok(
+            shelf.get("/v1/evals/arena/leaderboard?both_bad=ignore", "authorization", auth(key)),
+            200);
+    assertThat(ignored.get("data")).isEmpty(); // the one vote was both bad
+  }
+
+  @Test
   void aBattleHidesTheModelsUntilTheVoteWhichCountsOnce() {
     String key = teamKey("arena");
     var raw =
