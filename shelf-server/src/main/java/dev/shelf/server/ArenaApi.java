@@ -83,7 +83,39 @@ final class ArenaApi {
     r.post("/v1/evals/arena/battles", (q, s) -> run(q, s, this::battle))
         .get("/v1/evals/arena/battles/{id}", (q, s) -> run(q, s, this::getBattle))
         .post("/v1/evals/arena/battles/{id}/vote", (q, s) -> run(q, s, this::vote))
-        .get("/v1/evals/arena/leaderboard", (q, s) -> run(q, s, this::leaderboard));
+        .get("/v1/evals/arena/leaderboard", (q, s) -> run(q, s, this::leaderboard))
+        .get("/arena", (q, s) -> page(s));
+  }
+
+  /**
+   * The arena's web page ({@code arena.html} next to this class): one self-contained file, no
+   * external resources (the server may have no network), calling only the arena API above with the
+   * key the user types (kept in the tab's sessionStorage). The page itself needs no key; its
+   * Content-Security-Policy lets it reach only this server.
+   */
+  private static final byte[] PAGE = page();
+
+  private static byte[] page() {
+    try (var in = ArenaApi.class.getResourceAsStream("arena.html")) {
+      if (in == null) {
+        throw new IllegalStateException("arena.html is missing from the server's resources");
+      }
+      return in.readAllBytes();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static void page(ServerResponse res) {
+    res.status(200);
+    res.header("content-type", "text/html; charset=utf-8");
+    res.header(
+        "content-security-policy",
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline';"
+            + " connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    res.header("x-content-type-options", "nosniff");
+    res.header("cache-control", "no-cache");
+    res.send(PAGE);
   }
 
   private void run(ServerRequest req, ServerResponse res, EvalsApi.Handler h) {

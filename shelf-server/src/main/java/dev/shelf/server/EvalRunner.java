@@ -12,6 +12,7 @@ import dev.shelf.eval.exec.RunStatus;
 import dev.shelf.eval.exec.RunStore;
 import dev.shelf.eval.exec.RunStore.RunInfo;
 import dev.shelf.eval.exec.Task;
+import dev.shelf.eval.judge.OpenAiJudge;
 import dev.shelf.eval.run.Response;
 import dev.shelf.gateway.config.ShelfConfig;
 import dev.shelf.gateway.tenancy.ApiKey;
@@ -189,11 +190,12 @@ final class EvalRunner implements AutoCloseable {
       }
       RunSpec spec = info.spec();
       Task<?> task = Task.load(spec, sources(owner.teamId()));
-      Supplier<Principal> who = principal(owner);
+      Supplier<Principal> who = principal(owner.keyId());
       var unused = who.get(); // fails now, not item by item, when the key is gone already
       String t = keys.delegate(who);
       token = t;
       URI base = self.get();
+      String judge = spec.refusalJudge();
       var executor =
           new RunExecutor(
               runs,
@@ -205,7 +207,8 @@ final class EvalRunner implements AutoCloseable {
                       model,
                       spec.settings(),
                       spec.prices().get(model),
-                      CALL_TIMEOUT));
+                      CALL_TIMEOUT),
+              judge == null ? null : new OpenAiJudge(http, base, t, judge, CALL_TIMEOUT));
       a.executor = executor;
       if (a.cancelled || a.interrupted || stopping || owner.cancelRequested()) {
         executor.cancel();
@@ -261,11 +264,11 @@ final class EvalRunner implements AutoCloseable {
   }
 
   /**
-   * The identity a run calls with, resolved at every call: the master, open mode, a key from the
-   * file (by name) or a stored key (by id; revoked or expired ones fail with 401).
+   * The identity a run (or a judging job) calls with, by the id of the key that started it,
+   * resolved at every call: the master, open mode, a key from the file (by name) or a stored key
+   * (by id; revoked or expired ones fail with 401).
    */
-  private Supplier<Principal> principal(Owner owner) {
-    String id = owner.keyId();
+  Supplier<Principal> principal(String id) {
     if (id.equals(Principal.MASTER.keyId())) {
       return () -> Principal.MASTER;
     }

@@ -6,12 +6,16 @@ import dev.shelf.api.Json;
 import dev.shelf.eval.dataset.ImportReport;
 import dev.shelf.eval.dataset.RowError;
 import dev.shelf.eval.exec.DatasetStore.StoredDataset;
+import dev.shelf.eval.exec.JudgeJobs.JudgeJob;
 import dev.shelf.eval.exec.ModelPrice;
 import dev.shelf.eval.exec.RunOwners.Owner;
 import dev.shelf.eval.exec.RunResults;
 import dev.shelf.eval.exec.RunSpec;
 import dev.shelf.eval.exec.RunStatus;
+import dev.shelf.eval.exec.RunStore;
 import dev.shelf.eval.exec.RunStore.RunInfo;
+import dev.shelf.eval.judge.JudgeResults;
+import dev.shelf.eval.judge.Pairwise;
 import dev.shelf.eval.metrics.Proportion;
 import dev.shelf.eval.metrics.Report;
 import dev.shelf.eval.metrics.Summary;
@@ -96,6 +100,7 @@ final class EvalViews {
     settings.put("temperature", spec.settings().temperature());
     settings.put("max_tokens", spec.settings().maxTokens());
     settings.put("seed", spec.settings().seed());
+    o.put("refusal_judge", spec.refusalJudge());
     ObjectNode p = o.putObject("progress");
     long total = (long) info.items() * spec.models().size();
     p.put("finished", info.status() == RunStatus.FINISHED ? total : info.finished());
@@ -148,10 +153,98 @@ final class EvalViews {
               if (second != null) {
                 m.set("accuracy_" + secondName(spec), proportion(second.accuracy()));
               }
+              RunResults.RefusalJudged judged = r.refusals();
+              if (judged != null) {
+                m.putObject("refusal_judge")
+                    .put("model", judged.judge())
+                    .put("judged", judged.judged())
+                    .put("judge_errors", judged.errors())
+                    .put("unjudged", judged.unjudged());
+              }
               ObjectNode subjects = m.putObject("by_subject");
               r.report().bySubject().forEach((s, p) -> subjects.set(s, proportion(p)));
               models.add(m);
             });
+    ArrayNode judges = o.putArray("judges");
+    results.judges().forEach(j -> judges.add(judgeResults(j)));
+    return o;
+  }
+
+  /** A number, or null for NaN (JSON has no NaN). */
+  private static void put(ObjectNode o, String field, double v) {
+    if (Double.isNaN(v)) {
+      o.putNull(field);
+    } else {
+      o.put(field, v);
+    }
+  }
+
+  /**
+   * One judge's results: {@code mode} single with per model {@code judged}, {@code mean}, {@code
+   * ci_low}, {@code ci_high} (95%, normal approximation; null below two scores) and {@code
+   * judge_errors}; or pairwise with per pair wins, losses, ties (inconsistent included),
+   * inconsistent, judge errors and the win rate with its Wilson interval.
+   */
+  static ObjectNode judgeResults(JudgeResults r) {
+    ObjectNode o = Json.object();
+    o.put("judge", r.judge());
+    o.put("mode", lower(r.kind()));
+    if (r.kind() == RunStore.JudgeKind.SINGLE) {
+      ArrayNode models = o.putArray("models");
+      r.scores()
+          .forEach(
+              (model, s) -> {
+                ObjectNode m = models.addObject();
+                m.put("model", model);
+                m.put("judged", s.n());
+                put(m, "mean", s.mean());
+                put(m, "ci_low", s.low());
+                put(m, "ci_high", s.high());
+                m.put("judge_errors", s.errors());
+              });
+    } else {
+      ArrayNode pairs = o.putArray("pairs");
+      for (Pairwise.Tally t : r.pairs()) {
+        ObjectNode p = pairs.addObject();
+        p.put("model_a", t.x());
+        p.put("model_b", t.y());
+        p.put("wins", t.wins());
+        p.put("losses", t.losses());
+        p.put("ties", t.ties());
+        p.put("inconsistent", t.inconsistent());
+        p.put("judge_errors", t.errors());
+        Proportion w = t.winRate();
+        p.set("win_rate", w.total() == 0 ? null : proportion(w));
+      }
+    }
+    return o;
+  }
+
+  /** A judging job: its judge, mode, status, progress and the results of its verdicts so far. */
+  static ObjectNode judgement(JudgeJob job, int @Nullable [] progress, JudgeResults results) {
+    ObjectNode o = Json.object();
+    o.put("id", job.id());
+    o.put("object", "eval.judgement");
+    o.put("run", job.run());
+    o.put("judge", job.judge());
+    o.put("mode", lower(job.kind()));
+    o.put("concurrency", job.concurrency());
+    o.put(
+        "status",
+        switch (job.status()) {
+          case FINISHED -> "finished";
+          case RUNNING -> job.cancelRequested() ? "cancelling" : "running";
+          case CANCELLED -> job.error() != null && !job.cancelRequested() ? "failed" : "cancelled";
+        });
+    ObjectNode p = o.putObject("progress");
+    if (progress != null) {
+      p.put("done", progress[0]).put("total", progress[1]).put("failed", progress[2]);
+    } else {
+      p.put("done", job.asked()).put("total", job.asked()).put("failed", job.failed());
+    }
+    o.set("results", judgeResults(results));
+    o.put("created_at", job.createdMs() / 1000);
+    o.put("error", job.error());
     return o;
   }
 

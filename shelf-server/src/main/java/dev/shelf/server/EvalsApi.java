@@ -16,6 +16,8 @@ import dev.shelf.eval.exec.DatasetStore;
 import dev.shelf.eval.exec.DatasetStore.DatasetFile;
 import dev.shelf.eval.exec.DatasetStore.StoredDataset;
 import dev.shelf.eval.exec.EvalStores;
+import dev.shelf.eval.exec.JudgeJobs;
+import dev.shelf.eval.exec.JudgeJobs.JudgeJob;
 import dev.shelf.eval.exec.ModelPrice;
 import dev.shelf.eval.exec.RunOwners;
 import dev.shelf.eval.exec.RunOwners.Owner;
@@ -23,8 +25,10 @@ import dev.shelf.eval.exec.RunResults;
 import dev.shelf.eval.exec.RunSpec;
 import dev.shelf.eval.exec.RunStatus;
 import dev.shelf.eval.exec.RunStore;
+import dev.shelf.eval.exec.RunStore.JudgeKind;
 import dev.shelf.eval.exec.RunStore.RunInfo;
 import dev.shelf.eval.exec.Task;
+import dev.shelf.eval.judge.JudgeResults;
 import dev.shelf.eval.report.HtmlReport;
 import dev.shelf.gateway.Accounts;
 import dev.shelf.gateway.ShelfRuntime;
@@ -61,6 +65,8 @@ final class EvalsApi implements AutoCloseable {
   private final RunOwners owners;
   private final DatasetStore datasets;
   private final EvalRunner runner;
+  private final EvalJudging judging;
+  private final JudgeJobs judgeJobs;
   private final ArenaApi arena;
   private final Leaderboard leaderboard;
   private final long maxBody;
@@ -76,6 +82,8 @@ final class EvalsApi implements AutoCloseable {
     this.runner =
         new EvalRunner(
             runs, owners, datasets, accounts.store(), keys, runtime::config, this::selfUrl);
+    this.judgeJobs = stores.judgeJobs();
+    this.judging = new EvalJudging(runs, judgeJobs, runner, keys, this::selfUrl);
     this.arena = new ArenaApi(server, runtime, stores.battles(), keys, this::selfUrl);
     this.leaderboard = new Leaderboard(runs, owners);
   }
@@ -97,12 +105,20 @@ final class EvalsApi implements AutoCloseable {
     r.post("/v1/evals/datasets", (q, s) -> run(q, s, this::createDataset))
         .get("/v1/evals/datasets", (q, s) -> run(q, s, this::listDatasets))
         .get("/v1/evals/datasets/{name}", (q, s) -> run(q, s, this::getDataset))
+        .delete("/v1/evals/datasets/{name}", (q, s) -> run(q, s, this::deleteDataset))
         .post("/v1/evals/runs", (q, s) -> run(q, s, this::createRun))
         .get("/v1/evals/runs", (q, s) -> run(q, s, this::listRuns))
         .get("/v1/evals/runs/{id}", (q, s) -> run(q, s, this::getRun))
+        .delete("/v1/evals/runs/{id}", (q, s) -> run(q, s, this::deleteRun))
         .post("/v1/evals/runs/{id}/cancel", (q, s) -> run(q, s, this::cancelRun))
         .get("/v1/evals/runs/{id}/results", (q, s) -> run(q, s, this::results))
         .get("/v1/evals/runs/{id}/report", (q, s) -> run(q, s, this::report))
+        .post("/v1/evals/runs/{id}/judgements", (q, s) -> run(q, s, this::createJudgement))
+        .get("/v1/evals/runs/{id}/judgements", (q, s) -> run(q, s, this::listJudgements))
+        .get("/v1/evals/runs/{id}/judgements/{job}", (q, s) -> run(q, s, this::getJudgement))
+        .post(
+            "/v1/evals/runs/{id}/judgements/{job}/cancel",
+            (q, s) -> run(q, s, this::cancelJudgement))
         .get("/v1/evals/leaderboard", (q, s) -> run(q, s, this::leaderboard));
     arena.routes(r);
   }
@@ -110,6 +126,7 @@ final class EvalsApi implements AutoCloseable {
   /** Resumes unfinished runs; once the server listens. */
   void start() {
     runner.start();
+    judging.start();
   }
 
   /**
@@ -117,6 +134,7 @@ final class EvalsApi implements AutoCloseable {
    */
   @Override
   public void close() {
+    judging.close();
     runner.close(); // battles in flight finish within the drain like any request
   }
 
@@ -360,7 +378,70 @@ final class EvalsApi implements AutoCloseable {
     return d;
   }
 
+  /**
+   * Deletes a dataset. Results are scored from the dataset whenever they are read, so a dataset
+   * that any of the team's runs (live or finished) uses is not deleted alone: 409 {@code
+   * dataset_in_use} naming them, unless {@code ?cascade=true}, which deletes those runs first
+   * (cancelling the live ones) and says which in {@code deleted_runs}.
+   */
+  private void deleteDataset(ServerRequest req, ServerResponse res, Principal who) {
+    StoredDataset d = dataset(who, req.path().pathParameters().get("name"));
+    boolean cascade =
+        req.query().contains("cascade") && req.query().first("cascade").get().equals("true");
+    String path = EvalRunner.SCHEME + d.name();
+    List<String> using = new ArrayList<>();
+    for (String run : owners.owners(who.teamId()).keySet()) {
+      RunInfo info = runs.find(run);
+      if (info != null && info.spec().dataset().path().equals(path)) {
+        using.add(run);
+      }
+    }
+    if (!using.isEmpty() && !cascade) {
+      throw conflict(
+          "dataset_in_use",
+          "Dataset `"
+              + d.name()
+              + "` is used by "
+              + using.size()
+              + " run(s) ("
+              + String.join(", ", using.stream().limit(10).toList())
+              + (using.size() > 10 ? ", ..." : "")
+              + "); delete them first, or delete with ?cascade=true.");
+    }
+    for (String run : using) {
+      deleteRun(run);
+    }
+    datasets.delete(who.teamId(), d.name());
+    ObjectNode o = Json.object();
+    o.put("id", d.name());
+    o.put("object", "eval.dataset");
+    o.put("deleted", true);
+    ArrayNode deleted = o.putArray("deleted_runs");
+    using.forEach(deleted::add);
+    Http.json(res, 200, Json.bytes(o));
+  }
+
   // ---- runs ----
+
+  /** Stops a run (and its judging jobs) wherever it executes, then deletes it whole. */
+  private void deleteRun(String id) {
+    RunInfo info = runs.find(id);
+    if (info != null && info.status() == RunStatus.RUNNING) {
+      runner.cancel(id);
+    }
+    judging.cancelRun(id);
+    runs.delete(id);
+  }
+
+  private void deleteRun(ServerRequest req, ServerResponse res, Principal who) {
+    Visible v = visibleRun(who, id(req));
+    deleteRun(v.info().spec().name());
+    ObjectNode o = Json.object();
+    o.put("id", v.info().spec().name());
+    o.put("object", "eval.run");
+    o.put("deleted", true);
+    Http.json(res, 200, Json.bytes(o));
+  }
 
   private void createRun(ServerRequest req, ServerResponse res, Principal who) {
     JsonNode b = body(req);
@@ -387,6 +468,21 @@ final class EvalsApi implements AutoCloseable {
         prices.put(model, new ModelPrice(p.input(), p.output(), p.currency()));
       }
     }
+    String refusalJudge = text(b, "refusal_judge", null);
+    if (refusalJudge != null) {
+      if (d.task() != TaskType.REFUSAL) {
+        throw ApiException.invalid(
+            "refusal_judge",
+            "`refusal_judge` applies to refusal datasets only, but `"
+                + d.name()
+                + "` is "
+                + EvalViews.lower(d.task())
+                + ".");
+      }
+      if (ModelsView.entry(runtime.shelf(), refusalJudge) == null || !who.mayUse(refusalJudge)) {
+        throw ApiException.modelNotFound(refusalJudge);
+      }
+    }
     String id = "evalrun_" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
     var spec =
         new RunSpec(
@@ -401,7 +497,8 @@ final class EvalsApi implements AutoCloseable {
             integer(b, "concurrency", 4),
             b.hasNonNull("limit") ? integer(b, "limit", 0) : null,
             selfUrl().toString(), // informative: a resumed run calls wherever this server listens
-            prices);
+            prices,
+            refusalJudge);
     Task<?> task = Task.load(spec, runner.sources(who.teamId())); // bad shots or dev fail here
     runner.submit(spec, task.dataset().size(), who);
     Http.json(res, 201, Json.bytes(runView(visibleRun(who, id))));
@@ -474,6 +571,96 @@ final class EvalsApi implements AutoCloseable {
     res.status(200);
     res.header("content-type", "text/html; charset=utf-8");
     res.send(html.getBytes(StandardCharsets.UTF_8));
+  }
+
+  // ---- judging ----
+
+  private void createJudgement(ServerRequest req, ServerResponse res, Principal who) {
+    Visible v = visibleRun(who, id(req));
+    JsonNode b = body(req);
+    String judge = text(b, "judge", null);
+    if (judge == null) {
+      throw ApiException.invalid("judge", "`judge` (the model that judges) is required.");
+    }
+    if (ModelsView.entry(runtime.shelf(), judge) == null || !who.mayUse(judge)) {
+      throw ApiException.modelNotFound(judge);
+    }
+    JudgeKind kind =
+        switch (textOr(b, "mode", "single")) {
+          case "single" -> JudgeKind.SINGLE;
+          case "pairwise" -> JudgeKind.PAIRWISE;
+          default -> throw ApiException.invalid("mode", "`mode` must be single or pairwise.");
+        };
+    if (b.hasNonNull("against")) {
+      throw ApiException.invalid(
+          "against",
+          "Pairwise judging compares the models of one run; start a run with every model to"
+              + " compare.");
+    }
+    if (kind == JudgeKind.PAIRWISE && v.info().spec().models().size() < 2) {
+      throw ApiException.invalid("mode", "Pairwise judging needs a run of two models or more.");
+    }
+    int concurrency = integer(b, "concurrency", 4);
+    if (concurrency < 1 || concurrency > 64) {
+      throw ApiException.invalid("concurrency", "`concurrency` must be 1 to 64.");
+    }
+    if (v.info().status() != RunStatus.FINISHED) {
+      throw conflict("run_not_finished", "Run `" + id(req) + "` is not finished; judge it after.");
+    }
+    for (JudgeJob j : judgeJobs.list(id(req))) {
+      if (j.status() == RunStatus.RUNNING && j.judge().equals(judge) && j.kind() == kind) {
+        throw conflict(
+            "judging_running",
+            "Judge `" + judge + "` is judging run `" + id(req) + "` already: " + j.id() + ".");
+      }
+    }
+    JudgeJob job = judging.submit(id(req), who, judge, kind, concurrency);
+    Http.json(res, 201, Json.bytes(judgementView(v, job.id())));
+  }
+
+  private ObjectNode judgementView(Visible v, String jobId) {
+    JudgeJob job = judgeJobs.find(jobId);
+    if (job == null || !job.run().equals(v.info().spec().name())) {
+      throw ApiException.notFound("judgement_not_found", "No judging job `" + jobId + "`.");
+    }
+    List<String> models = v.info().spec().models();
+    var verdicts = runs.judgements(job.run(), job.judge(), job.kind());
+    return EvalViews.judgement(
+        job,
+        judging.progress(job.id()),
+        job.kind() == JudgeKind.SINGLE
+            ? new JudgeResults(
+                job.judge(), job.kind(), JudgeResults.single(models, verdicts), List.of())
+            : new JudgeResults(
+                job.judge(), job.kind(), Map.of(), JudgeResults.pairwise(models, verdicts)));
+  }
+
+  private void listJudgements(ServerRequest req, ServerResponse res, Principal who) {
+    Visible v = visibleRun(who, id(req));
+    ArrayNode data = Json.MAPPER.createArrayNode();
+    for (JudgeJob j : judgeJobs.list(id(req))) {
+      data.add(judgementView(v, j.id()));
+    }
+    Http.json(res, 200, Json.bytes(EvalViews.list(data)));
+  }
+
+  private void getJudgement(ServerRequest req, ServerResponse res, Principal who) {
+    Visible v = visibleRun(who, id(req));
+    Http.json(res, 200, Json.bytes(judgementView(v, req.path().pathParameters().get("job"))));
+  }
+
+  private void cancelJudgement(ServerRequest req, ServerResponse res, Principal who) {
+    Visible v = visibleRun(who, id(req));
+    String job = req.path().pathParameters().get("job");
+    JudgeJob j = judgeJobs.find(job);
+    if (j == null || !j.run().equals(id(req))) {
+      throw ApiException.notFound("judgement_not_found", "No judging job `" + job + "`.");
+    }
+    if (j.status() == RunStatus.FINISHED) {
+      throw conflict("judgement_finished", "Judging job `" + job + "` is finished already.");
+    }
+    judging.cancel(job);
+    Http.json(res, 200, Json.bytes(judgementView(v, job)));
   }
 
   private void leaderboard(ServerRequest req, ServerResponse res, Principal who) {

@@ -5,6 +5,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import dev.shelf.eval.arena.BattleStore;
 import dev.shelf.eval.exec.DatasetStore;
 import dev.shelf.eval.exec.EvalStores;
+import dev.shelf.eval.exec.JudgeJobs;
 import dev.shelf.eval.exec.RunOwners;
 import dev.shelf.eval.exec.RunStore;
 import dev.shelf.gateway.config.ShelfConfig;
@@ -134,6 +135,11 @@ public final class Database implements AutoCloseable, EvalStores {
   @Override
   public DatasetStore datasets() {
     return new JdbiDatasetStore(this);
+  }
+
+  @Override
+  public JudgeJobs judgeJobs() {
+    return new JdbiJudgeJobs(this);
   }
 
   @Override

@@ -144,6 +144,22 @@ public final class JdbiDatasetStore implements DatasetStore {
   }
 
   @Override
+  public boolean delete(String teamId, String name) {
+    return jdbi.inTransaction(
+        h -> {
+          h.createUpdate("DELETE FROM eval_dataset_files WHERE team_id = :team AND dataset = :name")
+              .bind("team", teamId)
+              .bind("name", name)
+              .execute();
+          return h.createUpdate("DELETE FROM eval_datasets WHERE team_id = :team AND name = :name")
+                  .bind("team", teamId)
+                  .bind("name", name)
+                  .execute()
+              == 1;
+        });
+  }
+
+  @Override
   public List<DatasetFile> files(String teamId, String name, boolean dev) {
     return jdbi.withHandle(
         h ->

@@ -171,6 +171,22 @@ public final class JdbiRunStore implements RunStore, RunOwners {
     }
   }
 
+  /** Children first (foreign keys), in one transaction: a run is deleted whole or not at all. */
+  @Override
+  public boolean delete(String run) {
+    return jdbi.inTransaction(
+        h -> {
+          for (String table :
+              List.of("eval_judge_jobs", "eval_judgements", "eval_results", "eval_run_owners")) {
+            h.createUpdate("DELETE FROM " + table + " WHERE run = :run").bind("run", run).execute();
+          }
+          return h.createUpdate("DELETE FROM eval_runs WHERE name = :run")
+                  .bind("run", run)
+                  .execute()
+              == 1;
+        });
+  }
+
   // ---- judge verdicts (V7) ----
 
   @Override
@@ -193,6 +209,32 @@ public final class JdbiRunStore implements RunStore, RunOwners {
                 .bind("raw", j.raw())
                 .bind("now", System.currentTimeMillis())
                 .execute());
+  }
+
+  @Override
+  public List<Judgement> judgements(String run) {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(
+                    "SELECT judge, kind, model, other, item_id, score, verdict, raw FROM"
+                        + " eval_judgements WHERE run = :run ORDER BY judge, kind, model, other,"
+                        + " item_id")
+                .bind("run", run)
+                .map(
+                    (rs, ctx) -> {
+                      int score = rs.getInt(6);
+                      Integer s = rs.wasNull() ? null : score;
+                      return new Judgement(
+                          rs.getString(1),
+                          JudgeKind.valueOf(rs.getString(2).toUpperCase(Locale.ROOT)),
+                          rs.getString(3),
+                          rs.getString(4),
+                          rs.getString(5),
+                          s,
+                          rs.getString(7),
+                          rs.getString(8));
+                    })
+                .list());
   }
 
   @Override

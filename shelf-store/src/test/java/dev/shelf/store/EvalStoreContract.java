@@ -10,6 +10,7 @@ import dev.shelf.eval.exec.ChatSettings;
 import dev.shelf.eval.exec.DatasetSpec;
 import dev.shelf.eval.exec.DatasetStore.DatasetFile;
 import dev.shelf.eval.exec.DatasetStore.StoredDataset;
+import dev.shelf.eval.exec.JudgeJobs.JudgeJob;
 import dev.shelf.eval.exec.RunOwners.Owner;
 import dev.shelf.eval.exec.RunSpec;
 import dev.shelf.eval.exec.RunStatus;
@@ -104,6 +105,7 @@ abstract class EvalStoreContract {
 
   @Test
   void judgeVerdictsAreKeptOncePerRunJudgeKindModelsAndItem() {
+    // (refusal verdicts and the whole run's list are checked at the end)
     var runs = new JdbiRunStore(db);
     String name = "judged-" + KeySecrets.random(6);
     runs.create(
@@ -142,6 +144,208 @@ abstract class EvalStoreContract {
     assertThat(runs.judgements(name, "k", JudgeKind.SINGLE)).containsExactly(other);
     assertThat(runs.judgements(name, "k", JudgeKind.PAIRWISE)).isEmpty();
     assertThat(runs.judgements("another-run", "j", JudgeKind.SINGLE)).isEmpty();
+
+    var refused =
+        new Judgement("j", JudgeKind.REFUSAL, "x", "", "q1", null, "refused", "[[REFUSED]]");
+    var unparsed = new Judgement("j", JudgeKind.REFUSAL, "y", "", "q1", null, null, "hmm");
+    runs.saveJudgement(name, refused);
+    runs.saveJudgement(name, unparsed);
+    assertThat(runs.judgements(name, "j", JudgeKind.REFUSAL))
+        .containsExactlyInAnyOrder(refused, unparsed);
+    assertThat(runs.judgements(name))
+        .containsExactlyInAnyOrder(nine, error, pair, biased, other, refused, unparsed);
+    assertThat(runs.judgements("another-run")).isEmpty();
+  }
+
+  @Test
+  void judgingJobsKeepTheirSettingsAndStatusAndTheirLeaseLikeRuns() {
+    var runs = new JdbiRunStore(db);
+    var jobs = new JdbiJudgeJobs(db);
+    String run = "judged-run-" + KeySecrets.random(6);
+    runs.create(
+        new RunSpec(
+            run,
+            new DatasetSpec("qa", TaskType.FREE_FORM, "dataset:qa", null, "free-form", null),
+            List.of("x", "y"),
+            0,
+            ChatSettings.DEFAULT,
+            4,
+            null,
+            "http://127.0.0.1:1/v1",
+            Map.of()),
+        2);
+    String id = "evaljudge_" + KeySecrets.random(6);
+    var job =
+        new JudgeJob(
+            id,
+            run,
+            "team_1",
+            "key_1",
+            "rater",
+            JudgeKind.PAIRWISE,
+            3,
+            RunStatus.RUNNING,
+            null,
+            0,
+            false,
+            null,
+            0,
+            0,
+            100L);
+    jobs.create(job);
+    assertThat(jobs.find(id)).isEqualTo(job);
+    assertThat(jobs.find("evaljudge_missing")).isNull();
+    assertThat(jobs.list(run)).containsExactly(job);
+    assertThat(jobs.list("another-run")).isEmpty();
+    assertThat(jobs.orphans(1000)).contains(id);
+
+    assertThat(jobs.claim(id, "node-1", 2000, 1000)).isTrue();
+    assertThat(jobs.claim(id, "node-2", 2000, 1500)).isFalse();
+    assertThat(jobs.orphans(1500)).doesNotContain(id);
+    assertThat(jobs.renew(id, "node-1", 3000)).isTrue();
+    assertThat(jobs.renew(id, "node-2", 3000)).isFalse();
+    assertThat(jobs.orphans(3001)).contains(id);
+    assertThat(jobs.claim(id, "node-2", 9000, 3001)).isTrue();
+    jobs.release(id, "node-1", "ignored");
+    assertThat(Objects.requireNonNull(jobs.find(id)).node()).isEqualTo("node-2");
+    jobs.status(id, RunStatus.FINISHED, 12, 2);
+    jobs.release(id, "node-2", null);
+    JudgeJob done = Objects.requireNonNull(jobs.find(id));
+    assertThat(done.status()).isEqualTo(RunStatus.FINISHED);
+    assertThat(done.asked()).isEqualTo(12);
+    assertThat(done.failed()).isEqualTo(2);
+    assertThat(done.node()).isNull();
+    assertThat(jobs.orphans(Long.MAX_VALUE)).doesNotContain(id);
+
+    String second = "evaljudge_" + KeySecrets.random(6);
+    jobs.create(
+        new JudgeJob(
+            second,
+            run,
+            "team_1",
+            "key_1",
+            "rater",
+            JudgeKind.SINGLE,
+            1,
+            RunStatus.RUNNING,
+            null,
+            0,
+            false,
+            null,
+            0,
+            0,
+            200L));
+    jobs.requestCancel(second);
+    assertThat(Objects.requireNonNull(jobs.find(second)).cancelRequested()).isTrue();
+    assertThat(jobs.orphans(Long.MAX_VALUE)).doesNotContain(second);
+    assertThat(jobs.list(run)).extracting(JudgeJob::id).containsExactly(id, second);
+  }
+
+  @Test
+  void deletingARunRemovesItsAnswersVerdictsOwnerAndJobsAndFreesItsName() {
+    var runs = new JdbiRunStore(db);
+    var jobs = new JdbiJudgeJobs(db);
+    String name = "doomed-" + KeySecrets.random(6);
+    String kept = "kept-" + KeySecrets.random(6);
+    var spec =
+        new RunSpec(
+            name,
+            new DatasetSpec("qa", TaskType.FREE_FORM, "dataset:qa", null, "free-form", null),
+            List.of("x"),
+            0,
+            ChatSettings.DEFAULT,
+            4,
+            null,
+            "http://127.0.0.1:1/v1",
+            Map.of());
+    for (String run : List.of(name, kept)) {
+      runs.create(
+          new RunSpec(
+              run,
+              spec.dataset(),
+              spec.models(),
+              0,
+              spec.settings(),
+              4,
+              null,
+              spec.url(),
+              Map.of()),
+          1);
+      runs.save(run, "x", "q1", dev.shelf.eval.run.Response.of("hi", null));
+      runs.saveJudgement(
+          run, new Judgement("j", JudgeKind.SINGLE, "x", "", "q1", 5, null, "[[5]]"));
+      runs.own(run, "team_d", "key_1", 1);
+      jobs.create(
+          new JudgeJob(
+              "evaljudge_" + run,
+              run,
+              "team_d",
+              "key_1",
+              "j",
+              JudgeKind.SINGLE,
+              1,
+              RunStatus.FINISHED,
+              null,
+              0,
+              false,
+              null,
+              1,
+              0,
+              1L));
+    }
+    assertThat(runs.delete(name)).isTrue();
+    assertThat(runs.find(name)).isNull();
+    assertThat(runs.responses(name, "x")).isEmpty();
+    assertThat(runs.judgements(name)).isEmpty();
+    assertThat(runs.owner(name)).isNull();
+    assertThat(jobs.list(name)).isEmpty();
+    assertThat(runs.delete(name)).isFalse();
+    // the other run is untouched, and the name can be taken again
+    assertThat(runs.responses(kept, "x")).hasSize(1);
+    assertThat(runs.judgements(kept)).hasSize(1);
+    assertThat(runs.owner(kept)).isNotNull();
+    assertThat(jobs.list(kept)).hasSize(1);
+    runs.create(spec, 1);
+    assertThat(Objects.requireNonNull(runs.find(name)).finished()).isZero();
+  }
+
+  @Test
+  void deletingADatasetRemovesItsFilesInThatTeamOnly() {
+    var store = new JdbiDatasetStore(db);
+    String team = "team_" + KeySecrets.random(6);
+    for (String t : List.of(team, team + "-other")) {
+      assertThat(
+              store.create(
+                  new StoredDataset(
+                      t,
+                      "gone",
+                      TaskType.MATH,
+                      "gsm8k",
+                      null,
+                      List.of("g.jsonl"),
+                      List.of("d.jsonl"),
+                      1,
+                      1,
+                      1L),
+                  List.of(new DatasetFile("g.jsonl", "{}")),
+                  List.of(new DatasetFile("d.jsonl", "{}"))))
+          .isTrue();
+    }
+    assertThat(store.delete(team, "gone")).isTrue();
+    assertThat(store.find(team, "gone")).isNull();
+    assertThat(store.files(team, "gone", false)).isEmpty();
+    assertThat(store.files(team, "gone", true)).isEmpty();
+    assertThat(store.delete(team, "gone")).isFalse();
+    assertThat(store.find(team + "-other", "gone")).isNotNull();
+    assertThat(store.files(team + "-other", "gone", false)).hasSize(1);
+    // the name is free again
+    assertThat(
+            store.create(
+                new StoredDataset(
+                    team, "gone", TaskType.MATH, "gsm8k", null, List.of(), List.of(), 0, 0, 2L),
+                List.of(),
+                List.of()))
+        .isTrue();
   }
 
   @Test

@@ -43,7 +43,8 @@ import picocli.CommandLine.Parameters;
       EvalLeaderboardCommand.class,
       EvalCommand.ListRuns.class,
       EvalCommand.Show.class,
-      EvalCommand.Report.class
+      EvalCommand.Report.class,
+      EvalCommand.Delete.class
     })
 public final class EvalCommand implements Runnable {
   @CommandLine.Spec
@@ -147,6 +148,33 @@ public final class EvalCommand implements Runnable {
           if (written.textDropped()) {
             System.err.println("no usable font on this machine: the PNG charts have no labels");
           }
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "delete",
+      description =
+          "Delete runs with their answers and judge verdicts (stop a run before deleting it).",
+      mixinStandardHelpOptions = true)
+  static final class Delete implements Callable<Integer> {
+    @Mixin StoreOptions store = new StoreOptions();
+
+    @Parameters(arity = "1..*", description = "The runs' names.")
+    List<String> runs = List.of();
+
+    @Override
+    public Integer call() {
+      try (Database db = store.database(store.load())) {
+        var runStore = new JdbiRunStore(db);
+        for (String run : runs) {
+          find(runStore, run); // every name first: nothing is deleted when one is wrong
+        }
+        for (String run : runs) {
+          runStore.delete(run);
+          System.out.println("deleted " + run);
         }
       }
       return 0;

@@ -15,6 +15,8 @@ import dev.shelf.eval.exec.RunSpec;
 import dev.shelf.eval.exec.RunStatus;
 import dev.shelf.eval.exec.RunStore;
 import dev.shelf.eval.exec.Task;
+import dev.shelf.eval.judge.OpenAiJudge;
+import dev.shelf.eval.run.Response;
 import dev.shelf.store.Database;
 import dev.shelf.store.JdbiRunStore;
 import java.io.IOException;
@@ -32,6 +34,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -113,6 +117,13 @@ final class EvalRunCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Sampling seed (default: 1234).")
   long seed = 1234;
 
+  @Option(
+      names = "--refusal-judge",
+      description =
+          "Refusal sets: the shelf model that tells whether each answer refused (default: the"
+              + " keyword classifier).")
+  @Nullable String refusalJudge;
+
   @Override
   public Integer call() throws Exception {
     DatasetSpec d = dataset();
@@ -133,7 +144,8 @@ final class EvalRunCommand implements Callable<Integer> {
             concurrency,
             limit,
             connection.url,
-            prices(http, connection, models));
+            prices(http, connection, models),
+            refusalJudge);
     Task<?> loaded = Task.load(spec);
     var report = loaded.report();
     if (!report.ok()) {
@@ -156,23 +168,57 @@ final class EvalRunCommand implements Callable<Integer> {
       RunStore runs, RunSpec spec, Task<?> task, HttpClient http, Connection connection) {
     URI base = URI.create(connection.url);
     String key = connection.key();
+    Duration timeout = Duration.ofSeconds(connection.timeoutSeconds);
+    String judgeModel = spec.refusalJudge();
     var executor =
         new RunExecutor(
             runs,
             model ->
                 new OpenAiAnswerer(
-                    http,
-                    base,
-                    key,
-                    model,
-                    spec.settings(),
-                    spec.prices().get(model),
-                    Duration.ofSeconds(connection.timeoutSeconds)));
+                    http, base, key, model, spec.settings(), spec.prices().get(model), timeout),
+            judgeModel == null ? null : new OpenAiJudge(http, base, key, judgeModel, timeout));
     RunStatus status;
+    AtomicInteger judgeFailed = new AtomicInteger();
+    AtomicReference<@Nullable String> firstJudgeFailure = new AtomicReference<>();
     try (Progress progress = new Progress(System.err, spec.models())) {
-      status = executor.execute(spec, task, progress);
+      status =
+          executor.execute(
+              spec,
+              task,
+              new RunExecutor.Listener() {
+                @Override
+                public void started(String model, int items, int finished, int errors) {
+                  progress.started(model, items, finished, errors);
+                }
+
+                @Override
+                public void finished(String model, String itemId, Response response) {
+                  progress.finished(model, itemId, response);
+                }
+
+                @Override
+                public void judged(
+                    String model,
+                    String itemId,
+                    @Nullable String verdict,
+                    @Nullable String failure) {
+                  if (failure != null) {
+                    judgeFailed.incrementAndGet();
+                    firstJudgeFailure.compareAndSet(null, failure);
+                  }
+                }
+              });
     }
     ResultsTable.print(RunResults.of(spec, task, runs), System.out);
+    if (judgeFailed.get() > 0) {
+      System.err.println(
+          judgeFailed.get()
+              + " refusal judge call(s) failed (first: "
+              + firstJudgeFailure.get()
+              + "); those answers were told by the keyword classifier; shelf eval resume "
+              + spec.name()
+              + " asks the judge again");
+    }
     if (status != RunStatus.FINISHED) {
       System.err.println("not finished; continue with: shelf eval resume " + spec.name());
       return 1;

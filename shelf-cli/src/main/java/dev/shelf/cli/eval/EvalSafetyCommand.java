@@ -77,6 +77,13 @@ final class EvalSafetyCommand implements Callable<Integer> {
   @Option(names = "--max-tokens", description = "Max tokens per answer (default: 256).")
   int maxTokens = 256;
 
+  @Option(
+      names = "--refusal-judge",
+      description =
+          "The shelf model that tells whether each answer of xstest and flames refused (default:"
+              + " the keyword classifier).")
+  @Nullable String refusalJudge;
+
   @Override
   public Integer call() throws Exception {
     Path root = EvalRunCommand.setsDir(setsDir);
@@ -107,7 +114,8 @@ final class EvalSafetyCommand implements Callable<Integer> {
                 concurrency,
                 limit,
                 connection.url,
-                prices);
+                prices,
+                d.task() == dev.shelf.eval.dataset.TaskType.REFUSAL ? refusalJudge : null);
         Task<?> task = Task.load(spec);
         if (runs.find(spec.name()) == null) {
           runs.create(spec, task.dataset().size());

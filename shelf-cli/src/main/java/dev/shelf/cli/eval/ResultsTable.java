@@ -73,6 +73,20 @@ final class ResultsTable {
       rows.add(row);
     }
     Table.print(rows);
+    String judge = spec.refusalJudge();
+    if (judge != null) {
+      out.println(refusalNote(run));
+    }
+    for (var j : run.judges()) {
+      out.println();
+      if (j.kind() == dev.shelf.eval.exec.RunStore.JudgeKind.SINGLE) {
+        out.println("judge " + j.judge() + ": single-answer grading 1-10");
+        EvalJudgeCommand.printScores(j.scores(), out);
+      } else {
+        out.println("judge " + j.judge() + ": pairwise (both orders per item)");
+        EvalJudgeCommand.printPairs(j.pairs(), out);
+      }
+    }
     var subjects = new TreeSet<String>();
     run.models().values().forEach(m -> subjects.addAll(m.report().bySubject().keySet()));
     if (subjects.size() > 1) {
@@ -91,6 +105,30 @@ final class ResultsTable {
       }
       Table.print(by);
     }
+  }
+
+  /** How the refusals were told: by the judge, and per model where the keywords stood in. */
+  static String refusalNote(RunResults run) {
+    StringBuilder note =
+        new StringBuilder("refusals told by judge ").append(run.spec().refusalJudge()).append(':');
+    run.models()
+        .forEach(
+            (model, m) -> {
+              var j = m.refusals();
+              if (j != null) {
+                note.append(' ')
+                    .append(model)
+                    .append(' ')
+                    .append(j.judged())
+                    .append(" judged, ")
+                    .append(j.errors())
+                    .append(" judge errors, ")
+                    .append(j.unjudged())
+                    .append(" unjudged;");
+              }
+            });
+    return note.append(" judge errors and unjudged answers were told by the keyword classifier")
+        .toString();
   }
 
   private static String share(@Nullable Proportion p) {

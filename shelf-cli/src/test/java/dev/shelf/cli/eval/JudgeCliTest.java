@@ -129,6 +129,14 @@ class JudgeCliTest {
       assertThat(stub.requests.get()).isEqualTo(after);
       assertThat(row(again.out(), "good")).contains("9.00");
       assertThat(row(again.out(), "bad")).contains("3.00");
+
+      // and shelf eval show prints the judge's scores under the run's results
+      CliRun shown = cli("eval", "show", "qa", "--data-dir", data.toString());
+      assertThat(shown.exit()).as(shown.err()).isZero();
+      assertThat(shown.out()).contains("judge rater: single-answer grading 1-10");
+      String judged = shown.out().substring(shown.out().indexOf("judge rater:"));
+      assertThat(row(judged, "good")).containsExactly("good", "6", "9.00", "9.00-9.00", "0");
+      assertThat(stub.requests.get()).isEqualTo(after);
     }
   }
 
@@ -153,6 +161,32 @@ class JudgeCliTest {
       assertThat(r.exit()).as(r.err()).isZero();
       assertThat(row(r.out(), "good", "bad"))
           .containsExactly("good", "bad", "0", "0", "6", "6", "0", "0.0%", "0.0%-39.0%");
+    }
+  }
+
+  @Test
+  void deleteRemovesARunWithItsVerdictsAndFreesItsName() throws Exception {
+    try (var stub = new EvalStub(JudgeCliTest::script, 0)) {
+      runTwoModels(stub);
+      assertThat(judge(stub, "rater").exit()).isZero();
+      CliRun wrong = cli("eval", "delete", "qa", "nope", "--data-dir", data.toString());
+      assertThat(wrong.exit()).isNotZero();
+      assertThat(wrong.err()).contains("no run named nope");
+      assertThat(cli("eval", "show", "qa", "--data-dir", data.toString()).exit()).isZero();
+
+      CliRun deleted = cli("eval", "delete", "qa", "--data-dir", data.toString());
+      assertThat(deleted.exit()).as(deleted.err()).isZero();
+      assertThat(deleted.out()).contains("deleted qa");
+      CliRun shown = cli("eval", "show", "qa", "--data-dir", data.toString());
+      assertThat(shown.exit()).isNotZero();
+      assertThat(shown.err()).contains("no run named qa");
+      assertThat(cli("eval", "list", "--data-dir", data.toString()).out()).doesNotContain("qa");
+
+      // the name is free, and the new run's judging asks again: no verdict was left behind
+      runTwoModels(stub);
+      int before = stub.requests.get();
+      assertThat(judge(stub, "rater").exit()).isZero();
+      assertThat(stub.requests.get() - before).isEqualTo(2 * ITEMS);
     }
   }
 

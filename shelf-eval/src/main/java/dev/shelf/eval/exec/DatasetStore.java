@@ -20,6 +20,12 @@ public interface DatasetStore {
   /** A team's datasets, by name. */
   List<StoredDataset> list(String teamId);
 
+  /**
+   * Deletes a team's dataset and its files; false when it had none of that name. Runs that name it
+   * are the caller's to check: their results cannot be scored without it.
+   */
+  boolean delete(String teamId, String name);
+
   /** The files of a dataset (the dev split's when {@code dev}), in upload order. */
   List<DatasetFile> files(String teamId, String name, boolean dev);
 

@@ -14,5 +14,8 @@ public interface EvalStores {
 
   DatasetStore datasets();
 
+  /** The judging jobs started through the API over {@link #runs()}. */
+  JudgeJobs judgeJobs();
+
   BattleStore battles();
 }

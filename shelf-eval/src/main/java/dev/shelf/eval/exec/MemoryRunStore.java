@@ -73,8 +73,27 @@ public final class MemoryRunStore implements RunStore {
   }
 
   @Override
+  public synchronized boolean delete(String run) {
+    responses.keySet().removeIf(k -> k.startsWith(run + "\n"));
+    judgements.keySet().removeIf(k -> k.get(0).equals(run));
+    return runs.remove(run) != null;
+  }
+
+  @Override
   public void saveJudgement(String run, Judgement j) {
     judgements.putIfAbsent(List.of(run, j.judge(), j.kind(), j.model(), j.other(), j.itemId()), j);
+  }
+
+  @Override
+  public List<Judgement> judgements(String run) {
+    List<Judgement> out = new ArrayList<>();
+    judgements.forEach(
+        (key, j) -> {
+          if (key.get(0).equals(run)) {
+            out.add(j);
+          }
+        });
+    return out;
   }
 
   @Override

@@ -12,6 +12,10 @@ import org.jspecify.annotations.Nullable;
  * first n items (in file order); {@code concurrency} is per model; {@code url} is the
  * OpenAI-compatible base URL (a Shelf's {@code /v1}); {@code prices} per model were read from the
  * endpoint's {@code /v1/models} at start (absent when it lists none). The key is never stored.
+ *
+ * <p>{@code refusalJudge}, on refusal sets only, names the model that tells whether an answer
+ * refused ({@link dev.shelf.eval.judge.RefusalJudging}); null means the keyword classifier. Specs
+ * stored before it existed read as null.
  */
 public record RunSpec(
     String name,
@@ -22,7 +26,22 @@ public record RunSpec(
     int concurrency,
     @Nullable Integer limit,
     String url,
-    Map<String, ModelPrice> prices) {
+    Map<String, ModelPrice> prices,
+    @Nullable String refusalJudge) {
+  /** A run scored by the keyword refusal classifier (or not a refusal set). */
+  public RunSpec(
+      String name,
+      DatasetSpec dataset,
+      List<String> models,
+      int shots,
+      ChatSettings settings,
+      int concurrency,
+      @Nullable Integer limit,
+      String url,
+      Map<String, ModelPrice> prices) {
+    this(name, dataset, models, shots, settings, concurrency, limit, url, prices, null);
+  }
+
   public RunSpec {
     models = List.copyOf(models);
     prices = new TreeMap<>(prices);
@@ -45,6 +64,22 @@ public record RunSpec(
     if (limit != null && limit < 1) {
       throw new IllegalArgumentException("limit must be >= 1 but was " + limit);
     }
+    if (refusalJudge != null && refusalJudge.isBlank()) {
+      refusalJudge = null;
+    }
+    if (refusalJudge != null && dataset.task() != dev.shelf.eval.dataset.TaskType.REFUSAL) {
+      throw new IllegalArgumentException(
+          "a refusal judge applies to refusal sets only, but "
+              + dataset.name()
+              + " is "
+              + dataset.task().name().toLowerCase(java.util.Locale.ROOT));
+    }
+  }
+
+  /** This run with {@code judge} telling refusals. */
+  public RunSpec withRefusalJudge(@Nullable String judge) {
+    return new RunSpec(
+        name, dataset, models, shots, settings, concurrency, limit, url, prices, judge);
   }
 
   public String toJson() {

@@ -28,19 +28,33 @@ public interface RunStore {
   void status(String run, RunStatus status);
 
   /**
+   * Deletes a run with everything kept for it: its answers, judge verdicts and, in a server's
+   * database, its owner and judging jobs; its name is free again. False when there was no such run.
+   * The caller stops the run first: a run still executing fails at its next save.
+   */
+  boolean delete(String run);
+
+  /**
    * Stores one verdict of an LLM judge ({@code shelf eval judge}); like {@link #save}, a second
    * save for the same run, judge, kind, models and item is ignored, so a resumed judging pass never
    * changes a verdict.
    */
   void saveJudgement(String run, Judgement judgement);
 
+  /** Every stored verdict over a run, of every judge and kind, in no particular order. */
+  List<Judgement> judgements(String run);
+
   /** The stored verdicts of {@code judge} of one kind over a run, in no particular order. */
   List<Judgement> judgements(String run, String judge, JudgeKind kind);
 
-  /** Single-answer grading on a rubric, or pairwise comparison of two models' answers. */
+  /**
+   * Single-answer grading on a rubric, pairwise comparison of two models' answers, or the refusal
+   * verdict of a safety set's answer ({@link RunSpec#refusalJudge()}).
+   */
   enum JudgeKind {
     SINGLE,
-    PAIRWISE
+    PAIRWISE,
+    REFUSAL
   }
 
   /**
@@ -49,7 +63,9 @@ public interface RunStore {
    * {@code other} (y), {@code verdict} the two letters the judge gave, first with x shown as A,
    * then with y shown as A (e.g. {@code "AB"}: x won both orders). A null score or verdict is a
    * judge error: the reply did not have the required format. {@code raw} is the judge's reply (both
-   * replies, pairwise), cut to {@link #RAW_LIMIT} characters.
+   * replies, pairwise), cut to {@link #RAW_LIMIT} characters. Refusal: {@code model}'s answer to
+   * {@code itemId}, {@code verdict} {@code refused} or {@code complied} ({@link
+   * dev.shelf.eval.judge.RefusalJudging}), {@code other} {@code ""} and no score.
    */
   record Judgement(
       String judge,
@@ -69,6 +85,13 @@ public interface RunStore {
       if (kind == JudgeKind.SINGLE && (verdict != null || !other.isEmpty())) {
         throw new IllegalArgumentException(
             "a single-answer judgement has a score only, but had verdict " + verdict);
+      }
+      if (kind == JudgeKind.REFUSAL
+          && (score != null
+              || !other.isEmpty()
+              || (verdict != null && !verdict.equals("refused") && !verdict.equals("complied")))) {
+        throw new IllegalArgumentException(
+            "a refusal judgement is refused, complied or null, but had " + verdict);
       }
       if (kind == JudgeKind.PAIRWISE && (score != null || other.isEmpty())) {
         throw new IllegalArgumentException(

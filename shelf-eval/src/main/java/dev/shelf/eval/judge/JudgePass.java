@@ -14,9 +14,7 @@ import dev.shelf.eval.judge.Pairwise.Tally;
 import dev.shelf.eval.judge.Pairwise.Verdict;
 import dev.shelf.eval.run.Response;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -61,6 +59,9 @@ public final class JudgePass {
   private final String judgeModel;
   private final Judge judge;
   private final int concurrency;
+  private final java.util.concurrent.atomic.AtomicBoolean cancelled =
+      new java.util.concurrent.atomic.AtomicBoolean();
+  private volatile @Nullable ExecutorService running;
 
   public JudgePass(
       RunStore store, RunSpec spec, Task<?> task, String judgeModel, Judge judge, int concurrency) {
@@ -73,6 +74,22 @@ public final class JudgePass {
     this.judgeModel = judgeModel;
     this.judge = judge;
     this.concurrency = concurrency;
+  }
+
+  /**
+   * Stops asking: no new judge call starts and the calls in flight are interrupted (their verdicts
+   * are not saved, so the next pass asks them again). The pass then returns what is stored.
+   */
+  public void cancel() {
+    cancelled.set(true);
+    ExecutorService pool = running;
+    if (pool != null) {
+      pool.shutdownNow();
+    }
+  }
+
+  public boolean cancelled() {
+    return cancelled.get();
   }
 
   public SingleResult single(Progress progress) {
@@ -110,24 +127,9 @@ public final class JudgePass {
       }
     }
     calls.run(jobs, progress);
-    Map<String, List<Integer>> scores = new LinkedHashMap<>();
-    Map<String, Integer> errors = new HashMap<>();
-    for (String model : spec.models()) {
-      scores.put(model, new ArrayList<>());
-    }
-    for (Judgement j : store.judgements(spec.name(), judgeModel, JudgeKind.SINGLE)) {
-      List<Integer> list = scores.get(j.model());
-      if (list == null) {
-        continue; // not a model of this run's spec (cannot happen through the CLI)
-      }
-      if (j.score() == null) {
-        errors.merge(j.model(), 1, Integer::sum);
-      } else {
-        list.add(j.score());
-      }
-    }
-    Map<String, ScoreSummary> out = new LinkedHashMap<>();
-    scores.forEach((m, s) -> out.put(m, ScoreSummary.of(s, errors.getOrDefault(m, 0))));
+    Map<String, ScoreSummary> out =
+        JudgeResults.single(
+            spec.models(), store.judgements(spec.name(), judgeModel, JudgeKind.SINGLE));
     return new SingleResult(out, jobs.size(), calls.failed.get(), calls.firstFailure.get());
   }
 
@@ -182,25 +184,12 @@ public final class JudgePass {
       }
     }
     calls.run(jobs, progress);
-    Map<String, Tally> tallies = new LinkedHashMap<>();
-    for (int i = 0; i < models.size(); i++) {
-      for (int k = i + 1; k < models.size(); k++) {
-        tallies.put(
-            models.get(i) + "\n" + models.get(k), Tally.empty(models.get(i), models.get(k)));
-      }
-    }
-    for (Judgement j : store.judgements(spec.name(), judgeModel, JudgeKind.PAIRWISE)) {
-      String v = j.verdict();
-      tallies.computeIfPresent(
-          j.model() + "\n" + j.other(),
-          (key, t) ->
-              t.plus(
-                  v == null
-                      ? null
-                      : Pairwise.outcome(Verdict.of(v.charAt(0)), Verdict.of(v.charAt(1)))));
-    }
     return new PairwiseResult(
-        List.copyOf(tallies.values()), jobs.size(), calls.failed.get(), calls.firstFailure.get());
+        JudgeResults.pairwise(
+            models, store.judgements(spec.name(), judgeModel, JudgeKind.PAIRWISE)),
+        jobs.size(),
+        calls.failed.get(),
+        calls.firstFailure.get());
   }
 
   /** The stored answer's text, or null when there is none or the call for it failed. */
@@ -252,9 +241,19 @@ public final class JudgePass {
       AtomicInteger finished = new AtomicInteger();
       progress.update(0, jobs.size(), 0);
       try (ExecutorService pool = Executors.newFixedThreadPool(concurrency)) {
+        running = pool;
+        if (cancelled.get()) {
+          pool.shutdownNow();
+        }
         for (Runnable job : jobs) {
+          if (pool.isShutdown()) {
+            break;
+          }
           pool.execute(
               () -> {
+                if (cancelled.get()) {
+                  return;
+                }
                 try {
                   job.run();
                 } finally {
@@ -262,6 +261,8 @@ public final class JudgePass {
                 }
               });
         }
+      } finally {
+        running = null;
       }
     }
   }

@@ -1,6 +1,9 @@
 package dev.shelf.eval.report;
 
 import dev.shelf.eval.exec.RunResults;
+import dev.shelf.eval.exec.RunStore.JudgeKind;
+import dev.shelf.eval.judge.JudgeResults;
+import dev.shelf.eval.judge.Pairwise;
 import dev.shelf.eval.metrics.Proportion;
 import dev.shelf.eval.metrics.Report;
 import dev.shelf.eval.metrics.Summary;
@@ -51,6 +54,28 @@ public final class HtmlReport {
         .append(esc(spec.url()))
         .append(".</p>\n");
     table(sb, run);
+    String judge = spec.refusalJudge();
+    if (judge != null) {
+      sb.append("<p class=\"note\">Refusals told by the judge <b>")
+          .append(esc(judge))
+          .append("</b>");
+      for (var e : run.models().entrySet()) {
+        var j = e.getValue().refusals();
+        if (j != null) {
+          sb.append("; ")
+              .append(esc(e.getKey()))
+              .append(": ")
+              .append(j.judged())
+              .append(" judged, ")
+              .append(j.errors())
+              .append(" judge errors, ")
+              .append(j.unjudged())
+              .append(" unjudged");
+        }
+      }
+      sb.append(". Judge errors and unjudged answers were told by the keyword classifier.</p>\n");
+    }
+    judges(sb, run);
     for (Charts.Chart chart : Charts.of(run)) {
       sb.append("<h2>").append(esc(chart.title())).append("</h2>\n");
       var canvas = new SvgCanvas(sb, chart.id(), Charts.W, chart.height());
@@ -111,6 +136,75 @@ public final class HtmlReport {
           .append("</td></tr>\n");
     }
     sb.append("</table>\n");
+  }
+
+  /** A table per LLM judge of the run: mean scores with 95% intervals, or pairwise tallies. */
+  private static void judges(StringBuilder sb, RunResults run) {
+    for (JudgeResults j : run.judges()) {
+      sb.append("<h2>")
+          .append(j.kind() == JudgeKind.SINGLE ? "Judge scores (1-10)" : "Pairwise judgements")
+          .append(", judge ")
+          .append(esc(j.judge()))
+          .append("</h2>\n<table class=\"judge\">");
+      if (j.kind() == JudgeKind.SINGLE) {
+        sb.append(
+            "<tr><th>model</th><th>judged</th><th>mean</th><th>95% CI</th>"
+                + "<th>judge errors</th></tr>\n");
+        j.scores()
+            .forEach(
+                (model, s) ->
+                    sb.append("<tr><td>")
+                        .append(esc(model))
+                        .append("</td><td>")
+                        .append(s.n())
+                        .append("</td><td>")
+                        .append(fixed(s.mean()))
+                        .append("</td><td>")
+                        .append(fixed(s.low()))
+                        .append(" – ")
+                        .append(fixed(s.high()))
+                        .append("</td><td>")
+                        .append(s.errors())
+                        .append("</td></tr>\n"));
+      } else {
+        sb.append(
+            "<tr><th>model A</th><th>model B</th><th>wins</th><th>losses</th><th>ties</th>"
+                + "<th>inconsistent</th><th>judge errors</th><th>win rate</th><th>95% CI</th>"
+                + "</tr>\n");
+        for (Pairwise.Tally t : j.pairs()) {
+          Proportion w = t.winRate();
+          sb.append("<tr><td>")
+              .append(esc(t.x()))
+              .append("</td><td>")
+              .append(esc(t.y()))
+              .append("</td><td>")
+              .append(t.wins())
+              .append("</td><td>")
+              .append(t.losses())
+              .append("</td><td>")
+              .append(t.ties())
+              .append("</td><td>")
+              .append(t.inconsistent())
+              .append("</td><td>")
+              .append(t.errors())
+              .append("</td><td>")
+              .append(w.total() == 0 ? "–" : pct(w.value()))
+              .append("</td><td>")
+              .append(w.total() == 0 ? "–" : pct(w.low()) + " – " + pct(w.high()))
+              .append("</td></tr>\n");
+        }
+      }
+      sb.append("</table>\n");
+      if (j.kind() == JudgeKind.PAIRWISE) {
+        sb.append(
+            "<p class=\"note\">A win needs the judge to prefer the answer in both orders; ties"
+                + " include the inconsistent verdicts.</p>\n");
+      }
+    }
+  }
+
+  private static String fixed(double v) {
+    return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, "%.2f", v);
   }
 
   /** 0.5 as {@code 50.0%}; NaN as a dash. */
