@@ -24,8 +24,8 @@ import org.jspecify.annotations.Nullable;
  * stop string waits for the next token, so a stop string split across tokens is never sent, and the
  * text before the earliest stop string is. Each generated token is reported (with its
  * log-probabilities) in the same piece as the text where it begins; a token that begins at or after
- * a stop string is dropped with it, and the end-of-generation token is never reported (OpenAI
- * reports neither).
+ * a stop string is dropped with it, and a stop token (the file's end-of-generation tokens and the
+ * request's {@code stop_token_ids}) is never sent nor reported (OpenAI reports neither).
  *
  * <h2>Log-probabilities</h2>
  *
@@ -91,6 +91,19 @@ final class Generation {
           0,
           null,
           null);
+    }
+    for (int t : params.stopTokens()) {
+      if (t >= m.tokenizer().vocabSize()) {
+        throw LocalParams.bad(
+            "stop_token_ids",
+            "Invalid 'stop_token_ids': "
+                + t
+                + " is not a token of "
+                + m.path().getFileName()
+                + " (its vocabulary has "
+                + m.tokenizer().vocabSize()
+                + ")");
+      }
     }
     this.seq = m.model().newSequence(Math.max(1, Math.min(context, longestPrompt + max(0))));
   }
@@ -229,7 +242,7 @@ final class Generation {
       Logprobs dist = params.logprobs() ? Logprobs.of(logits) : null;
       int token = sampler.sample(logits);
       generated++;
-      if (tokenizer.isEndOfGeneration(token)) {
+      if (tokenizer.isEndOfGeneration(token) || params.stopTokens().contains(token)) {
         finish = "stop";
         break;
       }

@@ -10,7 +10,9 @@ import dev.shelf.engine.sampling.SamplingParams;
 import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 import org.jspecify.annotations.Nullable;
@@ -25,6 +27,8 @@ import org.jspecify.annotations.Nullable;
  *
  * @param limit the most tokens to generate, null for the default
  * @param stops stop strings, non-empty ones only
+ * @param stopTokens token ids that end generation as the end-of-generation tokens do ({@code
+ *     stop_token_ids}, vLLM's extension): never sent, {@code finish_reason: stop}
  * @param logprobs whether to report log-probabilities of the tokens
  * @param topLogprobs how many alternatives each reported token lists (0 to 20)
  * @param echo (completions) whether the answer begins with the prompt
@@ -33,6 +37,7 @@ record LocalParams(
     SamplingParams sampling,
     @Nullable Integer limit,
     List<String> stops,
+    Set<Integer> stopTokens,
     boolean logprobs,
     int topLogprobs,
     boolean echo) {
@@ -48,6 +53,7 @@ record LocalParams(
             r.temperature(), r.topP(), r.frequencyPenalty(), r.presencePenalty(), r.seed(), extra),
         r.outputLimit(),
         nonEmpty(r.stop()),
+        stopTokens(extra),
         Boolean.TRUE.equals(r.logprobs()),
         r.topLogprobs() == null ? 0 : r.topLogprobs(),
         false);
@@ -76,6 +82,7 @@ record LocalParams(
             extra),
         r.maxTokens(),
         nonEmpty(stops(extra)),
+        stopTokens(extra),
         logprobs != null,
         logprobs == null ? 0 : logprobs,
         Boolean.TRUE.equals(echo));
@@ -143,6 +150,25 @@ record LocalParams(
       out.add(s.asText());
     }
     return out;
+  }
+
+  private static Set<Integer> stopTokens(ObjectNode extra) {
+    JsonNode node = Fields.present(extra, "stop_token_ids");
+    if (node == null) {
+      return Set.of();
+    }
+    String expected = "Invalid 'stop_token_ids': expected an array of non-negative token ids.";
+    if (!node.isArray()) {
+      throw bad("stop_token_ids", expected);
+    }
+    Set<Integer> out = new HashSet<>();
+    for (JsonNode t : node) {
+      if (!t.isIntegralNumber() || !t.canConvertToInt() || t.asInt() < 0) {
+        throw bad("stop_token_ids", expected);
+      }
+      out.add(t.asInt());
+    }
+    return Set.copyOf(out);
   }
 
   private static List<String> nonEmpty(@Nullable List<String> stops) {

@@ -241,6 +241,31 @@ class LocalSamplingTest {
   }
 
   @Test
+  void aStopTokenEndsGenerationAndIsNotSent() {
+    int[] ids = m().model().newSequence(512).generate(promptIds(), 30);
+    int at = 6;
+    while (m().tokenizer().isEndOfGeneration(ids[at])) {
+      at++;
+    }
+    int stopToken = ids[at];
+    int first = 0;
+    while (ids[first] != stopToken && !m().tokenizer().isEndOfGeneration(ids[first])) {
+      first++;
+    }
+    ObjectNode extra = Json.object();
+    extra.putArray("stop_token_ids").add(stopToken);
+    LocalProviderTest.Out out = chat(30, 0.0, null, null, extra);
+    assertThat(out.text()).isEqualTo(decodeUntilEnd(java.util.Arrays.copyOf(ids, first)));
+    assertThat(out.finish()).isEqualTo("stop");
+    assertThat(out.usage().completionTokens()).isEqualTo(first + 1);
+    ObjectNode outside = Json.object();
+    outside.putArray("stop_token_ids").add(m().tokenizer().vocabSize());
+    assertThatThrownBy(() -> chat(5, 0.0, null, null, outside))
+        .isInstanceOfSatisfying(
+            ProviderException.class, e -> assertThat(e.param()).isEqualTo("stop_token_ids"));
+  }
+
+  @Test
   void chatLogprobsAreTheRawLogSoftmaxWithSortedAlternatives() {
     var req = request(12, 0.0, null, null, true, 5, null, Json.object());
     LocalProviderTest.Out out = run(req);
