@@ -44,23 +44,7 @@ public final class Logprobs {
    * the vocabulary is smaller.
    */
   public int[] top(int n) {
-    int k = Math.min(n, logits.length);
-    int[] best = new int[k];
-    int size = 0;
-    // insertion into a short sorted list: n is at most 20 for the APIs
-    for (int id = 0; id < logits.length && k > 0; id++) {
-      float l = logits[id];
-      if (size == k && !(l > logits[best[k - 1]])) {
-        continue;
-      }
-      int at = size < k ? size++ : k - 1;
-      while (at > 0 && l > logits[best[at - 1]]) {
-        best[at] = best[at - 1];
-        at--;
-      }
-      best[at] = id;
-    }
-    return best;
+    return Sampler.topIds(logits, n);
   }
 
   /** Whether {@code token} has the highest logit (the lowest id on a tie): greedy would pick it. */

@@ -128,8 +128,10 @@ public final class Sampler {
     boolean filter =
         (params.topK() > 0 && params.topK() < n) || params.topP() < 1 || params.minP() > 0;
     if (filter) {
-      ids = sortedIds(logits);
-      kept = params.topK() > 0 ? Math.min(params.topK(), n) : n;
+      int k = params.topK();
+      // a short top-k list is selected in one pass; otherwise the whole vocabulary is sorted
+      ids = k > 0 && k <= SELECT_MAX ? topIds(logits, k) : sortedIds(logits);
+      kept = k > 0 ? Math.min(k, n) : n;
       kept = topP(logits, ids, kept, params.topP());
       kept = minP(logits, ids, kept, params.minP());
     } else {
@@ -140,6 +142,33 @@ public final class Sampler {
       kept = n;
     }
     return draw(logits, ids, kept);
+  }
+
+  /** Top-k lists up to this long are selected by insertion instead of sorting every logit. */
+  static final int SELECT_MAX = 128;
+
+  /**
+   * The {@code k} highest logits' ids in the order of {@link #sortedIds} (descending, the lower id
+   * first on a tie): its first {@code k}, in one pass over the logits; fewer when the vocabulary is
+   * smaller.
+   */
+  static int[] topIds(float[] logits, int k) {
+    int size = Math.min(k, logits.length);
+    int[] best = new int[size];
+    int filled = 0;
+    for (int id = 0; id < logits.length && size > 0; id++) {
+      float l = logits[id];
+      if (filled == size && !(l > logits[best[size - 1]])) {
+        continue;
+      }
+      int at = filled < size ? filled++ : size - 1;
+      while (at > 0 && l > logits[best[at - 1]]) {
+        best[at] = best[at - 1];
+        at--;
+      }
+      best[at] = id;
+    }
+    return best;
   }
 
   /** The token ids by descending logit, the lower id first on a tie. */

@@ -179,4 +179,35 @@ class SamplerTest {
     assertThat(Sampler.sortedIds(new float[] {-3f, 2f, -0.5f, 0f, 7f, -3f}))
         .containsExactly(4, 1, 3, 2, 0, 5);
   }
+
+  @Test
+  void selectingTheTopKGivesTheFirstKOfTheSortedOrderTiesIncluded() {
+    java.util.SplittableRandom r = new java.util.SplittableRandom(11);
+    for (int round = 0; round < 50; round++) {
+      float[] logits = new float[1 + r.nextInt(300)];
+      for (int i = 0; i < logits.length; i++) {
+        logits[i] = r.nextInt(20) - 10 + (r.nextBoolean() ? 0.5f : 0f); // many ties
+      }
+      int[] sorted = Sampler.sortedIds(logits);
+      for (int k : new int[] {1, 2, 5, 40, 128, 400}) {
+        assertThat(Sampler.topIds(logits, k))
+            .containsExactly(java.util.Arrays.copyOf(sorted, Math.min(k, logits.length)));
+      }
+    }
+  }
+
+  @Test
+  void bothTopKPathsKeepOnlyTheKHighest() {
+    float[] logits = new float[1000];
+    for (int i = 0; i < logits.length; i++) {
+      logits[i] = (i * 37 % 101) / 10f;
+    }
+    // 100 is selected in one pass, 200 (over SELECT_MAX) by sorting: both draw among the k best
+    for (long seed = 0; seed < 50; seed++) {
+      int a = new Sampler(params(1, 200, 1, 0, 1, 64, 0, 0, seed), new int[0]).sample(logits);
+      int b = new Sampler(params(1, 100, 1, 0, 1, 64, 0, 0, seed), new int[0]).sample(logits);
+      assertThat(java.util.Arrays.copyOf(Sampler.sortedIds(logits), 200)).contains(a);
+      assertThat(java.util.Arrays.copyOf(Sampler.sortedIds(logits), 100)).contains(b);
+    }
+  }
 }
