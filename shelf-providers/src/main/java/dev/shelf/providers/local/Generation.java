@@ -54,6 +54,7 @@ final class Generation {
   private final LocalParams params;
   private final Call call;
   private final LlamaSequence seq;
+  private final String promptParam;
 
   /** The tokens the sequence's KV cache holds, in order. */
   private int[] fed = new int[0];
@@ -68,9 +69,15 @@ final class Generation {
   /**
    * A generation whose prompts have at most {@code longestPrompt} tokens.
    *
+   * @param promptParam the request's parameter errors about the prompt name
    * @throws ProviderException CONTEXT_LENGTH when a prompt does not fit the model's context
    */
-  Generation(LocalProvider.Loaded m, LocalParams params, Call call, int longestPrompt) {
+  Generation(
+      LocalProvider.Loaded m,
+      LocalParams params,
+      Call call,
+      int longestPrompt,
+      String promptParam) {
     this.m = m;
     this.params = params;
     this.call = call;
@@ -87,7 +94,7 @@ final class Generation {
               + context
               + " tokens",
           "context_length_exceeded",
-          "messages",
+          promptParam,
           0,
           null,
           null);
@@ -105,6 +112,7 @@ final class Generation {
                 + ")");
       }
     }
+    this.promptParam = promptParam;
     this.seq = m.model().newSequence(Math.max(1, Math.min(context, longestPrompt + max(0))));
   }
 
@@ -149,7 +157,7 @@ final class Generation {
    */
   Result run(int[] prompt, Emitter emit) {
     if (prompt.length == 0) {
-      throw LocalParams.bad("prompt", "the prompt is empty");
+      throw LocalParams.bad(promptParam, "the prompt is empty");
     }
     Tokenizer tokenizer = m.tokenizer();
     int max = max(prompt.length);

@@ -219,7 +219,8 @@ public final class LocalProvider implements Provider {
                               : null)),
                   null));
         };
-    Generation.Result r = new Generation(m, params, call, prompt.length).run(prompt, emit);
+    Generation.Result r =
+        new Generation(m, params, call, prompt.length, "messages").run(prompt, emit);
     if (!started[0]) {
       emit.emit("", List.of());
     }
@@ -260,7 +261,7 @@ public final class LocalProvider implements Provider {
       longest = Math.max(longest, p.length);
       promptTokens += p.length;
     }
-    Generation generation = new Generation(m, params, call, longest);
+    Generation generation = new Generation(m, params, call, longest, "prompt");
     int completionTokens = 0;
     for (int index = 0; index < prompts.size(); index++) {
       int choice = index;
