@@ -2,6 +2,7 @@ package dev.shelf.server;
 
 import dev.shelf.api.ApiException;
 import dev.shelf.eval.dataset.DatasetImporter;
+import dev.shelf.eval.exec.Answerers;
 import dev.shelf.eval.exec.DatasetStore;
 import dev.shelf.eval.exec.OpenAiAnswerer;
 import dev.shelf.eval.exec.RunExecutor;
@@ -200,7 +201,7 @@ final class EvalRunner implements AutoCloseable {
           new RunExecutor(
               runs,
               model ->
-                  new OpenAiAnswerer(
+                  Answerers.forRun(
                       http,
                       base,
                       t,

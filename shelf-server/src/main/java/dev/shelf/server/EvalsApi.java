@@ -493,7 +493,8 @@ final class EvalsApi implements AutoCloseable {
             new ChatSettings(
                 b.path("temperature").asDouble(0),
                 integer(b, "max_tokens", 512),
-                b.has("seed") && !b.get("seed").isNull() ? b.get("seed").asLong() : 1234L),
+                b.has("seed") && !b.get("seed").isNull() ? b.get("seed").asLong() : 1234L,
+                scoring(b)),
             integer(b, "concurrency", 4),
             b.hasNonNull("limit") ? integer(b, "limit", 0) : null,
             selfUrl().toString(), // informative: a resumed run calls wherever this server listens
@@ -502,6 +503,26 @@ final class EvalsApi implements AutoCloseable {
     Task<?> task = Task.load(spec, runner.sources(who.teamId())); // bad shots or dev fail here
     runner.submit(spec, task.dataset().size(), who);
     Http.json(res, 201, Json.bytes(runView(visibleRun(who, id))));
+  }
+
+  /** {@code scoring}: generate (the default) or loglikelihood (multiple-choice datasets only). */
+  private static String scoring(JsonNode b) {
+    JsonNode v = b.get("scoring");
+    if (v == null || v.isNull()) {
+      return ChatSettings.GENERATE;
+    }
+    if (!v.isTextual()
+        || !(v.asText().equals(ChatSettings.GENERATE)
+            || v.asText().equals(ChatSettings.LOGLIKELIHOOD))) {
+      throw ApiException.invalid(
+          "scoring",
+          "`scoring` must be \""
+              + ChatSettings.GENERATE
+              + "\" or \""
+              + ChatSettings.LOGLIKELIHOOD
+              + "\".");
+    }
+    return v.asText();
   }
 
   private static int integer(JsonNode b, String field, int dflt) {

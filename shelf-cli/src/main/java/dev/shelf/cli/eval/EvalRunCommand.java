@@ -5,6 +5,7 @@ import dev.shelf.api.Json;
 import dev.shelf.cli.StoreOptions;
 import dev.shelf.eval.dataset.SafetyLabel;
 import dev.shelf.eval.dataset.TaskType;
+import dev.shelf.eval.exec.Answerers;
 import dev.shelf.eval.exec.ChatSettings;
 import dev.shelf.eval.exec.DatasetSpec;
 import dev.shelf.eval.exec.ModelPrice;
@@ -124,6 +125,13 @@ final class EvalRunCommand implements Callable<Integer> {
               + " keyword classifier).")
   @Nullable String refusalJudge;
 
+  @Option(
+      names = "--scoring",
+      description =
+          "generate (the model writes its answer) or loglikelihood (multiple choice: each"
+              + " choice scored by its log-likelihood after the prompt; default: generate).")
+  String scoring = ChatSettings.GENERATE;
+
   @Override
   public Integer call() throws Exception {
     DatasetSpec d = dataset();
@@ -140,7 +148,7 @@ final class EvalRunCommand implements Callable<Integer> {
             d,
             models,
             shots,
-            new ChatSettings(temperature, maxTokens, seed),
+            new ChatSettings(temperature, maxTokens, seed, scoring),
             concurrency,
             limit,
             connection.url,
@@ -174,7 +182,7 @@ final class EvalRunCommand implements Callable<Integer> {
         new RunExecutor(
             runs,
             model ->
-                new OpenAiAnswerer(
+                Answerers.forRun(
                     http, base, key, model, spec.settings(), spec.prices().get(model), timeout),
             judgeModel == null ? null : new OpenAiJudge(http, base, key, judgeModel, timeout));
     RunStatus status;

@@ -2,6 +2,7 @@ package dev.shelf.eval.exec;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.shelf.api.Json;
+import dev.shelf.eval.dataset.TaskType;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -60,6 +61,11 @@ public record RunSpec(
     }
     if (concurrency < 1) {
       throw new IllegalArgumentException("concurrency must be >= 1 but was " + concurrency);
+    }
+    if (settings.loglikelihood() && dataset.task() != TaskType.MULTIPLE_CHOICE) {
+      throw new IllegalArgumentException(
+          "log-likelihood scoring is for multiple-choice datasets but this one is "
+              + dataset.task());
     }
     if (limit != null && limit < 1) {
       throw new IllegalArgumentException("limit must be >= 1 but was " + limit);

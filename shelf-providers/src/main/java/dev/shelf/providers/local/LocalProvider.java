@@ -11,13 +11,11 @@ import dev.shelf.api.EmbeddingResponse;
 import dev.shelf.api.Usage;
 import dev.shelf.engine.gguf.GgufFile;
 import dev.shelf.engine.model.LlamaModel;
-import dev.shelf.engine.model.LlamaSequence;
 import dev.shelf.engine.runtime.DecodeBatcher;
 import dev.shelf.engine.template.ChatTemplate;
 import dev.shelf.engine.template.TemplateInput;
 import dev.shelf.engine.tensor.Parallel;
 import dev.shelf.engine.tensor.Simd;
-import dev.shelf.engine.tokenizer.StreamDecoder;
 import dev.shelf.engine.tokenizer.Tokenizer;
 import dev.shelf.providers.spi.Call;
 import dev.shelf.providers.spi.ChunkSink;
@@ -32,7 +30,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -193,15 +190,14 @@ public final class LocalProvider implements Provider {
           e);
     }
     int[] prompt = encode(m.tokenizer(), text);
-    Sampler sampler =
-        Sampler.of(request.temperature(), request.topP(), topK(request), request.seed());
+    LocalParams params = LocalParams.of(request);
     String id = "chatcmpl-local-" + call.requestId();
     long created = System.currentTimeMillis() / 1000;
     String model = request.model();
     boolean[] started = {false};
-    Consumer<String> emit =
-        s -> {
-          if (s.isEmpty() && started[0]) {
+    Generation.Emitter emit =
+        (s, tokens) -> {
+          if (s.isEmpty() && tokens.isEmpty() && started[0]) {
             return;
           }
           String role = started[0] ? null : "assistant";
@@ -215,12 +211,18 @@ public final class LocalProvider implements Provider {
                   null,
                   List.of(
                       new ChatChunk.Choice(
-                          0, new ChatChunk.Delta(role, s, null, null, null), null, null)),
+                          0,
+                          new ChatChunk.Delta(role, s, null, null, null),
+                          null,
+                          params.logprobs()
+                              ? LogprobsJson.chat(m.tokenizer(), tokens, params.topLogprobs())
+                              : null)),
                   null));
         };
-    Result r = generate(m, prompt, request.outputLimit(), sampler, request.stop(), call, emit);
+    Generation.Result r =
+        new Generation(m, params, call, prompt.length, "messages").run(prompt, emit);
     if (!started[0]) {
-      emit.accept("");
+      emit.emit("", List.of());
     }
     sink.accept(
         new ChatChunk(
@@ -235,42 +237,66 @@ public final class LocalProvider implements Provider {
             id, created, model, null, List.of(), new Usage(prompt.length, r.tokens(), null, null)));
   }
 
+  /**
+   * A text completion of one prompt or of several (a list of strings or of token-id lists): one
+   * choice per prompt, {@code index} the prompt's, run one after another through one sequence that
+   * keeps the KV the prompts share. With {@code echo} a choice's text begins with its prompt, and
+   * with {@code logprobs} its tokens come with theirs: {@code echo: true, logprobs: 0, max_tokens:
+   * 0} scores a text without generating (prompt log-likelihoods, as vLLM answers it).
+   */
   @Override
   public void completion(CompletionRequest request, Call call, ChunkSink<CompletionChunk> sink) {
     if (request.n() != null && request.n() != 1) {
       throw badRequest("the local provider generates one choice per request (n=1)", "n");
     }
     Loaded m = model(request.model());
-    int[] prompt = completionPrompt(m.tokenizer(), request.prompt());
-    Integer topK = intExtra(request.extra().get("top_k"));
-    JsonNode seedNode = request.extra().get("seed");
-    Long seed = seedNode != null && seedNode.canConvertToLong() ? seedNode.asLong() : null;
-    List<String> stop = stops(request.extra().get("stop"));
-    Sampler sampler = Sampler.of(request.temperature(), request.topP(), topK, seed);
+    List<int[]> prompts = completionPrompts(m.tokenizer(), request.prompt());
+    LocalParams params = LocalParams.of(request);
     String id = "cmpl-local-" + call.requestId();
     long created = System.currentTimeMillis() / 1000;
     String model = request.model();
-    Consumer<String> emit =
-        s -> {
-          if (s.isEmpty()) {
-            return;
-          }
-          call.firstChunk();
-          sink.accept(
-              new CompletionChunk(
-                  id, created, model, List.of(new CompletionChunk.Choice(0, s, null, null)), null));
-        };
-    Result r = generate(m, prompt, request.maxTokens(), sampler, stop, call, emit);
+    int longest = 0;
+    int promptTokens = 0;
+    for (int[] p : prompts) {
+      longest = Math.max(longest, p.length);
+      promptTokens += p.length;
+    }
+    Generation generation = new Generation(m, params, call, longest, "prompt");
+    int completionTokens = 0;
+    for (int index = 0; index < prompts.size(); index++) {
+      int choice = index;
+      Generation.Emitter emit =
+          (s, tokens) -> {
+            call.firstChunk();
+            sink.accept(
+                new CompletionChunk(
+                    id,
+                    created,
+                    model,
+                    List.of(
+                        new CompletionChunk.Choice(
+                            choice,
+                            s,
+                            null,
+                            params.logprobs()
+                                ? LogprobsJson.completion(
+                                    m.tokenizer(), tokens, params.topLogprobs())
+                                : null)),
+                    null));
+          };
+      Generation.Result r = generation.run(prompts.get(index), emit);
+      completionTokens += r.tokens();
+      sink.accept(
+          new CompletionChunk(
+              id,
+              created,
+              model,
+              List.of(new CompletionChunk.Choice(choice, "", r.finishReason(), null)),
+              null));
+    }
     sink.accept(
         new CompletionChunk(
-            id,
-            created,
-            model,
-            List.of(new CompletionChunk.Choice(0, "", r.finishReason(), null)),
-            null));
-    sink.accept(
-        new CompletionChunk(
-            id, created, model, List.of(), new Usage(prompt.length, r.tokens(), null, null)));
+            id, created, model, List.of(), new Usage(promptTokens, completionTokens, null, null)));
   }
 
   @Override
@@ -296,9 +322,6 @@ public final class LocalProvider implements Provider {
     }
   }
 
-  /** How generation ended and how many tokens it sampled. */
-  record Result(String finishReason, int tokens) {}
-
   /** The prompt's tokens: BOS per the file, once even when the rendered text starts with it. */
   static int[] encode(Tokenizer tokenizer, String text) {
     int[] ids = tokenizer.encode(text, true);
@@ -310,173 +333,62 @@ public final class LocalProvider implements Provider {
     return ids;
   }
 
-  private static int[] completionPrompt(Tokenizer tokenizer, JsonNode prompt) {
+  /**
+   * The prompts of a completion request: a string, a list of strings, a list of token ids, or a
+   * list of token-id lists (OpenAI's four forms); at most {@link #MAX_PROMPTS}.
+   */
+  static List<int[]> completionPrompts(Tokenizer tokenizer, JsonNode prompt) {
     if (prompt.isTextual()) {
-      return encode(tokenizer, prompt.asText());
+      return List.of(encode(tokenizer, prompt.asText()));
     }
-    if (prompt.isArray() && prompt.size() == 1 && prompt.get(0).isTextual()) {
-      return encode(tokenizer, prompt.get(0).asText());
+    String forms = "a string, strings, token ids, or lists of token ids";
+    if (!prompt.isArray() || prompt.isEmpty()) {
+      throw badRequest("the local provider takes a prompt as " + forms, "prompt");
     }
-    if (prompt.isArray() && !prompt.isEmpty()) {
-      int[] ids = new int[prompt.size()];
-      for (int i = 0; i < ids.length; i++) {
-        JsonNode t = prompt.get(i);
-        if (!t.isIntegralNumber() || t.asInt() < 0 || t.asInt() >= tokenizer.vocabSize()) {
-          throw badRequest(
-              "the local provider takes a prompt as a string, one string, or token ids in [0, "
-                  + tokenizer.vocabSize()
-                  + ")",
-              "prompt");
-        }
-        ids[i] = t.asInt();
+    if (prompt.get(0).isIntegralNumber()) {
+      return List.of(tokenIds(tokenizer, prompt));
+    }
+    if (prompt.size() > MAX_PROMPTS) {
+      throw badRequest(
+          "the local provider takes at most " + MAX_PROMPTS + " prompts but got " + prompt.size(),
+          "prompt");
+    }
+    List<int[]> out = new ArrayList<>();
+    for (JsonNode p : prompt) {
+      if (p.isTextual()) {
+        out.add(encode(tokenizer, p.asText()));
+      } else if (p.isArray() && !p.isEmpty()) {
+        out.add(tokenIds(tokenizer, p));
+      } else {
+        throw badRequest("the local provider takes a prompt as " + forms, "prompt");
       }
-      return ids;
-    }
-    throw badRequest(
-        "the local provider takes a prompt as a string, one string, or token ids", "prompt");
-  }
-
-  private static @Nullable Integer topK(ChatRequest request) {
-    return intExtra(request.extra().get("top_k"));
-  }
-
-  private static @Nullable Integer intExtra(@Nullable JsonNode node) {
-    if (node == null || node.isNull()) {
-      return null;
-    }
-    if (!node.isIntegralNumber() || node.asInt() < 0) {
-      throw badRequest("top_k must be a non-negative integer", "top_k");
-    }
-    return node.asInt();
-  }
-
-  private static @Nullable List<String> stops(@Nullable JsonNode node) {
-    if (node == null || node.isNull()) {
-      return null;
-    }
-    if (node.isTextual()) {
-      return List.of(node.asText());
-    }
-    List<String> out = new ArrayList<>();
-    for (JsonNode s : node) {
-      out.add(s.asText());
     }
     return out;
   }
 
-  private static ProviderException badRequest(String message, @Nullable String param) {
-    return new ProviderException(
-        Kind.BAD_REQUEST, message, "invalid_request_error", param, 0, null, null);
+  private static int[] tokenIds(Tokenizer tokenizer, JsonNode prompt) {
+    int[] ids = new int[prompt.size()];
+    for (int i = 0; i < ids.length; i++) {
+      JsonNode t = prompt.get(i);
+      if (!t.isIntegralNumber() || t.asInt() < 0 || t.asInt() >= tokenizer.vocabSize()) {
+        throw badRequest(
+            "the local provider takes token ids in [0, " + tokenizer.vocabSize() + ") but got " + t,
+            "prompt");
+      }
+      ids[i] = t.asInt();
+    }
+    return ids;
   }
 
-  /**
-   * Runs {@code prompt} through a new sequence, then samples up to the limit, handing text to
-   * {@code emit} as it becomes safe (never a stop string, nor text that may begin one).
-   */
-  /** Prompt tokens per prefill pass. */
-  private static final int PREFILL_PASS = 128;
+  private static ProviderException badRequest(String message, @Nullable String param) {
+    return LocalParams.bad(param, message);
+  }
+
+  /** The most prompts one completion request may hold. */
+  static final int MAX_PROMPTS = 64;
 
   /** Concurrent requests' decode steps run together, at most this many per pass. */
   private static final int MAX_BATCH = 16;
-
-  static Result generate(
-      Loaded m,
-      int[] prompt,
-      @Nullable Integer limit,
-      Sampler sampler,
-      @Nullable List<String> stopList,
-      Call call,
-      Consumer<String> emit) {
-    if (prompt.length == 0) {
-      throw badRequest("the prompt is empty", "prompt");
-    }
-    int context = m.model().config().contextLength();
-    if (prompt.length >= context) {
-      // CONTEXT_LENGTH, so the gateway can fall back to a model with a larger window.
-      throw new ProviderException(
-          Kind.CONTEXT_LENGTH,
-          "the prompt is "
-              + prompt.length
-              + " tokens but the context of "
-              + m.path().getFileName()
-              + " is "
-              + context
-              + " tokens",
-          "context_length_exceeded",
-          "messages",
-          0,
-          null,
-          null);
-    }
-    int max = Math.min(limit == null ? DEFAULT_MAX_TOKENS : limit, context - prompt.length);
-    List<String> stops = new ArrayList<>();
-    if (stopList != null) {
-      for (String s : stopList) {
-        if (!s.isEmpty()) {
-          stops.add(s);
-        }
-      }
-    }
-    LlamaSequence seq = m.model().newSequence(Math.max(1, Math.min(context, prompt.length + max)));
-    Tokenizer tokenizer = m.tokenizer();
-    StreamDecoder decoder = tokenizer.streamDecoder();
-    float[] logits = new float[0];
-    // The prompt in passes of up to 128 tokens, each one read of the weights (the same logits as
-    // feeding it token by token); a cancelled call stops between passes.
-    for (int from = 0; from < prompt.length; from += PREFILL_PASS) {
-      checkInterrupt(call);
-      int to = Math.min(prompt.length, from + PREFILL_PASS);
-      logits = seq.prefill(java.util.Arrays.copyOfRange(prompt, from, to), from);
-    }
-    StringBuilder pending = new StringBuilder();
-    int generated = 0;
-    String finish = "length";
-    while (generated < max) {
-      checkInterrupt(call);
-      int token = sampler.sample(logits);
-      generated++;
-      if (tokenizer.isEndOfGeneration(token)) {
-        finish = "stop";
-        break;
-      }
-      pending.append(decoder.accept(token));
-      int at = firstStop(pending, stops);
-      if (at >= 0) {
-        emit.accept(pending.substring(0, at));
-        return new Result("stop", generated);
-      }
-      int safe = safeLength(pending, stops);
-      if (safe > 0) {
-        emit.accept(pending.substring(0, safe));
-        pending.delete(0, safe);
-      }
-      if (generated < max) {
-        // batched with the other requests decoding from this file (the same logits as alone)
-        try {
-          logits = m.batcher().step(seq, token);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          checkInterrupt(call);
-        }
-      }
-    }
-    pending.append(decoder.finish());
-    int at = firstStop(pending, stops);
-    if (at >= 0) {
-      emit.accept(pending.substring(0, at));
-      return new Result("stop", generated);
-    }
-    if (!pending.isEmpty()) {
-      emit.accept(pending.toString());
-    }
-    return new Result(finish, generated);
-  }
-
-  private static void checkInterrupt(Call call) {
-    if (Thread.currentThread().isInterrupted()) {
-      throw call.aborted(new InterruptedException("generation interrupted"), "local generation");
-    }
-  }
 
   /** Where the earliest stop string starts in {@code text}, or -1. */
   static int firstStop(CharSequence text, List<String> stops) {

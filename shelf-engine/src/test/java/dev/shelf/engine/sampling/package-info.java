@@ -1,0 +1,4 @@
+@NullMarked
+package dev.shelf.engine.sampling;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,309 @@
+package dev.shelf.providers.local;
+
+import dev.shelf.engine.model.LlamaSequence;
+import dev.shelf.engine.sampling.Logprobs;
+import dev.shelf.engine.sampling.Sampler;
+import dev.shelf.engine.tokenizer.StreamDecoder;
+import dev.shelf.engine.tokenizer.Tokenizer;
+import dev.shelf.providers.spi.Call;
+import dev.shelf.providers.spi.ProviderException;
+import dev.shelf.providers.spi.ProviderException.Kind;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Generation for one request: prompts run through one sequence (a later prompt keeps the KV of what
+ * it shares with the one before, so the choices of a multiple-choice question pay for the question
+ * once), tokens sampled by the request's {@link Sampler}, text handed on as it becomes safe.
+ *
+ * <h2>Stop strings and the text that is held back</h2>
+ *
+ * Generated text goes out only once no stop string can begin in it: a tail that is a prefix of a
+ * stop string waits for the next token, so a stop string split across tokens is never sent, and the
+ * text before the earliest stop string is. Each generated token is reported (with its
+ * log-probabilities) in the same piece as the text where it begins; a token that begins at or after
+ * a stop string is dropped with it, and a stop token (the file's end-of-generation tokens and the
+ * request's {@code stop_token_ids}) is never sent nor reported (OpenAI reports neither).
+ *
+ * <h2>Log-probabilities</h2>
+ *
+ * A token's log-probability is the log-softmax of the raw logits at its position ({@link
+ * Logprobs}): before penalties, filters and temperature, as OpenAI reports them, so that they say
+ * what the model thinks whatever the sampling settings. With {@code echo}, the prompt's tokens are
+ * reported too, the first with none (nothing predicts it).
+ */
+final class Generation {
+  /** Prompt tokens per prefill pass: a cancelled call stops between passes. */
+  static final int PREFILL_PASS = 128;
+
+  /** One reported token: its id, the distribution it was drawn from, where its text begins. */
+  record Scored(int id, @Nullable Logprobs dist, int offset) {}
+
+  /** Receives text that is safe to send, with the tokens that begin in it. */
+  @FunctionalInterface
+  interface Emitter {
+    void emit(String text, List<Scored> tokens);
+  }
+
+  /** How generation ended and how many tokens it sampled. */
+  record Result(String finishReason, int tokens) {}
+
+  private final LocalProvider.Loaded m;
+  private final LocalParams params;
+  private final Call call;
+  private final LlamaSequence seq;
+  private final String promptParam;
+
+  /** The tokens the sequence's KV cache holds, in order. */
+  private int[] fed = new int[0];
+
+  private int fedLength;
+
+  /** The previous prompt and its reported tokens (echo with logprobs), for reuse. */
+  private int[] lastPrompt = new int[0];
+
+  private List<Scored> lastPromptScores = List.of();
+
+  /**
+   * A generation whose prompts have at most {@code longestPrompt} tokens.
+   *
+   * @param promptParam the request's parameter errors about the prompt name
+   * @throws ProviderException CONTEXT_LENGTH when a prompt does not fit the model's context
+   */
+  Generation(
+      LocalProvider.Loaded m,
+      LocalParams params,
+      Call call,
+      int longestPrompt,
+      String promptParam) {
+    this.m = m;
+    this.params = params;
+    this.call = call;
+    int context = m.model().config().contextLength();
+    if (longestPrompt >= context) {
+      // CONTEXT_LENGTH, so the gateway can fall back to a model with a larger window.
+      throw new ProviderException(
+          Kind.CONTEXT_LENGTH,
+          "the prompt is "
+              + longestPrompt
+              + " tokens but the context of "
+              + m.path().getFileName()
+              + " is "
+              + context
+              + " tokens",
+          "context_length_exceeded",
+          promptParam,
+          0,
+          null,
+          null);
+    }
+    for (int t : params.stopTokens()) {
+      if (t >= m.tokenizer().vocabSize()) {
+        throw LocalParams.bad(
+            "stop_token_ids",
+            "Invalid 'stop_token_ids': "
+                + t
+                + " is not a token of "
+                + m.path().getFileName()
+                + " (its vocabulary has "
+                + m.tokenizer().vocabSize()
+                + ")");
+      }
+    }
+    this.promptParam = promptParam;
+    this.seq = m.model().newSequence(Math.max(1, Math.min(context, longestPrompt + max(0))));
+  }
+
+  /** The most tokens a prompt of {@code promptLength} may be followed by. */
+  int max(int promptLength) {
+    Integer limit = params.limit();
+    int context = m.model().config().contextLength();
+    return Math.max(
+        0,
+        Math.min(limit == null ? LocalProvider.DEFAULT_MAX_TOKENS : limit, context - promptLength));
+  }
+
+  /**
+   * The prompt's text as its tokens decode, and where each token's text begins in it: what {@code
+   * echo} sends. The space a SentencePiece tokenizer put before the first word is taken off, as
+   * {@link Tokenizer#decode} does, when that is what makes the pieces add up to the decoded text.
+   */
+  static String promptText(Tokenizer tokenizer, int[] prompt, int[] offsets) {
+    StreamDecoder decoder = tokenizer.streamDecoder();
+    StringBuilder text = new StringBuilder();
+    for (int i = 0; i < prompt.length; i++) {
+      offsets[i] = text.length();
+      text.append(decoder.accept(prompt[i]));
+    }
+    text.append(decoder.finish());
+    String whole = tokenizer.decode(prompt);
+    if (!text.toString().equals(whole)) {
+      if (!text.isEmpty() && text.charAt(0) == ' ' && text.substring(1).equals(whole)) {
+        text.deleteCharAt(0);
+        for (int i = 0; i < offsets.length; i++) {
+          offsets[i] = Math.max(0, offsets[i] - 1);
+        }
+      }
+    }
+    return text.toString();
+  }
+
+  /**
+   * Runs {@code prompt}, then samples up to the limit, handing text to {@code emit} as it becomes
+   * safe. With {@code echo} the prompt's text comes first (with its tokens' log-probabilities when
+   * asked), and {@code offset} counts from its start.
+   */
+  Result run(int[] prompt, Emitter emit) {
+    if (prompt.length == 0) {
+      throw LocalParams.bad(promptParam, "the prompt is empty");
+    }
+    Tokenizer tokenizer = m.tokenizer();
+    int max = max(prompt.length);
+    boolean scorePrompt = params.echo() && params.logprobs();
+    int base = 0;
+    if (params.echo()) {
+      int[] offsets = new int[prompt.length];
+      String text = promptText(tokenizer, prompt, offsets);
+      List<Scored> scores = new ArrayList<>();
+      float[] logits = prefill(prompt, scorePrompt, offsets, scores);
+      emit.emit(text, scores);
+      base = text.length();
+      return generate(prompt, logits, max, base, emit);
+    }
+    return generate(prompt, prefill(prompt, false, new int[0], new ArrayList<>()), max, base, emit);
+  }
+
+  /**
+   * Feeds {@code prompt}, keeping the KV of what it shares with the tokens fed before, and returns
+   * the logits after its last token; when {@code score}, fills {@code scores} with every prompt
+   * token's (the first without a distribution).
+   */
+  private float[] prefill(int[] prompt, boolean score, int[] offsets, List<Scored> scores) {
+    int common = 0;
+    int n = Math.min(fedLength, prompt.length);
+    while (common < n && fed[common] == prompt[common]) {
+      common++;
+    }
+    // at least the last prompt token is fed again, for its logits
+    int from = Math.max(0, common - 1);
+    if (score) {
+      int shared = 0;
+      int k = Math.min(lastPrompt.length, Math.min(from + 1, lastPromptScores.size()));
+      while (shared < k && lastPrompt[shared] == prompt[shared]) {
+        shared++;
+      }
+      if (shared < from + 1) {
+        from = Math.max(0, shared - 1); // the scores of tokens up to `from` must be known
+      }
+      for (int i = 0; i <= from && i < prompt.length; i++) {
+        scores.add(
+            i < shared
+                ? new Scored(prompt[i], lastPromptScores.get(i).dist(), offsets[i])
+                : new Scored(prompt[i], null, offsets[i]));
+      }
+    }
+    fedLength = from;
+    float[] last = new float[0];
+    for (int start = from; start < prompt.length; start += PREFILL_PASS) {
+      checkInterrupt();
+      int end = Math.min(prompt.length, start + PREFILL_PASS);
+      float[][] logits = seq.forwardAll(Arrays.copyOfRange(prompt, start, end), start, score);
+      last = logits[logits.length - 1];
+      remember(Arrays.copyOfRange(prompt, start, end));
+      if (score) {
+        for (int i = 0; i < logits.length && start + i + 1 < prompt.length; i++) {
+          int at = start + i + 1;
+          scores.add(new Scored(prompt[at], Logprobs.of(logits[i]), offsets[at]));
+        }
+      }
+    }
+    if (score) {
+      lastPrompt = prompt;
+      lastPromptScores = List.copyOf(scores);
+    }
+    return last;
+  }
+
+  private void remember(int[] tokens) {
+    if (fedLength + tokens.length > fed.length) {
+      fed = Arrays.copyOf(fed, Math.max(fed.length * 2, fedLength + tokens.length));
+    }
+    System.arraycopy(tokens, 0, fed, fedLength, tokens.length);
+    fedLength += tokens.length;
+  }
+
+  private Result generate(int[] prompt, float[] first, int max, int base, Emitter emit) {
+    Tokenizer tokenizer = m.tokenizer();
+    StreamDecoder decoder = tokenizer.streamDecoder();
+    Sampler sampler = new Sampler(params.sampling(), prompt);
+    List<String> stops = params.stops();
+    float[] logits = first;
+    StringBuilder pending = new StringBuilder();
+    int pendingStart = 0; // where `pending` begins in the generated text
+    List<Scored> waiting = new ArrayList<>();
+    int generated = 0;
+    String finish = "length";
+    while (generated < max) {
+      checkInterrupt();
+      Logprobs dist = params.logprobs() ? Logprobs.of(logits) : null;
+      int token = sampler.sample(logits);
+      generated++;
+      if (tokenizer.isEndOfGeneration(token) || params.stopTokens().contains(token)) {
+        finish = "stop";
+        break;
+      }
+      if (dist != null) {
+        waiting.add(new Scored(token, dist, base + pendingStart + pending.length()));
+      }
+      pending.append(decoder.accept(token));
+      int at = LocalProvider.firstStop(pending, stops);
+      if (at >= 0) {
+        release(emit, pending.substring(0, at), waiting, base + pendingStart + at);
+        return new Result("stop", generated);
+      }
+      int safe = LocalProvider.safeLength(pending, stops);
+      if (safe > 0) {
+        release(emit, pending.substring(0, safe), waiting, base + pendingStart + safe);
+        pending.delete(0, safe);
+        pendingStart += safe;
+      }
+      if (generated < max) {
+        // batched with the other requests decoding from this file (the same logits as alone)
+        try {
+          logits = m.batcher().step(seq, token);
+          remember(new int[] {token});
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          checkInterrupt();
+        }
+      }
+    }
+    pending.append(decoder.finish());
+    int at = LocalProvider.firstStop(pending, stops);
+    if (at >= 0) {
+      release(emit, pending.substring(0, at), waiting, base + pendingStart + at);
+      return new Result("stop", generated);
+    }
+    release(emit, pending.toString(), waiting, Integer.MAX_VALUE);
+    return new Result(finish, generated);
+  }
+
+  /** Emits {@code text} with the waiting tokens that begin before {@code end}. */
+  private static void release(Emitter emit, String text, List<Scored> waiting, int end) {
+    List<Scored> out = new ArrayList<>();
+    while (!waiting.isEmpty() && waiting.getFirst().offset() < end) {
+      out.add(waiting.removeFirst());
+    }
+    if (!text.isEmpty() || !out.isEmpty()) {
+      emit.emit(text, out);
+    }
+  }
+
+  private void checkInterrupt() {
+    if (Thread.currentThread().isInterrupted()) {
+      throw call.aborted(new InterruptedException("generation interrupted"), "local generation");
+    }
+  }
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.shelf.providers.local;
+
+import org.jspecify.annotations.NullMarked;
