@@ -1,6 +1,7 @@
 package dev.shelf.providers.local;
 
 import dev.shelf.engine.model.LlamaSequence;
+import dev.shelf.engine.runtime.KvBudget;
 import dev.shelf.engine.sampling.Logprobs;
 import dev.shelf.engine.sampling.Sampler;
 import dev.shelf.engine.tokenizer.StreamDecoder;
@@ -34,7 +35,7 @@ import org.jspecify.annotations.Nullable;
  * what the model thinks whatever the sampling settings. With {@code echo}, the prompt's tokens are
  * reported too, the first with none (nothing predicts it).
  */
-final class Generation {
+final class Generation implements AutoCloseable {
   /** Prompt tokens per prefill pass: a cancelled call stops between passes. */
   static final int PREFILL_PASS = 128;
 
@@ -54,6 +55,7 @@ final class Generation {
   private final LocalParams params;
   private final Call call;
   private final LlamaSequence seq;
+  private final KvBudget.Reservation kv;
   private final String promptParam;
 
   /** The tokens the sequence's KV cache holds, in order. */
@@ -69,11 +71,13 @@ final class Generation {
   /**
    * A generation whose prompts have at most {@code longestPrompt} tokens.
    *
+   * @param memory where the sequence's KV cache is reserved
    * @param promptParam the request's parameter errors about the prompt name
    * @throws ProviderException CONTEXT_LENGTH when a prompt does not fit the model's context
    */
   Generation(
       LocalProvider.Loaded m,
+      Memory memory,
       LocalParams params,
       Call call,
       int longestPrompt,
@@ -113,7 +117,22 @@ final class Generation {
       }
     }
     this.promptParam = promptParam;
-    this.seq = m.model().newSequence(Math.max(1, Math.min(context, longestPrompt + max(0))));
+    int positions = Math.max(1, Math.min(context, longestPrompt + max(0)));
+    // Its KV cache is reserved from the provider's budget first, so that what does not fit is a
+    // clear error and not an OutOfMemoryError; close() gives it back.
+    this.kv = memory.reserve(m, positions);
+    try {
+      this.seq = m.model().newSequence(positions);
+    } catch (RuntimeException | Error e) {
+      kv.close();
+      throw e;
+    }
+  }
+
+  /** Gives the sequence's KV cache back to the provider's budget. */
+  @Override
+  public void close() {
+    kv.close();
   }
 
   /** The most tokens a prompt of {@code promptLength} may be followed by. */

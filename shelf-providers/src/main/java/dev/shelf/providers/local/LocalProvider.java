@@ -46,15 +46,26 @@ public final class LocalProvider implements Provider {
   private final Parallel parallel;
   private final boolean ownsParallel;
   private final Map<Path, Slot> models = new ConcurrentHashMap<>();
+  private final Memory memory;
 
   /**
    * @param threads the engine threads for this provider, or 0 for the process-wide pool
    */
   public LocalProvider(String name, Path dir, int threads) {
+    this(name, dir, threads, Memory.defaults());
+  }
+
+  /** With its memory bounds ({@link Memory}). */
+  LocalProvider(String name, Path dir, int threads, Memory memory) {
     this.name = name;
     this.dir = dir;
     this.ownsParallel = threads > 0;
     this.parallel = threads > 0 ? new Parallel(threads) : Parallel.shared();
+    this.memory = memory;
+  }
+
+  Memory memory() {
+    return memory;
   }
 
   @Override
@@ -124,6 +135,12 @@ public final class LocalProvider implements Provider {
   private Loaded load(Path path) {
     if (!Files.isRegularFile(path)) {
       throw new ProviderException(Kind.NOT_FOUND, "local model file not found: " + path);
+    }
+    try {
+      memory.checkModel(path, Files.size(path));
+    } catch (IOException e) {
+      throw new ProviderException(
+          Kind.NOT_FOUND, "local model file cannot be read: " + path + " (" + e + ")", e);
     }
     GgufFile file;
     try {
@@ -219,8 +236,10 @@ public final class LocalProvider implements Provider {
                               : null)),
                   null));
         };
-    Generation.Result r =
-        new Generation(m, params, call, prompt.length, "messages").run(prompt, emit);
+    Generation.Result r;
+    try (var generation = new Generation(m, memory, params, call, prompt.length, "messages")) {
+      r = generation.run(prompt, emit);
+    }
     if (!started[0]) {
       emit.emit("", List.of());
     }
@@ -261,38 +280,39 @@ public final class LocalProvider implements Provider {
       longest = Math.max(longest, p.length);
       promptTokens += p.length;
     }
-    Generation generation = new Generation(m, params, call, longest, "prompt");
     int completionTokens = 0;
-    for (int index = 0; index < prompts.size(); index++) {
-      int choice = index;
-      Generation.Emitter emit =
-          (s, tokens) -> {
-            call.firstChunk();
-            sink.accept(
-                new CompletionChunk(
-                    id,
-                    created,
-                    model,
-                    List.of(
-                        new CompletionChunk.Choice(
-                            choice,
-                            s,
-                            null,
-                            params.logprobs()
-                                ? LogprobsJson.completion(
-                                    m.tokenizer(), tokens, params.topLogprobs())
-                                : null)),
-                    null));
-          };
-      Generation.Result r = generation.run(prompts.get(index), emit);
-      completionTokens += r.tokens();
-      sink.accept(
-          new CompletionChunk(
-              id,
-              created,
-              model,
-              List.of(new CompletionChunk.Choice(choice, "", r.finishReason(), null)),
-              null));
+    try (var generation = new Generation(m, memory, params, call, longest, "prompt")) {
+      for (int index = 0; index < prompts.size(); index++) {
+        int choice = index;
+        Generation.Emitter emit =
+            (s, tokens) -> {
+              call.firstChunk();
+              sink.accept(
+                  new CompletionChunk(
+                      id,
+                      created,
+                      model,
+                      List.of(
+                          new CompletionChunk.Choice(
+                              choice,
+                              s,
+                              null,
+                              params.logprobs()
+                                  ? LogprobsJson.completion(
+                                      m.tokenizer(), tokens, params.topLogprobs())
+                                  : null)),
+                      null));
+            };
+        Generation.Result r = generation.run(prompts.get(index), emit);
+        completionTokens += r.tokens();
+        sink.accept(
+            new CompletionChunk(
+                id,
+                created,
+                model,
+                List.of(new CompletionChunk.Choice(choice, "", r.finishReason(), null)),
+                null));
+      }
     }
     sink.accept(
         new CompletionChunk(

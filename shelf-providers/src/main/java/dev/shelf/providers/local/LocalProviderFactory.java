@@ -7,8 +7,10 @@ import java.nio.file.Path;
 
 /**
  * Creates {@code local} providers. Options: {@code dir} (where relative model paths are resolved;
- * default the working directory) and {@code threads} (the engine's threads for this provider;
- * default the process-wide pool).
+ * default the working directory), {@code threads} (the engine's threads for this provider; default
+ * the process-wide pool), {@code kv_cache} (the KV cache budget, e.g. {@code 1GiB}; default half
+ * the heap) and {@code kv_wait} (how long a request waits for KV memory, e.g. {@code 30s}); see
+ * {@link Memory}.
  */
 public final class LocalProviderFactory implements ProviderFactory {
   @Override
@@ -34,6 +36,57 @@ public final class LocalProviderFactory implements ProviderFactory {
             "options.threads must be a positive integer but was " + threads);
       }
     }
-    return new LocalProvider(spec.name(), base, threads);
+    Memory defaults = Memory.defaults();
+    Object kvCache = spec.options().get("kv_cache");
+    Object kvWait = spec.options().get("kv_wait");
+    var memory =
+        new Memory(
+            kvCache == null
+                ? defaults.kv()
+                : new dev.shelf.engine.runtime.KvBudget(bytes("kv_cache", kvCache.toString())),
+            kvWait == null ? defaults.kvWait() : duration("kv_wait", kvWait.toString()),
+            defaults.physical());
+    return new LocalProvider(spec.name(), base, threads, memory);
+  }
+
+  /** {@code 512MiB}, {@code 2GiB}, {@code 1.5GB}, {@code 65536}: a positive size in bytes. */
+  static long bytes(String option, String text) {
+    var m =
+        java.util.regex.Pattern.compile(
+                "(?i)\\s*(\\d+(?:\\.\\d+)?)\\s*(|b|kib|kb|k|mib|mb|m|gib|gb|g)\\s*")
+            .matcher(text);
+    if (!m.matches()) {
+      throw new IllegalArgumentException(
+          "options." + option + " must be a size such as 512MiB or 2GiB but was '" + text + "'");
+    }
+    double n = Double.parseDouble(m.group(1));
+    long unit =
+        switch (m.group(2).toLowerCase(java.util.Locale.ROOT)) {
+          case "kib", "kb", "k" -> 1L << 10;
+          case "mib", "mb", "m" -> 1L << 20;
+          case "gib", "gb", "g" -> 1L << 30;
+          default -> 1;
+        };
+    long bytes = (long) (n * unit);
+    if (bytes < 1) {
+      throw new IllegalArgumentException(
+          "options." + option + " must be positive but was '" + text + "'");
+    }
+    return bytes;
+  }
+
+  /** {@code 30s}, {@code 500ms}, {@code 2m}, {@code 0}: a duration of zero or more. */
+  static java.time.Duration duration(String option, String text) {
+    var m = java.util.regex.Pattern.compile("\\s*(\\d+)\\s*(ms|s|m|)\\s*").matcher(text);
+    if (!m.matches()) {
+      throw new IllegalArgumentException(
+          "options." + option + " must be a duration such as 30s or 500ms but was '" + text + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> java.time.Duration.ofMillis(n);
+      case "m" -> java.time.Duration.ofMinutes(n);
+      default -> java.time.Duration.ofSeconds(n);
+    };
   }
 }

@@ -1,0 +1,110 @@
+package dev.shelf.providers.local;
+
+import dev.shelf.engine.runtime.KvBudget;
+import dev.shelf.providers.spi.ProviderException;
+import dev.shelf.providers.spi.ProviderException.Kind;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * What a {@code local} provider may take of memory, so that a model or a request that does not fit
+ * is refused with an error that says so, not with an {@link OutOfMemoryError}:
+ *
+ * <ul>
+ *   <li><b>Models</b>: the weights are memory-mapped, so a file larger than the machine's memory
+ *       would page from disk for every token; it is refused at load ({@code BAD_REQUEST}, naming
+ *       both sizes).
+ *   <li><b>KV caches</b>: each request's sequence allocates its cache at once ({@code 2 x blocks x
+ *       positions x kv width} floats, positions = prompt + max tokens) from one budget per provider
+ *       ({@code options.kv_cache}, default half the JVM's heap). A request that needs more than the
+ *       whole budget is {@code CONTEXT_LENGTH} (400 {@code context_length_exceeded}, param {@code
+ *       max_tokens}: the gateway may fall back to another deployment); one that does not fit beside
+ *       the requests running now waits its turn up to {@code options.kv_wait} (default 30 s), then
+ *       is {@code RATE_LIMITED} (429, retried elsewhere by the gateway).
+ * </ul>
+ *
+ * @param physical the machine's memory in bytes, or 0 when unknown (no model is refused then)
+ */
+record Memory(KvBudget kv, Duration kvWait, long physical) {
+  /** Half the heap for KV caches, 30 s of waiting, the machine's memory as the OS reports it. */
+  static Memory defaults() {
+    return new Memory(
+        new KvBudget(Math.max(1, Runtime.getRuntime().maxMemory() / 2)),
+        Duration.ofSeconds(30),
+        physicalMemory());
+  }
+
+  static long physicalMemory() {
+    try {
+      if (java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+          instanceof com.sun.management.OperatingSystemMXBean os) {
+        return os.getTotalMemorySize();
+      }
+    } catch (RuntimeException | LinkageError e) {
+      // no management bean here: sizes are not checked
+    }
+    return 0;
+  }
+
+  /** Refuses a model file larger than the machine's memory. */
+  void checkModel(Path path, long fileBytes) {
+    if (physical > 0 && fileBytes > physical) {
+      throw new ProviderException(
+          Kind.BAD_REQUEST,
+          "model file "
+              + path
+              + " is "
+              + KvBudget.mib(fileBytes)
+              + " but this machine has "
+              + KvBudget.mib(physical)
+              + " of memory: its weights would be read from disk for every token",
+          "model_too_large",
+          null,
+          0,
+          null,
+          null);
+    }
+  }
+
+  /** Reserves the KV cache of a sequence of {@code positions} of {@code m}. */
+  KvBudget.Reservation reserve(LocalProvider.Loaded m, int positions) {
+    long bytes = m.model().kvBytes(positions);
+    try {
+      return kv.reserve(bytes, kvWait.toNanos());
+    } catch (KvBudget.TooLarge e) {
+      throw new ProviderException(
+          Kind.CONTEXT_LENGTH,
+          "the prompt and max_tokens take "
+              + positions
+              + " positions of "
+              + m.path().getFileName()
+              + ", "
+              + KvBudget.mib(bytes)
+              + " of KV cache, more than this provider's budget of "
+              + KvBudget.mib(kv.capacity())
+              + " (lower max_tokens, or raise the provider's options.kv_cache and the heap,"
+              + " SHELF_HEAP)",
+          "context_length_exceeded",
+          "max_tokens",
+          0,
+          null,
+          e);
+    } catch (KvBudget.Busy e) {
+      throw new ProviderException(
+          Kind.RATE_LIMITED,
+          "the local models' memory is taken by other requests: this one "
+              + e.getMessage()
+              + "; waited "
+              + kvWait.toMillis()
+              + " ms",
+          "kv_cache_busy",
+          null,
+          0,
+          1000L,
+          e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ProviderException(Kind.CANCELLED, "cancelled waiting for KV cache memory", e);
+    }
+  }
+}
