@@ -97,6 +97,39 @@ public final class LlamaSequence {
   }
 
   /**
+   * Takes the first {@code n} positions of {@code from}'s cache as this sequence's own and forgets
+   * the rest: the values a prefill of those tokens would compute here (a position's keys and values
+   * depend only on the tokens up to it), without computing them. {@code from} is only read, so
+   * several sequences may copy from one at once while nothing feeds it.
+   *
+   * @throws IllegalArgumentException if {@code from} belongs to another model, or {@code n} is
+   *     negative or beyond {@code from.length()} or this sequence's context
+   */
+  public void copyPrefix(LlamaSequence from, int n) {
+    if (from.model != model) {
+      throw new IllegalArgumentException("the sequence to copy belongs to another model");
+    }
+    if (n < 0 || n > from.length || n > contextLength) {
+      throw new IllegalArgumentException(
+          "cannot copy "
+              + n
+              + " positions from a sequence of "
+              + from.length
+              + " into one of context "
+              + contextLength);
+    }
+    int kvLength = config.kvLength();
+    for (int b = 0; b < keys.length; b++) {
+      // keys are transposed (one run of positions per dimension), values one run per position
+      for (int j = 0; j < kvLength; j++) {
+        System.arraycopy(from.keys[b], j * from.contextLength, keys[b], j * contextLength, n);
+      }
+      System.arraycopy(from.values[b], 0, values[b], 0, n * kvLength);
+    }
+    length = n;
+  }
+
+  /**
    * Runs {@code token} at {@code position} and returns the logits of the next token (a fresh array
    * of {@code vocabSize} floats).
    *

@@ -170,4 +170,30 @@ class LlamaModelTest {
     assertThatThrownBy(() -> seq.forward(512, 0))
         .hasMessage("token must be in [0, 512) but was 512");
   }
+
+  @Test
+  void aCopiedPrefixContinuesExactlyAsAFreshPrefill() {
+    LlamaModel model = LlamaModel.load(file);
+    int[] prompt = {1, 403, 407, 261, 378, 362, 439, 307, 284, 365, 296, 394};
+    int shared = 8;
+    LlamaSequence donor = model.newSequence(16);
+    donor.prefill(java.util.Arrays.copyOf(prompt, 10), 0); // fed further than is shared
+
+    LlamaSequence fresh = model.newSequence(40);
+    float[] expected = fresh.prefill(prompt, 0);
+    float[] expectedNext = fresh.forward(42, prompt.length);
+
+    LlamaSequence copied = model.newSequence(40); // another context: another key layout
+    copied.copyPrefix(donor, shared);
+    assertThat(copied.length()).isEqualTo(shared);
+    float[] got =
+        copied.prefill(java.util.Arrays.copyOfRange(prompt, shared, prompt.length), shared);
+    assertThat(got).containsExactly(expected);
+    assertThat(copied.forward(42, prompt.length)).containsExactly(expectedNext);
+
+    assertThatThrownBy(() -> model.newSequence(4).copyPrefix(donor, 8))
+        .hasMessage("cannot copy 8 positions from a sequence of 10 into one of context 4");
+    assertThatThrownBy(() -> copied.copyPrefix(donor, 11))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }

@@ -78,6 +78,7 @@ final class Generation implements AutoCloseable {
   Generation(
       LocalProvider.Loaded m,
       Memory memory,
+      java.util.function.BooleanSupplier evictOne,
       LocalParams params,
       Call call,
       int longestPrompt,
@@ -120,7 +121,7 @@ final class Generation implements AutoCloseable {
     int positions = Math.max(1, Math.min(context, longestPrompt + max(0)));
     // Its KV cache is reserved from the provider's budget first, so that what does not fit is a
     // clear error and not an OutOfMemoryError; close() gives it back.
-    this.kv = memory.reserve(m, positions);
+    this.kv = memory.reserve(m, positions, evictOne);
     try {
       this.seq = m.model().newSequence(positions);
     } catch (RuntimeException | Error e) {
@@ -129,10 +130,13 @@ final class Generation implements AutoCloseable {
     }
   }
 
-  /** Gives the sequence's KV cache back to the provider's budget. */
+  /**
+   * Parks the sequence for later prompts that share its beginning ({@link PrefixCache}), which then
+   * holds its KV reservation, or gives the reservation back.
+   */
   @Override
   public void close() {
-    kv.close();
+    m.prefixes().park(seq, Arrays.copyOf(fed, fedLength), kv);
   }
 
   /** The most tokens a prompt of {@code promptLength} may be followed by. */
@@ -200,6 +204,16 @@ final class Generation implements AutoCloseable {
    * token's (the first without a distribution).
    */
   private float[] prefill(int[] prompt, boolean score, int[] offsets, List<Scored> scores) {
+    if (fedLength == 0 && !score) {
+      // A finished request's sequence that began the same way: copy its cache, compute the rest.
+      PrefixCache.Match match = m.prefixes().longest(prompt);
+      if (match != null) {
+        int n = Math.min(match.tokens(), seq.contextLength());
+        seq.copyPrefix(match.seq(), n);
+        remember(Arrays.copyOf(prompt, n));
+        m.prefixes().reused(n);
+      }
+    }
     int common = 0;
     int n = Math.min(fedLength, prompt.length);
     while (common < n && fed[common] == prompt[common]) {

@@ -68,6 +68,17 @@ public final class LocalProvider implements Provider {
     return memory;
   }
 
+  /** Releases one parked sequence of any loaded model (its KV memory); false when none is. */
+  boolean evictOne() {
+    for (Slot slot : models.values()) {
+      Loaded l = slot.peek();
+      if (l != null && l.prefixes().evictOldest()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   @Override
   public String name() {
     return name;
@@ -80,12 +91,13 @@ public final class LocalProvider implements Provider {
       LlamaModel model,
       Tokenizer tokenizer,
       ChatTemplate template,
-      DecodeBatcher batcher) {}
+      DecodeBatcher batcher,
+      PrefixCache prefixes) {}
 
   /** One file's load, done once; a failed load is not kept, so the next request retries. */
   private final class Slot {
     private final Path path;
-    private @Nullable Loaded loaded;
+    private volatile @Nullable Loaded loaded;
 
     Slot(Path path) {
       this.path = path;
@@ -100,10 +112,16 @@ public final class LocalProvider implements Provider {
       return l;
     }
 
+    /** The loaded file, or null while it is not (never waits for a load). */
+    @Nullable Loaded peek() {
+      return loaded;
+    }
+
     synchronized void close() {
       Loaded l = loaded;
       if (l != null) {
         l.batcher().close();
+        l.prefixes().clear();
         l.file().close();
         loaded = null;
       }
@@ -163,7 +181,13 @@ public final class LocalProvider implements Provider {
       Tokenizer tokenizer = Tokenizer.fromGguf(file);
       ChatTemplate template = ChatTemplate.fromGguf(file);
       return new Loaded(
-          path, file, model, tokenizer, template, new DecodeBatcher(model, MAX_BATCH));
+          path,
+          file,
+          model,
+          tokenizer,
+          template,
+          new DecodeBatcher(model, MAX_BATCH),
+          new PrefixCache(memory.prefixCache()));
     } catch (RuntimeException e) {
       file.close();
       throw new ProviderException(
@@ -237,7 +261,8 @@ public final class LocalProvider implements Provider {
                   null));
         };
     Generation.Result r;
-    try (var generation = new Generation(m, memory, params, call, prompt.length, "messages")) {
+    try (var generation =
+        new Generation(m, memory, this::evictOne, params, call, prompt.length, "messages")) {
       r = generation.run(prompt, emit);
     }
     if (!started[0]) {
@@ -281,7 +306,8 @@ public final class LocalProvider implements Provider {
       promptTokens += p.length;
     }
     int completionTokens = 0;
-    try (var generation = new Generation(m, memory, params, call, longest, "prompt")) {
+    try (var generation =
+        new Generation(m, memory, this::evictOne, params, call, longest, "prompt")) {
       for (int index = 0; index < prompts.size(); index++) {
         int choice = index;
         Generation.Emitter emit =

@@ -9,8 +9,9 @@ import java.nio.file.Path;
  * Creates {@code local} providers. Options: {@code dir} (where relative model paths are resolved;
  * default the working directory), {@code threads} (the engine's threads for this provider; default
  * the process-wide pool), {@code kv_cache} (the KV cache budget, e.g. {@code 1GiB}; default half
- * the heap) and {@code kv_wait} (how long a request waits for KV memory, e.g. {@code 30s}); see
- * {@link Memory}.
+ * the heap), {@code kv_wait} (how long a request waits for KV memory, e.g. {@code 30s}) and {@code
+ * prefix_cache} (finished sequences kept per model for prefix reuse, default 4); see {@link
+ * Memory}.
  */
 public final class LocalProviderFactory implements ProviderFactory {
   @Override
@@ -45,8 +46,26 @@ public final class LocalProviderFactory implements ProviderFactory {
                 ? defaults.kv()
                 : new dev.shelf.engine.runtime.KvBudget(bytes("kv_cache", kvCache.toString())),
             kvWait == null ? defaults.kvWait() : duration("kv_wait", kvWait.toString()),
-            defaults.physical());
+            defaults.physical(),
+            count("prefix_cache", spec.options().get("prefix_cache"), defaults.prefixCache()));
     return new LocalProvider(spec.name(), base, threads, memory);
+  }
+
+  /** A count of zero or more, {@code fallback} when absent. */
+  static int count(String option, @org.jspecify.annotations.Nullable Object value, int fallback) {
+    if (value == null) {
+      return fallback;
+    }
+    try {
+      int n = Integer.parseInt(value.toString().trim());
+      if (n >= 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw new IllegalArgumentException(
+        "options." + option + " must be a whole number of 0 or more but was '" + value + "'");
   }
 
   /** {@code 512MiB}, {@code 2GiB}, {@code 1.5GB}, {@code 65536}: a positive size in bytes. */

@@ -23,15 +23,21 @@ import java.time.Duration;
  *       is {@code RATE_LIMITED} (429, retried elsewhere by the gateway).
  * </ul>
  *
+ * <p>Finished requests' sequences parked for prefix reuse ({@link PrefixCache}, {@code
+ * options.prefix_cache} per model, default 4) keep their reservations until a request needs the
+ * memory: they are evicted, oldest first, before a request waits.
+ *
  * @param physical the machine's memory in bytes, or 0 when unknown (no model is refused then)
+ * @param prefixCache sequences kept per model for prefix reuse (0: none)
  */
-record Memory(KvBudget kv, Duration kvWait, long physical) {
+record Memory(KvBudget kv, Duration kvWait, long physical, int prefixCache) {
   /** Half the heap for KV caches, 30 s of waiting, the machine's memory as the OS reports it. */
   static Memory defaults() {
     return new Memory(
         new KvBudget(Math.max(1, Runtime.getRuntime().maxMemory() / 2)),
         Duration.ofSeconds(30),
-        physicalMemory());
+        physicalMemory(),
+        4);
   }
 
   static long physicalMemory() {
@@ -66,10 +72,24 @@ record Memory(KvBudget kv, Duration kvWait, long physical) {
     }
   }
 
-  /** Reserves the KV cache of a sequence of {@code positions} of {@code m}. */
-  KvBudget.Reservation reserve(LocalProvider.Loaded m, int positions) {
+  /**
+   * Reserves the KV cache of a sequence of {@code positions} of {@code m}; when it does not fit
+   * now, parked sequences are released ({@code evictOne}, until it says none is left) before it
+   * waits.
+   */
+  KvBudget.Reservation reserve(
+      LocalProvider.Loaded m, int positions, java.util.function.BooleanSupplier evictOne) {
     long bytes = m.model().kvBytes(positions);
     try {
+      while (true) {
+        try {
+          return kv.reserve(bytes, 0);
+        } catch (KvBudget.Busy busy) {
+          if (!evictOne.getAsBoolean()) {
+            break;
+          }
+        }
+      }
       return kv.reserve(bytes, kvWait.toNanos());
     } catch (KvBudget.TooLarge e) {
       throw new ProviderException(

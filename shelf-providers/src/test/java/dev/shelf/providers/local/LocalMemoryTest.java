@@ -19,7 +19,7 @@ class LocalMemoryTest {
 
   private static LocalProvider provider(long kvBytes, Duration wait, long physical) {
     return new LocalProvider(
-        "local", LocalProviderTest.dir(), 1, new Memory(new KvBudget(kvBytes), wait, physical));
+        "local", LocalProviderTest.dir(), 1, new Memory(new KvBudget(kvBytes), wait, physical, 0));
   }
 
   private static void chat(LocalProvider p, int max) {
