@@ -81,14 +81,8 @@ record Memory(KvBudget kv, Duration kvWait, long physical, int prefixCache) {
       LocalProvider.Loaded m, int positions, java.util.function.BooleanSupplier evictOne) {
     long bytes = m.model().kvBytes(positions);
     try {
-      while (true) {
-        try {
-          return kv.reserve(bytes, 0);
-        } catch (KvBudget.Busy busy) {
-          if (!evictOne.getAsBoolean()) {
-            break;
-          }
-        }
+      while (kv.used() + bytes > kv.capacity() && evictOne.getAsBoolean()) {
+        // parked sequences give way first, oldest first
       }
       return kv.reserve(bytes, kvWait.toNanos());
     } catch (KvBudget.TooLarge e) {

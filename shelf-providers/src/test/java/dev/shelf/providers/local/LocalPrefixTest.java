@@ -26,25 +26,11 @@ class LocalPrefixTest {
   }
 
   private static ChatRequest ask(String system, String user) {
-    return new ChatRequest(
+    return LocalProviderTest.chat(
         LocalProviderTest.FILE,
         List.of(ChatMessage.of("system", system), ChatMessage.of("user", user)),
-        false,
-        false,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
         24,
         0.0,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
         null,
         null,
         JsonNodeFactory.instance.objectNode());

@@ -55,25 +55,11 @@ class LocalProviderQwenTest {
   }
 
   static ChatRequest chat(String file) {
-    return new ChatRequest(
+    return LocalProviderTest.chat(
         file,
         List.of(ChatMessage.of("user", "Tell me a story about a cat.")),
-        true,
-        true,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
         12,
         0.0,
-        null,
-        null,
-        null,
-        null,
-        null,
-        null,
         null,
         null,
         Json.object());

@@ -58,9 +58,28 @@ class LocalProviderTest {
       @Nullable Long seed,
       @Nullable List<String> stop,
       ObjectNode extra) {
-    return new ChatRequest(
+    return chat(
         FILE,
         List.of(ChatMessage.of("user", "Tell me a story about a cat.")),
+        max,
+        temperature,
+        seed,
+        stop,
+        extra);
+  }
+
+  /** A streamed chat request with usage, of {@code messages} to {@code file}. */
+  static ChatRequest chat(
+      String file,
+      List<ChatMessage> messages,
+      @Nullable Integer max,
+      @Nullable Double temperature,
+      @Nullable Long seed,
+      @Nullable List<String> stop,
+      ObjectNode extra) {
+    return new ChatRequest(
+        file,
+        messages,
         true,
         true,
         null,
