@@ -33,16 +33,24 @@ final class F16Matrix extends WeightMatrix {
   @Override
   float dotVector(long offset, float[] x, float[] scratch) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
-    FloatVector acc = FloatVector.zero(s);
+    int l = s.length();
+    FloatVector even = FloatVector.zero(s);
+    FloatVector odd = FloatVector.zero(s);
     int bound = s.loopBound(cols);
-    for (int i = 0; i < bound; i += s.length()) {
-      FloatVector w = VectorLanes.halves(data, offset + 2L * i);
-      acc = w.fma(FloatVector.fromArray(s, x, i), acc);
+    int i = 0;
+    for (; i + 2 * l <= bound; i += 2 * l) {
+      even = VectorLanes.halves(data, offset + 2L * i).fma(FloatVector.fromArray(s, x, i), even);
+      odd =
+          VectorLanes.halves(data, offset + 2L * (i + l))
+              .fma(FloatVector.fromArray(s, x, i + l), odd);
+    }
+    if (i < bound) {
+      even = VectorLanes.halves(data, offset + 2L * i).fma(FloatVector.fromArray(s, x, i), even);
     }
     float tail = 0f;
-    for (int i = bound; i < cols; i++) {
-      tail += Bytes.f16(data, offset + 2L * i) * x[i];
+    for (int j = bound; j < cols; j++) {
+      tail += Bytes.f16(data, offset + 2L * j) * x[j];
     }
-    return VectorLanes.sum(acc, scratch) + tail;
+    return VectorLanes.sum(even, odd) + tail;
   }
 }

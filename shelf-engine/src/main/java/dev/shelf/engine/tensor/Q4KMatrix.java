@@ -109,49 +109,44 @@ final class Q4KMatrix extends WeightMatrix {
     }
   }
 
+  /** Elements {@code [l, l + lanes)} of the low nibbles of the 32 bytes at {@code q}. */
+  private FloatVector lowQuants(long q, int l) {
+    return VectorLanes.widen(VectorLanes.low(VectorLanes.bytes(data, q, l)), l);
+  }
+
+  /** Elements {@code [l, l + lanes)} of the high nibbles of the 32 bytes at {@code q}. */
+  private FloatVector highQuants(long q, int l) {
+    return VectorLanes.widen(VectorLanes.high(VectorLanes.bytes(data, q, l)), l);
+  }
+
   @Override
   float dotVector(long offset, float[] x, float[] scratch) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     int sm = s.length();
-    FloatVector acc = FloatVector.zero(s);
+    FloatVector even = FloatVector.zero(s);
+    FloatVector odd = FloatVector.zero(s);
     for (int b = 0; b < cols / QK; b++) {
       long block = offset + (long) b * BYTES;
       scales(block, scratch, sm);
-      for (int g = 0; g < QK / GROUP; g++) {
-        FloatVector d = FloatVector.broadcast(s, scratch[sm + g]);
-        FloatVector m = FloatVector.broadcast(s, scratch[sm + 8 + g]);
-        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
-          acc = quants(block, e).fma(d, m).fma(FloatVector.fromArray(s, x, b * QK + e), acc);
+      for (int j = 0; j < QK / 64; j++) {
+        long q = block + QS + 32L * j;
+        int i = b * QK + 64 * j;
+        // Sub-block 2j: the low nibbles of the 32 bytes at q; sub-block 2j + 1: their high ones.
+        FloatVector d = FloatVector.broadcast(s, scratch[sm + 2 * j]);
+        FloatVector m = FloatVector.broadcast(s, scratch[sm + 8 + 2 * j]);
+        for (int l = 0; l < 32; l += 2 * sm) {
+          even = lowQuants(q, l).fma(d, m).fma(FloatVector.fromArray(s, x, i + l), even);
+          odd = lowQuants(q, l + sm).fma(d, m).fma(FloatVector.fromArray(s, x, i + l + sm), odd);
+        }
+        d = FloatVector.broadcast(s, scratch[sm + 2 * j + 1]);
+        m = FloatVector.broadcast(s, scratch[sm + 9 + 2 * j]);
+        for (int l = 0; l < 32; l += 2 * sm) {
+          int at = i + 32 + l;
+          even = highQuants(q, l).fma(d, m).fma(FloatVector.fromArray(s, x, at), even);
+          odd = highQuants(q, l + sm).fma(d, m).fma(FloatVector.fromArray(s, x, at + sm), odd);
         }
       }
     }
-    return VectorLanes.sum(acc, scratch);
-  }
-
-  @Override
-  void dotVector2(long offsetA, long offsetB, float[] x, float[] scratch, float[] out, int r) {
-    VectorSpecies<Float> s = VectorLanes.SPECIES;
-    FloatVector accA = FloatVector.zero(s);
-    FloatVector accB = FloatVector.zero(s);
-    int sm = s.length();
-    for (int b = 0; b < cols / QK; b++) {
-      long blockA = offsetA + (long) b * BYTES;
-      long blockB = offsetB + (long) b * BYTES;
-      scales(blockA, scratch, sm);
-      scales(blockB, scratch, sm + 16);
-      for (int g = 0; g < QK / GROUP; g++) {
-        FloatVector dA = FloatVector.broadcast(s, scratch[sm + g]);
-        FloatVector mA = FloatVector.broadcast(s, scratch[sm + 8 + g]);
-        FloatVector dB = FloatVector.broadcast(s, scratch[sm + 16 + g]);
-        FloatVector mB = FloatVector.broadcast(s, scratch[sm + 24 + g]);
-        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
-          FloatVector v = FloatVector.fromArray(s, x, b * QK + e);
-          accA = quants(blockA, e).fma(dA, mA).fma(v, accA);
-          accB = quants(blockB, e).fma(dB, mB).fma(v, accB);
-        }
-      }
-    }
-    out[r] = VectorLanes.sum(accA, scratch);
-    out[r + 1] = VectorLanes.sum(accB, scratch);
+    return VectorLanes.sum(even, odd);
   }
 }

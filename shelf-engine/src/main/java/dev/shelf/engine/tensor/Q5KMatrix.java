@@ -86,41 +86,21 @@ final class Q5KMatrix extends WeightMatrix {
   @Override
   float dotVector(long offset, float[] x, float[] scratch) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
-    FloatVector acc = FloatVector.zero(s);
+    int l = s.length();
+    FloatVector even = FloatVector.zero(s);
+    FloatVector odd = FloatVector.zero(s);
     for (int b = 0; b < cols / QK; b++) {
       long block = offset + (long) b * BYTES;
       for (int g = 0; g < QK / GROUP; g++) {
         FloatVector d = FloatVector.broadcast(s, groupScale(block, g));
         FloatVector m = FloatVector.broadcast(s, groupMin(block, g));
-        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
-          acc = quants(block, e).fma(d, m).fma(FloatVector.fromArray(s, x, b * QK + e), acc);
+        for (int e = g * GROUP; e < (g + 1) * GROUP; e += 2 * l) {
+          int i = b * QK + e;
+          even = quants(block, e).fma(d, m).fma(FloatVector.fromArray(s, x, i), even);
+          odd = quants(block, e + l).fma(d, m).fma(FloatVector.fromArray(s, x, i + l), odd);
         }
       }
     }
-    return VectorLanes.sum(acc, scratch);
-  }
-
-  @Override
-  void dotVector2(long offsetA, long offsetB, float[] x, float[] scratch, float[] out, int r) {
-    VectorSpecies<Float> s = VectorLanes.SPECIES;
-    FloatVector accA = FloatVector.zero(s);
-    FloatVector accB = FloatVector.zero(s);
-    for (int b = 0; b < cols / QK; b++) {
-      long blockA = offsetA + (long) b * BYTES;
-      long blockB = offsetB + (long) b * BYTES;
-      for (int g = 0; g < QK / GROUP; g++) {
-        FloatVector dA = FloatVector.broadcast(s, groupScale(blockA, g));
-        FloatVector mA = FloatVector.broadcast(s, groupMin(blockA, g));
-        FloatVector dB = FloatVector.broadcast(s, groupScale(blockB, g));
-        FloatVector mB = FloatVector.broadcast(s, groupMin(blockB, g));
-        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
-          FloatVector v = FloatVector.fromArray(s, x, b * QK + e);
-          accA = quants(blockA, e).fma(dA, mA).fma(v, accA);
-          accB = quants(blockB, e).fma(dB, mB).fma(v, accB);
-        }
-      }
-    }
-    out[r] = VectorLanes.sum(accA, scratch);
-    out[r + 1] = VectorLanes.sum(accB, scratch);
+    return VectorLanes.sum(even, odd);
   }
 }

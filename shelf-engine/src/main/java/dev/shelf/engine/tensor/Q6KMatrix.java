@@ -92,38 +92,20 @@ final class Q6KMatrix extends WeightMatrix {
   @Override
   float dotVector(long offset, float[] x, float[] scratch) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
-    FloatVector acc = FloatVector.zero(s);
+    int l = s.length();
+    FloatVector even = FloatVector.zero(s);
+    FloatVector odd = FloatVector.zero(s);
     for (int b = 0; b < cols / QK; b++) {
       long block = offset + (long) b * BYTES;
-      for (int g = 0; g < QK / GROUP; g++) {
-        FloatVector d = FloatVector.broadcast(s, groupScale(block, g));
-        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
-          acc = quants(block, e).mul(d).fma(FloatVector.fromArray(s, x, b * QK + e), acc);
-        }
+      // A vector never spans two groups of 16, but two vectors may.
+      for (int e = 0; e < QK; e += 2 * l) {
+        int i = b * QK + e;
+        FloatVector d0 = FloatVector.broadcast(s, groupScale(block, e / GROUP));
+        FloatVector d1 = FloatVector.broadcast(s, groupScale(block, (e + l) / GROUP));
+        even = quants(block, e).mul(d0).fma(FloatVector.fromArray(s, x, i), even);
+        odd = quants(block, e + l).mul(d1).fma(FloatVector.fromArray(s, x, i + l), odd);
       }
     }
-    return VectorLanes.sum(acc, scratch);
-  }
-
-  @Override
-  void dotVector2(long offsetA, long offsetB, float[] x, float[] scratch, float[] out, int r) {
-    VectorSpecies<Float> s = VectorLanes.SPECIES;
-    FloatVector accA = FloatVector.zero(s);
-    FloatVector accB = FloatVector.zero(s);
-    for (int b = 0; b < cols / QK; b++) {
-      long blockA = offsetA + (long) b * BYTES;
-      long blockB = offsetB + (long) b * BYTES;
-      for (int g = 0; g < QK / GROUP; g++) {
-        FloatVector dA = FloatVector.broadcast(s, groupScale(blockA, g));
-        FloatVector dB = FloatVector.broadcast(s, groupScale(blockB, g));
-        for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
-          FloatVector v = FloatVector.fromArray(s, x, b * QK + e);
-          accA = quants(blockA, e).mul(dA).fma(v, accA);
-          accB = quants(blockB, e).mul(dB).fma(v, accB);
-        }
-      }
-    }
-    out[r] = VectorLanes.sum(accA, scratch);
-    out[r + 1] = VectorLanes.sum(accB, scratch);
+    return VectorLanes.sum(even, odd);
   }
 }

@@ -48,34 +48,17 @@ final class Q8_0Matrix extends WeightMatrix {
   @Override
   float dotVector(long offset, float[] x, float[] scratch) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
-    FloatVector acc = FloatVector.zero(s);
+    int l = s.length();
+    FloatVector even = FloatVector.zero(s);
+    FloatVector odd = FloatVector.zero(s);
     for (int b = 0; b < cols / QK; b++) {
       long block = offset + (long) b * BYTES;
       FloatVector d = FloatVector.broadcast(s, Bytes.f16(data, block));
-      for (int e = 0; e < QK; e += s.length()) {
-        acc = quants(block, e).mul(d).fma(FloatVector.fromArray(s, x, b * QK + e), acc);
+      for (int e = 0; e < QK; e += 2 * l) {
+        even = quants(block, e).mul(d).fma(FloatVector.fromArray(s, x, b * QK + e), even);
+        odd = quants(block, e + l).mul(d).fma(FloatVector.fromArray(s, x, b * QK + e + l), odd);
       }
     }
-    return VectorLanes.sum(acc, scratch);
-  }
-
-  @Override
-  void dotVector2(long offsetA, long offsetB, float[] x, float[] scratch, float[] out, int r) {
-    VectorSpecies<Float> s = VectorLanes.SPECIES;
-    FloatVector accA = FloatVector.zero(s);
-    FloatVector accB = FloatVector.zero(s);
-    for (int b = 0; b < cols / QK; b++) {
-      long blockA = offsetA + (long) b * BYTES;
-      long blockB = offsetB + (long) b * BYTES;
-      FloatVector dA = FloatVector.broadcast(s, Bytes.f16(data, blockA));
-      FloatVector dB = FloatVector.broadcast(s, Bytes.f16(data, blockB));
-      for (int e = 0; e < QK; e += s.length()) {
-        FloatVector v = FloatVector.fromArray(s, x, b * QK + e);
-        accA = quants(blockA, e).mul(dA).fma(v, accA);
-        accB = quants(blockB, e).mul(dB).fma(v, accB);
-      }
-    }
-    out[r] = VectorLanes.sum(accA, scratch);
-    out[r + 1] = VectorLanes.sum(accB, scratch);
+    return VectorLanes.sum(even, odd);
   }
 }

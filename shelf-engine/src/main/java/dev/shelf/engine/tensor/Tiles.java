@@ -14,8 +14,9 @@ import jdk.incubator.vector.VectorSpecies;
  * The 4 x 4 kernel keeps sixteen accumulators in registers and loads four weight vectors and four
  * input vectors for sixteen fused multiply-adds, so it is bound by the multiply-adds, not by the
  * loads: the arithmetic that makes prefill and batched decode compute-bound. Each accumulator adds
- * {@code w[e, e + lanes) * x[e, e + lanes)} in element order, as the fused {@code dotVector} of
- * every type does, so a batched result equals the unbatched one bit for bit.
+ * {@code w[e, e + lanes) * x[e, e + lanes)} in element order, even- and odd-numbered vectors into
+ * their own accumulators, as the fused {@code dotVector} of every type does, so a batched result
+ * equals the unbatched one bit for bit.
  */
 final class Tiles {
   private static final VectorSpecies<Float> S = VectorLanes.SPECIES;
@@ -34,7 +35,11 @@ final class Tiles {
 
   /**
    * Runs rows {@code [0, rows)} of the tile {@code w} (row {@code r} at {@code r * stride}, {@code
-   * len} floats) over elements {@code [col, col + len)} of every input.
+   * len} floats) over elements {@code [col, col + len)} of every input ({@code col} a multiple of
+   * {@code 2 * lanes}, so that vectors are numbered alike in the tile and in the row). The running
+   * sums of the even-numbered vectors of row {@code r} and input {@code k} are the {@code lanes}
+   * floats at {@code (r * n + k) * lanes}, those of the odd ones the same place in the second half
+   * of {@code accs}: a pass over one parity touches only its own half, as the single pass did.
    */
   static void multiply(
       float[] w,
@@ -47,26 +52,21 @@ final class Tiles {
       float[] tails) {
     int n = xs.length;
     int bound = S.loopBound(len);
-    if (rows == 4) {
-      int k = 0;
-      for (; k + 4 <= n; k += 4) {
-        kernel4x4(w, stride, bound, xs[k], xs[k + 1], xs[k + 2], xs[k + 3], col, accs, n, k);
-      }
-      for (; k < n; k++) {
-        kernel4x1(w, stride, bound, xs[k], col, accs, n, k);
-      }
-    } else {
-      for (int r = 0; r < rows; r++) {
-        for (int k = 0; k < n; k++) {
-          int at = (r * n + k) * L;
-          FloatVector acc = FloatVector.fromArray(S, accs, at);
-          for (int e = 0; e < bound; e += L) {
-            acc =
-                FloatVector.fromArray(S, w, r * stride + e)
-                    .fma(FloatVector.fromArray(S, xs[k], col + e), acc);
-          }
-          acc.intoArray(accs, at);
+    for (int parity = 0; parity < 2; parity++) {
+      int base = parity * (accs.length / 2);
+      int first = parity * L;
+      if (rows == 4) {
+        int k = 0;
+        for (; k + 4 <= n; k += 4) {
+          kernel4x4(
+              w, stride, first, bound, xs[k], xs[k + 1], xs[k + 2], xs[k + 3], col, accs, base, n,
+              k);
         }
+        for (; k < n; k++) {
+          kernel4x1(w, stride, first, bound, xs[k], col, accs, base, n, k);
+        }
+      } else {
+        multiplyRows(w, stride, rows, first, bound, xs, col, accs, base);
       }
     }
     if (bound < len) {
@@ -82,17 +82,55 @@ final class Tiles {
     }
   }
 
+  /**
+   * The generic loop for a tile of fewer than four rows, over vectors {@code first, first + 2L,
+   * ...}.
+   */
+  private static void multiplyRows(
+      float[] w,
+      int stride,
+      int rows,
+      int first,
+      int bound,
+      float[][] xs,
+      int col,
+      float[] accs,
+      int base) {
+    int n = xs.length;
+    for (int r = 0; r < rows; r++) {
+      for (int k = 0; k < n; k++) {
+        int at = base + (r * n + k) * L;
+        FloatVector acc = FloatVector.fromArray(S, accs, at);
+        for (int e = first; e < bound; e += 2 * L) {
+          acc =
+              FloatVector.fromArray(S, w, r * stride + e)
+                  .fma(FloatVector.fromArray(S, xs[k], col + e), acc);
+        }
+        acc.intoArray(accs, at);
+      }
+    }
+  }
+
   private static void kernel4x1(
-      float[] w, int stride, int bound, float[] x, int col, float[] accs, int n, int k) {
-    int a0 = k * L;
-    int a1 = (n + k) * L;
-    int a2 = (2 * n + k) * L;
-    int a3 = (3 * n + k) * L;
+      float[] w,
+      int stride,
+      int first,
+      int bound,
+      float[] x,
+      int col,
+      float[] accs,
+      int base,
+      int n,
+      int k) {
+    int a0 = base + k * L;
+    int a1 = base + (n + k) * L;
+    int a2 = base + (2 * n + k) * L;
+    int a3 = base + (3 * n + k) * L;
     FloatVector c0 = FloatVector.fromArray(S, accs, a0);
     FloatVector c1 = FloatVector.fromArray(S, accs, a1);
     FloatVector c2 = FloatVector.fromArray(S, accs, a2);
     FloatVector c3 = FloatVector.fromArray(S, accs, a3);
-    for (int e = 0; e < bound; e += L) {
+    for (int e = first; e < bound; e += 2 * L) {
       FloatVector v = FloatVector.fromArray(S, x, col + e);
       c0 = FloatVector.fromArray(S, w, e).fma(v, c0);
       c1 = FloatVector.fromArray(S, w, stride + e).fma(v, c1);
@@ -109,6 +147,7 @@ final class Tiles {
   private static void kernel4x4(
       float[] w,
       int stride,
+      int first,
       int bound,
       float[] x0,
       float[] x1,
@@ -116,12 +155,13 @@ final class Tiles {
       float[] x3,
       int col,
       float[] accs,
+      int base,
       int n,
       int k) {
-    int r0 = k * L;
-    int r1 = (n + k) * L;
-    int r2 = (2 * n + k) * L;
-    int r3 = (3 * n + k) * L;
+    int r0 = base + k * L;
+    int r1 = base + (n + k) * L;
+    int r2 = base + (2 * n + k) * L;
+    int r3 = base + (3 * n + k) * L;
     FloatVector c00 = FloatVector.fromArray(S, accs, r0);
     FloatVector c01 = FloatVector.fromArray(S, accs, r0 + L);
     FloatVector c02 = FloatVector.fromArray(S, accs, r0 + 2 * L);
@@ -138,7 +178,7 @@ final class Tiles {
     FloatVector c31 = FloatVector.fromArray(S, accs, r3 + L);
     FloatVector c32 = FloatVector.fromArray(S, accs, r3 + 2 * L);
     FloatVector c33 = FloatVector.fromArray(S, accs, r3 + 3 * L);
-    for (int e = 0; e < bound; e += L) {
+    for (int e = first; e < bound; e += 2 * L) {
       FloatVector w0 = FloatVector.fromArray(S, w, e);
       FloatVector w1 = FloatVector.fromArray(S, w, stride + e);
       FloatVector w2 = FloatVector.fromArray(S, w, 2 * stride + e);

@@ -8,6 +8,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -45,6 +46,13 @@ final class VectorLanes {
       };
 
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+  /** Lane {@code i} takes lane {@code i + n} (mod the lane count): the steps of {@link #sum}. */
+  private static final VectorShuffle<Float> BY_8 = VectorShuffle.iota(SPECIES, 8, 1, true);
+
+  private static final VectorShuffle<Float> BY_4 = VectorShuffle.iota(SPECIES, 4, 1, true);
+  private static final VectorShuffle<Float> BY_2 = VectorShuffle.iota(SPECIES, 2, 1, true);
+  private static final VectorShuffle<Float> BY_1 = VectorShuffle.iota(SPECIES, 1, 1, true);
 
   /** {@code 2^112}: rescales a half's exponent field, shifted into a float, to the right value. */
   private static final float HALF_EXPONENT_ADJUST = 0x1p112f;
@@ -135,15 +143,42 @@ final class VectorLanes {
   }
 
   /**
-   * The sum of the lanes, added in lane order so that it does not depend on whether the JIT has
-   * compiled the reduction yet ({@code reduceLanes} may add in a different order once compiled).
+   * The result of a dot product kept in two accumulators, one for the even-numbered vectors of a
+   * row and one for the odd ones: the two added lane by lane, then {@link #sum(FloatVector)}.
    */
-  static float sum(FloatVector v, float[] scratch) {
-    v.intoArray(scratch, 0);
-    float sum = 0f;
-    for (int i = 0; i < LANES; i++) {
-      sum += scratch[i];
+  static float sum(FloatVector even, FloatVector odd) {
+    return sum(even.add(odd));
+  }
+
+  /**
+   * The sum of the lanes in a fixed tree order: lane {@code i} plus lane {@code i + L/2}, then the
+   * same over the first half, down to one lane ({@link #sum(float[])} is the scalar twin). Each
+   * step is a lane-wise addition, so the result does not depend on whether the JIT has compiled it
+   * ({@code reduceLanes} may add in another order once compiled); and unlike a store and a scalar
+   * loop it leaves the kernel's own loop alone: with one, the JIT compiled the Q8_0 kernel to a
+   * third of its speed about half of the time.
+   */
+  static float sum(FloatVector v) {
+    if (LANES >= 16) {
+      v = v.add(v.rearrange(BY_8));
     }
-    return sum;
+    if (LANES >= 8) {
+      v = v.add(v.rearrange(BY_4));
+    }
+    v = v.add(v.rearrange(BY_2));
+    return v.add(v.rearrange(BY_1)).lane(0);
+  }
+
+  /**
+   * {@link #sum(FloatVector)} of the {@code lanes} floats of {@code t}, in the same order; {@code
+   * t} is overwritten.
+   */
+  static float sum(float[] t) {
+    for (int w = LANES / 2; w >= 1; w /= 2) {
+      for (int i = 0; i < w; i++) {
+        t[i] = t[i] + t[i + w];
+      }
+    }
+    return t[0];
   }
 }
