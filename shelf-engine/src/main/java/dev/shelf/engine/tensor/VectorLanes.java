@@ -152,33 +152,33 @@ final class VectorLanes {
 
   /**
    * The sum of the lanes in a fixed tree order: lane {@code i} plus lane {@code i + L/2}, then the
-   * same over the first half, down to one lane ({@link #sum(float[])} is the scalar twin). Each
-   * step is a lane-wise addition, so the result does not depend on whether the JIT has compiled it
-   * ({@code reduceLanes} may add in another order once compiled); and unlike a store and a scalar
-   * loop it leaves the kernel's own loop alone: with one, the JIT compiled the Q8_0 kernel to a
-   * third of its speed about half of the time.
+   * same over the first half, down to one lane. Each step is a lane-wise addition, so the result
+   * does not depend on whether the JIT has compiled it ({@code reduceLanes} may add in another
+   * order once compiled); and unlike a store and a scalar loop it leaves the kernel's own loop
+   * alone: with one, the JIT compiled the Q8_0 kernel to a third of its speed about half of the
+   * time.
    */
   static float sum(FloatVector v) {
-    if (LANES >= 16) {
-      v = v.add(v.rearrange(BY_8));
-    }
-    if (LANES >= 8) {
-      v = v.add(v.rearrange(BY_4));
-    }
-    v = v.add(v.rearrange(BY_2));
-    return v.add(v.rearrange(BY_1)).lane(0);
+    // Each step is its own small method: the JIT inlines a method of under 35 bytecodes wherever it
+    // is called, and a vector that crosses a call it did not inline is boxed on the heap.
+    return LANES == 16 ? sum16(v) : LANES == 8 ? sum8(v) : sum4(v);
   }
 
-  /**
-   * {@link #sum(FloatVector)} of the {@code lanes} floats of {@code t}, in the same order; {@code
-   * t} is overwritten.
-   */
-  static float sum(float[] t) {
-    for (int w = LANES / 2; w >= 1; w /= 2) {
-      for (int i = 0; i < w; i++) {
-        t[i] = t[i] + t[i + w];
-      }
-    }
-    return t[0];
+  private static float sum16(FloatVector v) {
+    return sum8(v.add(v.rearrange(BY_8)));
+  }
+
+  private static float sum8(FloatVector v) {
+    return sum4(v.add(v.rearrange(BY_4)));
+  }
+
+  private static float sum4(FloatVector v) {
+    FloatVector w = v.add(v.rearrange(BY_2));
+    return w.add(w.rearrange(BY_1)).lane(0);
+  }
+
+  /** A vector of the species' lanes from {@code array} at {@code at}. */
+  static FloatVector floats(float[] array, int at) {
+    return FloatVector.fromArray(SPECIES, array, at);
   }
 }

@@ -4,6 +4,7 @@ import dev.shelf.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.Objects;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * A read-only matrix of weights in a ggml tensor type, viewed in place over a {@link MemorySegment}
@@ -246,7 +247,6 @@ public abstract sealed class WeightMatrix
     int tile = Math.min(TILE, cols);
     float[] w = new float[ROWS * tile];
     float[] accs = new float[2 * ROWS * n * lanes];
-    float[] sum = new float[lanes];
     float[] tails = new float[ROWS * n];
     for (int rb = rowStart; rb < rowEnd; rb += ROWS) {
       int rr = Math.min(ROWS, rowEnd - rb);
@@ -263,10 +263,9 @@ public abstract sealed class WeightMatrix
       for (int r = 0; r < rr; r++) {
         for (int k = 0; k < n; k++) {
           int at = (r * n + k) * lanes;
-          for (int lane = 0; lane < lanes; lane++) {
-            sum[lane] = accs[at + lane] + accs[accs.length / 2 + at + lane];
-          }
-          outs[k][rb + r] = VectorLanes.sum(sum) + tails[r * n + k];
+          FloatVector even = VectorLanes.floats(accs, at);
+          FloatVector odd = VectorLanes.floats(accs, accs.length / 2 + at);
+          outs[k][rb + r] = VectorLanes.sum(even, odd) + tails[r * n + k];
         }
       }
     }
