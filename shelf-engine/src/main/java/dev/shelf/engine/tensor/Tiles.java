@@ -11,12 +11,12 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <h2>Why this shape</h2>
  *
- * The 4 x 4 kernel keeps sixteen accumulators in registers and loads four weight vectors and four
- * input vectors for sixteen fused multiply-adds, so it is bound by the multiply-adds, not by the
- * loads: the arithmetic that makes prefill and batched decode compute-bound. Each accumulator adds
- * {@code w[e, e + lanes) * x[e, e + lanes)} in element order, even- and odd-numbered vectors into
- * their own accumulators, as the fused {@code dotVector} of every type does, so a batched result
- * equals the unbatched one bit for bit.
+ * The 4 x 4 kernel keeps sixteen accumulators in registers (one parity per pass) and loads four
+ * weight vectors and four input vectors for sixteen fused multiply-adds, so it is bound by the
+ * multiply-adds, not by the loads: the arithmetic that makes prefill and batched decode
+ * compute-bound. Each accumulator adds {@code w[e, e + lanes) * x[e, e + lanes)} in element order,
+ * even- and odd-numbered vectors into their own accumulators, as the fused {@code dotVector} of
+ * every type does, so a batched result equals the unbatched one bit for bit.
  */
 final class Tiles {
   private static final VectorSpecies<Float> S = VectorLanes.SPECIES;

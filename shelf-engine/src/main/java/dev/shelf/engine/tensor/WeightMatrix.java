@@ -53,9 +53,9 @@ public abstract sealed class WeightMatrix
 
   /**
    * Floats of scratch the vector kernels get beyond the lanes they sum in: room for the decoded
-   * sub-block scales of two blocks.
+   * sub-block scales and mins of one block.
    */
-  static final int SCRATCH = 32;
+  static final int SCRATCH = 16;
 
   /** Rows that {@link #matmul} decodes together and runs each input over. */
   static final int ROWS = 4;

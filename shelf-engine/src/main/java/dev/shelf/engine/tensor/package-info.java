@@ -10,21 +10,24 @@
  *
  * Decoding a token reads every weight once, so {@code matvec} never materialises a dequantised row:
  * each vector of weights is decoded in registers and multiplied into the running dot product
- * straight away, two rows at a time (two chains of additions for the CPU to overlap). Prefill and
- * batched decode use {@code matmul}, which is arithmetic-bound instead: it decodes a tile of four
- * rows by 256 elements into an L1-resident float array once and runs every input over it with a 4 x
- * 4 register-blocked kernel (sixteen accumulators, eight loads per sixteen multiply-adds).
+ * straight away, one row at a time in one stream of weights, the even- and odd-numbered vectors
+ * into two accumulators (two chains of additions for the CPU to overlap). Prefill and batched
+ * decode use {@code matmul}, which is arithmetic-bound instead: it decodes a tile of four rows by
+ * 512 elements into an L1-resident float array once and runs every input over it with a 4 x 4
+ * register-blocked kernel (sixteen accumulators, eight loads per sixteen multiply-adds), once per
+ * parity.
  *
  * <h2>One arithmetic</h2>
  *
  * Every type is computed the same way: each weight is decoded to exactly the float ggml's {@code
  * dequantize_row_*} gives (the integer quants and sub-scales are exact in float, so the vector
  * decoding, which may fuse a multiply and an add, reproduces it bit for bit), then {@code acc += w
- * * x} as a fused multiply-add per lane, in element order, the lanes summed in lane order at the
- * end. The activations are not quantised (unlike llama.cpp's {@code vec_dot_*_q8_*}): results are a
- * little more exact than llama.cpp's, and the Vector API has no int8 dot-product instruction to
- * gain from it. Since {@code matvec} and {@code matmul} add in this one order, a batched result
- * equals the unbatched one bit for bit: batching sequences together never changes their logits.
+ * * x} as a fused multiply-add per lane, in element order, into the accumulator of the vector's
+ * parity, the two accumulators added and their lanes summed in a fixed tree order at the end. The
+ * activations are not quantised (unlike llama.cpp's {@code vec_dot_*_q8_*}): results are a little
+ * more exact than llama.cpp's, and the Vector API has no int8 dot-product instruction to gain from
+ * it. Since {@code matvec} and {@code matmul} add in this one order, a batched result equals the
+ * unbatched one bit for bit: batching sequences together never changes their logits.
  *
  * <h2>The twins</h2>
  *
