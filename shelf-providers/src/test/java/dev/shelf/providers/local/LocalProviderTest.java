@@ -104,6 +104,11 @@ class LocalProviderTest {
   record Out(String text, List<ChatChunk> chunks, @Nullable String finish, Usage usage) {}
 
   static Out run(ChatRequest request) {
+    return run(provider, request);
+  }
+
+  /** Runs {@code request} on {@code provider} and gathers its text, finish reason and usage. */
+  static Out run(LocalProvider provider, ChatRequest request) {
     var chunks = new ArrayList<ChatChunk>();
     provider.chat(request, Call.unbounded("t"), chunks::add);
     var text = new StringBuilder();

@@ -12,7 +12,6 @@ import dev.shelf.api.ChatRequest;
 import dev.shelf.api.CompletionChunk;
 import dev.shelf.api.CompletionRequest;
 import dev.shelf.api.Json;
-import dev.shelf.api.Usage;
 import dev.shelf.engine.model.LlamaSequence;
 import dev.shelf.engine.model.LogLikelihood;
 import dev.shelf.engine.model.Perplexity;
@@ -90,28 +89,7 @@ class LocalSamplingTest {
   }
 
   static LocalProviderTest.Out run(ChatRequest request) {
-    var chunks = new ArrayList<ChatChunk>();
-    provider.chat(request, Call.unbounded("t"), chunks::add);
-    var text = new StringBuilder();
-    String finish = null;
-    Usage usage = null;
-    for (ChatChunk c : chunks) {
-      if (c.usage() != null) {
-        usage = c.usage();
-      }
-      for (ChatChunk.Choice ch : c.choices()) {
-        if (ch.delta().content() != null) {
-          text.append(ch.delta().content());
-        }
-        if (ch.finishReason() != null) {
-          finish = ch.finishReason();
-        }
-      }
-    }
-    if (usage == null) {
-      throw new AssertionError("no usage chunk");
-    }
-    return new LocalProviderTest.Out(text.toString(), chunks, finish, usage);
+    return LocalProviderTest.run(provider, request);
   }
 
   static int[] promptIds() {
