@@ -37,7 +37,7 @@ final class Q4_0Matrix extends WeightMatrix {
 
   private FloatVector quants(long block, int e) {
     ByteVector bits = VectorLanes.bytes(data, block + QS, e & 15);
-    ByteVector nibbles = e < 16 ? VectorLanes.low(bits) : VectorLanes.high(bits);
+    ByteVector nibbles = e < 16 ? VectorLanes.low(bits) : VectorLanes.highByWords(bits);
     return VectorLanes.widen(nibbles.sub((byte) 8), e & 15);
   }
 

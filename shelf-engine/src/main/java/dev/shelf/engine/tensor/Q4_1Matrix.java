@@ -39,7 +39,8 @@ final class Q4_1Matrix extends WeightMatrix {
 
   private FloatVector quants(long block, int e) {
     ByteVector bits = VectorLanes.bytes(data, block + QS, e & 15);
-    return VectorLanes.widen(e < 16 ? VectorLanes.low(bits) : VectorLanes.high(bits), e & 15);
+    return VectorLanes.widen(
+        e < 16 ? VectorLanes.low(bits) : VectorLanes.highByWords(bits), e & 15);
   }
 
   @Override

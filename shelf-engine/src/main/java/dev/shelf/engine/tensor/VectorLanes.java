@@ -87,9 +87,24 @@ final class VectorLanes {
     return bytes.and((byte) 0x0F);
   }
 
-  /** The high nibbles of bytes. */
+  /** The high nibbles of bytes, shifted as bytes (see {@link #highByWords}). */
   static ByteVector high(ByteVector bytes) {
     return bytes.lanewise(VectorOperators.LSHR, 4);
+  }
+
+  /**
+   * The high nibbles of bytes, shifted as 32-bit lanes with the bits that come in from the next
+   * byte masked off. x86 has no byte shift: for {@link #high} the JIT widens to 16-bit lanes,
+   * shifts, masks and packs back (four instructions), here it shifts and masks (two). The Q4_0 and
+   * Q4_1 row kernels ran 50-70% faster for it on AVX2; the K-quant kernels, whose larger bodies the
+   * JIT schedules differently, ran 20% slower, so they keep {@link #high}.
+   */
+  static ByteVector highByWords(ByteVector bytes) {
+    return bytes
+        .reinterpretAsInts()
+        .lanewise(VectorOperators.LSHR, 4)
+        .reinterpretAsBytes()
+        .and((byte) 0x0F);
   }
 
   /** {@code ((bytes >>> shift) & mask) << position}, lane by lane. */

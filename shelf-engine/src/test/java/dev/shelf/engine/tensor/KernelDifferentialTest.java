@@ -35,12 +35,19 @@ class KernelDifferentialTest {
   }
 
   /**
-   * Shapes per type: rows not divisible by the thread count, rows spanning several blocks/tiles.
+   * Shapes per type: rows not divisible by the thread count, rows spanning several blocks/tiles,
+   * rows of an odd number of vectors with a scalar tail after them (115 elements) and, for
+   * 32-element blocks, an odd number of blocks.
    */
   private static List<int[]> shapes(GgmlType type) {
     return switch (type.blockSize()) {
       case 1 ->
-          List.of(new int[] {37, 525}, new int[] {5, 13}, new int[] {3, 3}, new int[] {2, 256});
+          List.of(
+              new int[] {37, 525},
+              new int[] {5, 13},
+              new int[] {3, 3},
+              new int[] {2, 256},
+              new int[] {6, 115});
       case 32 -> List.of(new int[] {37, 352}, new int[] {5, 32}, new int[] {4, 512});
       default -> List.of(new int[] {37, 768}, new int[] {3, 256});
     };
@@ -177,7 +184,7 @@ class KernelDifferentialTest {
   void matmulOfManyInputsAndOddRowsEqualsMatvec(GgmlType type, Simd simd) {
     // 4 x 4 kernels, the 4 x 1 remainder (n = 7), and rows left over from blocks of 4 (rows = 11)
     int rows = 11;
-    int cols = type.blockSize() == 256 ? 1024 : 1056;
+    int cols = type.blockSize() == 256 ? 1280 : 1056; // more than one tile
     Random random = new Random(23);
     WeightMatrix matrix =
         WeightMatrix.of(type, nativeCopy(randomMatrix(type, rows, cols, random)), rows, cols, simd);
