@@ -124,6 +124,7 @@ public final class EngineBench implements Callable<Integer> {
       note(err, "warming up...");
       seq.prefill(Arrays.copyOf(tokens, Math.min(prompt, 32)), 0);
       decode(seq, Math.min(8, context - 1));
+      ReadProbe.warmUp(file.segment());
 
       List<Row> rows = new ArrayList<>();
       double[] bandwidth =
