@@ -128,12 +128,10 @@ public final class Sampler {
     boolean filter =
         (params.topK() > 0 && params.topK() < n) || params.topP() < 1 || params.minP() > 0;
     if (filter) {
-      int k = params.topK();
-      // a short top-k list is selected in one pass; otherwise the whole vocabulary is sorted
-      ids = k > 0 && k <= SELECT_MAX ? topIds(logits, k) : sortedIds(logits);
-      kept = k > 0 ? Math.min(k, n) : n;
-      kept = topP(logits, ids, kept, params.topP());
-      kept = minP(logits, ids, kept, params.minP());
+      Truncation.Kept candidates =
+          Truncation.keep(logits, params.topK(), params.topP(), params.minP());
+      ids = candidates.ids();
+      kept = candidates.kept();
     } else {
       ids = new int[n];
       for (int i = 0; i < n; i++) {
@@ -144,7 +142,10 @@ public final class Sampler {
     return draw(logits, ids, kept);
   }
 
-  /** Top-k lists up to this long are selected by insertion instead of sorting every logit. */
+  /**
+   * Top-k lists up to this long are selected by insertion; longer ones, and top-p and min-p, are
+   * found by {@link Truncation}, which sorts only the head of the vocabulary they keep.
+   */
   static final int SELECT_MAX = 128;
 
   /**
@@ -171,23 +172,36 @@ public final class Sampler {
     return best;
   }
 
-  /** The token ids by descending logit, the lower id first on a tie. */
+  /**
+   * The token ids by descending logit, the lower id first on a tie (and +0 before -0). The
+   * reference order of the filters; {@link Truncation} finds the prefix they keep without it.
+   */
   static int[] sortedIds(float[] logits) {
     int n = logits.length;
     long[] keys = new long[n];
     for (int i = 0; i < n; i++) {
-      // a float's bits ordered as the float (negatives flipped), inverted for descending order
-      int bits = Float.floatToIntBits(logits[i]);
-      int ordered = bits < 0 ? ~bits : bits | Integer.MIN_VALUE;
-      long descending = 0xFFFF_FFFFL - (ordered & 0xFFFF_FFFFL);
-      keys[i] = (descending << 31) | i; // 32 + 31 bits: never negative
+      keys[i] = sortKey(logits[i], i);
     }
     Arrays.sort(keys);
     int[] ids = new int[n];
     for (int i = 0; i < n; i++) {
-      ids[i] = (int) (keys[i] & 0x7FFF_FFFFL);
+      ids[i] = idOf(keys[i]);
     }
     return ids;
+  }
+
+  /** A key whose ascending order is {@link #sortedIds}'s: the logit descending, then the id. */
+  static long sortKey(float logit, int id) {
+    // a float's bits ordered as the float (negatives flipped), inverted for descending order
+    int bits = Float.floatToIntBits(logit);
+    int ordered = bits < 0 ? ~bits : bits | Integer.MIN_VALUE;
+    long descending = 0xFFFF_FFFFL - (ordered & 0xFFFF_FFFFL);
+    return (descending << 31) | id; // 32 + 31 bits: never negative
+  }
+
+  /** The id in a {@link #sortKey}. */
+  static int idOf(long key) {
+    return (int) (key & 0x7FFF_FFFFL);
   }
 
   /** llama.cpp's top-p: the softmax at temperature 1 over the kept, cut once it reaches p. */
