@@ -66,13 +66,30 @@ final class Q6KMatrix extends WeightMatrix {
   }
 
   private FloatVector quants(long block, int e) {
-    int t = (e >> 5) & 3;
-    int at = lowAt(e);
+    return quants(block, (e >> 5) & 3, lowAt(e), highAt(e));
+  }
+
+  /** Run {@code t} of a half: its nibbles at {@code ql + at}, its high bits at {@code qh + hat}. */
+  private FloatVector quants(long block, int t, int at, int hat) {
     ByteVector bits = VectorLanes.bytes(data, block, at);
     ByteVector nibbles = t < 2 ? VectorLanes.low(bits) : VectorLanes.high(bits);
-    ByteVector high = VectorLanes.bytes(data, block + QH, highAt(e));
+    ByteVector high = VectorLanes.bytes(data, block + QH, hat);
     ByteVector q = nibbles.or(VectorLanes.field(high, 2 * t, 3, 4)).sub((byte) 32);
     return VectorLanes.widen(q, at);
+  }
+
+  /**
+   * The sixteen group scales of a block, {@link #groupScale} of each, into {@code out[at, at +
+   * 16)}, the int8 scales read as two words.
+   */
+  private void scales(long block, float[] out, int at) {
+    float d = Bytes.f16(data, block + D);
+    long lo = data.get(Bytes.LONG_LE, block + SCALES);
+    long hi = data.get(Bytes.LONG_LE, block + SCALES + 8);
+    for (int g = 0; g < 8; g++) {
+      out[at + g] = d * (byte) (lo >>> (8 * g));
+      out[at + 8 + g] = d * (byte) (hi >>> (8 * g));
+    }
   }
 
   @Override
@@ -92,20 +109,41 @@ final class Q6KMatrix extends WeightMatrix {
   @Override
   float dotVector(long offset, float[] x, float[] scratch) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
-    int l = s.length();
+    int sl = s.length();
     FloatVector even = FloatVector.zero(s);
     FloatVector odd = FloatVector.zero(s);
     for (int b = 0; b < cols / QK; b++) {
       long block = offset + (long) b * BYTES;
-      // A vector never spans two groups of 16, but two vectors may.
-      for (int e = 0; e < QK; e += 2 * l) {
-        int i = b * QK + e;
-        FloatVector d0 = FloatVector.broadcast(s, groupScale(block, e / GROUP));
-        FloatVector d1 = FloatVector.broadcast(s, groupScale(block, (e + l) / GROUP));
-        even = quants(block, e).mul(d0).fma(FloatVector.fromArray(s, x, i), even);
-        odd = quants(block, e + l).mul(d1).fma(FloatVector.fromArray(s, x, i + l), odd);
+      scales(block, scratch, sl);
+      // In element order: each half's four runs of 32, the run t counted by its own loop rather
+      // than worked out from the element, and the scales decoded once per block rather than
+      // read per vector: 40% faster on AVX2. (Writing the four runs out as four loops made the
+      // method too big for the JIT to inline its decoding, and ran at a third of the speed.)
+      for (int n = 0; n < 2; n++) {
+        int i = b * QK + 128 * n;
+        for (int t = 0; t < 4; t++) {
+          for (int l = 0; l < 32; l += 2 * sl) {
+            even = term(block, n, t, l, x, i, scratch, even);
+            odd = term(block, n, t, l + sl, x, i, scratch, odd);
+          }
+        }
       }
     }
     return VectorLanes.sum(even, odd);
+  }
+
+  /**
+   * {@code acc + w * x} for element {@code 128n + 32t + l} of the block ({@code lanes} of them),
+   * {@code x} from {@code i} (the half's first element), the group scales in {@code scales} after
+   * the lanes.
+   */
+  private FloatVector term(
+      long block, int n, int t, int l, float[] x, int i, float[] scales, FloatVector acc) {
+    int e = 32 * t + l;
+    FloatVector d =
+        FloatVector.broadcast(
+            VectorLanes.SPECIES, scales[VectorLanes.LANES + (128 * n + e) / GROUP]);
+    FloatVector w = quants(block, t, 64 * n + 32 * (t & 1) + l, 32 * n + l).mul(d);
+    return w.fma(FloatVector.fromArray(VectorLanes.SPECIES, x, i + e), acc);
   }
 }

@@ -29,7 +29,9 @@ final class VectorLanes {
    */
   static final VectorSpecies<Float> SPECIES = floats(Simd.vectorBits());
 
-  private static final int LANES = SPECIES.length();
+  /** The lanes of {@link #SPECIES}. */
+  static final int LANES = SPECIES.length();
+
   private static final VectorSpecies<Byte> BYTES =
       LANES >= 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
   private static final VectorSpecies<Short> SHORTS =
