@@ -194,8 +194,14 @@ final class VectorLanes {
     return w.add(w.rearrange(BY_1)).lane(0);
   }
 
-  /** A vector of the species' lanes from {@code array} at {@code at}. */
-  static FloatVector floats(float[] array, int at) {
-    return FloatVector.fromArray(SPECIES, array, at);
+  /**
+   * {@link #sum(FloatVector, FloatVector)} of the running sums kept in memory at {@code accs[at]}
+   * (the even chain) and {@code accs[half + at]} (the odd one). The vectors live and die inside
+   * this small method: written out in {@code matmul}'s own large body, the JIT sometimes left the
+   * lane sum un-inlined there, boxed every vector, and batched decode lost a fifth of its speed.
+   */
+  static float sum(float[] accs, int at, int half) {
+    return sum(
+        FloatVector.fromArray(SPECIES, accs, at), FloatVector.fromArray(SPECIES, accs, half + at));
   }
 }

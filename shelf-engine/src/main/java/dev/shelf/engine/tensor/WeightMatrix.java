@@ -263,9 +263,7 @@ public abstract sealed class WeightMatrix
       for (int r = 0; r < rr; r++) {
         for (int k = 0; k < n; k++) {
           int at = (r * n + k) * lanes;
-          FloatVector even = VectorLanes.floats(accs, at);
-          FloatVector odd = VectorLanes.floats(accs, accs.length / 2 + at);
-          outs[k][rb + r] = VectorLanes.sum(even, odd) + tails[r * n + k];
+          outs[k][rb + r] = VectorLanes.sum(accs, at, accs.length / 2) + tails[r * n + k];
         }
       }
     }
