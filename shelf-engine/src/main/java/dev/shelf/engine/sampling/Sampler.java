@@ -139,7 +139,7 @@ public final class Sampler {
       }
       kept = n;
     }
-    return draw(logits, ids, kept);
+    return draw(logits, ids, kept, params.temperature(), random);
   }
 
   /**
@@ -238,9 +238,11 @@ public final class Sampler {
     return kept;
   }
 
-  /** Temperature, then a draw from the softmax of the first {@code kept} of {@code ids}. */
-  private int draw(float[] logits, int[] ids, int kept) {
-    double t = params.temperature();
+  /**
+   * Temperature {@code t}, then a draw with {@code random} from the softmax of the first {@code
+   * kept} of {@code ids}.
+   */
+  static int draw(float[] logits, int[] ids, int kept, double t, SplittableRandom random) {
     double max = Double.NEGATIVE_INFINITY;
     for (int i = 0; i < kept; i++) {
       max = Math.max(max, logits[ids[i]]);
