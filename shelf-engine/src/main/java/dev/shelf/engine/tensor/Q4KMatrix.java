@@ -120,6 +120,13 @@ final class Q4KMatrix extends WeightMatrix {
   }
 
   @Override
+  void dotRows(float[] x, float[] out, int rowStart, int rowEnd, float[] scratch) {
+    for (int r = rowStart; r < rowEnd; r++) {
+      out[r] = dotVector(r * rowBytes, x, scratch);
+    }
+  }
+
+  @Override
   float dotVector(long offset, float[] x, float[] scratch) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     int sm = s.length();

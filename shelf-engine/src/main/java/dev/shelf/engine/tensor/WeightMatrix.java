@@ -127,6 +127,7 @@ public abstract sealed class WeightMatrix
    */
   public static WeightMatrix of(GgmlType type, MemorySegment data, int rows, int cols, Simd simd) {
     Simd.requireVectorModule();
+    JitDirectives.installed();
     return switch (type) {
       case F32 -> new F32Matrix(data, rows, cols, simd);
       case F16 -> new F16Matrix(data, rows, cols, simd);
@@ -192,10 +193,7 @@ public abstract sealed class WeightMatrix
     checkLength("x", x, cols);
     checkLength("out", out, rowEnd);
     if (simd.isVector()) {
-      float[] scratch = new float[simd.floatLanes() + SCRATCH];
-      for (int r = rowStart; r < rowEnd; r++) {
-        out[r] = dotVector(r * rowBytes, x, scratch);
-      }
+      dotRows(x, out, rowStart, rowEnd, new float[simd.floatLanes() + SCRATCH]);
     } else {
       float[] w = new float[cols];
       for (int r = rowStart; r < rowEnd; r++) {
@@ -315,6 +313,15 @@ public abstract sealed class WeightMatrix
    * other; then {@link VectorLanes#sum(FloatVector, FloatVector)}, then any scalar tail added.
    */
   abstract float dotVector(long offset, float[] x, float[] scratch);
+
+  /**
+   * {@code out[r] = dotVector(row r)} for {@code r} in {@code [rowStart, rowEnd)}: {@link
+   * #matvec}'s loop, written out in each type's class (the same five lines) so that each is
+   * compiled with its own type's kernel inlined into it. Shared here, the loop's call would see
+   * every type in a model (a Q4_0 file holds Q6_K too), and the JIT would compile it for one and
+   * call the other through a boxed, slower path; see {@link JitDirectives}.
+   */
+  abstract void dotRows(float[] x, float[] out, int rowStart, int rowEnd, float[] scratch);
 
   /** The scalar twin: the row dequantized into {@code w}, then dotted in element order. */
   final float dotScalar(long offset, float[] x, float[] w) {

@@ -1,0 +1,138 @@
+package dev.shelf.engine.tensor;
+
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.management.ObjectName;
+
+/**
+ * Tells the JIT how to compile the kernels, through HotSpot's compiler directives, added once per
+ * JVM when the first {@link WeightMatrix} is made.
+ *
+ * <h2>Why</h2>
+ *
+ * A Vector API kernel is fast only when every vector it touches stays inside one compiled method; a
+ * vector handed to a call the JIT did not inline is boxed on the heap, and the kernel then runs at
+ * a fifth of its speed or less. Left to its own heuristics, HotSpot's C2 decides that from run to
+ * run: a kernel inlined into its caller's loop crosses the depth limit ({@code MaxInlineLevel})
+ * before reaching the Vector API's intrinsics, and a helper that returns a vector and was compiled
+ * on its own first is refused as "already compiled into a big method". The same jar gave 4.7 or 9.7
+ * tokens/s of Q4_0 decode depending on the run; raising the limits by flags made it worse (the
+ * larger methods then hit C2's node limit). So the directives fix both sides:
+ *
+ * <ul>
+ *   <li>each kernel (a type's row loop {@code dotRows}, {@code dequantizeVector} and the tiled
+ *       loops in {@link Tiles}) is compiled as a method of its own, never inlined into its caller,
+ *       so its depth starts at zero;
+ *   <li>inside a kernel, the row kernel {@code dotVector} and the small helpers that pass vectors
+ *       around ({@link VectorLanes} and each type's {@code quants}, {@code lowQuants}, {@code
+ *       highQuants} and {@code term}) are always inlined.
+ * </ul>
+ *
+ * With them the same decode measured 10.9-12.4 tokens/s in every run. Nothing here changes a
+ * result: the directives choose only what is compiled where.
+ *
+ * <p>One limit stays: C2 stops inlining, forced or not, once a compilation passes about 18,000
+ * nodes ({@code NodeCountInliningCutoff}, not settable in a product JVM), and every Vector API call
+ * costs dozens of nodes before it becomes one instruction. A kernel that writes out eight copies of
+ * a decoding step crosses it and runs boxed at a third of its speed (a Q6_K kernel tried so did);
+ * keep kernel bodies to a loop over one or two copies.
+ *
+ * <p>The directives go in through the {@code Compiler.directives_add} diagnostic command of the
+ * platform MBean server (what {@code jcmd PID Compiler.directives_add FILE} does), so they apply in
+ * any JVM that runs the engine, tests and embedders included, without flags. A JVM without that
+ * command (not HotSpot) runs the kernels as before; {@code -Dshelf.jit.directives=false} turns them
+ * off.
+ */
+final class JitDirectives {
+  private static final System.Logger LOG = System.getLogger("shelf.engine");
+
+  static final String PROPERTY = "shelf.jit.directives";
+
+  private static final String PACKAGE = "dev/shelf/engine/tensor/";
+
+  /** The kernels: compiled alone, each its own root. */
+  private static final String[] KERNELS = {
+    PACKAGE + "*.dotRows",
+    PACKAGE + "*.dequantizeVector",
+    PACKAGE + "Tiles.kernel*",
+    PACKAGE + "Tiles.multiplyRows",
+  };
+
+  /** What the kernels call with vectors: always inlined into them. */
+  private static final String[] HELPERS = {
+    PACKAGE + "*.dotVector",
+    PACKAGE + "VectorLanes.*",
+    PACKAGE + "*.quants",
+    PACKAGE + "*.*Quants",
+    PACKAGE + "*.term",
+  };
+
+  private static final boolean INSTALLED = install();
+
+  private JitDirectives() {}
+
+  /** Makes sure the directives were added (once per JVM); true if they are in force. */
+  static boolean installed() {
+    return INSTALLED;
+  }
+
+  /**
+   * The directives file: HotSpot's JSON dialect, one directive for the kernels, one for the rest.
+   */
+  static String json() {
+    StringBuilder out = new StringBuilder("[\n  {\n    match: ");
+    list(out, "", KERNELS);
+    out.append(",\n    inline: ");
+    list(out, "+", HELPERS);
+    out.append("\n  },\n  {\n    match: [\"*.*\"],\n    inline: ");
+    list(out, "-", KERNELS);
+    return out.append("\n  }\n]\n").toString();
+  }
+
+  private static void list(StringBuilder out, String sign, String[] patterns) {
+    out.append('[');
+    for (int i = 0; i < patterns.length; i++) {
+      out.append(i == 0 ? "" : ", ").append('"').append(sign).append(patterns[i]).append('"');
+    }
+    out.append(']');
+  }
+
+  private static boolean install() {
+    if (!Boolean.parseBoolean(System.getProperty(PROPERTY, "true"))) {
+      return false;
+    }
+    Path file = null;
+    try {
+      file = Files.createTempFile("shelf-jit-", ".json");
+      Files.writeString(file, json(), StandardCharsets.UTF_8);
+      Object reply =
+          ManagementFactory.getPlatformMBeanServer()
+              .invoke(
+                  new ObjectName("com.sun.management:type=DiagnosticCommand"),
+                  "compilerDirectivesAdd",
+                  new Object[] {new String[] {file.toString()}},
+                  new String[] {String[].class.getName()});
+      String text = String.valueOf(reply).strip();
+      if (!text.startsWith("2 compiler directives added")) {
+        LOG.log(System.Logger.Level.DEBUG, "the JIT did not take the kernel directives: " + text);
+        return false;
+      }
+      return true;
+    } catch (Exception | LinkageError e) {
+      // Not HotSpot, no java.management, or no room for a temporary file: the kernels still run,
+      // with the JIT's own choices.
+      LOG.log(System.Logger.Level.DEBUG, "could not add the kernel compiler directives", e);
+      return false;
+    } finally {
+      if (file != null) {
+        try {
+          Files.deleteIfExists(file);
+        } catch (Exception e) {
+          LOG.log(System.Logger.Level.DEBUG, "could not delete " + file, e);
+        }
+      }
+    }
+  }
+}
