@@ -4,6 +4,8 @@ import dev.shelf.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -20,6 +22,17 @@ final class Q4KMatrix extends WeightMatrix {
   private static final int DMIN = 2;
   private static final int SCALES = 4;
   private static final int QS = 16;
+
+  /**
+   * {@code k} in lane {@code k}: {@code LEVELS * scale - min} is a sub-block's table of sixteen
+   * weights, each exactly the scalar decoding's ({@code scale * k} is exact: an f16 times a 6-bit
+   * scale times a nibble fits in a float's 24 bits, so one rounding or two give the same float).
+   */
+  private static final FloatVector LEVELS =
+      FloatVector.fromArray(
+          VectorLanes.SPECIES,
+          new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+          0);
 
   Q4KMatrix(MemorySegment data, int rows, int cols, Simd simd) {
     super(GgmlType.Q4_K, data, rows, cols, simd);
@@ -99,6 +112,20 @@ final class Q4KMatrix extends WeightMatrix {
     for (int b = 0; b < elements / QK; b++) {
       long block = offset + (long) b * BYTES;
       scales(block, sm, 0);
+      if (VectorLanes.LOOKUP) {
+        for (int j = 0; j < QK / 64; j++) {
+          FloatVector low = LEVELS.fma(sm[2 * j], sm[8 + 2 * j]);
+          FloatVector high = LEVELS.fma(sm[2 * j + 1], sm[9 + 2 * j]);
+          IntVector first = VectorLanes.unsignedInts(data, block + QS + 32L * j);
+          IntVector second = VectorLanes.unsignedInts(data, block + QS + 32L * j + 16);
+          int y = at + b * QK + 64 * j;
+          VectorLanes.lookUp(low, first.and(0x0F)).intoArray(out, y);
+          VectorLanes.lookUp(low, second.and(0x0F)).intoArray(out, y + 16);
+          VectorLanes.lookUp(high, first.lanewise(VectorOperators.LSHR, 4)).intoArray(out, y + 32);
+          VectorLanes.lookUp(high, second.lanewise(VectorOperators.LSHR, 4)).intoArray(out, y + 48);
+        }
+        continue;
+      }
       for (int g = 0; g < QK / GROUP; g++) {
         FloatVector d = FloatVector.broadcast(s, sm[g]);
         FloatVector m = FloatVector.broadcast(s, sm[8 + g]);
@@ -138,6 +165,24 @@ final class Q4KMatrix extends WeightMatrix {
       for (int j = 0; j < QK / 64; j++) {
         long q = block + QS + 32L * j;
         int i = b * QK + 64 * j;
+        if (VectorLanes.LOOKUP) {
+          // Sixteen lanes: each sub-block's sixteen weights in a table, each vector looked up.
+          FloatVector low = LEVELS.fma(scratch[sm + 2 * j], scratch[sm + 8 + 2 * j]);
+          FloatVector high = LEVELS.fma(scratch[sm + 2 * j + 1], scratch[sm + 9 + 2 * j]);
+          IntVector first = VectorLanes.unsignedInts(data, q);
+          IntVector second = VectorLanes.unsignedInts(data, q + 16);
+          even = VectorLanes.lookUp(low, first.and(0x0F)).fma(FloatVector.fromArray(s, x, i), even);
+          odd =
+              VectorLanes.lookUp(low, second.and(0x0F))
+                  .fma(FloatVector.fromArray(s, x, i + 16), odd);
+          even =
+              VectorLanes.lookUp(high, first.lanewise(VectorOperators.LSHR, 4))
+                  .fma(FloatVector.fromArray(s, x, i + 32), even);
+          odd =
+              VectorLanes.lookUp(high, second.lanewise(VectorOperators.LSHR, 4))
+                  .fma(FloatVector.fromArray(s, x, i + 48), odd);
+          continue;
+        }
         // Sub-block 2j: the low nibbles of the 32 bytes at q; sub-block 2j + 1: their high ones.
         FloatVector d = FloatVector.broadcast(s, scratch[sm + 2 * j]);
         FloatVector m = FloatVector.broadcast(s, scratch[sm + 8 + 2 * j]);

@@ -4,17 +4,27 @@ import dev.shelf.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@code block_q4_0} (18 bytes per 32 elements): an f16 scale {@code d}, then 16 bytes of nibbles;
  * element {@code j < 16} is the low nibble of byte {@code j}, element {@code j + 16} its high
- * nibble; {@code w = (nibble - 8) * d}.
+ * nibble; {@code w = (nibble - 8) * d}. At 512 bits a block is one vector of low nibbles and one of
+ * high ones, each weight looked up in the block's table of sixteen ({@link VectorLanes#lookUp}).
  */
 final class Q4_0Matrix extends WeightMatrix {
   private static final int QK = 32;
   private static final int BYTES = 18;
   private static final int QS = 2;
+
+  /** {@code k - 8} in lane {@code k}: times a block's scale, its sixteen possible weights. */
+  private static final FloatVector LEVELS =
+      FloatVector.fromArray(
+          VectorLanes.SPECIES,
+          new float[] {-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7},
+          0);
 
   Q4_0Matrix(MemorySegment data, int rows, int cols, Simd simd) {
     super(GgmlType.Q4_0, data, rows, cols, simd);
@@ -46,6 +56,14 @@ final class Q4_0Matrix extends WeightMatrix {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     for (int b = 0; b < elements / QK; b++) {
       long block = offset + (long) b * BYTES;
+      if (VectorLanes.LOOKUP) {
+        FloatVector table = LEVELS.mul(Bytes.f16(data, block));
+        IntVector bits = VectorLanes.unsignedInts(data, block + QS);
+        VectorLanes.lookUp(table, bits.and(0x0F)).intoArray(out, at + b * QK);
+        VectorLanes.lookUp(table, bits.lanewise(VectorOperators.LSHR, 4))
+            .intoArray(out, at + b * QK + QK / 2);
+        continue;
+      }
       FloatVector d = FloatVector.broadcast(s, Bytes.f16(data, block));
       for (int e = 0; e < QK; e += s.length()) {
         quants(block, e).mul(d).intoArray(out, at + b * QK + e);
@@ -68,6 +86,18 @@ final class Q4_0Matrix extends WeightMatrix {
     FloatVector odd = FloatVector.zero(s);
     for (int b = 0; b < cols / QK; b++) {
       long block = offset + (long) b * BYTES;
+      if (VectorLanes.LOOKUP) {
+        // Sixteen lanes: the low nibbles are the even vector, the high ones the odd vector.
+        FloatVector table = LEVELS.mul(Bytes.f16(data, block));
+        IntVector bits = VectorLanes.unsignedInts(data, block + QS);
+        even =
+            VectorLanes.lookUp(table, bits.and(0x0F))
+                .fma(FloatVector.fromArray(s, x, b * QK), even);
+        odd =
+            VectorLanes.lookUp(table, bits.lanewise(VectorOperators.LSHR, 4))
+                .fma(FloatVector.fromArray(s, x, b * QK + QK / 2), odd);
+        continue;
+      }
       FloatVector d = FloatVector.broadcast(s, Bytes.f16(data, block));
       for (int e = 0; e < QK; e += 2 * l) {
         even = quants(block, e).mul(d).fma(FloatVector.fromArray(s, x, b * QK + e), even);

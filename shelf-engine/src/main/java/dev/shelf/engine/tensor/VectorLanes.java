@@ -84,6 +84,32 @@ final class VectorLanes {
     return (FloatVector) bytes.convertShape(VectorOperators.B2F, SPECIES, part);
   }
 
+  /**
+   * True when a float vector has sixteen lanes (512 bits): sixteen bytes of nibbles then widen to
+   * one vector of ints, and a table of sixteen floats fits in one vector, so the 4-bit kernels look
+   * their weights up ({@link #lookUp}) instead of converting each nibble.
+   */
+  static final boolean LOOKUP = LANES == 16;
+
+  /**
+   * The {@link #LANES} bytes at {@code offset} zero-extended into the int lanes of the float
+   * species' shape; for 8 and 16 lanes only (the 128-bit species reads 8 bytes, see {@link
+   * #bytes}).
+   */
+  static IntVector unsignedInts(MemorySegment segment, long offset) {
+    ByteVector bytes = ByteVector.fromMemorySegment(BYTES, segment, offset, LE);
+    return (IntVector) bytes.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
+  }
+
+  /**
+   * {@code table[index]}, lane by lane, for indexes in {@code [0, LANES)}: one permute instruction
+   * where a conversion of each nibble would take four (mask, subtract, widen, convert). A table
+   * computed as {@code level * scale} holds exactly the floats the scalar decoding gives.
+   */
+  static FloatVector lookUp(FloatVector table, IntVector index) {
+    return index.selectFrom(table.reinterpretAsInts()).reinterpretAsFloats();
+  }
+
   /** The low nibbles of bytes. */
   static ByteVector low(ByteVector bytes) {
     return bytes.and((byte) 0x0F);
