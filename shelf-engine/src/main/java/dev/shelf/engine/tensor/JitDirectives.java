@@ -66,6 +66,7 @@ final class JitDirectives {
     PACKAGE + "VectorLanes.*",
     PACKAGE + "*.quants",
     PACKAGE + "*.*Quants",
+    PACKAGE + "*.nibbles",
     PACKAGE + "*.term",
   };
 
