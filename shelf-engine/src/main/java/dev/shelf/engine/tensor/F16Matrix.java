@@ -44,15 +44,17 @@ final class F16Matrix extends WeightMatrix {
     FloatVector even = FloatVector.zero(s);
     FloatVector odd = FloatVector.zero(s);
     int bound = s.loopBound(cols);
-    int i = 0;
-    for (; i + 2 * l <= bound; i += 2 * l) {
-      even = VectorLanes.halves(data, offset + 2L * i).fma(FloatVector.fromArray(s, x, i), even);
-      odd =
-          VectorLanes.halves(data, offset + 2L * (i + l))
-              .fma(FloatVector.fromArray(s, x, i + l), odd);
-    }
-    if (i < bound) {
-      even = VectorLanes.halves(data, offset + 2L * i).fma(FloatVector.fromArray(s, x, i), even);
+    // One vector per pass, the parity picking its accumulator: the half conversion is a dozen
+    // vector operations, and written out three times (even, odd, a last even one) it made the
+    // compiled kernel too big for C2 to inline its lane sum.
+    for (int i = 0; i < bound; i += l) {
+      FloatVector w = VectorLanes.halves(data, offset + 2L * i);
+      FloatVector v = FloatVector.fromArray(s, x, i);
+      if (((i / l) & 1) == 0) {
+        even = w.fma(v, even);
+      } else {
+        odd = w.fma(v, odd);
+      }
     }
     float tail = 0f;
     for (int j = bound; j < cols; j++) {

@@ -82,6 +82,11 @@ final class Q4KMatrix extends WeightMatrix {
    * as two words and the two halves widened once.
    */
   private void scales(long block, float[] out, int at) {
+    scales(data, block, out, at);
+  }
+
+  /** {@link #scales(long, float[], int)} of a block in {@code data}: Q5_K packs them alike. */
+  static void scales(MemorySegment data, long block, float[] out, int at) {
     float d = Bytes.f16(data, block);
     float dmin = Bytes.f16(data, block + DMIN);
     long lo = data.get(Bytes.LONG_LE, block + SCALES);

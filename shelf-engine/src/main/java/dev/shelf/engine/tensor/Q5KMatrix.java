@@ -98,9 +98,12 @@ final class Q5KMatrix extends WeightMatrix {
     FloatVector odd = FloatVector.zero(s);
     for (int b = 0; b < cols / QK; b++) {
       long block = offset + (long) b * BYTES;
+      // The block's scales and mins decoded once (the same floats as groupScale and groupMin): per
+      // group, their scalar decoding made the compiled kernel too big to inline its lane sum.
+      Q4KMatrix.scales(data, block, scratch, l);
       for (int g = 0; g < QK / GROUP; g++) {
-        FloatVector d = FloatVector.broadcast(s, groupScale(block, g));
-        FloatVector m = FloatVector.broadcast(s, groupMin(block, g));
+        FloatVector d = FloatVector.broadcast(s, scratch[l + g]);
+        FloatVector m = FloatVector.broadcast(s, scratch[l + 8 + g]);
         for (int e = g * GROUP; e < (g + 1) * GROUP; e += 2 * l) {
           int i = b * QK + e;
           even = quants(block, e).fma(d, m).fma(FloatVector.fromArray(s, x, i), even);

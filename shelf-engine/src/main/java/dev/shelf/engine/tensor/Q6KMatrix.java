@@ -136,7 +136,7 @@ final class Q6KMatrix extends WeightMatrix {
         }
       }
     }
-    return VectorLanes.sum(even, odd);
+    return VectorLanes.sum(even, odd, scratch);
   }
 
   /**

@@ -222,12 +222,36 @@ final class VectorLanes {
 
   /**
    * {@link #sum(FloatVector, FloatVector)} of the running sums kept in memory at {@code accs[at]}
-   * (the even chain) and {@code accs[half + at]} (the odd one). The vectors live and die inside
-   * this small method: written out in {@code matmul}'s own large body, the JIT sometimes left the
-   * lane sum un-inlined there, boxed every vector, and batched decode lost a fifth of its speed.
+   * (the even chain) and {@code accs[half + at]} (the odd one), in scalar code: the same additions
+   * in the same order as the vector tree, and no vector in {@code matmul}, whose compilation is
+   * large enough that C2 stopped inlining there and boxed the vectors of this sum.
    */
   static float sum(float[] accs, int at, int half) {
-    return sum(
-        FloatVector.fromArray(SPECIES, accs, at), FloatVector.fromArray(SPECIES, accs, half + at));
+    float[] lanes = new float[LANES];
+    for (int i = 0; i < LANES; i++) {
+      lanes[i] = accs[at + i] + accs[half + at + i];
+    }
+    return sumLanes(lanes);
+  }
+
+  /**
+   * {@link #sum(FloatVector, FloatVector)} through {@code scratch[0, LANES)}: one store and the
+   * same additions in scalar code, a few nodes where the shuffle tree costs the JIT hundreds. For a
+   * kernel near C2's inlining cutoff (Q6_K): there the tree was left un-inlined and boxed. The Q8_0
+   * kernel ran 20% slower with it, so the others keep the tree.
+   */
+  static float sum(FloatVector even, FloatVector odd, float[] scratch) {
+    even.add(odd).intoArray(scratch, 0);
+    return sumLanes(scratch);
+  }
+
+  /** {@code lanes[0, LANES)} summed in place in the order of {@link #sum(FloatVector)}'s tree. */
+  private static float sumLanes(float[] lanes) {
+    for (int n = LANES; n > 1; n >>= 1) {
+      for (int i = 0; i < n / 2; i++) {
+        lanes[i] += lanes[i + n / 2];
+      }
+    }
+    return lanes[0];
   }
 }
