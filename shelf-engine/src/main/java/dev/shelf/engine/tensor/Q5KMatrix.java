@@ -52,14 +52,6 @@ final class Q5KMatrix extends WeightMatrix {
     }
   }
 
-  private float groupScale(long block, int g) {
-    return Bytes.f16(data, block) * Q4KMatrix.scale(data, block + SCALES, g);
-  }
-
-  private float groupMin(long block, int g) {
-    return -(Bytes.f16(data, block + DMIN) * Q4KMatrix.min(data, block + SCALES, g));
-  }
-
   private FloatVector quants(long block, int e) {
     int at = 32 * (e >> 6) + (e & 31);
     ByteVector bits = VectorLanes.bytes(data, block + QS, at);
@@ -71,11 +63,13 @@ final class Q5KMatrix extends WeightMatrix {
   @Override
   void dequantizeVector(long offset, int elements, float[] out, int at) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
+    float[] sm = new float[16];
     for (int b = 0; b < elements / QK; b++) {
       long block = offset + (long) b * BYTES;
+      Q4KMatrix.scales(data, block, sm, 0);
       for (int g = 0; g < QK / GROUP; g++) {
-        FloatVector d = FloatVector.broadcast(s, groupScale(block, g));
-        FloatVector m = FloatVector.broadcast(s, groupMin(block, g));
+        FloatVector d = FloatVector.broadcast(s, sm[g]);
+        FloatVector m = FloatVector.broadcast(s, sm[8 + g]);
         for (int e = g * GROUP; e < (g + 1) * GROUP; e += s.length()) {
           quants(block, e).fma(d, m).intoArray(out, at + b * QK + e);
         }
@@ -98,8 +92,8 @@ final class Q5KMatrix extends WeightMatrix {
     FloatVector odd = FloatVector.zero(s);
     for (int b = 0; b < cols / QK; b++) {
       long block = offset + (long) b * BYTES;
-      // The block's scales and mins decoded once (the same floats as groupScale and groupMin): per
-      // group, their scalar decoding made the compiled kernel too big to inline its lane sum.
+      // The block's scales and mins decoded once, as Q4_K does: decoded per group, their scalar
+      // code made the compiled kernel too big for C2 to inline its lane sum.
       Q4KMatrix.scales(data, block, scratch, l);
       for (int g = 0; g < QK / GROUP; g++) {
         FloatVector d = FloatVector.broadcast(s, scratch[l + g]);
