@@ -105,6 +105,63 @@ class ParallelTest {
   }
 
   @Test
+  void callersOnSeveralThreadsTakeTurnsAndEachGetsItsWholeRange() throws Exception {
+    try (Parallel parallel = new Parallel(3)) {
+      int callers = 4;
+      int rounds = 200;
+      AtomicIntegerArray[] seen = new AtomicIntegerArray[callers];
+      Thread[] threads = new Thread[callers];
+      for (int c = 0; c < callers; c++) {
+        AtomicIntegerArray mine = seen[c] = new AtomicIntegerArray(50);
+        threads[c] =
+            new Thread(
+                () -> {
+                  for (int i = 0; i < rounds; i++) {
+                    parallel.forRange(
+                        0,
+                        50,
+                        (a, b) -> {
+                          for (int r = a; r < b; r++) {
+                            mine.incrementAndGet(r);
+                          }
+                        });
+                  }
+                });
+        threads[c].start();
+      }
+      for (Thread t : threads) {
+        t.join();
+      }
+      for (AtomicIntegerArray mine : seen) {
+        for (int r = 0; r < 50; r++) {
+          assertThat(mine.get(r)).as("row " + r).isEqualTo(rounds);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aWorkersResultsAreVisibleToTheCallerAfterEveryCall() {
+    try (Parallel parallel = new Parallel(2)) {
+      int[] rows = new int[2];
+      for (int i = 1; i <= 20_000; i++) {
+        int value = i;
+        parallel.forRange(0, 2, (a, b) -> rows[a] = value);
+        assertThat(rows).containsExactly(i, i);
+      }
+    }
+  }
+
+  @Test
+  void aClosedInstanceRefusesWork() {
+    Parallel parallel = new Parallel(2);
+    parallel.close();
+    assertThatThrownBy(() -> parallel.forRange(0, 4, (a, b) -> {}))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("closed");
+  }
+
+  @Test
   void badArgumentsNameTheValue() {
     assertThatThrownBy(() -> new Parallel(0))
         .hasMessageContaining("threads must be >= 1 but was 0");
