@@ -83,6 +83,27 @@ final class Tiles {
   }
 
   /**
+   * {@code outs[k][row + r]} for every row {@code r < rows} of a finished tile and every input
+   * {@code k}: the pair's even and odd running sums added lane by lane and summed in {@link
+   * VectorLanes#sum(FloatVector)}'s tree order, then its scalar tail; the same float {@code
+   * dotVector} returns. A kernel of its own: in {@code matmul}'s compilation the shuffle tree
+   * crossed C2's inlining cutoff, and as scalar code (a store and a loop per pair) these sums took
+   * a quarter of batched decode.
+   */
+  static void kernelSums(float[] accs, float[] tails, int rows, float[][] outs, int row) {
+    int n = outs.length;
+    int half = accs.length / 2;
+    for (int r = 0; r < rows; r++) {
+      for (int k = 0; k < n; k++) {
+        int at = (r * n + k) * L;
+        FloatVector even = FloatVector.fromArray(S, accs, at);
+        FloatVector odd = FloatVector.fromArray(S, accs, half + at);
+        outs[k][row + r] = VectorLanes.sum(even, odd) + tails[r * n + k];
+      }
+    }
+  }
+
+  /**
    * The generic loop for a tile of fewer than four rows, over vectors {@code first, first + 2L,
    * ...}.
    */

@@ -221,20 +221,6 @@ final class VectorLanes {
   }
 
   /**
-   * {@link #sum(FloatVector, FloatVector)} of the running sums kept in memory at {@code accs[at]}
-   * (the even chain) and {@code accs[half + at]} (the odd one), in scalar code: the same additions
-   * in the same order as the vector tree, and no vector in {@code matmul}, whose compilation is
-   * large enough that C2 stopped inlining there and boxed the vectors of this sum.
-   */
-  static float sum(float[] accs, int at, int half) {
-    float[] lanes = new float[LANES];
-    for (int i = 0; i < LANES; i++) {
-      lanes[i] = accs[at + i] + accs[half + at + i];
-    }
-    return sumLanes(lanes);
-  }
-
-  /**
    * {@link #sum(FloatVector, FloatVector)} through {@code scratch[0, LANES)}: one store and the
    * same additions in scalar code, a few nodes where the shuffle tree costs the JIT hundreds. For a
    * kernel near C2's inlining cutoff (Q6_K): there the tree was left un-inlined and boxed. The Q8_0

@@ -258,12 +258,7 @@ public abstract sealed class WeightMatrix
         }
         Tiles.multiply(w, tile, rr, len, xs, col, accs, tails);
       }
-      for (int r = 0; r < rr; r++) {
-        for (int k = 0; k < n; k++) {
-          int at = (r * n + k) * lanes;
-          outs[k][rb + r] = VectorLanes.sum(accs, at, accs.length / 2) + tails[r * n + k];
-        }
-      }
+      Tiles.kernelSums(accs, tails, rr, outs, rb);
     }
   }
 
