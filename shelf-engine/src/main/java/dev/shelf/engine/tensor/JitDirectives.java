@@ -68,6 +68,7 @@ final class JitDirectives {
     PACKAGE + "*.*Quants",
     PACKAGE + "*.nibbles",
     PACKAGE + "*.term",
+    PACKAGE + "*.column*",
   };
 
   private static final boolean INSTALLED = install();
