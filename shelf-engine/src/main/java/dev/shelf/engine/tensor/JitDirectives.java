@@ -22,12 +22,12 @@ import javax.management.ObjectName;
  * larger methods then hit C2's node limit). So the directives fix both sides:
  *
  * <ul>
- *   <li>each kernel (a type's row loop {@code dotRows}, {@code dequantizeVector} and the tiled
- *       loops in {@link Tiles}) is compiled as a method of its own, never inlined into its caller,
- *       so its depth starts at zero;
+ *   <li>each kernel (a type's row loop {@code dotRows}, {@code dequantizeVector}, the tiled loops
+ *       in {@link Tiles}, and the K-quant block scales, whose vectors stay inside) is compiled as a
+ *       method of its own, never inlined into its caller, so its depth starts at zero;
  *   <li>inside a kernel, the row kernel {@code dotVector} and the small helpers that pass vectors
  *       around ({@link VectorLanes} and each type's {@code quants}, {@code lowQuants}, {@code
- *       highQuants}, {@code nibbles} and {@code term}) are always inlined.
+ *       highQuants}, {@code nibbles}, {@code term} and Q6_K's {@code column*}) are always inlined.
  * </ul>
  *
  * With them the same decode measured 10.9-12.4 tokens/s in every run. Nothing here changes a
@@ -37,7 +37,8 @@ import javax.management.ObjectName;
  * nodes ({@code NodeCountInliningCutoff}, not settable in a product JVM), and every Vector API call
  * costs dozens of nodes before it becomes one instruction. A kernel that writes out eight copies of
  * a decoding step crosses it and runs boxed at a third of its speed (a Q6_K kernel tried so did);
- * keep kernel bodies to a loop over one or two copies.
+ * keep kernel bodies to a loop over one or two copies. {@code KernelCompilationTest} reads C2's
+ * compilation log of each type's kernels and fails on any such inlining failure.
  *
  * <p>The directives go in through the {@code Compiler.directives_add} diagnostic command of the
  * platform MBean server (what {@code jcmd PID Compiler.directives_add FILE} does), so they apply in
@@ -58,6 +59,7 @@ final class JitDirectives {
     PACKAGE + "*.dequantizeVector",
     PACKAGE + "Tiles.kernel*",
     PACKAGE + "Tiles.multiplyRows",
+    PACKAGE + "Q4KMatrix.scales",
   };
 
   /** What the kernels call with vectors: always inlined into them. */
@@ -69,6 +71,7 @@ final class JitDirectives {
     PACKAGE + "*.nibbles",
     PACKAGE + "*.term",
     PACKAGE + "*.column*",
+    PACKAGE + "Q4KMatrix.blockScales",
   };
 
   private static final boolean INSTALLED = install();
@@ -81,22 +84,34 @@ final class JitDirectives {
   }
 
   /**
-   * The directives file: HotSpot's JSON dialect, one directive for the kernels, one for the rest.
+   * The directives file: HotSpot's JSON dialect, one directive for the kernels (helpers in, other
+   * kernels out: a small kernel such as the K-quant scales would otherwise be inlined into another
+   * by the usual size rule), one for the rest.
    */
   static String json() {
     StringBuilder out = new StringBuilder("[\n  {\n    match: ");
     list(out, "", KERNELS);
     out.append(",\n    inline: ");
-    list(out, "+", HELPERS);
+    list(out, "+", HELPERS, "-", KERNELS);
     out.append("\n  },\n  {\n    match: [\"*.*\"],\n    inline: ");
     list(out, "-", KERNELS);
     return out.append("\n  }\n]\n").toString();
   }
 
   private static void list(StringBuilder out, String sign, String[] patterns) {
+    list(out, sign, patterns, sign, new String[0]);
+  }
+
+  private static void list(
+      StringBuilder out, String sign, String[] patterns, String otherSign, String[] others) {
     out.append('[');
-    for (int i = 0; i < patterns.length; i++) {
-      out.append(i == 0 ? "" : ", ").append('"').append(sign).append(patterns[i]).append('"');
+    for (int i = 0; i < patterns.length + others.length; i++) {
+      boolean first = i < patterns.length;
+      out.append(i == 0 ? "" : ", ")
+          .append('"')
+          .append(first ? sign : otherSign)
+          .append(first ? patterns[i] : others[i - patterns.length])
+          .append('"');
     }
     out.append(']');
   }
