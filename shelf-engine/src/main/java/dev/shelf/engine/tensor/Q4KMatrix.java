@@ -256,7 +256,8 @@ final class Q4KMatrix extends WeightMatrix {
         }
       }
     }
-    // The scalar lane sum: the tree of shuffles put this compilation over C2's node cutoff.
-    return VectorLanes.sum(even, odd, scratch);
+    // At 512 bits, with the vector scales inlined, the tree of shuffles put this compilation over
+    // C2's node cutoff; the scalar lane sum adds in the same order.
+    return VectorLanes.LOOKUP ? VectorLanes.sum(even, odd, scratch) : VectorLanes.sum(even, odd);
   }
 }

@@ -138,7 +138,11 @@ final class Q6KMatrix extends WeightMatrix {
     return acc;
   }
 
-  /** {@link #columnDot}'s decoding, the weights stored at {@code out[y + 32t]}. */
+  /**
+   * {@link #columnDot}'s decoding, the weights stored at {@code out[y + 32t]}. The decoding lines
+   * are the same as there and not shared on purpose: a helper between them is one more call level,
+   * and the kernel then crossed C2's MaxInlineLevel and boxed.
+   */
   private void columnStore(long block, int n, int c, float[] scales, int at, float[] out, int y) {
     long ql = block + 64L * n + c;
     IntVector h = VectorLanes.unsignedInts(data, block + QH + 32L * n + c);
