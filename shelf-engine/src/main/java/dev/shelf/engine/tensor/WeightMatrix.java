@@ -17,8 +17,8 @@ import jdk.incubator.vector.FloatVector;
  * Each subclass (one per type) decodes its blocks twice, as a scalar loop ({@link #dequantizeRow},
  * ggml's reference) and with the Vector API, and fuses the vector decoding into the dot product
  * ({@code dotVector}). {@link #matvec} runs the fused kernel row by row; {@link #matmul} multiplies
- * several vectors in one pass over the weights: it decodes a tile of {@value #ROWS} rows by {@value
- * #TILE} elements into a small array once and runs every input over it.
+ * several vectors in one pass over the weights: it decodes a tile of {@value #ROWS} rows by {@link
+ * #tile} elements into a small array once and runs every input over it.
  *
  * <h2>One arithmetic</h2>
  *
@@ -242,7 +242,7 @@ public abstract sealed class WeightMatrix
       return;
     }
     int lanes = simd.floatLanes();
-    int tile = Math.min(TILE, cols);
+    int tile = Math.min(tile(type), cols);
     float[] w = new float[ROWS * tile];
     float[] accs = new float[2 * ROWS * n * lanes];
     float[] tails = new float[ROWS * n];
@@ -260,6 +260,16 @@ public abstract sealed class WeightMatrix
       }
       Tiles.kernelSums(accs, tails, rr, outs, rb);
     }
+  }
+
+  /**
+   * The elements of a row {@link #matmul} decodes at a time: {@value #TILE}, or twice that for
+   * types of under six bits a weight, so that the run of each row's weight bytes read at a time is
+   * 400-700 bytes for every quantized type. With 8 inputs, 1024 elements ran Q4_0 10-15% faster
+   * than 512 and Q8_0 9% slower (whose 1024 elements are 1088 bytes).
+   */
+  static int tile(GgmlType type) {
+    return 8L * type.bytesPerBlock() < 6L * type.blockSize() ? 2 * TILE : TILE;
   }
 
   /** {@link #matmul} over all rows, split across {@code parallel}'s threads. */
