@@ -48,7 +48,10 @@ public abstract sealed class WeightMatrix
         Q5KMatrix,
         Q6KMatrix {
 
-  /** Elements of a row decoded at a time by {@link #matmul}: a multiple of every block size. */
+  /**
+   * Elements of a row decoded at a time by {@link #matmul} ({@link #tile} doubles it for the 4- and
+   * 5-bit types): a multiple of every block size.
+   */
   static final int TILE = 512;
 
   /**
