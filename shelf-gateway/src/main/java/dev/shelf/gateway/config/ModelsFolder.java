@@ -123,7 +123,7 @@ public final class ModelsFolder {
               null,
               List.of("text"),
               List.of("text"),
-              Set.of("completion"),
+              Set.of("completion", "tools"),
               null,
               1,
               0,

@@ -2,7 +2,6 @@ package dev.shelf.providers.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shelf.api.ChatChunk;
-import dev.shelf.api.ChatMessage;
 import dev.shelf.api.ChatRequest;
 import dev.shelf.api.CompletionChunk;
 import dev.shelf.api.CompletionRequest;
@@ -13,7 +12,6 @@ import dev.shelf.engine.gguf.GgufFile;
 import dev.shelf.engine.model.LlamaModel;
 import dev.shelf.engine.runtime.DecodeBatcher;
 import dev.shelf.engine.template.ChatTemplate;
-import dev.shelf.engine.template.TemplateInput;
 import dev.shelf.engine.tensor.Parallel;
 import dev.shelf.engine.tensor.Simd;
 import dev.shelf.engine.tokenizer.Tokenizer;
@@ -26,7 +24,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -206,31 +203,9 @@ public final class LocalProvider implements Provider {
     if (request.choices() != 1) {
       throw badRequest("the local provider generates one choice per request (n=1)", "n");
     }
-    if (request.tools() != null && !request.tools().isEmpty()) {
-      throw badRequest("the local provider does not support tools yet", "tools");
-    }
     Loaded m = model(request.model());
-    List<Map<String, Object>> messages = new ArrayList<>();
-    for (ChatMessage msg : request.messages()) {
-      Map<String, Object> map = new LinkedHashMap<>();
-      map.put("role", msg.role());
-      map.put("content", msg.textContent());
-      messages.add(map);
-    }
-    String text;
-    try {
-      text = m.template().render(TemplateInput.of(messages));
-    } catch (RuntimeException e) {
-      throw new ProviderException(
-          Kind.BAD_REQUEST,
-          "the chat template of " + m.path() + " failed: " + e.getMessage(),
-          "invalid_request_error",
-          "messages",
-          0,
-          null,
-          e);
-    }
-    int[] prompt = encode(m.tokenizer(), text);
+    ChatPrompt chat = ChatPrompt.of(request, m.template(), m.path());
+    int[] prompt = encode(m.tokenizer(), chat.text());
     LocalParams params = LocalParams.of(request);
     String id = "chatcmpl-local-" + call.requestId();
     long created = System.currentTimeMillis() / 1000;
@@ -260,10 +235,42 @@ public final class LocalProvider implements Provider {
                               : null)),
                   null));
         };
+    ToolFormat format = chat.format();
+    ToolCallStream tools = format == null ? null : new ToolCallStream(format, chat.forced(), emit);
     Generation.Result r;
     try (var generation =
         new Generation(m, memory, this::evictOne, params, call, prompt.length, "messages")) {
-      r = generation.run(prompt, emit);
+      r = generation.run(prompt, tools == null ? emit : tools);
+    }
+    List<ToolFormat.Call> calls = tools == null ? List.of() : tools.finish();
+    if (!chat.parallel() && calls.size() > 1) {
+      calls = calls.subList(0, 1);
+    }
+    String finish = r.finishReason();
+    if (format != null && !calls.isEmpty()) {
+      List<ChatChunk.ToolCallDelta> deltas = new ArrayList<>();
+      for (int i = 0; i < calls.size(); i++) {
+        ToolFormat.Call c = calls.get(i);
+        deltas.add(
+            new ChatChunk.ToolCallDelta(i, ChatPrompt.newCallId(format), c.name(), c.arguments()));
+      }
+      call.firstChunk();
+      sink.accept(
+          new ChatChunk(
+              id,
+              created,
+              model,
+              null,
+              List.of(
+                  new ChatChunk.Choice(
+                      0,
+                      new ChatChunk.Delta(
+                          started[0] ? null : "assistant", null, null, deltas, null),
+                      null,
+                      null)),
+              null));
+      started[0] = true;
+      finish = "tool_calls";
     }
     if (!started[0]) {
       emit.emit("", List.of());
@@ -274,7 +281,7 @@ public final class LocalProvider implements Provider {
             created,
             model,
             null,
-            List.of(new ChatChunk.Choice(0, ChatChunk.Delta.EMPTY, r.finishReason(), null)),
+            List.of(new ChatChunk.Choice(0, ChatChunk.Delta.EMPTY, finish, null)),
             null));
     sink.accept(
         new ChatChunk(

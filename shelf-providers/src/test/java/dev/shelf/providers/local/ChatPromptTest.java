@@ -1,0 +1,188 @@
+package dev.shelf.providers.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shelf.api.ChatMessage;
+import dev.shelf.api.ChatRequest;
+import dev.shelf.api.Json;
+import dev.shelf.engine.template.ChatTemplate;
+import dev.shelf.providers.testing.ScriptedModel;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A tool conversation rendered by real templates as their publishers' Jinja renders it (the
+ * expected strings written by hand from the templates), and by templates without tools through
+ * Shelf's own instructions.
+ */
+class ChatPromptTest {
+  static final List<ChatRequest.Tool> TOOLS =
+      List.of(
+          new ChatRequest.Tool(
+              "get_weather",
+              "The weather in a city",
+              Json.parse(
+                  "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}"
+                      .getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+              null));
+
+  /** Asked, called, answered: the model's next turn is the prompt. */
+  static final List<ChatMessage> CONVERSATION =
+      List.of(
+          ChatMessage.of("system", "You are helpful."),
+          ChatMessage.of("user", "Weather in Paris?"),
+          new ChatMessage(
+              "assistant",
+              null,
+              null,
+              null,
+              List.of(new ChatMessage.ToolCall("call_x1", "get_weather", "{\"city\":\"Paris\"}")),
+              null,
+              null,
+              null,
+              null),
+          new ChatMessage("tool", "18 C", null, null, null, "call_x1", null, null, null));
+
+  static ChatRequest request(List<ChatMessage> messages, @Nullable List<ChatRequest.Tool> tools) {
+    return new ChatRequest(
+        "m",
+        messages,
+        false,
+        false,
+        tools,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        Json.object());
+  }
+
+  static String render(ChatTemplate template, List<ChatMessage> messages) {
+    return ChatPrompt.of(request(messages, TOOLS), template, Path.of("m.gguf")).text();
+  }
+
+  static ChatTemplate shared(String file) throws IOException {
+    return ChatTemplate.of(file, ScriptedModel.sharedTemplate(file));
+  }
+
+  @Test
+  void qwenGetsTheToolsTheCallAndTheResult() throws IOException {
+    assertThat(render(shared("Qwen-Qwen2.5-7B-Instruct.jinja"), CONVERSATION))
+        .isEqualTo(
+            """
+            <|im_start|>system
+            You are helpful.
+
+            # Tools
+
+            You may call one or more functions to assist with the user query.
+
+            You are provided with function signatures within <tools></tools> XML tags:
+            <tools>
+            {"type": "function", "function": {"name": "get_weather", "description": "The weather \
+            in a city", "parameters": {"type": "object", "properties": {"city": {"type": \
+            "string"}}}}}
+            </tools>
+
+            For each function call, return a json object with function name and arguments within \
+            <tool_call></tool_call> XML tags:
+            <tool_call>
+            {"name": <function-name>, "arguments": <args-json-object>}
+            </tool_call><|im_end|>
+            <|im_start|>user
+            Weather in Paris?<|im_end|>
+            <|im_start|>assistant
+            <tool_call>
+            {"name": "get_weather", "arguments": {"city": "Paris"}}
+            </tool_call><|im_end|>
+            <|im_start|>user
+            <tool_response>
+            18 C
+            </tool_response><|im_end|>
+            <|im_start|>assistant
+            """);
+  }
+
+  @Test
+  void llamaGetsTheCallAsJsonAndTheResultAsIpython() throws IOException {
+    ChatTemplate t =
+        shared("meta-llama-Llama-3.2-3B-Instruct.jinja")
+            .withSpecialTokens("<|begin_of_text|>", "<|eot_id|>")
+            .withClock(Clock.fixed(Instant.parse("2026-11-29T12:00:00Z"), ZoneOffset.UTC));
+    String text = render(t, CONVERSATION);
+    assertThat(text)
+        .startsWith(
+            "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n"
+                + "Environment: ipython\nCutting Knowledge Date: December 2023\n"
+                + "Today Date: 29 Nov 2026\n\nYou are helpful.<|eot_id|>")
+        .contains(
+            "Given the following functions, please respond with a JSON for a function call with"
+                + " its proper arguments that best answers the given prompt.")
+        .endsWith(
+            "Weather in Paris?<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\n"
+                + "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}<|eot_id|>"
+                // a string "is iterable" in Jinja2, so the template writes the result as JSON
+                + "<|start_header_id|>ipython<|end_header_id|>\n\n\"18 C\"<|eot_id|>"
+                + "<|start_header_id|>assistant<|end_header_id|>\n\n");
+  }
+
+  @Test
+  void mistralGetsNineCharacterCallIds() throws IOException {
+    ChatTemplate t =
+        shared("mistralai-Mistral-Nemo-Instruct-2407.jinja").withSpecialTokens("<s>", "</s>");
+    assertThat(render(t, CONVERSATION.subList(1, 4)))
+        .isEqualTo(
+            "<s>[AVAILABLE_TOOLS][{\"type\": \"function\", \"function\": {\"name\": \"get_weather\","
+                + " \"description\": \"The weather in a city\", \"parameters\": {\"type\":"
+                + " \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}}}}]"
+                + "[/AVAILABLE_TOOLS][INST]Weather in Paris?[/INST]"
+                + "[TOOL_CALLS][{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"},"
+                + " \"id\": \"call00000\"}]</s>"
+                + "[TOOL_RESULTS]{\"content\": 18 C, \"call_id\": \"call00000\"}[/TOOL_RESULTS]");
+  }
+
+  @Test
+  void aTemplateWithoutToolsGetsInstructionsAndTextTurns() {
+    String text = render(ChatTemplate.fallback(), CONVERSATION);
+    assertThat(text)
+        .startsWith("<|im_start|>system\nYou are helpful.\n\n# Tools\n")
+        .endsWith(
+            "</tool_call><|im_end|>\n<|im_start|>user\nWeather in Paris?<|im_end|>\n"
+                + "<|im_start|>assistant\n<tool_call>\n"
+                + "{\"name\":\"get_weather\",\"arguments\":{\"city\":\"Paris\"}}\n"
+                + "</tool_call><|im_end|>\n"
+                + "<|im_start|>user\n<tool_response>\n18 C\n</tool_response><|im_end|>\n"
+                + "<|im_start|>assistant\n");
+  }
+
+  @Test
+  void aTemplateThatRefusesSystemMessagesGetsTheInstructionsInTheFirstUserTurn()
+      throws IOException {
+    String text =
+        render(
+            shared("google-gemma-2-2b-it.jinja"),
+            List.of(ChatMessage.of("user", "Weather in Paris?")));
+    assertThat(text)
+        .startsWith("<start_of_turn>user\n# Tools\n")
+        .contains("</tool_call>\n\nWeather in Paris?<end_of_turn>\n")
+        .endsWith("<start_of_turn>model\n");
+  }
+}

@@ -1,0 +1,247 @@
+package dev.shelf.providers.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.shelf.api.ChatChunk;
+import dev.shelf.api.ChatMessage;
+import dev.shelf.api.ChatRequest;
+import dev.shelf.api.Json;
+import dev.shelf.providers.spi.Call;
+import dev.shelf.providers.spi.ProviderException;
+import dev.shelf.providers.testing.ScriptedModel;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Tool calls from local models, end to end through the engine: {@link ScriptedModel} files that
+ * answer with a call in each template's format (Qwen 2.5's {@code <tool_call>} blocks, Llama 3.2's
+ * JSON, and the instructions Shelf writes for a file without a template), read back as OpenAI tool
+ * calls, streamed, with {@code tool_choice} and {@code parallel_tool_calls} honoured.
+ */
+class LocalToolsTest {
+  @TempDir static Path dir;
+  static LocalProvider provider;
+
+  static final List<String> HERMES_SCRIPT =
+      List.of(
+          "Let me check.",
+          "<tool",
+          "_call>",
+          "\n{\"name\": \"get_weather\", ",
+          "\"arguments\": {\"city\": \"Paris\"}}",
+          "\n</tool_call>",
+          "\n<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>");
+
+  @BeforeAll
+  static void start() throws IOException {
+    String qwen = ScriptedModel.sharedTemplate("Qwen-Qwen2.5-7B-Instruct.jinja");
+    String llama = ScriptedModel.sharedTemplate("meta-llama-Llama-3.2-3B-Instruct.jinja");
+    ScriptedModel.write(dir.resolve("qwen.gguf"), qwen, HERMES_SCRIPT);
+    ScriptedModel.write(dir.resolve("plain.gguf"), null, HERMES_SCRIPT);
+    ScriptedModel.write(
+        dir.resolve("llama.gguf"),
+        llama,
+        List.of("{\"name\": \"get_weather\", ", "\"parameters\": {\"city\": \"Paris\"}}"));
+    // says only arguments: a call only when the prompt forced its opening
+    ScriptedModel.write(dir.resolve("llama-args.gguf"), llama, List.of("{\"city\": \"Paris\"}}"));
+    provider = new LocalProvider("local", dir, 2);
+  }
+
+  @AfterAll
+  static void stop() {
+    provider.close();
+  }
+
+  static final List<ChatRequest.Tool> TOOLS =
+      List.of(
+          new ChatRequest.Tool(
+              "get_weather",
+              "The weather in a city",
+              Json.parse(
+                  "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}},\"required\":[\"city\"]}"
+                      .getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+              null),
+          new ChatRequest.Tool("get_time", "The time now", null, null));
+
+  static ChatRequest request(
+      String file,
+      @Nullable List<ChatRequest.Tool> tools,
+      @Nullable JsonNode toolChoice,
+      @Nullable Boolean parallel) {
+    return new ChatRequest(
+        file,
+        List.of(ChatMessage.of("user", "What is the weather in Paris?")),
+        true,
+        true,
+        tools,
+        toolChoice,
+        parallel,
+        null,
+        null,
+        null,
+        64,
+        0.0,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        Json.object());
+  }
+
+  /** What a stream said: its content, its calls (one delta each), its finish reason. */
+  record Answer(String content, List<ChatChunk.ToolCallDelta> calls, @Nullable String finish) {}
+
+  static Answer ask(ChatRequest r) {
+    List<ChatChunk> chunks = new ArrayList<>();
+    provider.chat(r, Call.unbounded("t"), chunks::add);
+    StringBuilder content = new StringBuilder();
+    List<ChatChunk.ToolCallDelta> calls = new ArrayList<>();
+    String finish = null;
+    int roles = 0;
+    for (ChatChunk c : chunks) {
+      for (ChatChunk.Choice ch : c.choices()) {
+        if (ch.delta().role() != null) {
+          roles++;
+        }
+        if (ch.delta().content() != null) {
+          content.append(ch.delta().content());
+        }
+        if (ch.delta().toolCalls() != null) {
+          calls.addAll(ch.delta().toolCalls());
+        }
+        if (ch.finishReason() != null) {
+          finish = ch.finishReason();
+        }
+      }
+    }
+    assertThat(roles).as("the role comes once").isEqualTo(1);
+    return new Answer(content.toString(), calls, finish);
+  }
+
+  @Test
+  void aQwenModelsToolCallBlocksAreToolCallsAfterItsContent() {
+    Answer a = ask(request("qwen.gguf", TOOLS, null, null));
+    assertThat(a.content()).isEqualTo("Let me check.");
+    assertThat(a.finish()).isEqualTo("tool_calls");
+    assertThat(a.calls()).hasSize(2);
+    ChatChunk.ToolCallDelta first = a.calls().get(0);
+    assertThat(first.index()).isZero();
+    assertThat(first.name()).isEqualTo("get_weather");
+    assertThat(first.arguments()).isEqualTo("{\"city\":\"Paris\"}");
+    assertThat(first.id()).matches("call_[A-Za-z0-9]{24}");
+    assertThat(a.calls().get(1).index()).isEqualTo(1);
+    assertThat(a.calls().get(1).name()).isEqualTo("get_time");
+    assertThat(a.calls().get(1).arguments()).isEqualTo("{}");
+    assertThat(a.calls().get(1).id()).isNotEqualTo(first.id());
+  }
+
+  @Test
+  void parallelToolCallsFalseKeepsTheFirstCall() {
+    Answer a = ask(request("qwen.gguf", TOOLS, null, false));
+    assertThat(a.calls()).extracting(ChatChunk.ToolCallDelta::name).containsExactly("get_weather");
+    assertThat(a.finish()).isEqualTo("tool_calls");
+  }
+
+  @Test
+  void withoutToolsOrWithToolChoiceNoneTheSameTextIsContent() {
+    String raw = String.join("", HERMES_SCRIPT);
+    for (ChatRequest r :
+        List.of(
+            request("qwen.gguf", null, null, null),
+            request("qwen.gguf", TOOLS, Json.NODES.textNode("none"), null))) {
+      Answer a = ask(r);
+      assertThat(a.calls()).isEmpty();
+      assertThat(a.content()).isEqualTo(raw);
+      assertThat(a.finish()).isEqualTo("stop");
+    }
+  }
+
+  @Test
+  void aFileWithoutATemplateIsToldTheToolsAndItsCallsAreRead() {
+    LocalProvider.Loaded m = provider.model("plain.gguf");
+    ChatPrompt prompt =
+        ChatPrompt.of(request("plain.gguf", TOOLS, null, null), m.template(), m.path());
+    assertThat(prompt.text())
+        .startsWith("<|im_start|>system\n# Tools\n")
+        .contains(
+            "<tools>\n{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":\"The weather in a city\"")
+        .endsWith(
+            "<|im_start|>user\nWhat is the weather in Paris?<|im_end|>\n<|im_start|>assistant\n");
+    Answer a = ask(request("plain.gguf", TOOLS, null, null));
+    assertThat(a.content()).isEqualTo("Let me check.");
+    assertThat(a.calls())
+        .extracting(ChatChunk.ToolCallDelta::name)
+        .containsExactly("get_weather", "get_time");
+  }
+
+  @Test
+  void aLlamaModelsJsonAnswerIsACall() {
+    Answer a = ask(request("llama.gguf", TOOLS, null, null));
+    assertThat(a.content()).isEmpty();
+    assertThat(a.finish()).isEqualTo("tool_calls");
+    assertThat(a.calls()).hasSize(1);
+    assertThat(a.calls().getFirst().name()).isEqualTo("get_weather");
+    assertThat(a.calls().getFirst().arguments()).isEqualTo("{\"city\":\"Paris\"}");
+  }
+
+  @Test
+  void aNamedToolChoiceOpensTheCallInThePrompt() {
+    JsonNode choice = Json.object().put("type", "function");
+    ((com.fasterxml.jackson.databind.node.ObjectNode) choice)
+        .putObject("function")
+        .put("name", "get_weather");
+    // unforced, the arguments alone are not a call
+    Answer free = ask(request("llama-args.gguf", TOOLS, null, null));
+    assertThat(free.calls()).isEmpty();
+    assertThat(free.content()).isEqualTo("{\"city\": \"Paris\"}}");
+    Answer forced = ask(request("llama-args.gguf", TOOLS, choice, null));
+    assertThat(forced.calls()).hasSize(1);
+    assertThat(forced.calls().getFirst().name()).isEqualTo("get_weather");
+    assertThat(forced.calls().getFirst().arguments()).isEqualTo("{\"city\":\"Paris\"}");
+    assertThat(forced.finish()).isEqualTo("tool_calls");
+  }
+
+  @Test
+  void aForcedCallTheModelBreaksComesBackAsTheTextItWrote() {
+    // "required" with two tools opens a call without a name; the scripted answer does not fit it
+    Answer a = ask(request("qwen.gguf", TOOLS, Json.NODES.textNode("required"), null));
+    assertThat(a.calls()).isEmpty();
+    assertThat(a.content())
+        .isEqualTo("<tool_call>\n{\"name\": \"" + String.join("", HERMES_SCRIPT));
+    assertThat(a.finish()).isEqualTo("stop");
+  }
+
+  @Test
+  void badToolChoicesAreBadRequestsNamingTheParameter() {
+    JsonNode unknown = Json.object().put("type", "function");
+    ((com.fasterxml.jackson.databind.node.ObjectNode) unknown)
+        .putObject("function")
+        .put("name", "get_stock");
+    for (var r :
+        List.of(
+            request("qwen.gguf", TOOLS, unknown, null),
+            request("qwen.gguf", TOOLS, Json.NODES.textNode("always"), null),
+            request("qwen.gguf", null, Json.NODES.textNode("required"), null))) {
+      assertThatThrownBy(() -> ask(r))
+          .isInstanceOfSatisfying(
+              ProviderException.class,
+              e -> {
+                assertThat(e.kind()).isEqualTo(ProviderException.Kind.BAD_REQUEST);
+                assertThat(e.param()).isEqualTo("tool_choice");
+              });
+    }
+  }
+}

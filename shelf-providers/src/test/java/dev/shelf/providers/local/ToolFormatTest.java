@@ -1,0 +1,198 @@
+package dev.shelf.providers.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.shelf.engine.template.ChatTemplate;
+import dev.shelf.providers.local.ToolFormat.Call;
+import dev.shelf.providers.local.ToolFormat.Parsed;
+import dev.shelf.providers.testing.ScriptedModel;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Reading tool calls out of model text in each format, and holding back what may become one while
+ * the rest streams.
+ */
+class ToolFormatTest {
+  static final Call WEATHER = new Call("get_weather", "{\"city\":\"Paris\"}");
+
+  @Test
+  void eachSharedTemplateHasItsFormat() throws IOException {
+    assertThat(format("Qwen-Qwen2.5-7B-Instruct.jinja")).isEqualTo(ToolFormat.HERMES);
+    assertThat(format("NousResearch-Hermes-3-Llama-3.1-8B-tool_use.jinja"))
+        .isEqualTo(ToolFormat.HERMES);
+    assertThat(format("meta-llama-Llama-3.1-8B-Instruct.jinja")).isEqualTo(ToolFormat.LLAMA3);
+    assertThat(format("meta-llama-Llama-3.2-3B-Instruct.jinja")).isEqualTo(ToolFormat.LLAMA3);
+    assertThat(format("meta-llama-Llama-3.3-70B-Instruct.jinja")).isEqualTo(ToolFormat.LLAMA3);
+    assertThat(format("mistralai-Mistral-Nemo-Instruct-2407.jinja")).isEqualTo(ToolFormat.MISTRAL);
+    assertThat(format("fireworks-ai-llama-3-firefunction-v2.jinja")).isEqualTo(ToolFormat.GENERIC);
+    // no tools in the template: Shelf's Hermes instructions
+    assertThat(format("google-gemma-2-2b-it.jinja")).isEqualTo(ToolFormat.HERMES);
+    assertThat(ToolFormat.takesTools(template("google-gemma-2-2b-it.jinja"))).isFalse();
+    assertThat(ToolFormat.of(ChatTemplate.fallback())).isEqualTo(ToolFormat.HERMES);
+    assertThat(ToolFormat.takesTools(ChatTemplate.fallback())).isFalse();
+  }
+
+  /** The calls in {@code text}, which must hold some. */
+  static Parsed parsed(ToolFormat format, String text) {
+    Parsed p = format.parse(text);
+    assertThat(p).as(text).isNotNull();
+    return java.util.Objects.requireNonNull(p);
+  }
+
+  static ChatTemplate template(String file) throws IOException {
+    return ChatTemplate.of(file, ScriptedModel.sharedTemplate(file));
+  }
+
+  static ToolFormat format(String file) throws IOException {
+    return ToolFormat.of(template(file));
+  }
+
+  @Test
+  void hermesBlocksAfterContent() {
+    Parsed p =
+        parsed(
+            ToolFormat.HERMES,
+            "Sure.\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n"
+                + "</tool_call>\n<tool_call>\n{\"name\": \"get_time\", \"arguments\": {}}\n</tool_call>");
+    assertThat(p.content()).isEqualTo("Sure.\n");
+    assertThat(p.calls()).containsExactly(WEATHER, new Call("get_time", "{}"));
+  }
+
+  @Test
+  void aHermesBlockMayLackItsClosingTagAndTakeArgumentsAsText() {
+    Parsed p =
+        parsed(
+            ToolFormat.HERMES,
+            "<tool_call>{\"name\": \"get_weather\", \"arguments\": \"{\\\"city\\\": \\\"Paris\\\"}\"}");
+    assertThat(p.calls()).containsExactly(WEATHER);
+  }
+
+  @Test
+  void textThatIsNoCallIsNull() {
+    assertThat(ToolFormat.HERMES.parse("It is sunny in Paris.")).isNull();
+    assertThat(ToolFormat.HERMES.parse("<tool_call>\n{\"name\": \"get_weather\", \"argu")).isNull();
+    assertThat(ToolFormat.HERMES.parse("<tool_call>\n{\"arguments\": {}}\n</tool_call>")).isNull();
+    assertThat(ToolFormat.HERMES.parse("{\"name\": \"get_weather\"}"))
+        .as("Hermes needs tags")
+        .isNull();
+    assertThat(ToolFormat.LLAMA3.parse("{\"city\": \"Paris\"}")).as("no name").isNull();
+    assertThat(ToolFormat.LLAMA3.parse("{\"name\": \"x\", \"parameters\": {}} and more")).isNull();
+    assertThat(ToolFormat.LLAMA3.parse("[1, 2]")).isNull();
+    assertThat(ToolFormat.MISTRAL.parse("[]")).isNull();
+    assertThat(ToolFormat.GENERIC.parse("fine, thanks")).isNull();
+    assertThat(ToolFormat.GENERIC.parse("   ")).isNull();
+  }
+
+  @Test
+  void llamaJsonWithParametersOneOrSeveral() {
+    Parsed p =
+        parsed(
+            ToolFormat.LLAMA3,
+            " {\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}; "
+                + "{\"type\": \"function\", \"name\": \"get_time\", \"parameters\": {}}");
+    assertThat(p.content()).isEmpty();
+    assertThat(p.calls()).containsExactly(WEATHER, new Call("get_time", "{}"));
+  }
+
+  @Test
+  void mistralArraysAndFireFunctionsFunctools() {
+    Parsed mistral =
+        parsed(
+            ToolFormat.MISTRAL,
+            "[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}, \"id\": \"abc123def\"}]");
+    assertThat(mistral.calls()).containsExactly(WEATHER);
+    Parsed fire =
+        parsed(
+            ToolFormat.GENERIC,
+            " functools[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]");
+    assertThat(fire.calls()).containsExactly(WEATHER);
+    Parsed openAiShape =
+        parsed(
+            ToolFormat.GENERIC,
+            "{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"arguments\":"
+                + " {\"city\": \"Paris\"}}}");
+    assertThat(openAiShape.calls()).containsExactly(WEATHER);
+  }
+
+  @Test
+  void aSemicolonInsideAStringIsNoSeparator() {
+    assertThat(ToolFormat.separatorsToSpaces("{\"a\": \"x;y\\\";\"}; {\"b\": [1;2]}"))
+        .isEqualTo("{\"a\": \"x;y\\\";\"}  {\"b\": [1;2]}");
+  }
+
+  @Test
+  void forcedPrefixesOpenACallInEachFormat() {
+    assertThat(ToolFormat.HERMES.forcedPrefix("get_weather"))
+        .isEqualTo("<tool_call>\n{\"name\": \"get_weather\", \"arguments\": ");
+    assertThat(ToolFormat.LLAMA3.forcedPrefix("get_weather"))
+        .isEqualTo("{\"name\": \"get_weather\", \"parameters\": ");
+    assertThat(ToolFormat.MISTRAL.forcedPrefix(null)).isEqualTo("[{\"name\": \"");
+    assertThat(
+            ToolFormat.LLAMA3.parse(
+                ToolFormat.LLAMA3.forcedPrefix("get_weather") + "{\"city\": \"Paris\"}}"))
+        .isEqualTo(new Parsed("", List.of(WEATHER)));
+  }
+
+  /** Streams {@code pieces} through a {@link ToolCallStream}; returns the content emitted. */
+  static List<String> stream(
+      ToolFormat format, String forced, List<String> pieces, List<Call> calls) {
+    List<String> out = new ArrayList<>();
+    ToolCallStream s = new ToolCallStream(format, forced, (text, tokens) -> out.add(text));
+    int offset = 0;
+    for (String p : pieces) {
+      s.emit(p, List.of(new Generation.Scored(0, null, offset)));
+      offset += p.length();
+    }
+    calls.addAll(s.finish());
+    return out;
+  }
+
+  @Test
+  void contentStreamsWhileATagThatMayBeBeginningIsHeld() {
+    List<Call> calls = new ArrayList<>();
+    List<String> out =
+        stream(
+            ToolFormat.HERMES,
+            "",
+            List.of(
+                "It is ",
+                "a <to",
+                "y> and <tool",
+                "_call>{\"name\": \"get_weather\",",
+                " \"arguments\": {\"city\": \"Paris\"}}"),
+            calls);
+    // white space before a possible call waits too: content does not end with it
+    assertThat(out).containsExactly("It is", " a", " <toy> and");
+    assertThat(calls).containsExactly(WEATHER);
+  }
+
+  @Test
+  void aJsonAnswerIsHeldToTheEndAndSentWhenItIsNoCall() {
+    List<Call> calls = new ArrayList<>();
+    assertThat(stream(ToolFormat.LLAMA3, "", List.of("\n", "{\"city\"", ": 1}"), calls))
+        .containsExactly("\n{\"city\": 1}");
+    assertThat(calls).isEmpty();
+    assertThat(stream(ToolFormat.LLAMA3, "", List.of(" ", "Hi", " there"), calls))
+        .containsExactly(" Hi", " there");
+  }
+
+  @Test
+  void heldTokensGoOutWithTheirText() {
+    List<List<Generation.Scored>> tokens = new ArrayList<>();
+    ToolCallStream s = new ToolCallStream(ToolFormat.HERMES, "", (t, ts) -> tokens.add(ts));
+    s.emit("ab<", List.of(score(0)));
+    s.emit("t", List.of(score(3)));
+    s.emit("x", List.of(score(4)));
+    s.finish();
+    assertThat(tokens).hasSize(2);
+    assertThat(tokens.get(0)).extracting(Generation.Scored::offset).containsExactly(0);
+    assertThat(tokens.get(1)).extracting(Generation.Scored::offset).containsExactly(3, 4);
+  }
+
+  private static Generation.Scored score(int offset) {
+    return new Generation.Scored(offset, null, offset);
+  }
+}
