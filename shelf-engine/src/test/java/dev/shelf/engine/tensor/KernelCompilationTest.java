@@ -61,6 +61,9 @@ class KernelCompilationTest {
     Process process =
         new ProcessBuilder(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                // compile in the calling thread: the kernels are compiled within the hot loop even
+                // when the machine is busy (on two loaded cores, background C2 once fell behind)
+                "-Xbatch",
                 "--add-modules",
                 "jdk.incubator.vector",
                 "--enable-native-access=ALL-UNNAMED",
