@@ -1,0 +1,664 @@
+package dev.shelf.engine.grammar;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Recognises, one byte at a time, JSON that a {@link JsonSchema} allows, and says at every byte
+ * whether the text so far can still become such JSON: what constrained decoding asks of each
+ * candidate token. A pushdown automaton over UTF-8 bytes: a stack of frames (a value to begin, an
+ * object, an array, a string, a number, a literal), the innermost on top.
+ *
+ * <h2>What it enforces</h2>
+ *
+ * RFC 8259 syntax; at each value the schema's types (the first byte decides the type: {@code "}
+ * string, {@code -} or a digit number, {@code t}/{@code f} boolean, {@code n} null, <code>{</code>
+ * object, {@code [} array), integers without fraction or exponent; {@code enum}/{@code const}
+ * values byte for byte; in objects, declared properties with their own schemas, no key twice among
+ * the declared ones, no other keys when {@code additionalProperties} is false, and no closing brace
+ * before every required key is there. White space between tokens is allowed, at most {@link
+ * #MAX_BLANKS} bytes in a row (a model cannot stall in blanks forever), and numbers have at most
+ * {@link #MAX_DIGITS} digits before and after the point. Inside strings any byte from 0x20 up is
+ * allowed, and escapes are checked ({@code \\uXXXX} with four hex digits).
+ *
+ * <p>The text begins with the value itself, no white space first. After the value the grammar may
+ * demand a fixed {@code suffix} (white space allowed before it): how a forced tool call is closed
+ * after its arguments. Then it is {@linkplain #complete() complete} and accepts nothing more.
+ *
+ * <p>Not thread-safe; {@link #copy()} is cheap (frames are small), which is how a candidate token
+ * is tried without changing the grammar.
+ */
+public final class JsonGrammar {
+  /** The most white-space bytes in a row between tokens. */
+  public static final int MAX_BLANKS = 16;
+
+  /**
+   * The most digits of a number before its point, and after it: more than a double holds, and a
+   * bound, so that a model cannot write digits forever.
+   */
+  public static final int MAX_DIGITS = 20;
+
+  private static final int CONSUMED = 0;
+  private static final int REJECT = 1;
+  private static final int DONE = 2;
+  private static final int DONE_RETRY = 3;
+  private static final int RETRY = 4;
+
+  private final ArrayList<Frame> stack;
+  private final byte[] suffix;
+  private int suffixAt;
+  private int blanks;
+  private boolean blank;
+
+  /** A grammar of one value of {@code schema}, followed by {@code suffix} (may be empty). */
+  public JsonGrammar(JsonSchema schema, String suffix) {
+    this.stack = new ArrayList<>(8);
+    this.stack.add(new Value(schema, false));
+    this.suffix = suffix.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private JsonGrammar(JsonGrammar other) {
+    this.stack = new ArrayList<>(other.stack.size() + 4);
+    for (Frame f : other.stack) {
+      this.stack.add(f.copy());
+    }
+    this.suffix = other.suffix;
+    this.suffixAt = other.suffixAt;
+    this.blanks = other.blanks;
+  }
+
+  /** An independent grammar in the same state. */
+  public JsonGrammar copy() {
+    return new JsonGrammar(this);
+  }
+
+  /** Whether the text so far is a whole value (and suffix): generation may end here. */
+  public boolean complete() {
+    if (stack.isEmpty()) {
+      return suffixAt == suffix.length;
+    }
+    return suffix.length == 0 && stack.size() == 1 && stack.getFirst().mayEnd();
+  }
+
+  /** Takes {@code bytes} one after another; false (and a spoilt grammar) when one is refused. */
+  public boolean accept(byte[] bytes) {
+    for (byte b : bytes) {
+      if (!accept(b & 0xFF)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Takes one byte (0-255); false when the text can no longer become what the grammar allows. */
+  public boolean accept(int b) {
+    blank = false;
+    boolean ok = step(b);
+    if (ok && !blank) {
+      blanks = 0;
+    }
+    return ok;
+  }
+
+  private boolean step(int b) {
+    while (true) {
+      if (stack.isEmpty()) {
+        if (suffixAt < suffix.length) {
+          if ((suffix[suffixAt] & 0xFF) == b) {
+            suffixAt++;
+            return true;
+          }
+          return suffixAt == 0 && blank(b);
+        }
+        return false;
+      }
+      Frame top = stack.getLast();
+      switch (top.accept(b, this)) {
+        case CONSUMED -> {
+          return true;
+        }
+        case REJECT -> {
+          return false;
+        }
+        case DONE -> {
+          pop();
+          return true;
+        }
+        case DONE_RETRY -> pop();
+        default -> {} // RETRY: a new top takes the byte
+      }
+    }
+  }
+
+  private void pop() {
+    Frame done = stack.removeLast();
+    if (!stack.isEmpty()) {
+      stack.getLast().childDone(done);
+    }
+  }
+
+  /**
+   * Whether the text is inside a string that takes any text (no fixed values): then every byte from
+   * 0x20 up other than {@code "} and {@code \\} is taken.
+   */
+  public boolean inFreeString() {
+    return !stack.isEmpty() && stack.getLast() instanceof Str s && s.free();
+  }
+
+  void push(Frame f) {
+    stack.add(f);
+  }
+
+  void replaceTop(Frame f) {
+    stack.set(stack.size() - 1, f);
+  }
+
+  /** Whether {@code b} is white space that may stand here (counted against the limit). */
+  boolean blank(int b) {
+    if (b == ' ' || b == '\n' || b == '\t' || b == '\r') {
+      blank = true;
+      return ++blanks <= MAX_BLANKS;
+    }
+    return false;
+  }
+
+  /** One level of the value being written. */
+  abstract static class Frame {
+    abstract int accept(int b, JsonGrammar g);
+
+    /** A value inside this one is finished. */
+    void childDone(Frame child) {}
+
+    /** Whether the text may end here (a number at the top level). */
+    boolean mayEnd() {
+      return false;
+    }
+
+    abstract Frame copy();
+  }
+
+  /** A value about to begin: its first byte says which kind of frame takes it. */
+  static final class Value extends Frame {
+    final JsonSchema schema;
+    final boolean blanks;
+
+    /** {@code blanks}: whether white space may come first (not before the whole text). */
+    Value(JsonSchema schema, boolean blanks) {
+      this.schema = schema;
+      this.blanks = blanks;
+    }
+
+    @Override
+    int accept(int b, JsonGrammar g) {
+      if (blanks && g.blank(b)) {
+        return CONSUMED;
+      }
+      @Nullable Frame f = start(schema, b);
+      if (f == null) {
+        return REJECT;
+      }
+      g.replaceTop(f);
+      return RETRY;
+    }
+
+    @Override
+    Frame copy() {
+      return this; // stateless
+    }
+  }
+
+  /** The frame for a value of {@code schema} that begins with {@code b}, or null if none may. */
+  static @Nullable Frame start(JsonSchema schema, int b) {
+    int t = schema.types;
+    if (schema.literals != null) {
+      return Literal.of(schema.literals, b);
+    }
+    return switch (b) {
+      case '{' -> (t & JsonSchema.OBJECT) != 0 ? new Obj(schema) : null;
+      case '[' -> (t & JsonSchema.ARRAY) != 0 ? new Arr(schema.items()) : null;
+      case '"' -> (t & JsonSchema.STRING) != 0 ? new Str(null, false) : null;
+      case 't', 'f' -> (t & JsonSchema.BOOLEAN) != 0 ? Literal.of(BOOLEANS, b) : null;
+      case 'n' -> (t & JsonSchema.NULL) != 0 ? Literal.of(NULLS, b) : null;
+      default -> {
+        boolean numeric = b == '-' || (b >= '0' && b <= '9');
+        if (numeric && (t & (JsonSchema.NUMBER | JsonSchema.INTEGER)) != 0) {
+          yield new Num((t & JsonSchema.NUMBER) == 0);
+        }
+        yield null;
+      }
+    };
+  }
+
+  private static final List<byte[]> BOOLEANS =
+      List.of(
+          "true".getBytes(StandardCharsets.US_ASCII), "false".getBytes(StandardCharsets.US_ASCII));
+  private static final List<byte[]> NULLS = List.of("null".getBytes(StandardCharsets.US_ASCII));
+
+  /** An object: keys (declared or, when allowed, others) and their values. */
+  static final class Obj extends Frame {
+    private static final int OPEN = 0;
+    private static final int KEY = 1;
+    private static final int COLON = 2;
+    private static final int VALUE = 3;
+    private static final int AFTER = 4;
+    private static final int NEXT = 5;
+
+    final JsonSchema schema;
+    final List<String> names;
+    BitSet seen;
+    int state = -1;
+    JsonSchema valueSchema = JsonSchema.ANY;
+
+    Obj(JsonSchema schema) {
+      this.schema = schema;
+      this.names = List.copyOf(schema.properties.keySet());
+      this.seen = new BitSet(names.size());
+    }
+
+    private Obj(Obj o) {
+      this.schema = o.schema;
+      this.names = o.names;
+      this.seen = (BitSet) o.seen.clone();
+      this.state = o.state;
+      this.valueSchema = o.valueSchema;
+    }
+
+    @Override
+    Frame copy() {
+      return new Obj(this);
+    }
+
+    @Override
+    int accept(int b, JsonGrammar g) {
+      switch (state) {
+        case -1 -> {
+          state = OPEN;
+          return b == '{' ? CONSUMED : REJECT;
+        }
+        case OPEN, NEXT -> {
+          if (g.blank(b)) {
+            return CONSUMED;
+          }
+          if (b == '"' && keysLeft()) {
+            state = KEY;
+            g.push(new Str(keyCandidates(), true));
+            return RETRY;
+          }
+          if (b == '}' && state == OPEN && requiredSeen()) {
+            return DONE;
+          }
+          return REJECT;
+        }
+        case COLON -> {
+          if (g.blank(b)) {
+            return CONSUMED;
+          }
+          if (b == ':') {
+            state = VALUE;
+            g.push(new Value(valueSchema, true));
+            return CONSUMED;
+          }
+          return REJECT;
+        }
+        case AFTER -> {
+          if (g.blank(b)) {
+            return CONSUMED;
+          }
+          if (b == ',' && keysLeft()) {
+            state = NEXT;
+            return CONSUMED;
+          }
+          if (b == '}' && requiredSeen()) {
+            return DONE;
+          }
+          return REJECT;
+        }
+        default -> {
+          return REJECT; // KEY and VALUE: a child frame takes the bytes
+        }
+      }
+    }
+
+    @Override
+    void childDone(Frame child) {
+      if (state == KEY) {
+        String key = ((Str) child).text();
+        int i = names.indexOf(key);
+        if (i >= 0) {
+          seen.set(i);
+          valueSchema = schema.properties.getOrDefault(key, JsonSchema.ANY);
+        } else {
+          valueSchema = schema.additionalSchema();
+        }
+        state = COLON;
+      } else {
+        state = AFTER;
+      }
+    }
+
+    private boolean keysLeft() {
+      return schema.additional || seen.cardinality() < names.size();
+    }
+
+    /** Keys that may come next: the declared ones not yet written (null: any key). */
+    private @Nullable List<byte[]> keyCandidates() {
+      if (schema.additional) {
+        return null;
+      }
+      List<byte[]> out = new ArrayList<>();
+      for (int i = 0; i < names.size(); i++) {
+        if (!seen.get(i)) {
+          out.add(JsonSchema.quoted(names.get(i)));
+        }
+      }
+      return out;
+    }
+
+    private boolean requiredSeen() {
+      for (String r : schema.required) {
+        int i = names.indexOf(r);
+        if (i < 0 || !seen.get(i)) {
+          return false;
+        }
+      }
+      return true;
+    }
+  }
+
+  /** An array of values of one schema. */
+  static final class Arr extends Frame {
+    final JsonSchema items;
+    int state = -1; // -1 before '[', 0 after it, 1 after a value, 2 after a comma
+
+    Arr(JsonSchema items) {
+      this.items = items;
+    }
+
+    @Override
+    Frame copy() {
+      Arr a = new Arr(items);
+      a.state = state;
+      return a;
+    }
+
+    @Override
+    int accept(int b, JsonGrammar g) {
+      if (state == -1) {
+        state = 0;
+        return b == '[' ? CONSUMED : REJECT;
+      }
+      if (g.blank(b)) {
+        return CONSUMED;
+      }
+      if (state == 0 && b == ']') {
+        return DONE;
+      }
+      if (state == 1) {
+        if (b == ',') {
+          state = 2;
+          return CONSUMED;
+        }
+        return b == ']' ? DONE : REJECT;
+      }
+      g.push(new Value(items, true));
+      return RETRY;
+    }
+
+    @Override
+    void childDone(Frame child) {
+      state = 1;
+    }
+  }
+
+  /**
+   * A string, its bytes checked against candidates (whole quoted texts) when it must be one of
+   * them; keys keep their text.
+   */
+  static final class Str extends Frame {
+    final @Nullable List<byte[]> candidates;
+    final boolean keep;
+    byte[] text;
+    int length;
+    int state = -1; // -1 before the quote, 0 in the string, 1 after '\', 2..5 hex digits of \\u
+
+    Str(@Nullable List<byte[]> candidates, boolean keep) {
+      this.candidates = candidates;
+      this.keep = keep || candidates != null;
+      this.text = this.keep ? new byte[16] : new byte[0];
+    }
+
+    @Override
+    Frame copy() {
+      Str s = new Str(candidates, keep);
+      s.text = keep ? Arrays.copyOf(text, Math.max(text.length, 1)) : s.text;
+      s.length = length;
+      s.state = state;
+      return s;
+    }
+
+    boolean free() {
+      return candidates == null && state == 0;
+    }
+
+    /** The key's text as written between the quotes (escapes undone only for quote checks). */
+    String text() {
+      return new String(text, 1, Math.max(0, length - 2), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    int accept(int b, JsonGrammar g) {
+      int r = step(b);
+      if (r == REJECT) {
+        return REJECT;
+      }
+      if (keep) {
+        if (length == text.length) {
+          text = Arrays.copyOf(text, length * 2 + 1);
+        }
+        text[length++] = (byte) b;
+        if (candidates != null && !anyStartsWith(candidates)) {
+          return REJECT;
+        }
+      }
+      return r;
+    }
+
+    private int step(int b) {
+      switch (state) {
+        case -1 -> {
+          state = 0;
+          return b == '"' ? CONSUMED : REJECT;
+        }
+        case 0 -> {
+          if (b == '"') {
+            if (candidates != null && !isCandidateWith(candidates, b)) {
+              return REJECT;
+            }
+            return DONE;
+          }
+          if (b == '\\') {
+            state = 1;
+            return CONSUMED;
+          }
+          return b >= 0x20 ? CONSUMED : REJECT;
+        }
+        case 1 -> {
+          if (b == 'u') {
+            state = 2;
+            return CONSUMED;
+          }
+          state = 0;
+          return "\"\\/bfnrt".indexOf(b) >= 0 ? CONSUMED : REJECT;
+        }
+        default -> {
+          boolean hex = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F');
+          state = state == 5 ? 0 : state + 1;
+          return hex ? CONSUMED : REJECT;
+        }
+      }
+    }
+
+    /** Whether the text and {@code b} (the closing quote) are a whole candidate. */
+    private boolean isCandidateWith(List<byte[]> candidates, int b) {
+      for (byte[] c : candidates) {
+        if (c.length == length + 1 && c[length] == (byte) b && prefixOf(c, length)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private boolean anyStartsWith(List<byte[]> candidates) {
+      for (byte[] c : candidates) {
+        if (c.length >= length && prefixOf(c, length)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    private boolean prefixOf(byte[] c, int n) {
+      return Arrays.equals(c, 0, n, text, 0, n);
+    }
+  }
+
+  /**
+   * A number, by RFC 8259's grammar, of at most {@link #MAX_DIGITS} digits before the point and as
+   * many after it, and three in the exponent; it ends at the first byte that cannot continue it.
+   */
+  static final class Num extends Frame {
+    private static final int START = 0;
+    private static final int MINUS = 1;
+    private static final int ZERO = 2;
+    private static final int INT = 3;
+    private static final int DOT = 4;
+    private static final int FRAC = 5;
+    private static final int EXP = 6;
+    private static final int EXP_SIGN = 7;
+    private static final int EXP_DIGITS = 8;
+
+    final boolean integer;
+    int state = START;
+    int digits;
+
+    Num(boolean integer) {
+      this.integer = integer;
+    }
+
+    @Override
+    Frame copy() {
+      Num n = new Num(integer);
+      n.state = state;
+      n.digits = digits;
+      return n;
+    }
+
+    @Override
+    boolean mayEnd() {
+      return state == ZERO || state == INT || state == FRAC || state == EXP_DIGITS;
+    }
+
+    @Override
+    int accept(int b, JsonGrammar g) {
+      boolean digit = b >= '0' && b <= '9';
+      int next =
+          switch (state) {
+            case START -> b == '-' ? MINUS : b == '0' ? ZERO : digit ? INT : -1;
+            case MINUS -> b == '0' ? ZERO : digit ? INT : -1;
+            case ZERO, INT -> {
+              if (digit && state == INT) {
+                yield digits < MAX_DIGITS ? INT : -1;
+              }
+              yield integer ? -1 : b == '.' ? DOT : b == 'e' || b == 'E' ? EXP : -1;
+            }
+            case DOT -> digit ? FRAC : -1;
+            case FRAC ->
+                digit ? (digits < MAX_DIGITS ? FRAC : -1) : b == 'e' || b == 'E' ? EXP : -1;
+            case EXP -> b == '+' || b == '-' ? EXP_SIGN : digit ? EXP_DIGITS : -1;
+            case EXP_SIGN, EXP_DIGITS -> digit && digits < 3 ? EXP_DIGITS : -1;
+            default -> -1;
+          };
+      if (next >= 0) {
+        digits = next == state ? digits + 1 : digit ? 1 : 0;
+        state = next;
+        return CONSUMED;
+      }
+      return mayEnd() ? DONE_RETRY : REJECT;
+    }
+  }
+
+  /** One of a fixed set of values, byte for byte ({@code enum}, {@code true}, {@code null}). */
+  static final class Literal extends Frame {
+    final List<byte[]> candidates;
+    byte[] text = new byte[16];
+    int length;
+
+    private Literal(List<byte[]> candidates) {
+      this.candidates = candidates;
+    }
+
+    static @Nullable Literal of(List<byte[]> candidates, int first) {
+      for (byte[] c : candidates) {
+        if (c.length > 0 && (c[0] & 0xFF) == first) {
+          return new Literal(candidates);
+        }
+      }
+      return null;
+    }
+
+    @Override
+    Frame copy() {
+      Literal l = new Literal(candidates);
+      l.text = text.clone();
+      l.length = length;
+      return l;
+    }
+
+    @Override
+    boolean mayEnd() {
+      return whole();
+    }
+
+    @Override
+    int accept(int b, JsonGrammar g) {
+      if (length == text.length) {
+        text = Arrays.copyOf(text, length * 2);
+      }
+      text[length] = (byte) b;
+      boolean extends_ = false;
+      boolean longer = false;
+      for (byte[] c : candidates) {
+        if (c.length > length && Arrays.equals(c, 0, length + 1, text, 0, length + 1)) {
+          extends_ = true;
+          longer |= c.length > length + 1;
+        }
+      }
+      if (!extends_) {
+        return whole() ? DONE_RETRY : REJECT;
+      }
+      length++;
+      // done at once unless a longer candidate shares the text (1 and 10)
+      return whole() && !longer && endsItself() ? DONE : CONSUMED;
+    }
+
+    /** Whether the text is a whole candidate. */
+    private boolean whole() {
+      for (byte[] c : candidates) {
+        if (c.length == length && Arrays.equals(c, 0, length, text, 0, length)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** A string, boolean or null ends with its own last byte; a number may go on. */
+    private boolean endsItself() {
+      int first = text[0];
+      return first != '-' && (first < '0' || first > '9');
+    }
+  }
+}

@@ -1,0 +1,315 @@
+package dev.shelf.engine.grammar;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A JSON Schema compiled to what {@link JsonGrammar} enforces while a model writes: the types a
+ * value may have, an object's properties (each with its schema), which are required and whether
+ * others may appear, an array's items, and a fixed set of values ({@code enum}, {@code const}).
+ *
+ * <p>The schema is given as parsed JSON in plain Java ({@code Map<String, ?>}, {@code List<?>},
+ * strings, numbers, booleans, null), so the engine needs no JSON library. Understood: {@code type}
+ * (a name or a list), {@code properties}, {@code required}, {@code additionalProperties} (a boolean
+ * or a schema), {@code items}, {@code enum}, {@code const}, {@code anyOf}/{@code oneOf} whose
+ * branches have different types (the common {@code [{"type": X}, {"type": "null"}]}), and {@code
+ * $ref} into {@code $defs} or {@code definitions} (recursion included). Keywords that bound values
+ * ({@code minLength}, {@code pattern}, {@code minimum}, {@code minItems}, {@code format}, ...) are
+ * not enforced; the model's text is still valid JSON of the right shape. A schema this cannot
+ * enforce faithfully ({@code anyOf} branches of one type, {@code allOf}, {@code not}, a {@code
+ * $ref} elsewhere) is refused with {@link IllegalArgumentException} naming the keyword and where it
+ * is.
+ */
+public final class JsonSchema {
+  static final int STRING = 1;
+  static final int NUMBER = 2;
+  static final int INTEGER = 4;
+  static final int BOOLEAN = 8;
+  static final int NULL = 16;
+  static final int OBJECT = 32;
+  static final int ARRAY = 64;
+  static final int ALL = 127;
+
+  private static final Map<String, Integer> TYPES =
+      Map.of(
+          "string", STRING,
+          "number", NUMBER | INTEGER,
+          "integer", INTEGER,
+          "boolean", BOOLEAN,
+          "null", NULL,
+          "object", OBJECT,
+          "array", ARRAY);
+
+  /** Any JSON value. */
+  public static final JsonSchema ANY = new JsonSchema();
+
+  /** Any JSON object ({@code response_format: json_object}). */
+  public static final JsonSchema ANY_OBJECT = new JsonSchema();
+
+  static {
+    ANY.types = ALL;
+    ANY_OBJECT.types = OBJECT;
+  }
+
+  int types = ALL;
+
+  /** Declared properties, in order; empty for none. */
+  Map<String, JsonSchema> properties = Map.of();
+
+  List<String> required = List.of();
+
+  /** Whether keys other than the declared ones may appear, and their values' schema. */
+  boolean additional = true;
+
+  /** The schema of undeclared keys' values; null for any value. */
+  @Nullable JsonSchema additionalSchema;
+
+  /** The schema of an array's items; null for any value. */
+  @Nullable JsonSchema items;
+
+  /** The only values allowed, as JSON text; null when any value of the types is. */
+  @Nullable List<byte[]> literals;
+
+  private JsonSchema() {}
+
+  JsonSchema items() {
+    return items == null ? ANY : items;
+  }
+
+  JsonSchema additionalSchema() {
+    return additionalSchema == null ? ANY : additionalSchema;
+  }
+
+  /**
+   * Compiles {@code schema}.
+   *
+   * @throws IllegalArgumentException for a schema this cannot enforce, naming the keyword and path
+   */
+  public static JsonSchema compile(Object schema) {
+    return new Compiler(schema).node(schema, "#");
+  }
+
+  /** What a property key or string value must be written as between its quotes. */
+  static byte[] quoted(String s) {
+    StringBuilder sb = new StringBuilder("\"");
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      switch (c) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        case '\b' -> sb.append("\\b");
+        case '\f' -> sb.append("\\f");
+        default -> {
+          if (c < 0x20) {
+            sb.append(String.format("\\u%04x", (int) c));
+          } else {
+            sb.append(c);
+          }
+        }
+      }
+    }
+    return sb.append('"').toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static final class Compiler {
+    private final Object root;
+    private final Map<String, JsonSchema> refs = new HashMap<>();
+
+    Compiler(Object root) {
+      this.root = root;
+    }
+
+    JsonSchema node(@Nullable Object schema, String path) {
+      if (schema instanceof Boolean b) {
+        if (!b) {
+          throw new IllegalArgumentException("schema 'false' at " + path + " allows nothing");
+        }
+        return ANY;
+      }
+      if (!(schema instanceof Map<?, ?> map)) {
+        throw new IllegalArgumentException("the schema at " + path + " is not an object");
+      }
+      Object ref = map.get("$ref");
+      if (ref != null) {
+        return ref(ref, path);
+      }
+      JsonSchema n = new JsonSchema();
+      fill(n, map, path);
+      return n;
+    }
+
+    private JsonSchema ref(Object ref, String path) {
+      String r = String.valueOf(ref);
+      JsonSchema known = refs.get(r);
+      if (known != null) {
+        return known;
+      }
+      String[] parts = r.split("/");
+      if (parts.length != 3
+          || !parts[0].equals("#")
+          || !(parts[1].equals("$defs") || parts[1].equals("definitions"))) {
+        throw new IllegalArgumentException(
+            "$ref '" + r + "' at " + path + ": only #/$defs/NAME and #/definitions/NAME are known");
+      }
+      Object defs = root instanceof Map<?, ?> m ? m.get(parts[1]) : null;
+      Object target = defs instanceof Map<?, ?> d ? d.get(parts[2]) : null;
+      if (!(target instanceof Map<?, ?> t)) {
+        throw new IllegalArgumentException("$ref '" + r + "' at " + path + " names no definition");
+      }
+      JsonSchema n = new JsonSchema();
+      refs.put(r, n); // before filling it: a definition may refer to itself
+      fill(n, t, r);
+      return n;
+    }
+
+    private void fill(JsonSchema n, Map<?, ?> map, String path) {
+      for (String unsupported : List.of("allOf", "not", "if", "patternProperties")) {
+        if (map.containsKey(unsupported)) {
+          throw new IllegalArgumentException(
+              "'" + unsupported + "' at " + path + " is not supported in constrained output");
+        }
+      }
+      Object anyOf = map.containsKey("anyOf") ? map.get("anyOf") : map.get("oneOf");
+      if (anyOf != null) {
+        union(n, anyOf, path + "/" + (map.containsKey("anyOf") ? "anyOf" : "oneOf"));
+        return;
+      }
+      n.types = types(map, path);
+      Object values = map.containsKey("const") ? List.of(map.get("const")) : map.get("enum");
+      if (values != null) {
+        if (!(values instanceof List<?> list) || list.isEmpty()) {
+          throw new IllegalArgumentException("'enum' at " + path + " must be a non-empty list");
+        }
+        List<byte[]> literals = new ArrayList<>();
+        for (Object v : list) {
+          literals.add(literal(v, path));
+        }
+        n.literals = literals;
+        n.types = ALL;
+        return;
+      }
+      if ((n.types & OBJECT) != 0) {
+        Object props = map.get("properties");
+        if (props instanceof Map<?, ?> p) {
+          Map<String, JsonSchema> out = new LinkedHashMap<>();
+          for (Map.Entry<?, ?> e : p.entrySet()) {
+            String key = String.valueOf(e.getKey());
+            out.put(key, node(e.getValue(), path + "/properties/" + key));
+          }
+          n.properties = out;
+        }
+        Object req = map.get("required");
+        if (req instanceof List<?> r) {
+          List<String> names = new ArrayList<>();
+          for (Object o : r) {
+            String name = String.valueOf(o);
+            if (!n.properties.containsKey(name)
+                && Boolean.FALSE.equals(map.get("additionalProperties"))) {
+              throw new IllegalArgumentException(
+                  "'required' at " + path + " names '" + name + "', which is not a property");
+            }
+            names.add(name);
+          }
+          n.required = names;
+        }
+        Object extra = map.get("additionalProperties");
+        if (Boolean.FALSE.equals(extra)) {
+          n.additional = false;
+        } else if (extra instanceof Map<?, ?>) {
+          n.additionalSchema = node(extra, path + "/additionalProperties");
+        }
+      }
+      if ((n.types & ARRAY) != 0 && map.containsKey("items")) {
+        n.items = node(map.get("items"), path + "/items");
+      }
+    }
+
+    /** {@code anyOf} whose branches start with different characters: one node of their union. */
+    private void union(JsonSchema n, Object branches, String path) {
+      if (!(branches instanceof List<?> list) || list.isEmpty()) {
+        throw new IllegalArgumentException("'" + path + "' must be a non-empty list");
+      }
+      int types = 0;
+      for (int i = 0; i < list.size(); i++) {
+        JsonSchema b = node(list.get(i), path + "/" + i);
+        if (b.literals != null) {
+          throw new IllegalArgumentException(
+              "'enum' inside " + path + " is not supported in constrained output");
+        }
+        int t = b.types;
+        // a number and an integer branch begin alike, as do two objects or two arrays
+        int family = t | ((t & (NUMBER | INTEGER)) != 0 ? NUMBER | INTEGER : 0);
+        if ((family & types) != 0) {
+          throw new IllegalArgumentException(
+              path
+                  + " has two branches that may be of the same type; constrained output needs"
+                  + " branches of different types");
+        }
+        types |= t;
+        if ((t & OBJECT) != 0) {
+          n.properties = b.properties;
+          n.required = b.required;
+          n.additional = b.additional;
+          n.additionalSchema = b.additionalSchema;
+        }
+        if ((t & ARRAY) != 0) {
+          n.items = b.items;
+        }
+      }
+      n.types = types;
+    }
+
+    private static int types(Map<?, ?> map, String path) {
+      Object t = map.get("type");
+      if (t == null) {
+        if (map.containsKey("properties")) {
+          return OBJECT;
+        }
+        if (map.containsKey("items")) {
+          return ARRAY;
+        }
+        return ALL;
+      }
+      List<?> names = t instanceof List<?> l ? l : List.of(t);
+      int types = 0;
+      for (Object name : names) {
+        Integer bits = TYPES.get(String.valueOf(name));
+        if (bits == null) {
+          throw new IllegalArgumentException(
+              "unknown type '" + name + "' at " + path + "; known: " + TYPES.keySet());
+        }
+        types |= bits;
+      }
+      return types;
+    }
+
+    private static byte[] literal(@Nullable Object v, String path) {
+      if (v == null) {
+        return "null".getBytes(StandardCharsets.US_ASCII);
+      }
+      if (v instanceof String s) {
+        return quoted(s);
+      }
+      if (v instanceof Boolean || v instanceof Integer || v instanceof Long) {
+        return String.valueOf(v).getBytes(StandardCharsets.US_ASCII);
+      }
+      if (v instanceof Number n && n.doubleValue() == Math.rint(n.doubleValue())) {
+        return Long.toString(n.longValue()).getBytes(StandardCharsets.US_ASCII);
+      }
+      throw new IllegalArgumentException(
+          "'enum' at "
+              + path
+              + " holds "
+              + v
+              + "; constrained output takes strings, integers, booleans and null");
+    }
+  }
+}

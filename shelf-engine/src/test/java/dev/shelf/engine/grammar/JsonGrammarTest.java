@@ -1,0 +1,194 @@
+package dev.shelf.engine.grammar;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.shelf.engine.testing.SharedFixtures;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The JSON grammar byte by byte: what it accepts, where it refuses, when it is complete. */
+class JsonGrammarTest {
+  static JsonSchema schema(String json) {
+    return JsonSchema.compile(SharedFixtures.parseJson(json));
+  }
+
+  /** How many bytes of {@code text} the grammar takes before refusing one (all: its length). */
+  static int accepted(JsonSchema schema, String suffix, String text) {
+    JsonGrammar g = new JsonGrammar(schema, suffix);
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    for (int i = 0; i < bytes.length; i++) {
+      if (!g.accept(bytes[i] & 0xFF)) {
+        return i;
+      }
+    }
+    return bytes.length;
+  }
+
+  static boolean whole(JsonSchema schema, String suffix, String text) {
+    JsonGrammar g = new JsonGrammar(schema, suffix);
+    return g.accept(text.getBytes(StandardCharsets.UTF_8)) && g.complete();
+  }
+
+  static void valid(JsonSchema s, String... texts) {
+    for (String t : texts) {
+      assertThat(whole(s, "", t)).as(t).isTrue();
+    }
+  }
+
+  /** {@code text} is refused at the byte marked by {@code ^} in {@code marked}. */
+  static void refusedAt(JsonSchema s, String marked) {
+    int at = marked.indexOf('^');
+    String text = marked.substring(0, at) + marked.substring(at + 1);
+    assertThat(accepted(s, "", text)).as(text).isEqualTo(at);
+  }
+
+  @Test
+  void anyJsonValue() {
+    valid(
+        JsonSchema.ANY,
+        "{}",
+        "[]",
+        "{\"a\": [1, -2.5e+3, 0, true, false, null, \"x\\\"y\\u00e9\\n\"], \"b\": {}}",
+        "\"caf\u00e9 \u4e2d\u6587\"",
+        "-0.5",
+        "12",
+        "null");
+    refusedAt(JsonSchema.ANY, "{\"a\": ^}");
+    refusedAt(JsonSchema.ANY, "[1, 2,^]");
+    refusedAt(JsonSchema.ANY, "{\"a\" ^1}");
+    refusedAt(JsonSchema.ANY, "0^1");
+    refusedAt(JsonSchema.ANY, "-^.5");
+    refusedAt(JsonSchema.ANY, "\"\\^x\"");
+    refusedAt(JsonSchema.ANY, "\"\\u12^g4\"");
+    refusedAt(JsonSchema.ANY, "tru^x");
+    refusedAt(JsonSchema.ANY, "{}^ ");
+    refusedAt(JsonSchema.ANY, "\"a^\tb\"");
+    assertThat(whole(JsonSchema.ANY, "", "{\"a\": 1")).isFalse();
+    assertThat(whole(JsonSchema.ANY, "", "1.")).isFalse();
+  }
+
+  @Test
+  void jsonObjectModeTakesOnlyAnObject() {
+    valid(JsonSchema.ANY_OBJECT, "{\"x\": [1]}");
+    refusedAt(JsonSchema.ANY_OBJECT, "^[1]");
+    refusedAt(JsonSchema.ANY_OBJECT, "^\"x\"");
+  }
+
+  @Test
+  void blanksAreLimited() {
+    String many = " ".repeat(JsonGrammar.MAX_BLANKS);
+    valid(JsonSchema.ANY, "[" + many + "1" + many + "]");
+    refusedAt(JsonSchema.ANY, "[" + many + "^ 1]");
+    refusedAt(JsonSchema.ANY, "^ {}"); // the text begins with the value
+    valid(JsonSchema.ANY, "\"" + " ".repeat(100) + "\""); // inside a string, spaces are text
+  }
+
+  static final JsonSchema PERSON =
+      schema(
+          """
+          {"type": "object",
+           "properties": {
+             "name": {"type": "string"},
+             "age": {"type": "integer"},
+             "role": {"enum": ["admin", "user"]},
+             "tags": {"type": "array", "items": {"type": "string"}},
+             "boss": {"anyOf": [{"$ref": "#/$defs/person"}, {"type": "null"}]}
+           },
+           "required": ["name", "age"],
+           "additionalProperties": false,
+           "$defs": {"person": {"type": "object", "properties": {"name": {"type": "string"}},
+                                "required": ["name"], "additionalProperties": false}}}
+          """);
+
+  @Test
+  void anObjectSchemaHoldsItsKeysTypesAndRequiredOnes() {
+    valid(
+        PERSON,
+        "{\"name\": \"Ada\", \"age\": 36}",
+        "{\"age\": 36, \"role\": \"admin\", \"name\": \"Ada\", \"tags\": [\"x\", \"y\"]}",
+        "{\"name\": \"Ada\", \"age\": 36, \"boss\": null}",
+        "{\"name\": \"Ada\", \"age\": 36, \"boss\": {\"name\": \"Bob\"}}");
+    refusedAt(PERSON, "{\"name\": \"Ada\"^}"); // age is required
+    refusedAt(PERSON, "{\"nam^x\": 1}"); // no such key
+    refusedAt(PERSON, "{\"name\": ^36}"); // a string
+    refusedAt(PERSON, "{\"name\": \"A\", \"age\": 36^.5}"); // an integer
+    refusedAt(PERSON, "{\"name\": \"A\", \"age\": 1, \"role\": \"^root\"}");
+    refusedAt(PERSON, "{\"name\": \"A\", \"age\": 1, \"tags\": [^1]}");
+    refusedAt(PERSON, "{\"name\": \"A\", \"^name\""); // not twice
+    refusedAt(PERSON, "{\"name\": \"A\", \"age\": 1, \"boss\": {\"name\": \"B\"^, \"x\": 1}}");
+    refusedAt(PERSON, "^[]");
+  }
+
+  @Test
+  void additionalPropertiesTakeTheirSchema() {
+    JsonSchema s =
+        schema(
+            "{\"type\": \"object\", \"properties\": {\"a\": {\"type\": \"boolean\"}},"
+                + " \"additionalProperties\": {\"type\": \"number\"}}");
+    valid(s, "{\"a\": true, \"zz\": 1.5}", "{}");
+    refusedAt(s, "{\"zz\": ^true}");
+    refusedAt(s, "{\"a\": ^1}");
+  }
+
+  @Test
+  void enumsOfNumbersEndWhenNothingLongerCanFollow() {
+    // built in Java: the fixtures' JSON reader reads null as a string
+    JsonSchema s =
+        JsonSchema.compile(
+            java.util.Map.of("enum", java.util.Arrays.asList(1, 10, "one", true, null)));
+    valid(s, "1", "10", "\"one\"", "true", "null");
+    refusedAt(s, "1^2");
+    refusedAt(s, "^false");
+    JsonSchema inArray = schema("{\"type\": \"array\", \"items\": {\"enum\": [1, 10]}}");
+    valid(inArray, "[1, 10, 1]", "[10]");
+  }
+
+  @Test
+  void recursiveDefinitions() {
+    JsonSchema tree =
+        schema(
+            "{\"$ref\": \"#/$defs/node\", \"$defs\": {\"node\": {\"type\": \"object\","
+                + " \"properties\": {\"kids\": {\"type\": \"array\", \"items\": {\"$ref\":"
+                + " \"#/$defs/node\"}}}, \"additionalProperties\": false}}}");
+    valid(tree, "{\"kids\": [{\"kids\": [{}]}, {}]}");
+    refusedAt(tree, "{\"kids\": [{\"kids\": [^1]}]}");
+  }
+
+  @Test
+  void aSuffixClosesTheValue() {
+    String suffix = "}\n</tool_call>";
+    assertThat(whole(JsonSchema.ANY_OBJECT, suffix, "{\"city\": \"Paris\"} }\n</tool_call>"))
+        .isTrue();
+    assertThat(whole(JsonSchema.ANY_OBJECT, suffix, "{\"city\": \"Paris\"}}\n</tool")).isFalse();
+    assertThat(accepted(JsonSchema.ANY_OBJECT, suffix, "{}}\n</tool_call> ")).isEqualTo(16);
+    assertThat(accepted(JsonSchema.ANY_OBJECT, suffix, "{}]")).isEqualTo(2);
+  }
+
+  @Test
+  void aCopyGoesItsOwnWay() {
+    JsonGrammar g = new JsonGrammar(PERSON, "");
+    assertThat(g.accept("{\"name\": \"A\", ".getBytes(StandardCharsets.UTF_8))).isTrue();
+    JsonGrammar c = g.copy();
+    assertThat(c.accept("\"age\": 3}".getBytes(StandardCharsets.UTF_8))).isTrue();
+    assertThat(c.complete()).isTrue();
+    assertThat(g.complete()).isFalse();
+    assertThat(g.accept("\"name".getBytes(StandardCharsets.UTF_8))).as("name was used").isFalse();
+  }
+
+  @Test
+  void schemasItCannotEnforceAreRefusedNamingWhere() {
+    for (var bad :
+        List.of(
+            "{\"allOf\": [{\"type\": \"string\"}]}",
+            "{\"anyOf\": [{\"type\": \"object\"}, {\"type\": \"object\"}]}",
+            "{\"type\": \"text\"}",
+            "{\"$ref\": \"https://example.com/s.json\"}",
+            "{\"properties\": {\"a\": {\"enum\": [1.5]}}}")) {
+      assertThatThrownBy(() -> schema(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+    }
+    assertThatThrownBy(() -> schema("{\"properties\": {\"a\": {\"not\": {}}}}"))
+        .hasMessageContaining("'not' at #/properties/a");
+  }
+}

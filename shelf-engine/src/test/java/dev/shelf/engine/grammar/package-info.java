@@ -1,0 +1,4 @@
+@NullMarked
+package dev.shelf.engine.grammar;
+
+import org.jspecify.annotations.NullMarked;
