@@ -15,6 +15,7 @@ import com.openai.core.JsonValue;
 import com.openai.helpers.ChatCompletionAccumulator;
 import com.openai.models.FunctionDefinition;
 import com.openai.models.FunctionParameters;
+import com.openai.models.ResponseFormatJsonSchema;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import com.openai.models.chat.completions.ChatCompletionMessageFunctionToolCall;
@@ -68,6 +69,10 @@ class LocalToolsTest {
             "{\"name\": \"get_weather\", \"arguments\": ",
             "{\"city\": \"Paris\"}}",
             "\n</tool_call>"));
+    ScriptedModel.write(
+        dir.resolve("city-json.gguf"),
+        null,
+        List.of("{\"city\": \"Paris\"", ", \"country\": \"FR\"", "}"));
     shelf =
         ShelfHarness.start(
             """
@@ -77,6 +82,7 @@ class LocalToolsTest {
               local: {type: local, options: {dir: "%s", threads: 2}}
             models:
               - {id: qwen-tools, provider: local, upstream: qwen-tools.gguf}
+              - {id: city-json, provider: local, upstream: city-json.gguf}
             """
                 .formatted(MASTER, dir));
     client = shelf.sdk(MASTER);
@@ -144,6 +150,48 @@ class LocalToolsTest {
     assertThat(next.usage().orElseThrow().promptTokens())
         .isGreaterThan(first.usage().orElseThrow().promptTokens() + 20);
     assertCallsWeather(next);
+  }
+
+  @Test
+  void aJsonSchemaResponseFormatHoldsTheAnswerToTheSchema() throws IOException {
+    ChatCompletionCreateParams.Builder ask =
+        ChatCompletionCreateParams.builder()
+            .model("city-json")
+            .addUserMessage("Where?")
+            .maxCompletionTokens(64);
+    String free =
+        client
+            .chat()
+            .completions()
+            .create(ask.build())
+            .choices()
+            .getFirst()
+            .message()
+            .content()
+            .orElseThrow();
+    assertThat(Json.MAPPER.readTree(free).has("country")).isTrue();
+    ResponseFormatJsonSchema format =
+        ResponseFormatJsonSchema.builder()
+            .jsonSchema(
+                ResponseFormatJsonSchema.JsonSchema.builder()
+                    .name("place")
+                    .strict(true)
+                    .schema(
+                        ResponseFormatJsonSchema.JsonSchema.Schema.builder()
+                            .putAdditionalProperty("type", JsonValue.from("object"))
+                            .putAdditionalProperty(
+                                "properties",
+                                JsonValue.from(Map.of("city", Map.of("type", "string"))))
+                            .putAdditionalProperty("required", JsonValue.from(List.of("city")))
+                            .putAdditionalProperty("additionalProperties", JsonValue.from(false))
+                            .build())
+                    .build())
+            .build();
+    ChatCompletion held = client.chat().completions().create(ask.responseFormat(format).build());
+    assertThat(Json.MAPPER.readTree(held.choices().getFirst().message().content().orElseThrow()))
+        .isEqualTo(Json.object().put("city", "Paris"));
+    assertThat(held.choices().getFirst().finishReason())
+        .isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
   }
 
   @Test

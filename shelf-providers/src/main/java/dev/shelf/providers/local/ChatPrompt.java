@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.shelf.api.ChatMessage;
 import dev.shelf.api.ChatRequest;
 import dev.shelf.api.Json;
+import dev.shelf.engine.grammar.JsonGrammar;
+import dev.shelf.engine.grammar.JsonSchema;
 import dev.shelf.engine.template.ChatTemplate;
 import dev.shelf.engine.template.ChatTemplateException;
 import dev.shelf.engine.template.TemplateInput;
@@ -36,16 +38,36 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>{@code tool_choice}: {@code none} renders no tools and reads no calls; {@code auto} (the
  * default) lets the model choose; {@code required} and a named function end the prompt with the
- * opening of a call ({@link ToolFormat#forcedPrefix}), so the model continues one. A model that
- * then writes no valid call answers with its text as content: there is no grammar forcing valid
- * JSON yet.
+ * opening of a call ({@link ToolFormat#forced}) and constrain the rest to a call: the named tool's
+ * arguments to its parameters' schema, or for {@code required} a call object naming one of the
+ * tools.
+ *
+ * <h2>Structured output</h2>
+ *
+ * {@code response_format} {@code json_object} or {@code json_schema} constrains the answer to such
+ * JSON ({@link JsonGrammar}) unless tools may be called (then the model chooses, unconstrained); a
+ * schema that cannot be enforced is a 400 naming {@code response_format}.
  *
  * @param text the rendered prompt, the forced call opening included
  * @param format how calls are read from the answer, or null when the request has no active tools
  * @param forced the opening of a forced call the prompt ends with, or empty
  * @param parallel whether more than one call may be returned ({@code parallel_tool_calls})
+ * @param output the JSON the answer is constrained to (a forced call's, or {@code
+ *     response_format}'s when no tools may be called), or null for free text
  */
-record ChatPrompt(String text, @Nullable ToolFormat format, String forced, boolean parallel) {
+record ChatPrompt(
+    String text,
+    @Nullable ToolFormat format,
+    String forced,
+    boolean parallel,
+    @Nullable Output output) {
+
+  /** The JSON the answer must be ({@link JsonGrammar}), and the text that must close it. */
+  record Output(JsonSchema schema, String suffix) {
+    JsonGrammar grammar() {
+      return new JsonGrammar(schema, suffix);
+    }
+  }
 
   /** The instructions for templates that take no tools, as Qwen 2.5's template words them. */
   static String instructions(List<Map<String, Object>> tools) {
@@ -112,7 +134,16 @@ record ChatPrompt(String text, @Nullable ToolFormat format, String forced, boole
     ToolFormat format = ToolFormat.of(template);
     List<Map<String, Object>> functions = active ? functions(tools) : List.of();
     List<Map<String, Object>> messages = messages(request.messages(), takesTools, format);
-    String forced = active && required ? format.forcedPrefix(named) : "";
+    ToolFormat.Forced forced = null;
+    if (active && required) {
+      forced =
+          format.forced(
+              named, parameters(tools, named), tools.stream().map(t -> t.name()).toList());
+    }
+    Output output =
+        forced != null
+            ? new Output(forced.schema(), forced.suffix())
+            : active ? null : output(request.responseFormat());
     String text;
     try {
       if (takesTools || functions.isEmpty()) {
@@ -132,10 +163,60 @@ record ChatPrompt(String text, @Nullable ToolFormat format, String forced, boole
           e);
     }
     return new ChatPrompt(
-        text + forced,
+        forced == null ? text : text + forced.prompt(),
         active ? format : null,
-        forced,
-        !Boolean.FALSE.equals(request.parallelToolCalls()));
+        forced == null ? "" : forced.text(),
+        !Boolean.FALSE.equals(request.parallelToolCalls()),
+        output);
+  }
+
+  /**
+   * The schema of the named tool's arguments, or null (any object) for none or one that constrained
+   * output cannot enforce: the call is still made, its arguments only checked as JSON.
+   */
+  private static @Nullable JsonSchema parameters(
+      List<ChatRequest.Tool> tools, @Nullable String name) {
+    for (ChatRequest.Tool t : tools) {
+      if (t.name().equals(name) && t.parameters() != null) {
+        try {
+          return JsonSchema.compile(Json.MAPPER.convertValue(t.parameters(), Object.class));
+        } catch (IllegalArgumentException e) {
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** What {@code response_format} asks the answer to be, or null for free text. */
+  static @Nullable Output output(ChatRequest.@Nullable ResponseFormat format) {
+    if (format == null || format.type().equals("text")) {
+      return null;
+    }
+    return switch (format.type()) {
+      case "json_object" -> new Output(JsonSchema.ANY_OBJECT, "");
+      case "json_schema" -> {
+        if (format.schema() == null) {
+          throw LocalParams.bad(
+              "response_format", "Invalid 'response_format': json_schema needs a 'schema'.");
+        }
+        try {
+          yield new Output(
+              JsonSchema.compile(Json.MAPPER.convertValue(format.schema(), Object.class)), "");
+        } catch (IllegalArgumentException e) {
+          throw LocalParams.bad(
+              "response_format",
+              "Invalid 'response_format': the local provider cannot enforce this schema: "
+                  + e.getMessage());
+        }
+      }
+      default ->
+          throw LocalParams.bad(
+              "response_format",
+              "Invalid 'response_format': type '"
+                  + format.type()
+                  + "' is not one of text, json_object, json_schema.");
+    };
   }
 
   /** The tools as transformers passes them: OpenAI's {@code {"type": "function", ...}} maps. */

@@ -1,5 +1,7 @@
 package dev.shelf.providers.local;
 
+import dev.shelf.engine.grammar.JsonGrammar;
+import dev.shelf.engine.grammar.TokenConstraint;
 import dev.shelf.engine.model.LlamaSequence;
 import dev.shelf.engine.runtime.KvBudget;
 import dev.shelf.engine.sampling.Logprobs;
@@ -179,6 +181,14 @@ final class Generation implements AutoCloseable {
    * asked), and {@code offset} counts from its start.
    */
   Result run(int[] prompt, Emitter emit) {
+    return run(prompt, emit, null);
+  }
+
+  /**
+   * {@link #run(int[], Emitter)}, the generated text constrained to what {@code grammar} allows
+   * (every other token masked before each draw; generation ends when it is complete).
+   */
+  Result run(int[] prompt, Emitter emit, @Nullable JsonGrammar grammar) {
     if (prompt.length == 0) {
       throw LocalParams.bad(promptParam, "the prompt is empty");
     }
@@ -193,9 +203,10 @@ final class Generation implements AutoCloseable {
       float[] logits = prefill(prompt, scorePrompt, offsets, scores);
       emit.emit(text, scores);
       base = text.length();
-      return generate(prompt, logits, max, base, emit);
+      return generate(prompt, logits, max, base, emit, grammar);
     }
-    return generate(prompt, prefill(prompt, false, new int[0], new ArrayList<>()), max, base, emit);
+    return generate(
+        prompt, prefill(prompt, false, new int[0], new ArrayList<>()), max, base, emit, grammar);
   }
 
   /**
@@ -267,8 +278,10 @@ final class Generation implements AutoCloseable {
     fedLength += tokens.length;
   }
 
-  private Result generate(int[] prompt, float[] first, int max, int base, Emitter emit) {
+  private Result generate(
+      int[] prompt, float[] first, int max, int base, Emitter emit, @Nullable JsonGrammar grammar) {
     Tokenizer tokenizer = m.tokenizer();
+    TokenConstraint constraint = grammar == null ? null : new TokenConstraint(tokenizer, grammar);
     StreamDecoder decoder = tokenizer.streamDecoder();
     Sampler sampler = new Sampler(params.sampling(), prompt);
     List<String> stops = params.stops();
@@ -281,11 +294,18 @@ final class Generation implements AutoCloseable {
     while (generated < max) {
       checkInterrupt();
       Logprobs dist = params.logprobs() ? Logprobs.of(logits) : null;
+      if (constraint != null && constraint.mask(logits) == 0) {
+        finish = "stop"; // nothing can continue the text (the vocabulary lacks what it needs)
+        break;
+      }
       int token = sampler.sample(logits);
       generated++;
       if (tokenizer.isEndOfGeneration(token) || params.stopTokens().contains(token)) {
         finish = "stop";
         break;
+      }
+      if (constraint != null) {
+        constraint.accept(token);
       }
       if (dist != null) {
         waiting.add(new Scored(token, dist, base + pendingStart + pending.length()));

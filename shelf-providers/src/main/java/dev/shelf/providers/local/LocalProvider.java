@@ -240,7 +240,10 @@ public final class LocalProvider implements Provider {
     Generation.Result r;
     try (var generation =
         new Generation(m, memory, this::evictOne, params, call, prompt.length, "messages")) {
-      r = generation.run(prompt, tools == null ? emit : tools);
+      ChatPrompt.Output output = chat.output();
+      r =
+          generation.run(
+              prompt, tools == null ? emit : tools, output == null ? null : output.grammar());
     }
     List<ToolFormat.Call> calls = tools == null ? List.of() : tools.finish();
     if (!chat.parallel() && calls.size() > 1) {

@@ -31,7 +31,7 @@ final class ToolCallStream implements Generation.Emitter {
   private final String forced;
 
   /**
-   * @param forced text the prompt already opened a call with ({@link ToolFormat#forcedPrefix}), or
+   * @param forced text the prompt already opened a call with ({@link ToolFormat.Forced#text}), or
    *     empty: then the answer is read as a call from its start
    */
   ToolCallStream(ToolFormat format, String forced, Generation.Emitter out) {

@@ -4,10 +4,13 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.shelf.api.Json;
+import dev.shelf.engine.grammar.JsonSchema;
 import dev.shelf.engine.template.ChatTemplate;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -89,22 +92,47 @@ enum ToolFormat {
   }
 
   /**
-   * The text a forced call starts with, written after the generation prompt so that the model
-   * continues a call: of {@code name}, or of any function when null. It is part of the call text
-   * {@link #parse} reads.
+   * A forced call: what the prompt ends with ({@code prompt}: the call's opening, after any control
+   * token the format writes first), the same opening as call text for {@link #parse} ({@code
+   * text}), and the JSON the model must then write ({@code schema}) and close with ({@code
+   * suffix}).
    */
-  String forcedPrefix(@Nullable String name) {
-    String quoted = name == null ? "" : Json.string(Json.NODES.textNode(name));
+  record Forced(String prompt, String text, JsonSchema schema, String suffix) {}
+
+  /**
+   * The opening and grammar of a forced call: of {@code name} with arguments of {@code parameters}
+   * (a JSON Schema, null for any object), or, when {@code name} is null, of any of {@code names},
+   * written whole as a call object (its arguments any object).
+   */
+  Forced forced(@Nullable String name, @Nullable JsonSchema parameters, List<String> names) {
+    String key = this == LLAMA3 ? "parameters" : "arguments";
     String open =
         switch (this) {
-          case HERMES -> OPEN + "\n{\"name\": ";
-          case LLAMA3, GENERIC -> "{\"name\": ";
-          case MISTRAL -> "[{\"name\": ";
+          case HERMES -> OPEN + "\n";
+          case MISTRAL -> "[";
+          case LLAMA3, GENERIC -> "";
         };
+    String close =
+        switch (this) {
+          case HERMES -> "\n" + CLOSE;
+          case MISTRAL -> "]";
+          case LLAMA3, GENERIC -> "";
+        };
+    String control = this == MISTRAL ? "[TOOL_CALLS]" : "";
     if (name == null) {
-      return open + "\"";
+      Map<String, Object> call = new LinkedHashMap<>();
+      call.put("type", "object");
+      call.put(
+          "properties",
+          Map.of("name", Map.of("enum", List.copyOf(names)), key, Map.of("type", "object")));
+      call.put("required", List.of("name", key));
+      call.put("additionalProperties", false);
+      return new Forced(control + open, open, JsonSchema.compile(call), close);
     }
-    return open + quoted + ", \"" + (this == LLAMA3 ? "parameters" : "arguments") + "\": ";
+    String text =
+        open + "{\"name\": " + Json.string(Json.NODES.textNode(name)) + ", \"" + key + "\": ";
+    JsonSchema args = parameters == null ? JsonSchema.ANY_OBJECT : parameters;
+    return new Forced(control + text, text, args, "}" + close);
   }
 
   /**

@@ -51,6 +51,10 @@ class LocalToolsTest {
         dir.resolve("llama.gguf"),
         llama,
         List.of("{\"name\": \"get_weather\", ", "\"parameters\": {\"city\": \"Paris\"}}"));
+    ScriptedModel.write(
+        dir.resolve("json.gguf"),
+        null,
+        List.of("{\"city\": \"Paris\"", ", \"country\": \"FR\"", "}"));
     // says only arguments: a call only when the prompt forced its opening
     ScriptedModel.write(dir.resolve("llama-args.gguf"), llama, List.of("{\"city\": \"Paris\"}}"));
     provider = new LocalProvider("local", dir, 2);
@@ -215,13 +219,87 @@ class LocalToolsTest {
   }
 
   @Test
-  void aForcedCallTheModelBreaksComesBackAsTheTextItWrote() {
-    // "required" with two tools opens a call without a name; the scripted answer does not fit it
-    Answer a = ask(request("qwen.gguf", TOOLS, Json.NODES.textNode("required"), null));
-    assertThat(a.calls()).isEmpty();
-    assertThat(a.content())
-        .isEqualTo("<tool_call>\n{\"name\": \"" + String.join("", HERMES_SCRIPT));
-    assertThat(a.finish()).isEqualTo("stop");
+  void requiredConstrainsTheAnswerToACallOfOneOfTheTools() {
+    Answer a = ask(request("llama.gguf", TOOLS, Json.NODES.textNode("required"), null));
+    assertThat(a.calls()).hasSize(1);
+    assertThat(a.calls().getFirst().name()).isEqualTo("get_weather");
+    assertThat(a.calls().getFirst().arguments()).isEqualTo("{\"city\":\"Paris\"}");
+    assertThat(a.finish()).isEqualTo("tool_calls");
+  }
+
+  static ChatRequest withFormat(ChatRequest r, ChatRequest.ResponseFormat format) {
+    return new ChatRequest(
+        r.model(),
+        r.messages(),
+        r.stream(),
+        r.includeUsage(),
+        r.tools(),
+        r.toolChoice(),
+        r.parallelToolCalls(),
+        format,
+        r.stop(),
+        r.maxTokens(),
+        r.maxCompletionTokens(),
+        r.temperature(),
+        r.topP(),
+        r.seed(),
+        r.n(),
+        r.logprobs(),
+        r.topLogprobs(),
+        r.presencePenalty(),
+        r.frequencyPenalty(),
+        r.user(),
+        r.extra());
+  }
+
+  static final JsonNode CITY_ONLY =
+      Json.parse(
+          ("{\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}},"
+                  + " \"required\": [\"city\"], \"additionalProperties\": false}")
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+  @Test
+  void responseFormatHoldsTheAnswerToItsSchema() {
+    // unconstrained, the model adds a key the schema does not allow
+    Answer free = ask(request("json.gguf", null, null, null));
+    assertThat(free.content()).isEqualTo("{\"city\": \"Paris\", \"country\": \"FR\"}");
+    Answer held =
+        ask(
+            withFormat(
+                request("json.gguf", null, null, null),
+                new ChatRequest.ResponseFormat("json_schema", "city", CITY_ONLY, true, null)));
+    // the extra key is masked; the (degenerate) model can only close the object
+    assertThat(Json.parse(held.content().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+        .isEqualTo(Json.object().put("city", "Paris"));
+    assertThat(held.finish()).isEqualTo("stop");
+    Answer object =
+        ask(
+            withFormat(
+                request("qwen.gguf", null, null, null),
+                new ChatRequest.ResponseFormat("json_object", null, null, null, null)));
+    // the model's text, held to an object: its words become a key
+    assertThat(object.content()).startsWith("{").contains("\"Let me check.");
+  }
+
+  @Test
+  void aSchemaThatCannotBeEnforcedIsABadRequest() {
+    JsonNode allOf =
+        Json.parse(
+            "{\"allOf\": [{\"type\": \"object\"}]}"
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThatThrownBy(
+            () ->
+                ask(
+                    withFormat(
+                        request("json.gguf", null, null, null),
+                        new ChatRequest.ResponseFormat("json_schema", "x", allOf, true, null))))
+        .isInstanceOfSatisfying(
+            ProviderException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(ProviderException.Kind.BAD_REQUEST);
+              assertThat(e.param()).isEqualTo("response_format");
+              assertThat(e.getMessage()).contains("'allOf' at #");
+            });
   }
 
   @Test

@@ -124,15 +124,33 @@ class ToolFormatTest {
   }
 
   @Test
-  void forcedPrefixesOpenACallInEachFormat() {
-    assertThat(ToolFormat.HERMES.forcedPrefix("get_weather"))
+  void forcedCallsOpenInEachFormatAndCloseAfterTheirArguments() {
+    List<String> names = List.of("get_weather", "get_time");
+    ToolFormat.Forced hermes = ToolFormat.HERMES.forced("get_weather", null, names);
+    assertThat(hermes.prompt())
         .isEqualTo("<tool_call>\n{\"name\": \"get_weather\", \"arguments\": ");
-    assertThat(ToolFormat.LLAMA3.forcedPrefix("get_weather"))
-        .isEqualTo("{\"name\": \"get_weather\", \"parameters\": ");
-    assertThat(ToolFormat.MISTRAL.forcedPrefix(null)).isEqualTo("[{\"name\": \"");
+    assertThat(hermes.text()).isEqualTo(hermes.prompt());
+    assertThat(hermes.suffix()).isEqualTo("}\n</tool_call>");
+    ToolFormat.Forced llama = ToolFormat.LLAMA3.forced("get_weather", null, names);
+    assertThat(llama.prompt()).isEqualTo("{\"name\": \"get_weather\", \"parameters\": ");
+    assertThat(llama.suffix()).isEqualTo("}");
+    ToolFormat.Forced mistral = ToolFormat.MISTRAL.forced(null, null, names);
+    assertThat(mistral.prompt()).isEqualTo("[TOOL_CALLS][");
+    assertThat(mistral.text()).isEqualTo("[");
+    assertThat(mistral.suffix()).isEqualTo("]");
+    // what the grammar lets the model write after the opening parses as the call
+    String args = "{\"city\": \"Paris\"}";
+    assertThat(ToolFormat.LLAMA3.parse(llama.text() + args + llama.suffix()))
+        .isEqualTo(new Parsed("", List.of(WEATHER)));
+    assertThat(ToolFormat.HERMES.parse(hermes.text() + args + hermes.suffix()))
+        .isEqualTo(new Parsed("", List.of(WEATHER)));
     assertThat(
-            ToolFormat.LLAMA3.parse(
-                ToolFormat.LLAMA3.forcedPrefix("get_weather") + "{\"city\": \"Paris\"}}"))
+            ToolFormat.MISTRAL.parse(
+                mistral.text()
+                    + "{\"name\": \"get_weather\", \"arguments\": "
+                    + args
+                    + "}"
+                    + mistral.suffix()))
         .isEqualTo(new Parsed("", List.of(WEATHER)));
   }
 
