@@ -97,6 +97,26 @@ class LocalModelTest {
   }
 
   @Test
+  void nChoicesComeBackWholeAndStreamed() {
+    ChatCompletion whole =
+        client.chat().completions().create(ask().n(3).seed(7).temperature(1.0).build());
+    assertThat(whole.choices())
+        .extracting(ChatCompletion.Choice::index)
+        .containsExactly(0L, 1L, 2L);
+    assertThat(whole.usage().orElseThrow().completionTokens()).isEqualTo(3 * 20);
+    var acc = ChatCompletionAccumulator.create();
+    try (var s =
+        client.chat().completions().createStreaming(ask().n(3).seed(7).temperature(1.0).build())) {
+      s.stream().forEach(acc::accumulate);
+    }
+    // the same seed: the same three answers, streamed
+    assertThat(acc.chatCompletion().choices())
+        .extracting(c -> c.message().content().orElseThrow())
+        .containsExactlyElementsOf(
+            whole.choices().stream().map(c -> c.message().content().orElseThrow()).toList());
+  }
+
+  @Test
   void theModelIsListed() {
     List<Model> models = client.models().list().data();
     assertThat(models).extracting(Model::id).contains("stories");

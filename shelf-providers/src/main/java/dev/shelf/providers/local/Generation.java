@@ -141,6 +141,31 @@ final class Generation implements AutoCloseable {
     m.prefixes().park(seq, Arrays.copyOf(fed, fedLength), kv);
   }
 
+  /** Gives the KV reservation back without keeping the sequence (a choice beside the first). */
+  void release() {
+    kv.close();
+  }
+
+  /** Feeds {@code prompt} now, so that other choices can {@link #adopt} its KV cache. */
+  void warm(int[] prompt) {
+    prefill(prompt, false, new int[0], new ArrayList<>());
+  }
+
+  /**
+   * Starts from {@code from}'s KV cache for as much of {@code prompt} as it holds (it was {@link
+   * #warm warmed} with it): the copy is exact, so only the last token is fed again, for its logits.
+   */
+  void adopt(Generation from, int[] prompt) {
+    int n = 0;
+    int limit = Math.min(Math.min(from.fedLength, prompt.length), seq.contextLength());
+    while (n < limit && from.fed[n] == prompt[n]) {
+      n++;
+    }
+    seq.copyPrefix(from.seq, n);
+    fedLength = 0;
+    remember(Arrays.copyOf(prompt, n));
+  }
+
   /** The most tokens a prompt of {@code promptLength} may be followed by. */
   int max(int promptLength) {
     Integer limit = params.limit();

@@ -119,6 +119,34 @@ record LocalParams(
         seed == null ? ThreadLocalRandom.current().nextLong() : mix(seed));
   }
 
+  /**
+   * The settings of choice {@code index} of {@code n}: its own seed ({@code index} added to the
+   * request's, spread), everything else the same.
+   */
+  LocalParams forChoice(int index) {
+    if (index == 0) {
+      return this;
+    }
+    SamplingParams s = sampling;
+    return new LocalParams(
+        new SamplingParams(
+            s.temperature(),
+            s.topK(),
+            s.topP(),
+            s.minP(),
+            s.repetitionPenalty(),
+            s.penaltyLastN(),
+            s.frequencyPenalty(),
+            s.presencePenalty(),
+            mix(s.seed() + index)),
+        limit,
+        stops,
+        stopTokens,
+        logprobs,
+        topLogprobs,
+        echo);
+  }
+
   /** A seed spread over all 64 bits, so that seeds 1, 2, 3 start unrelated generators. */
   private static long mix(long seed) {
     return new SplittableRandom(seed).nextLong();

@@ -32,7 +32,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * Serves GGUF models with the embedded engine. The request's model id is a GGUF path, relative to
  * the provider's {@code dir} or absolute; each file is loaded on first use and shared by every
- * request after (concurrent first requests wait for one load). Each request runs its own sequence.
+ * request after (concurrent first requests wait for one load). Each request runs its own sequence,
+ * one per choice ({@link Choices}).
  */
 public final class LocalProvider implements Provider {
   /** Tokens generated when the request sets no limit. */
@@ -198,11 +199,14 @@ public final class LocalProvider implements Provider {
     }
   }
 
+  /**
+   * A chat answer; with {@code n > 1} that many choices, decoded together ({@link Choices}), their
+   * chunks interleaved, each with its index, and {@code usage} counting all their tokens.
+   */
   @Override
   public void chat(ChatRequest request, Call call, ChunkSink<ChatChunk> sink) {
-    if (request.choices() != 1) {
-      throw badRequest("the local provider generates one choice per request (n=1)", "n");
-    }
+    int n = request.choices();
+    Choices.check(n);
     Loaded m = model(request.model());
     ChatPrompt chat = ChatPrompt.of(request, m.template(), m.path());
     int[] prompt = encode(m.tokenizer(), chat.text());
@@ -210,6 +214,67 @@ public final class LocalProvider implements Provider {
     String id = "chatcmpl-local-" + call.requestId();
     long created = System.currentTimeMillis() / 1000;
     String model = request.model();
+    Object lock = new Object();
+    ChunkSink<ChatChunk> out =
+        c -> {
+          synchronized (lock) {
+            call.firstChunk();
+            sink.accept(c);
+          }
+        };
+    int[] tokens = new int[n];
+    Choices.run(
+        m,
+        memory,
+        this::evictOne,
+        params,
+        call,
+        n,
+        prompt.length,
+        "messages",
+        prompt,
+        (index, generation) ->
+            tokens[index] =
+                chatChoice(
+                    m,
+                    chat,
+                    prompt,
+                    params,
+                    generation,
+                    index,
+                    (delta, finish, logprobs) ->
+                        out.accept(
+                            new ChatChunk(
+                                id,
+                                created,
+                                model,
+                                null,
+                                List.of(new ChatChunk.Choice(index, delta, finish, logprobs)),
+                                null))));
+    int completion = 0;
+    for (int t : tokens) {
+      completion += t;
+    }
+    out.accept(
+        new ChatChunk(
+            id, created, model, null, List.of(), new Usage(prompt.length, completion, null, null)));
+  }
+
+  /** Sends one choice's delta, finish reason or log-probabilities. */
+  @FunctionalInterface
+  private interface ChoiceSink {
+    void accept(ChatChunk.Delta delta, @Nullable String finish, @Nullable JsonNode logprobs);
+  }
+
+  /** Generates one choice of a chat: content, tool calls, its finish; returns its tokens. */
+  private static int chatChoice(
+      Loaded m,
+      ChatPrompt chat,
+      int[] prompt,
+      LocalParams params,
+      Generation generation,
+      int index,
+      ChoiceSink sink) {
     boolean[] started = {false};
     Generation.Emitter emit =
         (s, tokens) -> {
@@ -218,33 +283,19 @@ public final class LocalProvider implements Provider {
           }
           String role = started[0] ? null : "assistant";
           started[0] = true;
-          call.firstChunk();
           sink.accept(
-              new ChatChunk(
-                  id,
-                  created,
-                  model,
-                  null,
-                  List.of(
-                      new ChatChunk.Choice(
-                          0,
-                          new ChatChunk.Delta(role, s, null, null, null),
-                          null,
-                          params.logprobs()
-                              ? LogprobsJson.chat(m.tokenizer(), tokens, params.topLogprobs())
-                              : null)),
-                  null));
+              new ChatChunk.Delta(role, s, null, null, null),
+              null,
+              params.logprobs()
+                  ? LogprobsJson.chat(m.tokenizer(), tokens, params.topLogprobs())
+                  : null);
         };
     ToolFormat format = chat.format();
     ToolCallStream tools = format == null ? null : new ToolCallStream(format, chat.forced(), emit);
-    Generation.Result r;
-    try (var generation =
-        new Generation(m, memory, this::evictOne, params, call, prompt.length, "messages")) {
-      ChatPrompt.Output output = chat.output();
-      r =
-          generation.run(
-              prompt, tools == null ? emit : tools, output == null ? null : output.grammar());
-    }
+    ChatPrompt.Output output = chat.output();
+    Generation.Result r =
+        generation.run(
+            prompt, tools == null ? emit : tools, output == null ? null : output.grammar());
     List<ToolFormat.Call> calls = tools == null ? List.of() : tools.finish();
     if (!chat.parallel() && calls.size() > 1) {
       calls = calls.subList(0, 1);
@@ -257,38 +308,18 @@ public final class LocalProvider implements Provider {
         deltas.add(
             new ChatChunk.ToolCallDelta(i, ChatPrompt.newCallId(format), c.name(), c.arguments()));
       }
-      call.firstChunk();
       sink.accept(
-          new ChatChunk(
-              id,
-              created,
-              model,
-              null,
-              List.of(
-                  new ChatChunk.Choice(
-                      0,
-                      new ChatChunk.Delta(
-                          started[0] ? null : "assistant", null, null, deltas, null),
-                      null,
-                      null)),
-              null));
+          new ChatChunk.Delta(started[0] ? null : "assistant", null, null, deltas, null),
+          null,
+          null);
       started[0] = true;
       finish = "tool_calls";
     }
     if (!started[0]) {
       emit.emit("", List.of());
     }
-    sink.accept(
-        new ChatChunk(
-            id,
-            created,
-            model,
-            null,
-            List.of(new ChatChunk.Choice(0, ChatChunk.Delta.EMPTY, finish, null)),
-            null));
-    sink.accept(
-        new ChatChunk(
-            id, created, model, null, List.of(), new Usage(prompt.length, r.tokens(), null, null)));
+    sink.accept(ChatChunk.Delta.EMPTY, finish, null);
+    return r.tokens();
   }
 
   /**
@@ -300,9 +331,8 @@ public final class LocalProvider implements Provider {
    */
   @Override
   public void completion(CompletionRequest request, Call call, ChunkSink<CompletionChunk> sink) {
-    if (request.n() != null && request.n() != 1) {
-      throw badRequest("the local provider generates one choice per request (n=1)", "n");
-    }
+    int n = request.n() == null ? 1 : request.n();
+    Choices.check(n);
     Loaded m = model(request.model());
     List<int[]> prompts = completionPrompts(m.tokenizer(), request.prompt());
     LocalParams params = LocalParams.of(request);
@@ -315,42 +345,62 @@ public final class LocalProvider implements Provider {
       longest = Math.max(longest, p.length);
       promptTokens += p.length;
     }
+    Object lock = new Object();
+    ChunkSink<CompletionChunk> out =
+        c -> {
+          synchronized (lock) {
+            call.firstChunk();
+            sink.accept(c);
+          }
+        };
+    int[] tokens = new int[n];
+    // choice j runs every prompt in turn; prompt p's j-th answer has index p * n + j (OpenAI's)
+    Choices.run(
+        m,
+        memory,
+        this::evictOne,
+        params,
+        call,
+        n,
+        longest,
+        "prompt",
+        prompts.getFirst(),
+        (j, generation) -> {
+          for (int p = 0; p < prompts.size(); p++) {
+            int choice = p * n + j;
+            Generation.Emitter emit =
+                (s, scored) ->
+                    out.accept(
+                        new CompletionChunk(
+                            id,
+                            created,
+                            model,
+                            List.of(
+                                new CompletionChunk.Choice(
+                                    choice,
+                                    s,
+                                    null,
+                                    params.logprobs()
+                                        ? LogprobsJson.completion(
+                                            m.tokenizer(), scored, params.topLogprobs())
+                                        : null)),
+                            null));
+            Generation.Result r = generation.run(prompts.get(p), emit);
+            tokens[j] += r.tokens();
+            out.accept(
+                new CompletionChunk(
+                    id,
+                    created,
+                    model,
+                    List.of(new CompletionChunk.Choice(choice, "", r.finishReason(), null)),
+                    null));
+          }
+        });
     int completionTokens = 0;
-    try (var generation =
-        new Generation(m, memory, this::evictOne, params, call, longest, "prompt")) {
-      for (int index = 0; index < prompts.size(); index++) {
-        int choice = index;
-        Generation.Emitter emit =
-            (s, tokens) -> {
-              call.firstChunk();
-              sink.accept(
-                  new CompletionChunk(
-                      id,
-                      created,
-                      model,
-                      List.of(
-                          new CompletionChunk.Choice(
-                              choice,
-                              s,
-                              null,
-                              params.logprobs()
-                                  ? LogprobsJson.completion(
-                                      m.tokenizer(), tokens, params.topLogprobs())
-                                  : null)),
-                      null));
-            };
-        Generation.Result r = generation.run(prompts.get(index), emit);
-        completionTokens += r.tokens();
-        sink.accept(
-            new CompletionChunk(
-                id,
-                created,
-                model,
-                List.of(new CompletionChunk.Choice(choice, "", r.finishReason(), null)),
-                null));
-      }
+    for (int t : tokens) {
+      completionTokens += t;
     }
-    sink.accept(
+    out.accept(
         new CompletionChunk(
             id, created, model, List.of(), new Usage(promptTokens, completionTokens, null, null)));
   }

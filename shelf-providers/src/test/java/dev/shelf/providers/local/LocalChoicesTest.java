@@ -1,0 +1,173 @@
+package dev.shelf.providers.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.shelf.api.ChatChunk;
+import dev.shelf.api.ChatMessage;
+import dev.shelf.api.ChatRequest;
+import dev.shelf.api.CompletionChunk;
+import dev.shelf.api.CompletionRequest;
+import dev.shelf.api.Json;
+import dev.shelf.api.Usage;
+import dev.shelf.providers.spi.Call;
+import dev.shelf.providers.spi.ProviderException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code n > 1} on the shared stories260K model: the choices are decoded together, each is what the
+ * same request would give alone with its seed, and usage counts them all.
+ */
+class LocalChoicesTest {
+  static LocalProvider provider;
+
+  @BeforeAll
+  static void start() {
+    provider = new LocalProvider("local", LocalProviderTest.dir(), 2);
+  }
+
+  @AfterAll
+  static void stop() {
+    provider.close();
+  }
+
+  static ChatRequest chat(int n, double temperature, long seed) {
+    return new ChatRequest(
+        LocalProviderTest.FILE,
+        List.of(ChatMessage.of("user", "Tell me a story about a cat.")),
+        true,
+        true,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        24,
+        temperature,
+        null,
+        seed,
+        n,
+        null,
+        null,
+        null,
+        null,
+        null,
+        Json.object());
+  }
+
+  /** Each choice's text, finish reason and how many times its role came, and the usage. */
+  record Answers(
+      Map<Integer, String> texts,
+      Map<Integer, String> finishes,
+      Map<Integer, Integer> roles,
+      @Nullable Usage usage) {}
+
+  static Answers ask(ChatRequest r) {
+    List<ChatChunk> chunks = new ArrayList<>();
+    provider.chat(r, Call.unbounded("t"), chunks::add);
+    Map<Integer, StringBuilder> texts = new TreeMap<>();
+    Map<Integer, String> finishes = new HashMap<>();
+    Map<Integer, Integer> roles = new HashMap<>();
+    Usage usage = null;
+    for (ChatChunk c : chunks) {
+      if (c.usage() != null) {
+        usage = c.usage();
+      }
+      for (ChatChunk.Choice ch : c.choices()) {
+        texts.computeIfAbsent(ch.index(), k -> new StringBuilder());
+        if (ch.delta().content() != null) {
+          texts.get(ch.index()).append(ch.delta().content());
+        }
+        if (ch.delta().role() != null) {
+          roles.merge(ch.index(), 1, Integer::sum);
+        }
+        if (ch.finishReason() != null) {
+          finishes.put(ch.index(), ch.finishReason());
+        }
+      }
+    }
+    Map<Integer, String> out = new TreeMap<>();
+    texts.forEach((k, v) -> out.put(k, v.toString()));
+    return new Answers(out, finishes, roles, usage);
+  }
+
+  @Test
+  void nChoicesEachAsTheirSeedGivesThemAlone() {
+    Answers three = ask(chat(3, 0.9, 42));
+    assertThat(three.texts().keySet()).containsExactly(0, 1, 2);
+    assertThat(three.roles()).containsOnly(Map.entry(0, 1), Map.entry(1, 1), Map.entry(2, 1));
+    assertThat(three.finishes()).containsOnlyKeys(0, 1, 2);
+    assertThat(three.finishes().values()).containsOnly("length");
+    assertThat(three.texts().values()).doesNotHaveDuplicates();
+    Usage u = java.util.Objects.requireNonNull(three.usage());
+    assertThat(u.completionTokens()).isEqualTo(3 * 24);
+    // choice 0 is the single answer of the same seed, and a repeat repeats every choice
+    assertThat(ask(chat(1, 0.9, 42)).texts().get(0)).isEqualTo(three.texts().get(0));
+    assertThat(ask(chat(3, 0.9, 42)).texts()).isEqualTo(three.texts());
+    assertThat(u.promptTokens())
+        .isEqualTo(java.util.Objects.requireNonNull(ask(chat(1, 0.9, 42)).usage()).promptTokens());
+  }
+
+  @Test
+  void greedyChoicesAreAllTheGreedyAnswer() {
+    Answers greedy = ask(chat(4, 0.0, 1));
+    String single = ask(chat(1, 0.0, 1)).texts().get(0);
+    assertThat(greedy.texts().values()).hasSize(4).containsOnly(single);
+  }
+
+  @Test
+  void completionsNumberPromptsTimesChoices() {
+    CompletionRequest r =
+        new CompletionRequest(
+            LocalProviderTest.FILE,
+            Json.parse(
+                "[\"Once upon a time\", \"The cat\"]"
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+            true,
+            true,
+            8,
+            0.0,
+            null,
+            2,
+            Json.object());
+    List<CompletionChunk> chunks = new ArrayList<>();
+    provider.completion(r, Call.unbounded("t"), chunks::add);
+    Map<Integer, StringBuilder> texts = new TreeMap<>();
+    Usage usage = null;
+    for (CompletionChunk c : chunks) {
+      if (c.usage() != null) {
+        usage = c.usage();
+      }
+      for (CompletionChunk.Choice ch : c.choices()) {
+        texts.computeIfAbsent(ch.index(), k -> new StringBuilder()).append(ch.text());
+      }
+    }
+    assertThat(texts.keySet()).containsExactly(0, 1, 2, 3);
+    // greedy: both choices of a prompt agree, and the prompts differ
+    List<String> t = texts.values().stream().map(StringBuilder::toString).toList();
+    assertThat(t.get(0)).isEqualTo(t.get(1));
+    assertThat(t.get(2)).isEqualTo(t.get(3));
+    assertThat(t.get(0)).isNotEqualTo(t.get(2));
+    assertThat(java.util.Objects.requireNonNull(usage).completionTokens()).isEqualTo(4 * 8);
+  }
+
+  @Test
+  void tooManyChoicesIsABadRequestNamingN() {
+    assertThatThrownBy(() -> ask(chat(Choices.MAX + 1, 1.0, 1)))
+        .isInstanceOfSatisfying(
+            ProviderException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(ProviderException.Kind.BAD_REQUEST);
+              assertThat(e.param()).isEqualTo("n");
+            });
+  }
+}
