@@ -161,6 +161,73 @@ class LocalChoicesTest {
   }
 
   @Test
+  void anAbortStopsEveryChoiceAndGivesTheirMemoryBack() throws Exception {
+    Memory memory =
+        new Memory(
+            new dev.shelf.engine.runtime.KvBudget(1L << 30), java.time.Duration.ofSeconds(5), 0, 0);
+    try (LocalProvider own = new LocalProvider("local", LocalProviderTest.dir(), 2, memory)) {
+      java.util.concurrent.CountDownLatch first = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.atomic.AtomicReference<Call> call =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.atomic.AtomicReference<Throwable> thrown =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      Thread t =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    Call c =
+                        Call.start("t", java.time.Duration.ofDays(1), java.time.Duration.ofDays(1));
+                    call.set(c);
+                    try {
+                      // long enough to be cut: 400 tokens a choice
+                      ChatRequest r = chat(3, 1.0, 3);
+                      own.chat(
+                          new ChatRequest(
+                              r.model(),
+                              r.messages(),
+                              true,
+                              true,
+                              null,
+                              null,
+                              null,
+                              null,
+                              null,
+                              null,
+                              400,
+                              1.0,
+                              null,
+                              3L,
+                              3,
+                              null,
+                              null,
+                              null,
+                              null,
+                              null,
+                              Json.object()),
+                          c,
+                          chunk -> first.countDown());
+                    } catch (Throwable e) {
+                      thrown.set(e);
+                    } finally {
+                      c.finish();
+                    }
+                  });
+      assertThat(first.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      java.util.Objects.requireNonNull(call.get()).abort(ProviderException.Kind.CANCELLED);
+      t.join(10_000);
+      assertThat(t.isAlive()).as("the request returned").isFalse();
+      assertThat(thrown.get())
+          .isInstanceOfSatisfying(
+              ProviderException.class,
+              e -> assertThat(e.kind()).isEqualTo(ProviderException.Kind.CANCELLED));
+      assertThat(memory.kv().used()).as("every choice's KV given back").isZero();
+      assertThat(Thread.getAllStackTraces().keySet())
+          .extracting(Thread::getName)
+          .noneMatch(name -> name.startsWith("shelf-local-choice-"));
+    }
+  }
+
+  @Test
   void tooManyChoicesIsABadRequestNamingN() {
     assertThatThrownBy(() -> ask(chat(Choices.MAX + 1, 1.0, 1)))
         .isInstanceOfSatisfying(
