@@ -256,8 +256,13 @@ final class Q4KMatrix extends WeightMatrix {
         }
       }
     }
-    // At 512 bits, with the vector scales inlined, the tree of shuffles put this compilation over
-    // C2's node cutoff; the scalar lane sum adds in the same order.
-    return VectorLanes.LOOKUP ? VectorLanes.sum(even, odd, scratch) : VectorLanes.sum(even, odd);
+    // At 512 bits (the vector scales inlined) and at 128 (byte-lane decoding) the tree of
+    // shuffles put this compilation over C2's node cutoff: the kernel stores the lanes itself and
+    // adds them in the same order.
+    if (VectorLanes.LOOKUP || VectorLanes.LANES == 4) {
+      even.add(odd).intoArray(scratch, 0);
+      return VectorLanes.sumLanes(scratch);
+    }
+    return VectorLanes.sum(even, odd);
   }
 }

@@ -78,6 +78,13 @@ final class Q4_1Matrix extends WeightMatrix {
         odd = quants(block, e + l).fma(d, m).fma(FloatVector.fromArray(s, x, b * QK + e + l), odd);
       }
     }
+    if (VectorLanes.LANES == 4) {
+      // At 128 bits the byte-lane decoding above takes this compilation past C2's inlining
+      // cutoff, where the tree's helpers would be left out and the vectors boxed: the kernel
+      // stores the lanes itself and adds them in the same order.
+      even.add(odd).intoArray(scratch, 0);
+      return VectorLanes.sumLanes(scratch);
+    }
     return VectorLanes.sum(even, odd);
   }
 }

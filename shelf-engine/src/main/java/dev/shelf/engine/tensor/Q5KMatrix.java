@@ -105,6 +105,13 @@ final class Q5KMatrix extends WeightMatrix {
         }
       }
     }
+    if (VectorLanes.LANES == 4) {
+      // At 128 bits the byte-lane decoding above takes this compilation past C2's inlining
+      // cutoff, where the tree's helpers would be left out and the vectors boxed: the kernel
+      // stores the lanes itself and adds them in the same order.
+      even.add(odd).intoArray(scratch, 0);
+      return VectorLanes.sumLanes(scratch);
+    }
     return VectorLanes.sum(even, odd);
   }
 }

@@ -231,8 +231,12 @@ final class VectorLanes {
     return sumLanes(scratch);
   }
 
-  /** {@code lanes[0, LANES)} summed in place in the order of {@link #sum(FloatVector)}'s tree. */
-  private static float sumLanes(float[] lanes) {
+  /**
+   * {@code lanes[0, LANES)} summed in place in the order of {@link #sum(FloatVector)}'s tree. A
+   * kernel past C2's inlining cutoff stores its vector itself ({@code intoArray} is always inlined)
+   * and calls this: a call C2 leaves out costs a call, not a boxed vector.
+   */
+  static float sumLanes(float[] lanes) {
     for (int n = LANES; n > 1; n >>= 1) {
       for (int i = 0; i < n / 2; i++) {
         lanes[i] += lanes[i + n / 2];
