@@ -155,21 +155,26 @@ public final class Sampler {
    */
   static int[] topIds(float[] logits, int k) {
     int size = Math.min(k, logits.length);
-    int[] best = new int[size];
+    // by sortKey, so that +0 and -0, and NaN, fall in sortedIds's order too
+    long[] best = new long[size];
     int filled = 0;
     for (int id = 0; id < logits.length && size > 0; id++) {
-      float l = logits[id];
-      if (filled == size && !(l > logits[best[size - 1]])) {
+      long key = sortKey(logits[id], id);
+      if (filled == size && key >= best[size - 1]) {
         continue;
       }
       int at = filled < size ? filled++ : size - 1;
-      while (at > 0 && l > logits[best[at - 1]]) {
+      while (at > 0 && key < best[at - 1]) {
         best[at] = best[at - 1];
         at--;
       }
-      best[at] = id;
+      best[at] = key;
     }
-    return best;
+    int[] ids = new int[size];
+    for (int i = 0; i < size; i++) {
+      ids[i] = idOf(best[i]);
+    }
+    return ids;
   }
 
   /**

@@ -197,6 +197,17 @@ class SamplerTest {
   }
 
   @Test
+  void signedZerosAndNaNSelectInTheSortedOrder() {
+    float[] logits = {0f, -0f, Float.NaN, 1f, -0f, 0f, Float.NEGATIVE_INFINITY};
+    int[] sorted = Sampler.sortedIds(logits);
+    for (int k = 1; k <= logits.length; k++) {
+      assertThat(Sampler.topIds(logits, k)).containsExactly(java.util.Arrays.copyOf(sorted, k));
+    }
+    // +0 before -0 whatever their ids
+    assertThat(Sampler.topIds(new float[] {-0f, 0f}, 1)).containsExactly(1);
+  }
+
+  @Test
   void bothTopKPathsKeepOnlyTheKHighest() {
     float[] logits = new float[1000];
     for (int i = 0; i < logits.length; i++) {
