@@ -1,16 +1,23 @@
 package dev.shelf.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.shelf.engine.gguf.GgufFile;
+import dev.shelf.engine.grammar.JsonGrammar;
+import dev.shelf.engine.grammar.JsonSchema;
+import dev.shelf.engine.grammar.TokenConstraint;
 import dev.shelf.engine.model.LlamaModel;
 import dev.shelf.engine.model.LlamaSequence;
 import dev.shelf.engine.tensor.Parallel;
 import dev.shelf.engine.tensor.Simd;
 import dev.shelf.engine.tokenizer.StreamDecoder;
 import dev.shelf.engine.tokenizer.Tokenizer;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +27,10 @@ import picocli.CommandLine.Parameters;
  * {@code shelf generate}: a greedy continuation of a prompt, as text streamed token by token or as
  * the generated token ids (comparable with llama.cpp's {@code --temp 0} runs). The prompt is
  * tokenized with the file's BOS; generation runs {@code -n} tokens and, unless {@code
- * --ignore-eos}, stops early at an end-of-generation token (which it does not print).
+ * --ignore-eos}, stops early at an end-of-generation token (which it does not print). With {@code
+ * --json} or {@code --json-schema FILE} each step picks the most likely token that keeps the text
+ * on its way to such JSON (constrained decoding, {@link TokenConstraint}), and generation ends when
+ * the JSON is whole.
  */
 @Command(
     name = "generate",
@@ -60,6 +70,17 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--data-dir", description = "Data directory (default: ./data).")
   Path dataDir = Path.of("data");
 
+  @Option(
+      names = "--json",
+      description = "Constrain the continuation to a JSON object; it ends when the object does.")
+  boolean json;
+
+  @Option(
+      names = "--json-schema",
+      paramLabel = "FILE",
+      description = "Constrain the continuation to JSON that this JSON Schema file allows.")
+  @Nullable Path jsonSchema;
+
   @Override
   public Integer call() throws Exception {
     if (n < 0) {
@@ -69,6 +90,7 @@ final class GenerateCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(
           spec.commandLine(), "--threads must be >= 1 but was " + threads);
     }
+    JsonSchema schema = schema();
     Path path = ModelPaths.resolve(spec.commandLine(), model, dataDir);
     PrintWriter o = spec.commandLine().getOut();
     try (GgufFile file = GgufFile.open(path);
@@ -89,10 +111,18 @@ final class GenerateCommand implements Callable<Integer> {
         o.flush();
       }
       float[] logits = seq.prefill(promptIds, 0);
+      TokenConstraint constraint =
+          schema == null ? null : new TokenConstraint(tokenizer, new JsonGrammar(schema, ""));
       while (count < n) {
+        if (constraint != null && (constraint.complete() || constraint.mask(logits) == 0)) {
+          break; // the JSON is whole (or nothing in the vocabulary can go on)
+        }
         int next = LlamaSequence.argmax(logits);
         if (!ignoreEos && tokenizer.isEndOfGeneration(next)) {
           break;
+        }
+        if (constraint != null) {
+          constraint.accept(next);
         }
         out[count++] = next;
         if (!ids) {
@@ -111,5 +141,23 @@ final class GenerateCommand implements Callable<Integer> {
     }
     o.flush();
     return 0;
+  }
+
+  /** The schema the options ask for, or null for free text; a bad file is a usage error. */
+  private @Nullable JsonSchema schema() {
+    if (jsonSchema == null) {
+      return json ? JsonSchema.ANY_OBJECT : null;
+    }
+    try {
+      Object parsed = new ObjectMapper().readValue(Files.readString(jsonSchema), Object.class);
+      return JsonSchema.compile(parsed);
+    } catch (IOException e) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(), "--json-schema " + jsonSchema + ": " + e.getMessage());
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(
+          spec.commandLine(),
+          "--json-schema " + jsonSchema + " cannot be enforced: " + e.getMessage());
+    }
   }
 }

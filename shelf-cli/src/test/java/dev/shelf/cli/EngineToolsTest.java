@@ -108,6 +108,30 @@ class EngineToolsTest {
   }
 
   @Test
+  void generateWritesJsonOfASchema() throws Exception {
+    Path schema = dir.resolve("mood.json");
+    Files.writeString(
+        schema,
+        "{\"type\": \"object\", \"properties\": {\"mood\": {\"enum\": [\"happy\", \"sad\"]},"
+            + " \"age\": {\"type\": \"integer\"}}, \"required\": [\"mood\", \"age\"],"
+            + " \"additionalProperties\": false}");
+    String prompt = "Once upon a time";
+    CliRun r =
+        CliRun.run("generate", gguf(), prompt, "-n", "300", "--json-schema", schema.toString());
+    assertThat(r.exit()).as(r.err()).isZero();
+    JsonNode answer = new ObjectMapper().readTree(r.out().substring(prompt.length()));
+    assertThat(answer.get("mood").asText()).isIn("happy", "sad");
+    assertThat(answer.get("age").isIntegralNumber()).as(r.out()).isTrue();
+    assertThat(answer.size()).isEqualTo(2);
+
+    Path bad = dir.resolve("bad.json");
+    Files.writeString(bad, "{\"allOf\": []}");
+    CliRun refused = CliRun.run("generate", gguf(), prompt, "--json-schema", bad.toString());
+    assertThat(refused.exit()).isNotZero();
+    assertThat(refused.err()).contains("cannot be enforced").contains("'allOf' at #");
+  }
+
+  @Test
   void perplexityEqualsLlamaPerplexity() throws Exception {
     JsonNode ref = golden("ref_perplexity.json");
     CliRun r =
