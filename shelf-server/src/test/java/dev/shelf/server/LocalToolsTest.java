@@ -73,6 +73,10 @@ class LocalToolsTest {
         dir.resolve("city-json.gguf"),
         null,
         List.of("{\"city\": \"Paris\"", ", \"country\": \"FR\"", "}"));
+    ScriptedModel.write(
+        dir.resolve("r1.gguf"),
+        ScriptedModel.sharedTemplate("deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"),
+        List.of("The user asks about", " cats.", "</think>", "\n\n", "Cats purr."));
     shelf =
         ShelfHarness.start(
             """
@@ -83,6 +87,7 @@ class LocalToolsTest {
             models:
               - {id: qwen-tools, provider: local, upstream: qwen-tools.gguf}
               - {id: city-json, provider: local, upstream: city-json.gguf}
+              - {id: r1, provider: local, upstream: r1.gguf}
             """
                 .formatted(MASTER, dir));
     client = shelf.sdk(MASTER);
@@ -192,6 +197,51 @@ class LocalToolsTest {
         .isEqualTo(Json.object().put("city", "Paris"));
     assertThat(held.choices().getFirst().finishReason())
         .isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
+  }
+
+  @Test
+  void aReasoningModelsThinkingComesAsReasoningContentAndAThinkingBlock() {
+    ChatCompletion c =
+        client
+            .chat()
+            .completions()
+            .create(
+                ChatCompletionCreateParams.builder()
+                    .model("r1")
+                    .addUserMessage("Cats?")
+                    .maxCompletionTokens(32)
+                    .build());
+    var message = c.choices().getFirst().message();
+    assertThat(message.content()).hasValue("Cats purr.");
+    assertThat(
+            java.util.Objects.requireNonNull(
+                    message._additionalProperties().get("reasoning_content"))
+                .asString())
+        .hasValue("The user asks about cats.");
+    AnthropicClient anthropic =
+        AnthropicOkHttpClient.builder()
+            .baseUrl("http://127.0.0.1:" + shelf.port())
+            .apiKey(MASTER)
+            .responseValidation(true)
+            .maxRetries(0)
+            .timeout(Duration.ofSeconds(30))
+            .build();
+    try {
+      Message m =
+          anthropic
+              .messages()
+              .create(
+                  MessageCreateParams.builder()
+                      .model("r1")
+                      .maxTokens(32)
+                      .addUserMessage("Cats?")
+                      .build());
+      assertThat(m.content().get(0).thinking().orElseThrow().thinking())
+          .isEqualTo("The user asks about cats.");
+      assertThat(m.content().get(1).text().orElseThrow().text()).isEqualTo("Cats purr.");
+    } finally {
+      anthropic.close();
+    }
   }
 
   @Test

@@ -60,7 +60,19 @@ record ChatPrompt(
     @Nullable ToolFormat format,
     String forced,
     boolean parallel,
-    @Nullable Output output) {
+    @Nullable Output output,
+    Thinking thinking) {
+
+  /**
+   * Whether the answer's {@code <think>...</think>} is split off as reasoning ({@link
+   * ThinkStream}): not at all, open from the start (the prompt opened it), or if the answer opens
+   * it (the template knows the tag).
+   */
+  enum Thinking {
+    NONE,
+    OPEN,
+    IF_OPENED
+  }
 
   /** The JSON the answer must be ({@link JsonGrammar}), and the text that must close it. */
   record Output(JsonSchema schema, String suffix) {
@@ -167,7 +179,24 @@ record ChatPrompt(
         active ? format : null,
         forced == null ? "" : forced.text(),
         !Boolean.FALSE.equals(request.parallelToolCalls()),
-        output);
+        output,
+        forced != null || output != null ? Thinking.NONE : thinking(request, template, text));
+  }
+
+  /**
+   * How the answer's thinking is read: llama.cpp's {@code reasoning_format} extra, {@code none}
+   * keeps it in the content; otherwise it is split when the prompt opens it or the template knows
+   * the tag.
+   */
+  private static Thinking thinking(ChatRequest request, ChatTemplate template, String prompt) {
+    JsonNode format = request.extra().get("reasoning_format");
+    if (format != null && format.isTextual() && format.asText().equals("none")) {
+      return Thinking.NONE;
+    }
+    if (ThinkStream.opens(prompt)) {
+      return Thinking.OPEN;
+    }
+    return template.source().contains(ThinkStream.OPEN) ? Thinking.IF_OPENED : Thinking.NONE;
   }
 
   /**

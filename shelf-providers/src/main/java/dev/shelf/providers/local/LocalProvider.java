@@ -292,10 +292,25 @@ public final class LocalProvider implements Provider {
         };
     ToolFormat format = chat.format();
     ToolCallStream tools = format == null ? null : new ToolCallStream(format, chat.forced(), emit);
+    Generation.Emitter answer = tools == null ? emit : tools;
+    ThinkStream think =
+        chat.thinking() == ChatPrompt.Thinking.NONE
+            ? null
+            : new ThinkStream(
+                chat.thinking() == ChatPrompt.Thinking.OPEN,
+                text -> {
+                  String role = started[0] ? null : "assistant";
+                  started[0] = true;
+                  sink.accept(new ChatChunk.Delta(role, null, text, null, null), null, null);
+                },
+                answer);
     ChatPrompt.Output output = chat.output();
     Generation.Result r =
         generation.run(
-            prompt, tools == null ? emit : tools, output == null ? null : output.grammar());
+            prompt, think == null ? answer : think, output == null ? null : output.grammar());
+    if (think != null) {
+      think.finish();
+    }
     List<ToolFormat.Call> calls = tools == null ? List.of() : tools.finish();
     if (!chat.parallel() && calls.size() > 1) {
       calls = calls.subList(0, 1);

@@ -141,11 +141,15 @@ final class ToolCallStream implements Generation.Emitter {
 
   /** The length of the longest tail of {@code s} that begins {@code <tool_call>}. */
   static int openingTail(CharSequence s) {
-    String open = ToolFormat.OPEN;
-    for (int k = Math.min(open.length() - 1, s.length()); k > 0; k--) {
+    return tail(s, ToolFormat.OPEN);
+  }
+
+  /** The length of the longest tail of {@code s} (shorter than {@code tag}) that begins it. */
+  static int tail(CharSequence s, String tag) {
+    for (int k = Math.min(tag.length() - 1, s.length()); k > 0; k--) {
       boolean match = true;
       for (int i = 0; i < k && match; i++) {
-        match = s.charAt(s.length() - k + i) == open.charAt(i);
+        match = s.charAt(s.length() - k + i) == tag.charAt(i);
       }
       if (match) {
         return k;

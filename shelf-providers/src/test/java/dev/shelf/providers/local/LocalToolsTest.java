@@ -55,6 +55,10 @@ class LocalToolsTest {
         dir.resolve("json.gguf"),
         null,
         List.of("{\"city\": \"Paris\"", ", \"country\": \"FR\"", "}"));
+    ScriptedModel.write(
+        dir.resolve("r1.gguf"),
+        ScriptedModel.sharedTemplate("deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"),
+        List.of("The user asks about", " cats.", "</think>", "\n\n", "Cats purr."));
     // says only arguments: a call only when the prompt forced its opening
     ScriptedModel.write(dir.resolve("llama-args.gguf"), llama, List.of("{\"city\": \"Paris\"}}"));
     provider = new LocalProvider("local", dir, 2);
@@ -300,6 +304,30 @@ class LocalToolsTest {
               assertThat(e.param()).isEqualTo("response_format");
               assertThat(e.getMessage()).contains("'allOf' at #");
             });
+  }
+
+  @Test
+  void aReasoningModelsThinkingIsReasoningAndTheRestContent() {
+    List<ChatChunk> chunks = new ArrayList<>();
+    provider.chat(request("r1.gguf", null, null, null), Call.unbounded("t"), chunks::add);
+    StringBuilder reasoning = new StringBuilder();
+    StringBuilder content = new StringBuilder();
+    for (ChatChunk c : chunks) {
+      for (ChatChunk.Choice ch : c.choices()) {
+        if (ch.delta().reasoning() != null) {
+          reasoning.append(ch.delta().reasoning());
+        }
+        if (ch.delta().content() != null) {
+          content.append(ch.delta().content());
+        }
+      }
+    }
+    assertThat(reasoning.toString()).isEqualTo("The user asks about cats.");
+    assertThat(content.toString()).isEqualTo("Cats purr.");
+    // reasoning_format none: the text as the model wrote it (the prompt opened the thinking)
+    ChatRequest raw = request("r1.gguf", null, null, null);
+    raw.extra().put("reasoning_format", "none");
+    assertThat(ask(raw).content()).isEqualTo("The user asks about cats.</think>\n\nCats purr.");
   }
 
   @Test
