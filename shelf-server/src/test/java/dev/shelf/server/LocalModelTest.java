@@ -117,6 +117,27 @@ class LocalModelTest {
   }
 
   @Test
+  void theModelEmbedsThroughTheSdk() {
+    var r =
+        client
+            .embeddings()
+            .create(
+                com.openai.models.embeddings.EmbeddingCreateParams.builder()
+                    .model("stories")
+                    .inputOfArrayOfStrings(List.of("Once upon a time", "The cat sat."))
+                    .build());
+    assertThat(r.data()).hasSize(2);
+    List<Float> first = r.data().get(0).embedding();
+    assertThat(first).hasSize(64);
+    double norm = 0;
+    for (float x : first) {
+      norm += x * x;
+    }
+    assertThat(norm).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-4));
+    assertThat(r.usage().promptTokens()).isPositive();
+  }
+
+  @Test
   void theModelIsListed() {
     List<Model> models = client.models().list().data();
     assertThat(models).extracting(Model::id).contains("stories");

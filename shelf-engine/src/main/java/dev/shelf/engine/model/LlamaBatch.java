@@ -38,6 +38,21 @@ final class LlamaBatch {
    */
   static float[][] run(
       LlamaModel model, LlamaSequence[] seqs, int[] tokens, int[] positions, boolean[] want) {
+    return run(model, seqs, tokens, positions, want, false);
+  }
+
+  /**
+   * As {@link #run(LlamaModel, LlamaSequence[], int[], int[], boolean[])}; with {@code states} it
+   * returns the wanted rows' final hidden states after the output norm (what embeddings pool, as
+   * llama.cpp's {@code t_embd}) and skips the output projection.
+   */
+  static float[][] run(
+      LlamaModel model,
+      LlamaSequence[] seqs,
+      int[] tokens,
+      int[] positions,
+      boolean[] want,
+      boolean states) {
     LlamaConfig config = model.config;
     int n = tokens.length;
     int dim = config.embeddingLength();
@@ -141,8 +156,11 @@ final class LlamaBatch {
         rowOf[j++] = i;
       }
     }
-    float[][] logits = new float[wanted][model.output.rows()];
-    model.multiply(model.output, normed, logits);
+    float[][] logits = normed;
+    if (!states) {
+      logits = new float[wanted][model.output.rows()];
+      model.multiply(model.output, normed, logits);
+    }
     float[][] out = new float[n][];
     for (int j = 0; j < wanted; j++) {
       out[rowOf[j]] = logits[j];

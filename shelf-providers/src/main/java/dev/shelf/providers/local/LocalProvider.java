@@ -9,8 +9,10 @@ import dev.shelf.api.EmbeddingRequest;
 import dev.shelf.api.EmbeddingResponse;
 import dev.shelf.api.Usage;
 import dev.shelf.engine.gguf.GgufFile;
+import dev.shelf.engine.model.Embedder;
 import dev.shelf.engine.model.LlamaModel;
 import dev.shelf.engine.runtime.DecodeBatcher;
+import dev.shelf.engine.runtime.KvBudget;
 import dev.shelf.engine.template.ChatTemplate;
 import dev.shelf.engine.tensor.Parallel;
 import dev.shelf.engine.tensor.Simd;
@@ -420,16 +422,121 @@ public final class LocalProvider implements Provider {
             id, created, model, List.of(), new Usage(promptTokens, completionTokens, null, null)));
   }
 
+  /**
+   * Embeddings from a GGUF file ({@link Embedder}): each input's final hidden states pooled as the
+   * file says ({@code pooling_type}; mean when it says nothing), unit length. Inputs are packed
+   * into shared passes over the weights; the call stops between groups of inputs when cancelled.
+   */
   @Override
   public EmbeddingResponse embed(EmbeddingRequest request, Call call) {
-    throw new ProviderException(
-        Kind.BAD_REQUEST,
-        "the local provider does not serve embeddings",
-        "unsupported_endpoint",
-        null,
-        0,
-        null,
-        null);
+    Loaded m = model(request.model());
+    Embedder.Pooling pooling;
+    try {
+      pooling = Embedder.Pooling.of(m.file().metadata(), m.model().architecture());
+    } catch (IllegalArgumentException e) {
+      throw new ProviderException(
+          Kind.BAD_REQUEST,
+          "the local provider cannot embed with " + m.path() + ": " + e.getMessage(),
+          "unsupported_model",
+          null,
+          0,
+          null,
+          e);
+    }
+    int dim = m.model().config().embeddingLength();
+    Integer dims = request.dimensions();
+    if (dims != null && dims != dim) {
+      throw badRequest(
+          m.path().getFileName()
+              + " makes "
+              + dim
+              + "-dimensional embeddings and cannot shorten them; omit 'dimensions' or send "
+              + dim
+              + " (got "
+              + dims
+              + ").",
+          "dimensions");
+    }
+    List<int[]> inputs = embeddingInputs(m.tokenizer(), request.input());
+    int context = m.model().config().contextLength();
+    int longest = 0;
+    int tokens = 0;
+    for (int[] in : inputs) {
+      if (in.length > context) {
+        throw new ProviderException(
+            Kind.CONTEXT_LENGTH,
+            "an input is "
+                + in.length
+                + " tokens but the context of "
+                + m.path().getFileName()
+                + " is "
+                + context
+                + " tokens",
+            "context_length_exceeded",
+            "input",
+            0,
+            null,
+            null);
+      }
+      longest = Math.max(longest, in.length);
+      tokens += in.length;
+    }
+    float[][] vectors = new float[inputs.size()][];
+    // live KV: about one pass of rows and one input (Embedder's batching)
+    try (KvBudget.Reservation kv =
+        memory.reserve(m, Math.min(context, longest) + EMBED_GROUP, this::evictOne)) {
+      for (int from = 0; from < inputs.size(); from += EMBED_GROUP) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw call.aborted(new InterruptedException("embedding interrupted"), "local embedding");
+        }
+        List<int[]> group = inputs.subList(from, Math.min(inputs.size(), from + EMBED_GROUP));
+        float[][] out = Embedder.embed(m.model(), group, pooling);
+        System.arraycopy(out, 0, vectors, from, out.length);
+      }
+    }
+    boolean base64 = "base64".equals(request.encodingFormat());
+    List<EmbeddingResponse.Item> items = new ArrayList<>(vectors.length);
+    for (int i = 0; i < vectors.length; i++) {
+      items.add(new EmbeddingResponse.Item(i, EmbeddingResponse.encode(vectors[i], base64)));
+    }
+    return new EmbeddingResponse(items, request.model(), tokens);
+  }
+
+  /** Inputs embedded between checks for cancellation. */
+  private static final int EMBED_GROUP = 128;
+
+  /**
+   * The inputs of an embeddings request as tokens (a string, strings, token ids, lists of token
+   * ids): strings with the file's BOS and EOS, as llama.cpp's server tokenizes them.
+   */
+  static List<int[]> embeddingInputs(Tokenizer tokenizer, JsonNode input) {
+    if (input.isTextual()) {
+      return List.of(nonEmpty(tokenizer.encode(input.asText(), true)));
+    }
+    if (input.isArray() && !input.isEmpty() && input.get(0).isIntegralNumber()) {
+      return List.of(tokenIds(tokenizer, input, "input"));
+    }
+    List<int[]> out = new ArrayList<>();
+    for (JsonNode in : input) {
+      if (in.isTextual()) {
+        out.add(nonEmpty(tokenizer.encode(in.asText(), true)));
+      } else if (in.isArray() && !in.isEmpty()) {
+        out.add(tokenIds(tokenizer, in, "input"));
+      } else {
+        throw badRequest(
+            "the local provider takes input as a string, strings, token ids, or lists of token"
+                + " ids",
+            "input");
+      }
+    }
+    return out;
+  }
+
+  private static int[] nonEmpty(int[] ids) {
+    if (ids.length == 0) {
+      throw badRequest("an input has no tokens (the file adds no BOS): give some text", "input");
+    }
+    return ids;
   }
 
   @Override
@@ -488,13 +595,17 @@ public final class LocalProvider implements Provider {
   }
 
   private static int[] tokenIds(Tokenizer tokenizer, JsonNode prompt) {
+    return tokenIds(tokenizer, prompt, "prompt");
+  }
+
+  private static int[] tokenIds(Tokenizer tokenizer, JsonNode prompt, String param) {
     int[] ids = new int[prompt.size()];
     for (int i = 0; i < ids.length; i++) {
       JsonNode t = prompt.get(i);
       if (!t.isIntegralNumber() || t.asInt() < 0 || t.asInt() >= tokenizer.vocabSize()) {
         throw badRequest(
             "the local provider takes token ids in [0, " + tokenizer.vocabSize() + ") but got " + t,
-            "prompt");
+            param);
       }
       ids[i] = t.asInt();
     }

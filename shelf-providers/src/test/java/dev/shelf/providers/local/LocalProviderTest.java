@@ -10,6 +10,7 @@ import dev.shelf.api.ChatRequest;
 import dev.shelf.api.CompletionChunk;
 import dev.shelf.api.CompletionRequest;
 import dev.shelf.api.EmbeddingRequest;
+import dev.shelf.api.EmbeddingResponse;
 import dev.shelf.api.Json;
 import dev.shelf.api.Usage;
 import dev.shelf.engine.template.TemplateInput;
@@ -297,21 +298,72 @@ class LocalProviderTest {
     }
   }
 
+  static EmbeddingRequest embedding(String input, @Nullable String format, @Nullable Integer dims) {
+    return new EmbeddingRequest(
+        FILE,
+        Json.parse(input.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+        format,
+        dims,
+        null,
+        Json.object());
+  }
+
   @Test
-  void embeddingsAreUnsupported() {
-    assertThatThrownBy(
-            () ->
-                provider.embed(
-                    new EmbeddingRequest(
-                        FILE,
-                        Json.MAPPER.getNodeFactory().textNode("hi"),
-                        null,
-                        null,
-                        null,
-                        Json.object()),
-                    Call.unbounded("t")))
+  void embeddingsAreUnitVectorsOfTheModelsWidthWithExactUsage() {
+    EmbeddingResponse r =
+        provider.embed(
+            embedding("[\"Once upon a time\", \"The cat sat.\", \"Once upon a time\"]", null, null),
+            Call.unbounded("t"));
+    assertThat(r.data()).hasSize(3);
+    float[] a = r.data().get(0).floats();
+    float[] b = r.data().get(1).floats();
+    assertThat(a).hasSize(64); // stories260K's embedding_length
+    double norm = 0;
+    for (float x : a) {
+      norm += x * x;
+    }
+    assertThat(norm).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-5));
+    assertThat(r.data().get(2).floats()).containsExactly(a);
+    assertThat(b).isNotEqualTo(a);
+    LocalProvider.Loaded m = provider.model(FILE);
+    int tokens =
+        2 * m.tokenizer().encode("Once upon a time", true).length
+            + m.tokenizer().encode("The cat sat.", true).length;
+    assertThat(r.promptTokens()).isEqualTo(tokens);
+    // alone, as token ids, or base64: the same vector
+    assertThat(
+            provider
+                .embed(embedding("\"The cat sat.\"", null, null), Call.unbounded("t"))
+                .data()
+                .getFirst()
+                .floats())
+        .containsExactly(b);
+    String ids = java.util.Arrays.toString(m.tokenizer().encode("The cat sat.", true));
+    assertThat(
+            provider
+                .embed(embedding(ids, null, null), Call.unbounded("t"))
+                .data()
+                .getFirst()
+                .floats())
+        .containsExactly(b);
+    assertThat(
+            provider
+                .embed(embedding("\"The cat sat.\"", "base64", null), Call.unbounded("t"))
+                .data()
+                .getFirst()
+                .floats())
+        .containsExactly(b);
+  }
+
+  @Test
+  void embeddingDimensionsOtherThanTheModelsAreABadRequest() {
+    assertThatThrownBy(() -> provider.embed(embedding("\"hi\"", null, 32), Call.unbounded("t")))
         .isInstanceOfSatisfying(
-            ProviderException.class, e -> assertThat(e.code()).isEqualTo("unsupported_endpoint"));
+            ProviderException.class,
+            e -> {
+              assertThat(e.kind()).isEqualTo(ProviderException.Kind.BAD_REQUEST);
+              assertThat(e.param()).isEqualTo("dimensions");
+            });
   }
 
   private static ChatRequest chatFor(String file) {
