@@ -106,6 +106,19 @@ final class Generation implements AutoCloseable {
           null,
           null);
     }
+    for (int t : params.logitBias().keySet()) {
+      if (t >= m.tokenizer().vocabSize()) {
+        throw LocalParams.bad(
+            "logit_bias",
+            "Invalid 'logit_bias': "
+                + t
+                + " is not a token of "
+                + m.path().getFileName()
+                + " (its vocabulary has "
+                + m.tokenizer().vocabSize()
+                + ")");
+      }
+    }
     for (int t : params.stopTokens()) {
       if (t >= m.tokenizer().vocabSize()) {
         throw LocalParams.bad(
@@ -319,6 +332,9 @@ final class Generation implements AutoCloseable {
     while (generated < max) {
       checkInterrupt();
       Logprobs dist = params.logprobs() ? Logprobs.of(logits) : null;
+      for (var bias : params.logitBias().entrySet()) {
+        logits[bias.getKey()] += bias.getValue();
+      }
       if (constraint != null && constraint.mask(logits) == 0) {
         finish = "stop"; // nothing can continue the text (the vocabulary lacks what it needs)
         break;

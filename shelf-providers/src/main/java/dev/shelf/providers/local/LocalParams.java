@@ -10,8 +10,10 @@ import dev.shelf.engine.sampling.SamplingParams;
 import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
@@ -29,6 +31,7 @@ import org.jspecify.annotations.Nullable;
  * @param stops stop strings, non-empty ones only
  * @param stopTokens token ids that end generation as the end-of-generation tokens do ({@code
  *     stop_token_ids}, vLLM's extension): never sent, {@code finish_reason: stop}
+ * @param logitBias OpenAI's {@code logit_bias}: added to the token's logit before sampling
  * @param logprobs whether to report log-probabilities of the tokens
  * @param topLogprobs how many alternatives each reported token lists (0 to 20)
  * @param echo (completions) whether the answer begins with the prompt
@@ -38,6 +41,7 @@ record LocalParams(
     @Nullable Integer limit,
     List<String> stops,
     Set<Integer> stopTokens,
+    Map<Integer, Float> logitBias,
     boolean logprobs,
     int topLogprobs,
     boolean echo) {
@@ -47,13 +51,13 @@ record LocalParams(
 
   static LocalParams of(ChatRequest r) {
     ObjectNode extra = r.extra();
-    rejectLogitBias(extra);
     return new LocalParams(
         sampling(
             r.temperature(), r.topP(), r.frequencyPenalty(), r.presencePenalty(), r.seed(), extra),
         r.outputLimit(),
         nonEmpty(r.stop()),
         stopTokens(extra),
+        logitBias(extra),
         Boolean.TRUE.equals(r.logprobs()),
         r.topLogprobs() == null ? 0 : r.topLogprobs(),
         false);
@@ -61,7 +65,6 @@ record LocalParams(
 
   static LocalParams of(CompletionRequest r) {
     ObjectNode extra = r.extra();
-    rejectLogitBias(extra);
     Integer best = read(() -> Fields.integer(extra, "best_of", "best_of", 1, 128));
     if (best != null && best != 1) {
       throw bad("best_of", "Invalid 'best_of': the local provider generates one choice (1).");
@@ -83,6 +86,7 @@ record LocalParams(
         r.maxTokens(),
         nonEmpty(stops(extra)),
         stopTokens(extra),
+        logitBias(extra),
         logprobs != null,
         logprobs == null ? 0 : logprobs,
         Boolean.TRUE.equals(echo));
@@ -142,6 +146,7 @@ record LocalParams(
         limit,
         stops,
         stopTokens,
+        logitBias,
         logprobs,
         topLogprobs,
         echo);
@@ -152,11 +157,46 @@ record LocalParams(
     return new SplittableRandom(seed).nextLong();
   }
 
-  private static void rejectLogitBias(ObjectNode extra) {
+  /**
+   * OpenAI's {@code logit_bias}: token id (a string key) to a bias in [-100, 100] added to its
+   * logit before sampling (-100 in effect bans it, 100 in effect forces it).
+   */
+  private static Map<Integer, Float> logitBias(ObjectNode extra) {
     JsonNode bias = Fields.present(extra, "logit_bias");
-    if (bias != null && !(bias.isObject() && bias.isEmpty())) {
-      throw bad("logit_bias", "Invalid 'logit_bias': the local provider does not support it.");
+    if (bias == null) {
+      return Map.of();
     }
+    if (!bias.isObject()) {
+      throw bad("logit_bias", "Invalid 'logit_bias': expected an object of token ids to biases.");
+    }
+    Map<Integer, Float> out = new HashMap<>();
+    for (var e : bias.properties()) {
+      int id;
+      try {
+        id = Integer.parseInt(e.getKey());
+      } catch (NumberFormatException ex) {
+        id = -1;
+      }
+      if (id < 0) {
+        throw bad(
+            "logit_bias",
+            "Invalid 'logit_bias': '"
+                + e.getKey()
+                + "' is not a token id (a non-negative integer).");
+      }
+      JsonNode v = e.getValue();
+      if (!v.isNumber() || v.asDouble() < -100 || v.asDouble() > 100) {
+        throw bad(
+            "logit_bias",
+            "Invalid 'logit_bias': the bias of token "
+                + id
+                + " must be a number in [-100, 100], got "
+                + v
+                + ".");
+      }
+      out.put(id, (float) v.asDouble());
+    }
+    return Map.copyOf(out);
   }
 
   private static @Nullable List<String> stops(ObjectNode extra) {

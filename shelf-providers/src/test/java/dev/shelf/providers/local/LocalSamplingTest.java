@@ -244,6 +244,36 @@ class LocalSamplingTest {
   }
 
   @Test
+  void logitBiasBansAndForcesTokens() {
+    int[] greedy = m().model().newSequence(512).generate(promptIds(), 8);
+    // banning the greedy first token changes the first token
+    ObjectNode ban = Json.object();
+    ban.putObject("logit_bias").put(String.valueOf(greedy[0]), -100);
+    String banned = chat(8, 0.0, null, null, ban).text();
+    assertThat(banned).isNotEqualTo(decodeUntilEnd(greedy));
+    // forcing a token (one that is no end of generation) makes every token it
+    int forced = greedy[2];
+    ObjectNode force = Json.object();
+    force.putObject("logit_bias").put(String.valueOf(forced), 100);
+    LocalProviderTest.Out out = chat(6, 1.0, 5L, null, force);
+    String piece =
+        new String(m().tokenizer().piece(forced, false), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(out.text()).isEqualTo(piece.repeat(6));
+    for (var bad :
+        List.of(
+            Json.object().put("abc", 1),
+            Json.object().put("5", 101),
+            Json.object().put(String.valueOf(m().tokenizer().vocabSize()), 1))) {
+      ObjectNode extra = Json.object();
+      extra.set("logit_bias", bad);
+      assertThatThrownBy(() -> chat(5, 0.0, null, null, extra))
+          .as(bad.toString())
+          .isInstanceOfSatisfying(
+              ProviderException.class, e -> assertThat(e.param()).isEqualTo("logit_bias"));
+    }
+  }
+
+  @Test
   void chatLogprobsAreTheRawLogSoftmaxWithSortedAlternatives() {
     var req = request(12, 0.0, null, null, true, 5, null, Json.object());
     LocalProviderTest.Out out = run(req);
