@@ -1,6 +1,7 @@
 package dev.shelf.providers.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shelf.api.ChatMessage;
 import dev.shelf.api.ChatRequest;
 import dev.shelf.api.Json;
@@ -146,6 +147,7 @@ record ChatPrompt(
     ToolFormat format = ToolFormat.of(template);
     List<Map<String, Object>> functions = active ? functions(tools) : List.of();
     List<Map<String, Object>> messages = messages(request.messages(), takesTools, format);
+    Map<String, Object> kwargs = kwargs(request);
     ToolFormat.Forced forced = null;
     if (active && required) {
       forced =
@@ -155,14 +157,18 @@ record ChatPrompt(
     Output output =
         forced != null
             ? new Output(forced.schema(), forced.suffix())
-            : active ? null : output(request.responseFormat());
+            : active
+                ? null
+                : request.responseFormat() != null
+                    ? output(request.responseFormat())
+                    : output(request.extra());
     String text;
     try {
       if (takesTools || functions.isEmpty()) {
-        TemplateInput input = TemplateInput.of(messages);
+        TemplateInput input = input(messages, kwargs);
         text = template.render(active ? input.withTools(functions) : input);
       } else {
-        text = renderWithInstructions(template, messages, instructions(functions));
+        text = renderWithInstructions(template, messages, instructions(functions), kwargs);
       }
     } catch (RuntimeException e) {
       throw new ProviderException(
@@ -217,6 +223,46 @@ record ChatPrompt(
     return null;
   }
 
+  /**
+   * The JSON the extensions of other servers ask for, or null: llama.cpp's {@code json_schema} and
+   * vLLM's {@code guided_json} (a schema, or its JSON text), and for completions {@code
+   * response_format} as an extra field.
+   */
+  static @Nullable Output output(ObjectNode extra) {
+    JsonNode format = extra.get("response_format");
+    if (format != null && format.isObject()) {
+      String type = format.path("type").asText("");
+      JsonNode schema = format.path("json_schema").path("schema");
+      return output(
+          new ChatRequest.ResponseFormat(
+              type, null, schema.isMissingNode() ? null : schema, null, null));
+    }
+    for (String field : List.of("json_schema", "guided_json")) {
+      JsonNode schema = extra.get(field);
+      if (schema == null || schema.isNull()) {
+        continue;
+      }
+      if (schema.isTextual()) {
+        try {
+          schema = Json.MAPPER.readTree(schema.asText());
+        } catch (IOException e) {
+          throw LocalParams.bad(field, "Invalid '" + field + "': not JSON: " + e.getMessage());
+        }
+      }
+      try {
+        return new Output(JsonSchema.compile(Json.MAPPER.convertValue(schema, Object.class)), "");
+      } catch (IllegalArgumentException e) {
+        throw LocalParams.bad(
+            field,
+            "Invalid '"
+                + field
+                + "': the local provider cannot enforce this schema: "
+                + e.getMessage());
+      }
+    }
+    return null;
+  }
+
   /** What {@code response_format} asks the answer to be, or null for free text. */
   static @Nullable Output output(ChatRequest.@Nullable ResponseFormat format) {
     if (format == null || format.type().equals("text")) {
@@ -248,6 +294,33 @@ record ChatPrompt(
     };
   }
 
+  /**
+   * The request's {@code chat_template_kwargs} (vLLM's and llama.cpp's extension): more template
+   * variables, such as Qwen3's {@code enable_thinking: false}.
+   */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> kwargs(ChatRequest request) {
+    JsonNode node = request.extra().get("chat_template_kwargs");
+    if (node == null || node.isNull()) {
+      return Map.of();
+    }
+    if (!node.isObject()) {
+      throw LocalParams.bad(
+          "chat_template_kwargs",
+          "Invalid 'chat_template_kwargs': expected an object of template variables.");
+    }
+    return Json.MAPPER.convertValue(node, Map.class);
+  }
+
+  private static TemplateInput input(
+      List<Map<String, Object>> messages, Map<String, Object> kwargs) {
+    TemplateInput input = TemplateInput.of(messages);
+    for (Map.Entry<String, Object> e : kwargs.entrySet()) {
+      input = input.withKwarg(e.getKey(), e.getValue());
+    }
+    return input;
+  }
+
   /** The tools as transformers passes them: OpenAI's {@code {"type": "function", ...}} maps. */
   private static List<Map<String, Object>> functions(List<ChatRequest.Tool> tools) {
     List<Map<String, Object>> out = new ArrayList<>();
@@ -275,17 +348,20 @@ record ChatPrompt(
    * messages gets them at the start of the first user message instead.
    */
   private static String renderWithInstructions(
-      ChatTemplate template, List<Map<String, Object>> messages, String instructions) {
+      ChatTemplate template,
+      List<Map<String, Object>> messages,
+      String instructions,
+      Map<String, Object> kwargs) {
     List<Map<String, Object>> withSystem = new ArrayList<>(messages);
     if (!withSystem.isEmpty() && "system".equals(withSystem.getFirst().get("role"))) {
       Map<String, Object> first = new LinkedHashMap<>(withSystem.getFirst());
       first.put("content", first.get("content") + "\n\n" + instructions);
       withSystem.set(0, first);
-      return template.render(TemplateInput.of(withSystem));
+      return template.render(input(withSystem, kwargs));
     }
     withSystem.addFirst(message("system", instructions));
     try {
-      return template.render(TemplateInput.of(withSystem));
+      return template.render(input(withSystem, kwargs));
     } catch (ChatTemplateException refused) {
       List<Map<String, Object>> inUser = new ArrayList<>(messages);
       for (int i = 0; i < inUser.size(); i++) {
@@ -293,7 +369,7 @@ record ChatPrompt(
           Map<String, Object> user = new LinkedHashMap<>(inUser.get(i));
           user.put("content", instructions + "\n\n" + user.get("content"));
           inUser.set(i, user);
-          return template.render(TemplateInput.of(inUser));
+          return template.render(input(inUser, kwargs));
         }
       }
       throw refused;

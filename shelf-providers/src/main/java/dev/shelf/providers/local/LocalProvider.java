@@ -371,6 +371,7 @@ public final class LocalProvider implements Provider {
           }
         };
     int[] tokens = new int[n];
+    ChatPrompt.Output output = ChatPrompt.output(request.extra());
     // choice j runs every prompt in turn; prompt p's j-th answer has index p * n + j (OpenAI's)
     Choices.run(
         m,
@@ -402,7 +403,8 @@ public final class LocalProvider implements Provider {
                                             m.tokenizer(), scored, params.topLogprobs())
                                         : null)),
                             null));
-            Generation.Result r = generation.run(prompts.get(p), emit);
+            Generation.Result r =
+                generation.run(prompts.get(p), emit, output == null ? null : output.grammar());
             tokens[j] += r.tokens();
             out.accept(
                 new CompletionChunk(

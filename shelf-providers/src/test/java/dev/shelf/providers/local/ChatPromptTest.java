@@ -145,6 +145,23 @@ class ChatPromptTest {
   }
 
   @Test
+  void chatTemplateKwargsReachTheTemplate() throws IOException {
+    ChatRequest r = request(List.of(ChatMessage.of("user", "Hi")), null);
+    r.extra().putObject("chat_template_kwargs").put("date_string", "01 Jan 2030");
+    String text =
+        ChatPrompt.of(r, shared("meta-llama-Llama-3.2-3B-Instruct.jinja"), Path.of("m.gguf"))
+            .text();
+    assertThat(text).contains("Today Date: 01 Jan 2030\n");
+    ChatRequest bad = request(List.of(ChatMessage.of("user", "Hi")), null);
+    bad.extra().put("chat_template_kwargs", "enable_thinking=false");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> ChatPrompt.of(bad, ChatTemplate.fallback(), Path.of("m.gguf")))
+        .isInstanceOfSatisfying(
+            dev.shelf.providers.spi.ProviderException.class,
+            e -> assertThat(e.param()).isEqualTo("chat_template_kwargs"));
+  }
+
+  @Test
   void mistralGetsNineCharacterCallIds() throws IOException {
     ChatTemplate t =
         shared("mistralai-Mistral-Nemo-Instruct-2407.jinja").withSpecialTokens("<s>", "</s>");

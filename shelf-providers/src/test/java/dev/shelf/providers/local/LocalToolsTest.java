@@ -286,6 +286,38 @@ class LocalToolsTest {
   }
 
   @Test
+  void otherServersSchemaFieldsHoldTheAnswerTooInChatAndCompletions() {
+    ChatRequest llamaCpp = request("json.gguf", null, null, null);
+    llamaCpp.extra().set("json_schema", CITY_ONLY);
+    assertThat(
+            Json.parse(ask(llamaCpp).content().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+        .isEqualTo(Json.object().put("city", "Paris"));
+    // vLLM's guided_json as JSON text, on /v1/completions
+    dev.shelf.api.CompletionRequest vllm =
+        new dev.shelf.api.CompletionRequest(
+            "json.gguf",
+            Json.NODES.textNode("Where?"),
+            true,
+            true,
+            64,
+            0.0,
+            null,
+            null,
+            Json.object());
+    vllm.extra().put("guided_json", CITY_ONLY.toString());
+    List<dev.shelf.api.CompletionChunk> chunks = new ArrayList<>();
+    provider.completion(vllm, Call.unbounded("t"), chunks::add);
+    StringBuilder text = new StringBuilder();
+    for (var c : chunks) {
+      for (var ch : c.choices()) {
+        text.append(ch.text());
+      }
+    }
+    assertThat(Json.parse(text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+        .isEqualTo(Json.object().put("city", "Paris"));
+  }
+
+  @Test
   void aSchemaThatCannotBeEnforcedIsABadRequest() {
     JsonNode allOf =
         Json.parse(
