@@ -1,5 +1,7 @@
 package dev.shelf.gateway.config;
 
+import dev.shelf.engine.gguf.GgufFile;
+import dev.shelf.engine.gguf.GgufMetadata;
 import dev.shelf.gateway.catalog.ModelSpec;
 import dev.shelf.providers.spi.ProviderSpec;
 import java.io.IOException;
@@ -15,6 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The GGUF files in the data directory's {@code models/} folder, put on the shelf with no
@@ -75,6 +78,35 @@ public final class ModelsFolder {
     return out;
   }
 
+  /**
+   * What a file's header says of it: its context length and what it can do. An embedding model (its
+   * metadata names a pooling type) embeds; any other completes text, calls tools and writes JSON to
+   * a schema (the local provider does both for every model), and reasons when its chat template
+   * knows {@code <think>}. A file that cannot be read says nothing more; loading it will say why.
+   */
+  record Header(@Nullable Integer context, Set<String> capabilities) {}
+
+  private static final Set<String> CHAT = Set.of("completion", "tools", "json");
+
+  static Header header(Path file) {
+    try (GgufFile f = GgufFile.open(file)) {
+      GgufMetadata meta = f.metadata();
+      String arch = meta.getString("general.architecture", "");
+      Integer context =
+          meta.contains(arch + ".context_length") ? meta.getInt(arch + ".context_length") : null;
+      if (meta.contains(arch + ".pooling_type")) {
+        return new Header(context, Set.of("embedding"));
+      }
+      Set<String> caps = new HashSet<>(CHAT);
+      if (meta.getString("tokenizer.chat_template", "").contains("<think>")) {
+        caps.add("reasoning");
+      }
+      return new Header(context, caps);
+    } catch (IOException | RuntimeException e) {
+      return new Header(null, CHAT);
+    }
+  }
+
   /** A value that differs whenever a model file comes, goes or changes. */
   public String fingerprint() {
     var sb = new StringBuilder();
@@ -114,16 +146,17 @@ public final class ModelsFolder {
       if (ids.contains(id) || served.contains(dir.resolve(name))) {
         continue;
       }
+      Header h = header(dir.resolve(name));
       models.add(
           new ModelSpec(
               id,
               provider,
               name,
-              null,
+              h.context(),
               null,
               List.of("text"),
               List.of("text"),
-              Set.of("completion", "tools"),
+              h.capabilities(),
               null,
               1,
               0,

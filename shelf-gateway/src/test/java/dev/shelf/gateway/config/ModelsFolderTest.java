@@ -58,6 +58,47 @@ class ModelsFolderTest {
   }
 
   @Test
+  void theFilesHeaderGivesContextAndCapabilities() throws Exception {
+    Path dir = models();
+    new dev.shelf.engine.gguf.GgufWriter()
+        .putString("general.architecture", "llama")
+        .putUint32("llama.context_length", 4096)
+        .write(dir.resolve("chat.gguf"));
+    new dev.shelf.engine.gguf.GgufWriter()
+        .putString("general.architecture", "qwen3")
+        .putString("tokenizer.chat_template", "{{ '<think>' }}")
+        .write(dir.resolve("thinker.gguf"));
+    new dev.shelf.engine.gguf.GgufWriter()
+        .putString("general.architecture", "qwen3")
+        .putUint32("qwen3.context_length", 32768)
+        .putUint32("qwen3.pooling_type", 3)
+        .write(dir.resolve("embed.gguf"));
+    Files.write(dir.resolve("broken.gguf"), new byte[] {1, 2, 3});
+
+    ShelfConfig c = new ModelsFolder(dir).addTo(config("models: []\n"));
+
+    assertThat(c.models())
+        .extracting(
+            ModelSpec::id, ModelSpec::context, m -> new java.util.TreeSet<>(m.capabilities()))
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(
+                "broken",
+                null,
+                new java.util.TreeSet<>(java.util.Set.of("completion", "json", "tools"))),
+            org.assertj.core.groups.Tuple.tuple(
+                "chat",
+                4096,
+                new java.util.TreeSet<>(java.util.Set.of("completion", "json", "tools"))),
+            org.assertj.core.groups.Tuple.tuple(
+                "embed", 32768, new java.util.TreeSet<>(java.util.Set.of("embedding"))),
+            org.assertj.core.groups.Tuple.tuple(
+                "thinker",
+                null,
+                new java.util.TreeSet<>(
+                    java.util.Set.of("completion", "json", "reasoning", "tools"))));
+  }
+
+  @Test
   void theConfigurationWins() throws Exception {
     Path dir = models();
     Files.write(dir.resolve("taken.gguf"), new byte[] {1});
