@@ -290,6 +290,13 @@ public final class Tokenizer {
   }
 
   /** BOS ({@code [CLS]} for BERT), or -1 when the vocabulary has none. */
+  /**
+   * The id of the token whose text is {@code text} exactly (as the vocabulary stores it), or -1.
+   */
+  public int tokenId(String text) {
+    return vocab.id(text);
+  }
+
   public int bos() {
     return bos;
   }

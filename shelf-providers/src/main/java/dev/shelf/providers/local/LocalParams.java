@@ -69,9 +69,6 @@ record LocalParams(
     if (best != null && best != 1) {
       throw bad("best_of", "Invalid 'best_of': the local provider generates one choice (1).");
     }
-    if (Fields.present(extra, "suffix") != null) {
-      throw bad("suffix", "Invalid 'suffix': the local provider does not insert text.");
-    }
     Integer logprobs =
         read(() -> Fields.integer(extra, "logprobs", "logprobs", 0, MAX_TOP_LOGPROBS));
     Boolean echo = read(() -> Fields.bool(extra, "echo", "echo"));

@@ -351,8 +351,12 @@ public final class LocalProvider implements Provider {
     int n = request.n() == null ? 1 : request.n();
     Choices.check(n);
     Loaded m = model(request.model());
-    List<int[]> prompts = completionPrompts(m.tokenizer(), request.prompt());
     LocalParams params = LocalParams.of(request);
+    JsonNode suffix = request.extra().get("suffix");
+    List<int[]> prompts =
+        suffix == null || suffix.isNull()
+            ? completionPrompts(m.tokenizer(), request.prompt())
+            : infillPrompts(m, request.prompt(), suffix, params);
     String id = "cmpl-local-" + call.requestId();
     long created = System.currentTimeMillis() / 1000;
     String model = request.model();
@@ -561,6 +565,46 @@ public final class LocalProvider implements Provider {
       return out;
     }
     return ids;
+  }
+
+  /**
+   * Fill-in-the-middle prompts ({@link Infill}): each prompt is the text before the gap, {@code
+   * suffix} the text after it.
+   */
+  static List<int[]> infillPrompts(Loaded m, JsonNode prompt, JsonNode suffix, LocalParams params) {
+    if (!suffix.isTextual()) {
+      throw badRequest("Invalid 'suffix': expected a string.", "suffix");
+    }
+    if (params.echo()) {
+      throw badRequest("Invalid 'suffix': it cannot be used with echo.", "suffix");
+    }
+    Tokenizer tokenizer = m.tokenizer();
+    Infill infill = Infill.of(m.file().metadata(), tokenizer);
+    if (infill == null) {
+      throw badRequest(
+          "Invalid 'suffix': "
+              + m.path().getFileName()
+              + " has no fill-in-the-middle tokens (it is not a code infill model).",
+          "suffix");
+    }
+    int[] after = tokenizer.encode(suffix.asText(), false);
+    List<int[]> out = new ArrayList<>();
+    List<JsonNode> parts = new ArrayList<>();
+    if (prompt.isTextual()
+        || (prompt.isArray() && !prompt.isEmpty() && prompt.get(0).isIntegralNumber())) {
+      parts.add(prompt);
+    } else if (prompt.isArray()) {
+      prompt.forEach(parts::add);
+    }
+    for (JsonNode p : parts) {
+      int[] before =
+          p.isTextual() ? tokenizer.encode(p.asText(), false) : tokenIds(tokenizer, p, "prompt");
+      out.add(infill.prompt(tokenizer, before, after));
+    }
+    if (out.isEmpty()) {
+      throw badRequest("the local provider takes a prompt as a string or strings", "prompt");
+    }
+    return out;
   }
 
   /**

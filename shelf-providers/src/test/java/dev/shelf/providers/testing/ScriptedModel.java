@@ -50,10 +50,22 @@ public final class ScriptedModel {
    */
   public static void write(Path path, @Nullable String template, List<String> script)
       throws IOException {
+    write(path, template, script, List.of());
+  }
+
+  /**
+   * As {@link #write(Path, String, List)}, with {@code controls}: more tokens of the vocabulary
+   * (control tokens, as chat markers and infill tokens are), which the model never says; after one
+   * of them, as after any token not in the script, it says the script.
+   */
+  public static void write(
+      Path path, @Nullable String template, List<String> script, List<String> controls)
+      throws IOException {
+    int firstPiece = FIRST_PIECE + controls.size();
     if (new HashSet<>(script).size() != script.size() || script.isEmpty()) {
       throw new IllegalArgumentException("script pieces must be distinct and at least one");
     }
-    int vocab = FIRST_PIECE + script.size();
+    int vocab = firstPiece + script.size();
     int dim = Math.max(64, (vocab + 63) / 64 * 64);
     int heads = 4;
     int ff = 64;
@@ -82,10 +94,14 @@ public final class ScriptedModel {
       tokens.add(String.format(Locale.ROOT, "<0x%02X>", b));
       types[3 + b] = 6;
     }
+    for (int i = 0; i < controls.size(); i++) {
+      tokens.add(controls.get(i));
+      types[FIRST_PIECE + i] = 3;
+    }
     for (int i = 0; i < script.size(); i++) {
       tokens.add(script.get(i).replace(' ', '\u2581'));
-      types[FIRST_PIECE + i] = 1;
-      scores[FIRST_PIECE + i] = -i;
+      types[firstPiece + i] = 1;
+      scores[firstPiece + i] = -i;
     }
     w.putStringArray("tokenizer.ggml.tokens", tokens);
     w.put("tokenizer.ggml.scores", GgufValue.float32Array(scores));
@@ -113,8 +129,8 @@ public final class ScriptedModel {
         square,
         (MemorySegment m) -> {
           for (int t = 0; t < vocab; t++) {
-            int i = t - FIRST_PIECE;
-            int next = i < 0 ? FIRST_PIECE : i + 1 < script.size() ? FIRST_PIECE + i + 1 : EOS;
+            int i = t - firstPiece;
+            int next = i < 0 ? firstPiece : i + 1 < script.size() ? firstPiece + i + 1 : EOS;
             m.setAtIndex(ValueLayout.JAVA_FLOAT, (long) next * dim + t, 1f);
           }
         });
