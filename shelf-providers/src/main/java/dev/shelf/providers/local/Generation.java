@@ -50,8 +50,15 @@ final class Generation implements AutoCloseable {
     void emit(String text, List<Scored> tokens);
   }
 
-  /** How generation ended and how many tokens it sampled. */
-  record Result(String finishReason, int tokens) {}
+  /**
+   * How generation ended, how many tokens it sampled and, when candidates are ranked ({@code
+   * best_of}), the sum of their log-probabilities under the raw logits (else 0).
+   */
+  record Result(String finishReason, int tokens, double logprob) {
+    Result(String finishReason, int tokens) {
+      this(finishReason, tokens, 0);
+    }
+  }
 
   private final LocalProvider.Loaded m;
   private final LocalParams params;
@@ -325,6 +332,8 @@ final class Generation implements AutoCloseable {
     List<String> stops = params.stops();
     float[] logits = first;
     StringBuilder pending = new StringBuilder();
+    boolean rank = params.bestOf() > 1;
+    double logprob = 0;
     int pendingStart = 0; // where `pending` begins in the generated text
     List<Scored> waiting = new ArrayList<>();
     int generated = 0;
@@ -332,6 +341,7 @@ final class Generation implements AutoCloseable {
     while (generated < max) {
       checkInterrupt();
       Logprobs dist = params.logprobs() ? Logprobs.of(logits) : null;
+      float[] raw = rank ? logits.clone() : logits;
       for (var bias : params.logitBias().entrySet()) {
         logits[bias.getKey()] += bias.getValue();
       }
@@ -341,6 +351,9 @@ final class Generation implements AutoCloseable {
       }
       int token = sampler.sample(logits);
       generated++;
+      if (rank) {
+        logprob += raw[token] - logSumExp(raw);
+      }
       if (tokenizer.isEndOfGeneration(token) || params.stopTokens().contains(token)) {
         finish = "stop";
         break;
@@ -355,7 +368,7 @@ final class Generation implements AutoCloseable {
       int at = LocalProvider.firstStop(pending, stops);
       if (at >= 0) {
         release(emit, pending.substring(0, at), waiting, base + pendingStart + at);
-        return new Result("stop", generated);
+        return new Result("stop", generated, logprob);
       }
       int safe = LocalProvider.safeLength(pending, stops);
       if (safe > 0) {
@@ -378,10 +391,23 @@ final class Generation implements AutoCloseable {
     int at = LocalProvider.firstStop(pending, stops);
     if (at >= 0) {
       release(emit, pending.substring(0, at), waiting, base + pendingStart + at);
-      return new Result("stop", generated);
+      return new Result("stop", generated, logprob);
     }
     release(emit, pending.toString(), waiting, Integer.MAX_VALUE);
-    return new Result(finish, generated);
+    return new Result(finish, generated, logprob);
+  }
+
+  /** {@code log(sum(exp(logits)))}, computed from the largest so that nothing overflows. */
+  static double logSumExp(float[] logits) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (float l : logits) {
+      max = Math.max(max, l);
+    }
+    double sum = 0;
+    for (float l : logits) {
+      sum += Math.exp(l - max);
+    }
+    return max + Math.log(sum);
   }
 
   /** Emits {@code text} with the waiting tokens that begin before {@code end}. */

@@ -35,6 +35,8 @@ import org.jspecify.annotations.Nullable;
  * @param logprobs whether to report log-probabilities of the tokens
  * @param topLogprobs how many alternatives each reported token lists (0 to 20)
  * @param echo (completions) whether the answer begins with the prompt
+ * @param bestOf (completions) candidates generated per prompt, of which the {@code n} most likely
+ *     per token are returned; 1 for none beyond the {@code n}
  */
 record LocalParams(
     SamplingParams sampling,
@@ -44,7 +46,8 @@ record LocalParams(
     Map<Integer, Float> logitBias,
     boolean logprobs,
     int topLogprobs,
-    boolean echo) {
+    boolean echo,
+    int bestOf) {
 
   /** The most alternatives per token: OpenAI's limit for chat's {@code top_logprobs}. */
   static final int MAX_TOP_LOGPROBS = 20;
@@ -60,14 +63,30 @@ record LocalParams(
         logitBias(extra),
         Boolean.TRUE.equals(r.logprobs()),
         r.topLogprobs() == null ? 0 : r.topLogprobs(),
-        false);
+        false,
+        1);
   }
 
   static LocalParams of(CompletionRequest r) {
     ObjectNode extra = r.extra();
     Integer best = read(() -> Fields.integer(extra, "best_of", "best_of", 1, 128));
-    if (best != null && best != 1) {
-      throw bad("best_of", "Invalid 'best_of': the local provider generates one choice (1).");
+    int n = r.n() == null ? 1 : r.n();
+    if (best != null && best < n) {
+      throw bad(
+          "best_of",
+          "Invalid 'best_of': " + best + " is fewer than n (" + n + "); it must be at least n.");
+    }
+    if (best != null && best > n && r.stream()) {
+      throw bad(
+          "best_of",
+          "Invalid 'best_of': candidates beyond n cannot be streamed (the best are known at the end).");
+    }
+    if (best != null && best > Choices.MAX) {
+      throw bad(
+          "best_of",
+          "Invalid 'best_of': the local provider generates at most "
+              + Choices.MAX
+              + " candidates.");
     }
     Integer logprobs =
         read(() -> Fields.integer(extra, "logprobs", "logprobs", 0, MAX_TOP_LOGPROBS));
@@ -86,7 +105,8 @@ record LocalParams(
         logitBias(extra),
         logprobs != null,
         logprobs == null ? 0 : logprobs,
-        Boolean.TRUE.equals(echo));
+        Boolean.TRUE.equals(echo),
+        best == null ? n : best);
   }
 
   private static SamplingParams sampling(
@@ -146,7 +166,8 @@ record LocalParams(
         logitBias,
         logprobs,
         topLogprobs,
-        echo);
+        echo,
+        bestOf);
   }
 
   /** A seed spread over all 64 bits, so that seeds 1, 2, 3 start unrelated generators. */

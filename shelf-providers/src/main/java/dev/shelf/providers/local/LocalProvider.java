@@ -374,8 +374,12 @@ public final class LocalProvider implements Provider {
             sink.accept(c);
           }
         };
-    int[] tokens = new int[n];
     ChatPrompt.Output output = ChatPrompt.output(request.extra());
+    if (params.bestOf() > n) {
+      bestOf(request, call, sink, m, prompts, params, output, n, longest, promptTokens);
+      return;
+    }
+    int[] tokens = new int[n];
     // choice j runs every prompt in turn; prompt p's j-th answer has index p * n + j (OpenAI's)
     Choices.run(
         m,
@@ -565,6 +569,103 @@ public final class LocalProvider implements Provider {
       return out;
     }
     return ids;
+  }
+
+  /** One candidate answer of {@code best_of}: its pieces as they came, how it ended, its score. */
+  private record Candidate(
+      List<CompletionChunk.Choice> pieces, String finish, int tokens, double logprob) {
+    /** OpenAI's ranking: the log-probability per token. */
+    double perToken() {
+      return logprob / Math.max(1, tokens);
+    }
+  }
+
+  /**
+   * {@code best_of}: that many candidates per prompt decoded together ({@link Choices}), then the
+   * {@code n} with the highest log-probability per token sent, best first ({@code index} {@code p *
+   * n + rank}); {@code usage} counts every candidate's tokens, as OpenAI bills them.
+   */
+  private void bestOf(
+      CompletionRequest request,
+      Call call,
+      ChunkSink<CompletionChunk> sink,
+      Loaded m,
+      List<int[]> prompts,
+      LocalParams params,
+      ChatPrompt.@Nullable Output output,
+      int n,
+      int longest,
+      int promptTokens) {
+    int candidates = params.bestOf();
+    Candidate[][] results = new Candidate[prompts.size()][candidates];
+    Choices.run(
+        m,
+        memory,
+        this::evictOne,
+        params,
+        call,
+        candidates,
+        longest,
+        "prompt",
+        prompts.getFirst(),
+        (j, generation) -> {
+          for (int p = 0; p < prompts.size(); p++) {
+            List<CompletionChunk.Choice> pieces = new ArrayList<>();
+            Generation.Emitter emit =
+                (s, scored) ->
+                    pieces.add(
+                        new CompletionChunk.Choice(
+                            0,
+                            s,
+                            null,
+                            params.logprobs()
+                                ? LogprobsJson.completion(
+                                    m.tokenizer(), scored, params.topLogprobs())
+                                : null));
+            Generation.Result r =
+                generation.run(prompts.get(p), emit, output == null ? null : output.grammar());
+            results[p][j] = new Candidate(pieces, r.finishReason(), r.tokens(), r.logprob());
+          }
+        });
+    String id = "cmpl-local-" + call.requestId();
+    long created = System.currentTimeMillis() / 1000;
+    int completionTokens = 0;
+    for (int p = 0; p < prompts.size(); p++) {
+      List<Candidate> ranked = new ArrayList<>(List.of(results[p]));
+      for (Candidate c : ranked) {
+        completionTokens += c.tokens();
+      }
+      // stable: on a tie the earlier candidate first
+      ranked.sort(java.util.Comparator.comparingDouble(Candidate::perToken).reversed());
+      for (int k = 0; k < n; k++) {
+        Candidate c = ranked.get(k);
+        int index = p * n + k;
+        call.firstChunk();
+        for (CompletionChunk.Choice piece : c.pieces()) {
+          sink.accept(
+              new CompletionChunk(
+                  id,
+                  created,
+                  request.model(),
+                  List.of(new CompletionChunk.Choice(index, piece.text(), null, piece.logprobs())),
+                  null));
+        }
+        sink.accept(
+            new CompletionChunk(
+                id,
+                created,
+                request.model(),
+                List.of(new CompletionChunk.Choice(index, "", c.finish(), null)),
+                null));
+      }
+    }
+    sink.accept(
+        new CompletionChunk(
+            id,
+            created,
+            request.model(),
+            List.of(),
+            new Usage(promptTokens, completionTokens, null, null)));
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.shelf.providers.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.shelf.api.ChatChunk;
 import dev.shelf.api.ChatMessage;
 import dev.shelf.api.ChatRequest;
@@ -224,6 +225,89 @@ class LocalChoicesTest {
       assertThat(Thread.getAllStackTraces().keySet())
           .extracting(Thread::getName)
           .noneMatch(name -> name.startsWith("shelf-local-choice-"));
+    }
+  }
+
+  static CompletionRequest bestOf(boolean stream, int n, @Nullable Integer best) {
+    CompletionRequest r =
+        new CompletionRequest(
+            LocalProviderTest.FILE,
+            Json.NODES.textNode("Once upon a time"),
+            stream,
+            true,
+            12,
+            1.0,
+            null,
+            n,
+            Json.object());
+    r.extra().put("seed", 11).put("logprobs", 0);
+    if (best != null) {
+      r.extra().put("best_of", best);
+    }
+    return r;
+  }
+
+  @Test
+  void bestOfReturnsTheNMostLikelyPerTokenOfItsCandidates() {
+    List<CompletionChunk> chunks = new ArrayList<>();
+    provider.completion(bestOf(false, 2, 5), Call.unbounded("t"), chunks::add);
+    Map<Integer, StringBuilder> texts = new TreeMap<>();
+    Map<Integer, List<Double>> logprobs = new TreeMap<>();
+    Usage usage = null;
+    for (CompletionChunk c : chunks) {
+      if (c.usage() != null) {
+        usage = c.usage();
+      }
+      for (CompletionChunk.Choice ch : c.choices()) {
+        texts.computeIfAbsent(ch.index(), k -> new StringBuilder()).append(ch.text());
+        if (ch.logprobs() != null) {
+          ch.logprobs()
+              .path("token_logprobs")
+              .forEach(
+                  v ->
+                      logprobs
+                          .computeIfAbsent(ch.index(), k -> new ArrayList<>())
+                          .add(v.asDouble()));
+        }
+      }
+    }
+    assertThat(texts.keySet()).containsExactly(0, 1);
+    double first =
+        java.util.Objects.requireNonNull(logprobs.get(0)).stream()
+            .mapToDouble(Double::doubleValue)
+            .average()
+            .orElseThrow();
+    double second =
+        java.util.Objects.requireNonNull(logprobs.get(1)).stream()
+            .mapToDouble(Double::doubleValue)
+            .average()
+            .orElseThrow();
+    assertThat(first).isGreaterThanOrEqualTo(second);
+    // all five candidates are billed: 12 tokens each unless one ended early
+    assertThat(java.util.Objects.requireNonNull(usage).completionTokens()).isGreaterThan(2 * 12);
+    // the best of five is at least as likely per token as the answer of the same seed alone
+    List<CompletionChunk> alone = new ArrayList<>();
+    provider.completion(bestOf(false, 1, null), Call.unbounded("t"), alone::add);
+    double single =
+        alone.stream()
+            .flatMap(c -> c.choices().stream())
+            .filter(ch -> ch.logprobs() != null)
+            .flatMap(
+                ch ->
+                    java.util.stream.StreamSupport.stream(
+                        ch.logprobs().path("token_logprobs").spliterator(), false))
+            .mapToDouble(JsonNode::asDouble)
+            .average()
+            .orElseThrow();
+    assertThat(first).isGreaterThanOrEqualTo(single);
+  }
+
+  @Test
+  void bestOfFewerThanNOrStreamedIsABadRequest() {
+    for (CompletionRequest r : List.of(bestOf(false, 3, 2), bestOf(true, 1, 3))) {
+      assertThatThrownBy(() -> provider.completion(r, Call.unbounded("t"), c -> {}))
+          .isInstanceOfSatisfying(
+              ProviderException.class, e -> assertThat(e.param()).isEqualTo("best_of"));
     }
   }
 
