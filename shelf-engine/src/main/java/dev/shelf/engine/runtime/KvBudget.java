@@ -110,26 +110,47 @@ public final class KvBudget {
 
   /** Bytes held until closed. */
   public final class Reservation implements AutoCloseable {
-    private final long bytes;
+    private long bytes;
     private boolean closed;
 
     private Reservation(long bytes) {
       this.bytes = bytes;
     }
 
-    public long bytes() {
+    public synchronized long bytes() {
       return bytes;
+    }
+
+    /**
+     * Moves {@code part} of these bytes into a reservation of their own, closed on its own: what
+     * was reserved at once for several holders (all or nothing) is then given back by each.
+     *
+     * @throws IllegalArgumentException if {@code part} is negative or more than this holds
+     * @throws IllegalStateException if this reservation is closed
+     */
+    public synchronized Reservation split(long part) {
+      if (closed) {
+        throw new IllegalStateException("the reservation is closed");
+      }
+      if (part < 0 || part > bytes) {
+        throw new IllegalArgumentException(
+            "cannot split " + part + " bytes from a reservation of " + bytes);
+      }
+      bytes -= part;
+      return new Reservation(part);
     }
 
     @Override
     public void close() {
+      long held;
       synchronized (this) {
         if (closed) {
           return;
         }
         closed = true;
+        held = bytes;
       }
-      release(bytes);
+      release(held);
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.shelf.providers.local;
 
+import dev.shelf.engine.runtime.KvBudget;
 import dev.shelf.providers.spi.Call;
 import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
@@ -19,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  * <p>The calling thread waits. An abort (the call's thread interrupted) interrupts every choice,
  * waits for them to stop and throws the abort; a choice that fails interrupts the others and its
  * failure is thrown. Each choice's KV cache is reserved before any runs (a request that does not
- * fit waits or fails as one); only the first choice's sequence is kept for prefix reuse.
+ * fit waits or fails as one, never holding some while it waits for the rest); only the first
+ * choice's sequence is kept for prefix reuse.
  */
 final class Choices {
   /** The most choices a request may ask for (the decode batch's size). */
@@ -65,11 +67,27 @@ final class Choices {
       return;
     }
     List<Generation> gens = new ArrayList<>(n);
+    int positions = Generation.positions(m, params, longestPrompt);
+    KvBudget.Reservation all = memory.reserve(m, positions, n, evictOne);
+    long each = all.bytes() / n;
     try {
       for (int i = 0; i < n; i++) {
-        gens.add(
-            new Generation(
-                m, memory, evictOne, params.forChoice(i), call, longestPrompt, promptParam));
+        KvBudget.Reservation part = i == n - 1 ? all : all.split(each);
+        try {
+          gens.add(
+              new Generation(
+                  m,
+                  memory,
+                  evictOne,
+                  params.forChoice(i),
+                  call,
+                  longestPrompt,
+                  promptParam,
+                  part));
+        } catch (RuntimeException | Error e) {
+          part.close();
+          throw e;
+        }
       }
       gens.getFirst().warm(shared);
       for (int i = 1; i < n; i++) {
@@ -77,6 +95,7 @@ final class Choices {
       }
       runAll(call, gens, body);
     } finally {
+      all.close(); // what no generation took (after a failure); a no-op once the last took it
       for (int i = 0; i < gens.size(); i++) {
         if (i == 0) {
           gens.get(i).close();

@@ -92,6 +92,22 @@ final class Generation implements AutoCloseable {
       Call call,
       int longestPrompt,
       String promptParam) {
+    this(m, memory, evictOne, params, call, longestPrompt, promptParam, null);
+  }
+
+  /**
+   * As above, with its KV memory already reserved ({@code reserved}, of {@link #positions}
+   * positions; null to reserve it here).
+   */
+  Generation(
+      LocalProvider.Loaded m,
+      Memory memory,
+      java.util.function.BooleanSupplier evictOne,
+      LocalParams params,
+      Call call,
+      int longestPrompt,
+      String promptParam,
+      KvBudget.@Nullable Reservation reserved) {
     this.m = m;
     this.params = params;
     this.call = call;
@@ -140,10 +156,10 @@ final class Generation implements AutoCloseable {
       }
     }
     this.promptParam = promptParam;
-    int positions = Math.max(1, Math.min(context, longestPrompt + max(0)));
+    int positions = positions(m, params, longestPrompt);
     // Its KV cache is reserved from the provider's budget first, so that what does not fit is a
     // clear error and not an OutOfMemoryError; close() gives it back.
-    this.kv = memory.reserve(m, positions, evictOne);
+    this.kv = reserved != null ? reserved : memory.reserve(m, positions, evictOne);
     try {
       this.seq = m.model().newSequence(positions);
     } catch (RuntimeException | Error e) {
@@ -186,8 +202,18 @@ final class Generation implements AutoCloseable {
     remember(Arrays.copyOf(prompt, n));
   }
 
+  /** The positions a generation of prompts up to {@code longestPrompt} tokens reserves. */
+  static int positions(LocalProvider.Loaded m, LocalParams params, int longestPrompt) {
+    int context = m.model().config().contextLength();
+    return Math.max(1, Math.min(context, longestPrompt + max(m, params, 0)));
+  }
+
   /** The most tokens a prompt of {@code promptLength} may be followed by. */
   int max(int promptLength) {
+    return max(m, params, promptLength);
+  }
+
+  private static int max(LocalProvider.Loaded m, LocalParams params, int promptLength) {
     Integer limit = params.limit();
     int context = m.model().config().contextLength();
     return Math.max(
@@ -333,6 +359,7 @@ final class Generation implements AutoCloseable {
     float[] logits = first;
     StringBuilder pending = new StringBuilder();
     boolean rank = params.bestOf() > 1;
+    boolean changes = !params.logitBias().isEmpty() || constraint != null;
     double logprob = 0;
     int pendingStart = 0; // where `pending` begins in the generated text
     List<Scored> waiting = new ArrayList<>();
@@ -340,8 +367,9 @@ final class Generation implements AutoCloseable {
     String finish = "length";
     while (generated < max) {
       checkInterrupt();
-      Logprobs dist = params.logprobs() ? Logprobs.of(logits) : null;
-      float[] raw = rank ? logits.clone() : logits;
+      // the raw logits, kept apart when the bias or the grammar is about to change them in place
+      float[] raw = changes || rank ? logits.clone() : logits;
+      Logprobs dist = params.logprobs() ? Logprobs.of(raw) : null;
       for (var bias : params.logitBias().entrySet()) {
         logits[bias.getKey()] += bias.getValue();
       }

@@ -36,7 +36,7 @@ import org.jspecify.annotations.Nullable;
  * @param topLogprobs how many alternatives each reported token lists (0 to 20)
  * @param echo (completions) whether the answer begins with the prompt
  * @param bestOf (completions) candidates generated per prompt, of which the {@code n} most likely
- *     per token are returned; 1 for none beyond the {@code n}
+ *     per token are returned; 1 when there are no more candidates than choices
  */
 record LocalParams(
     SamplingParams sampling,
@@ -106,7 +106,7 @@ record LocalParams(
         logprobs != null,
         logprobs == null ? 0 : logprobs,
         Boolean.TRUE.equals(echo),
-        best == null ? n : best);
+        best == null || best == n ? 1 : best);
   }
 
   private static SamplingParams sampling(

@@ -375,7 +375,7 @@ public final class LocalProvider implements Provider {
           }
         };
     ChatPrompt.Output output = ChatPrompt.output(request.extra());
-    if (params.bestOf() > n) {
+    if (params.bestOf() > 1) { // more candidates than choices
       bestOf(request, call, sink, m, prompts, params, output, n, longest, promptTokens);
       return;
     }

@@ -79,7 +79,21 @@ record Memory(KvBudget kv, Duration kvWait, long physical, int prefixCache) {
    */
   KvBudget.Reservation reserve(
       LocalProvider.Loaded m, int positions, java.util.function.BooleanSupplier evictOne) {
-    long bytes = m.model().kvBytes(positions);
+    return reserve(m, positions, 1, evictOne);
+  }
+
+  /**
+   * Reserves {@code copies} sequences of {@code positions} at once, all or nothing (the {@code n}
+   * choices of a request: reserved one by one, a request could hold some while it waits for the
+   * rest, and two such requests could wait on each other); {@link KvBudget.Reservation#split} hands
+   * each its part.
+   */
+  KvBudget.Reservation reserve(
+      LocalProvider.Loaded m,
+      int positions,
+      int copies,
+      java.util.function.BooleanSupplier evictOne) {
+    long bytes = m.model().kvBytes(positions) * copies;
     try {
       while (kv.used() + bytes > kv.capacity() && evictOne.getAsBoolean()) {
         // parked sequences give way first, oldest first
@@ -90,7 +104,9 @@ record Memory(KvBudget kv, Duration kvWait, long physical, int prefixCache) {
           Kind.CONTEXT_LENGTH,
           "the prompt and max_tokens take "
               + positions
-              + " positions of "
+              + " positions"
+              + (copies > 1 ? " for each of " + copies + " choices" : "")
+              + " of "
               + m.path().getFileName()
               + ", "
               + KvBudget.mib(bytes)

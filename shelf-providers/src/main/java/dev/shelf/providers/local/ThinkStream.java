@@ -29,6 +29,12 @@ final class ThinkStream implements Generation.Emitter {
 
   private boolean afterClose;
 
+  /** Characters of generated text received so far. */
+  private int received;
+
+  /** Where the answer begins in the generated text (-1 until it does): offsets go on from there. */
+  private int shift = -1;
+
   /**
    * @param open whether the prompt opened the thinking
    * @param reasoning receives thinking text
@@ -47,17 +53,21 @@ final class ThinkStream implements Generation.Emitter {
 
   @Override
   public void emit(String text, List<Scored> tokens) {
+    int start = received; // where `text` begins in the generated text
+    received += text.length();
     if (state == 2) {
-      answer(text, tokens);
+      answer(text, tokens, start);
       return;
     }
     held.append(text);
+    int heldStart = received - held.length();
     if (state == 0) {
       heldTokens.addAll(tokens);
-      String s = held.toString().stripLeading();
+      String s = held.toString();
+      int blanks = s.length() - s.stripLeading().length();
+      s = s.substring(blanks);
       if (s.startsWith(OPEN)) {
-        held.setLength(0);
-        held.append(s.substring(OPEN.length()));
+        held.delete(0, blanks + OPEN.length());
         heldTokens.clear();
         state = 1;
       } else if (s.isEmpty() || OPEN.startsWith(s)) {
@@ -68,10 +78,11 @@ final class ThinkStream implements Generation.Emitter {
         held.setLength(0);
         List<Scored> out = List.copyOf(heldTokens);
         heldTokens.clear();
-        answer.emit(all, out);
+        answer(all, out, heldStart);
         return;
       }
     }
+    heldStart = received - held.length();
     int close = held.indexOf(CLOSE);
     if (close >= 0) {
       think(held.substring(0, close));
@@ -79,7 +90,7 @@ final class ThinkStream implements Generation.Emitter {
       held.setLength(0);
       state = 2;
       afterClose = true;
-      answer(rest, List.of());
+      answer(rest, tokens, heldStart + close + CLOSE.length());
       return;
     }
     int keep = ToolCallStream.tail(held, CLOSE);
@@ -93,11 +104,12 @@ final class ThinkStream implements Generation.Emitter {
       return;
     }
     String rest = held.toString();
+    int start = received - held.length();
     held.setLength(0);
     if (state == 1) {
       think(rest);
     } else {
-      answer.emit(rest, List.copyOf(heldTokens));
+      answer(rest, List.copyOf(heldTokens), start);
       heldTokens.clear();
     }
   }
@@ -108,14 +120,30 @@ final class ThinkStream implements Generation.Emitter {
     }
   }
 
-  private void answer(String text, List<Scored> tokens) {
+  /**
+   * Passes answer text on, {@code start} where it begins in the generated text: the tokens that
+   * begin in it go with it, their offsets counted from the answer's start (as the next stream
+   * counts), and those of the thinking stay behind.
+   */
+  private void answer(String text, List<Scored> tokens, int start) {
     if (afterClose) {
-      text = text.stripLeading();
+      int blanks = text.length() - text.stripLeading().length();
+      text = text.substring(blanks);
+      start += blanks;
       if (text.isEmpty()) {
         return;
       }
       afterClose = false;
     }
-    answer.emit(text, tokens);
+    if (shift < 0) {
+      shift = start; // the answer's first character
+    }
+    List<Scored> out = new ArrayList<>();
+    for (Scored t : tokens) {
+      if (t.offset() >= start) {
+        out.add(new Scored(t.id(), t.dist(), t.offset() - shift));
+      }
+    }
+    answer.emit(text, out);
   }
 }

@@ -222,9 +222,6 @@ class LocalChoicesTest {
               ProviderException.class,
               e -> assertThat(e.kind()).isEqualTo(ProviderException.Kind.CANCELLED));
       assertThat(memory.kv().used()).as("every choice's KV given back").isZero();
-      assertThat(Thread.getAllStackTraces().keySet())
-          .extracting(Thread::getName)
-          .noneMatch(name -> name.startsWith("shelf-local-choice-"));
     }
   }
 

@@ -259,6 +259,16 @@ class LocalSamplingTest {
     String piece =
         new String(m().tokenizer().piece(forced, false), java.nio.charset.StandardCharsets.UTF_8);
     assertThat(out.text()).isEqualTo(piece.repeat(6));
+    // logprobs are those of the raw logits, before the bias
+    ObjectNode forceWithLogprobs = Json.object();
+    forceWithLogprobs.putObject("logit_bias").put(String.valueOf(forced), 100);
+    List<Double> biased =
+        firstLogprobs(run(request(3, 0.0, null, null, true, 0, null, forceWithLogprobs)));
+    List<Double> plain =
+        firstLogprobs(run(request(3, 0.0, null, null, true, 0, null, Json.object())));
+    assertThat(biased).allMatch(l -> l <= 0);
+    // the first token differs (forced) but the distribution it is scored under is the same
+    assertThat(biased.getFirst()).isLessThan(plain.getFirst());
     for (var bad :
         List.of(
             Json.object().put("abc", 1),
@@ -271,6 +281,19 @@ class LocalSamplingTest {
           .isInstanceOfSatisfying(
               ProviderException.class, e -> assertThat(e.param()).isEqualTo("logit_bias"));
     }
+  }
+
+  /** The logprob of each reported token, in order. */
+  static List<Double> firstLogprobs(LocalProviderTest.Out out) {
+    List<Double> all = new ArrayList<>();
+    for (var c : out.chunks()) {
+      for (var ch : c.choices()) {
+        if (ch.logprobs() != null) {
+          ch.logprobs().path("content").forEach(e -> all.add(e.path("logprob").asDouble()));
+        }
+      }
+    }
+    return all;
   }
 
   @Test

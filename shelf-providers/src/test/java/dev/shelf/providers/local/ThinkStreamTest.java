@@ -49,4 +49,32 @@ class ThinkStreamTest {
     assertThat(seen).hasSize(1);
     assertThat(seen.getFirst()).extracting(Generation.Scored::id).containsExactly(1, 2);
   }
+
+  @Test
+  void answerTokensReachTheToolReaderWithTheirLogprobs() {
+    List<String> texts = new ArrayList<>();
+    List<Integer> ids = new ArrayList<>();
+    ToolCallStream tools =
+        new ToolCallStream(
+            ToolFormat.HERMES,
+            "",
+            (t, tokens) -> {
+              texts.add(t);
+              tokens.forEach(s -> ids.add(s.id()));
+            });
+    ThinkStream s = new ThinkStream(true, t -> {}, tools);
+    s.emit("Hmm", List.of(new Generation.Scored(1, null, 0)));
+    s.emit(
+        "</think>\n\nAnswer",
+        List.of(
+            new Generation.Scored(2, null, 3),
+            new Generation.Scored(3, null, 11),
+            new Generation.Scored(4, null, 13)));
+    s.emit(" more", List.of(new Generation.Scored(5, null, 19)));
+    s.finish();
+    tools.finish();
+    assertThat(String.join("", texts)).isEqualTo("Answer more");
+    // the answer's tokens, not the thinking's nor the tag's nor the blank line's
+    assertThat(ids).containsExactly(4, 5);
+  }
 }
