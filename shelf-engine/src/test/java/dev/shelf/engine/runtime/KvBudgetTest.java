@@ -21,6 +21,23 @@ class KvBudgetTest {
   }
 
   @Test
+  void aSplitPartIsGivenBackOnItsOwn() throws Exception {
+    var budget = new KvBudget(100);
+    var all = budget.reserve(90, 0);
+    var part = all.split(30);
+    assertThat(all.bytes()).isEqualTo(60);
+    assertThat(part.bytes()).isEqualTo(30);
+    assertThat(budget.used()).isEqualTo(90);
+    part.close();
+    part.close(); // once
+    assertThat(budget.used()).isEqualTo(60);
+    assertThatThrownBy(() -> all.split(61)).isInstanceOf(IllegalArgumentException.class);
+    all.close();
+    assertThat(budget.used()).isZero();
+    assertThatThrownBy(() -> all.split(1)).isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
   void whatDoesNotFitBesideOthersWaitsThenFailsAndFitsOnceReleased() throws Exception {
     var budget = new KvBudget(100);
     var a = budget.reserve(70, 0);
