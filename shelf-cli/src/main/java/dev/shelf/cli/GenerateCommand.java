@@ -114,7 +114,7 @@ final class GenerateCommand implements Callable<Integer> {
       TokenConstraint constraint =
           schema == null ? null : new TokenConstraint(tokenizer, new JsonGrammar(schema, ""));
       while (count < n) {
-        if (constraint != null && (constraint.complete() || constraint.mask(logits) == 0)) {
+        if (constraint != null && (constraint.done() || constraint.mask(logits) == 0)) {
           break; // the JSON is whole (or nothing in the vocabulary can go on)
         }
         int next = LlamaSequence.argmax(logits);

@@ -84,6 +84,14 @@ public final class JsonGrammar {
     return suffix.length == 0 && stack.size() == 1 && stack.getFirst().mayEnd();
   }
 
+  /**
+   * Whether the text is complete and nothing may follow it (unlike a number at the top level, which
+   * is complete but may take more digits).
+   */
+  public boolean done() {
+    return stack.isEmpty() && suffixAt == suffix.length;
+  }
+
   /** Takes {@code bytes} one after another; false (and a spoilt grammar) when one is refused. */
   public boolean accept(byte[] bytes) {
     for (byte b : bytes) {
@@ -218,8 +226,8 @@ public final class JsonGrammar {
       return Literal.of(schema.literals, b);
     }
     return switch (b) {
-      case '{' -> (t & JsonSchema.OBJECT) != 0 ? new Obj(schema) : null;
-      case '[' -> (t & JsonSchema.ARRAY) != 0 ? new Arr(schema.items()) : null;
+      case '{' -> (t & JsonSchema.OBJECT) != 0 ? new Obj(schema.objects()) : null;
+      case '[' -> (t & JsonSchema.ARRAY) != 0 ? new Arr(schema.arrays().items()) : null;
       case '"' -> (t & JsonSchema.STRING) != 0 ? new Str(null, false) : null;
       case 't', 'f' -> (t & JsonSchema.BOOLEAN) != 0 ? Literal.of(BOOLEANS, b) : null;
       case 'n' -> (t & JsonSchema.NULL) != 0 ? Literal.of(NULLS, b) : null;
@@ -253,15 +261,24 @@ public final class JsonGrammar {
     int state = -1;
     JsonSchema valueSchema = JsonSchema.ANY;
 
+    /** The declared names as written between quotes (quotes included). */
+    final List<byte[]> quoted;
+
     Obj(JsonSchema schema) {
       this.schema = schema;
       this.names = List.copyOf(schema.properties.keySet());
+      List<byte[]> q = new ArrayList<>(names.size());
+      for (String name : names) {
+        q.add(JsonSchema.quoted(name));
+      }
+      this.quoted = q;
       this.seen = new BitSet(names.size());
     }
 
     private Obj(Obj o) {
       this.schema = o.schema;
       this.names = o.names;
+      this.quoted = o.quoted;
       this.seen = (BitSet) o.seen.clone();
       this.state = o.state;
       this.valueSchema = o.valueSchema;
@@ -285,7 +302,7 @@ public final class JsonGrammar {
           }
           if (b == '"' && keysLeft()) {
             state = KEY;
-            g.push(new Str(keyCandidates(), true));
+            g.push(new Str(keyCandidates(), true, seenNames()));
             return RETRY;
           }
           if (b == '}' && state == OPEN && requiredSeen()) {
@@ -326,11 +343,14 @@ public final class JsonGrammar {
     @Override
     void childDone(Frame child) {
       if (state == KEY) {
-        String key = ((Str) child).text();
-        int i = names.indexOf(key);
-        if (i >= 0) {
+        byte[] key = ((Str) child).bytes();
+        int i = 0;
+        while (i < quoted.size() && !Arrays.equals(quoted.get(i), key)) {
+          i++;
+        }
+        if (i < quoted.size()) {
           seen.set(i);
-          valueSchema = schema.properties.getOrDefault(key, JsonSchema.ANY);
+          valueSchema = schema.properties.getOrDefault(names.get(i), JsonSchema.ANY);
         } else {
           valueSchema = schema.additionalSchema();
         }
@@ -344,6 +364,18 @@ public final class JsonGrammar {
       return schema.additional || seen.cardinality() < names.size();
     }
 
+    /** The declared keys written already, which may not come again (null: none yet). */
+    private @Nullable List<byte[]> seenNames() {
+      if (seen.isEmpty()) {
+        return null;
+      }
+      List<byte[]> out = new ArrayList<>();
+      for (int i = seen.nextSetBit(0); i >= 0; i = seen.nextSetBit(i + 1)) {
+        out.add(quoted.get(i));
+      }
+      return out;
+    }
+
     /** Keys that may come next: the declared ones not yet written (null: any key). */
     private @Nullable List<byte[]> keyCandidates() {
       if (schema.additional) {
@@ -352,7 +384,7 @@ public final class JsonGrammar {
       List<byte[]> out = new ArrayList<>();
       for (int i = 0; i < names.size(); i++) {
         if (!seen.get(i)) {
-          out.add(JsonSchema.quoted(names.get(i)));
+          out.add(quoted.get(i));
         }
       }
       return out;
@@ -420,20 +452,27 @@ public final class JsonGrammar {
    */
   static final class Str extends Frame {
     final @Nullable List<byte[]> candidates;
+    final @Nullable List<byte[]> forbidden;
     final boolean keep;
     byte[] text;
     int length;
     int state = -1; // -1 before the quote, 0 in the string, 1 after '\', 2..5 hex digits of \\u
 
     Str(@Nullable List<byte[]> candidates, boolean keep) {
+      this(candidates, keep, null);
+    }
+
+    /** {@code forbidden}: whole quoted texts it may not be (keys written already). */
+    Str(@Nullable List<byte[]> candidates, boolean keep, @Nullable List<byte[]> forbidden) {
       this.candidates = candidates;
-      this.keep = keep || candidates != null;
+      this.forbidden = forbidden;
+      this.keep = keep || candidates != null || forbidden != null;
       this.text = this.keep ? new byte[16] : new byte[0];
     }
 
     @Override
     Frame copy() {
-      Str s = new Str(candidates, keep);
+      Str s = new Str(candidates, keep, forbidden);
       s.text = keep ? Arrays.copyOf(text, Math.max(text.length, 1)) : s.text;
       s.length = length;
       s.state = state;
@@ -444,9 +483,9 @@ public final class JsonGrammar {
       return candidates == null && state == 0;
     }
 
-    /** The key's text as written between the quotes (escapes undone only for quote checks). */
-    String text() {
-      return new String(text, 1, Math.max(0, length - 2), StandardCharsets.UTF_8);
+    /** The string as written, quotes and escapes included. */
+    byte[] bytes() {
+      return Arrays.copyOf(text, length);
     }
 
     @Override
@@ -476,6 +515,9 @@ public final class JsonGrammar {
         case 0 -> {
           if (b == '"') {
             if (candidates != null && !isCandidateWith(candidates, b)) {
+              return REJECT;
+            }
+            if (forbidden != null && isCandidateWith(forbidden, b)) {
               return REJECT;
             }
             return DONE;

@@ -72,6 +72,11 @@ public final class JsonSchema {
   /** The schema of an array's items; null for any value. */
   @Nullable JsonSchema items;
 
+  /** Of a union ({@code anyOf}): the branch that describes its objects, and its arrays. */
+  @Nullable JsonSchema objectBranch;
+
+  @Nullable JsonSchema arrayBranch;
+
   /** The only values allowed, as JSON text; null when any value of the types is. */
   @Nullable List<byte[]> literals;
 
@@ -79,6 +84,16 @@ public final class JsonSchema {
 
   JsonSchema items() {
     return items == null ? ANY : items;
+  }
+
+  /** The schema an object value of this schema follows (its union branch, or itself). */
+  JsonSchema objects() {
+    return objectBranch == null ? this : objectBranch.objects();
+  }
+
+  /** The schema an array value of this schema follows. */
+  JsonSchema arrays() {
+    return arrayBranch == null ? this : arrayBranch.arrays();
   }
 
   JsonSchema additionalSchema() {
@@ -183,7 +198,10 @@ public final class JsonSchema {
         return;
       }
       n.types = types(map, path);
-      Object values = map.containsKey("const") ? List.of(map.get("const")) : map.get("enum");
+      Object values =
+          map.containsKey("const")
+              ? java.util.Collections.singletonList(map.get("const"))
+              : map.get("enum");
       if (values != null) {
         if (!(values instanceof List<?> list) || list.isEmpty()) {
           throw new IllegalArgumentException("'enum' at " + path + " must be a non-empty list");
@@ -197,35 +215,39 @@ public final class JsonSchema {
         return;
       }
       if ((n.types & OBJECT) != 0) {
-        Object props = map.get("properties");
-        if (props instanceof Map<?, ?> p) {
-          Map<String, JsonSchema> out = new LinkedHashMap<>();
-          for (Map.Entry<?, ?> e : p.entrySet()) {
-            String key = String.valueOf(e.getKey());
-            out.put(key, node(e.getValue(), path + "/properties/" + key));
-          }
-          n.properties = out;
-        }
-        Object req = map.get("required");
-        if (req instanceof List<?> r) {
-          List<String> names = new ArrayList<>();
-          for (Object o : r) {
-            String name = String.valueOf(o);
-            if (!n.properties.containsKey(name)
-                && Boolean.FALSE.equals(map.get("additionalProperties"))) {
-              throw new IllegalArgumentException(
-                  "'required' at " + path + " names '" + name + "', which is not a property");
-            }
-            names.add(name);
-          }
-          n.required = names;
-        }
         Object extra = map.get("additionalProperties");
         if (Boolean.FALSE.equals(extra)) {
           n.additional = false;
         } else if (extra instanceof Map<?, ?>) {
           n.additionalSchema = node(extra, path + "/additionalProperties");
         }
+        Map<String, JsonSchema> out = new LinkedHashMap<>();
+        Object props = map.get("properties");
+        if (props instanceof Map<?, ?> p) {
+          for (Map.Entry<?, ?> e : p.entrySet()) {
+            String key = String.valueOf(e.getKey());
+            out.put(key, node(e.getValue(), path + "/properties/" + key));
+          }
+        }
+        Object req = map.get("required");
+        if (req instanceof List<?> r) {
+          List<String> names = new ArrayList<>();
+          for (Object o : r) {
+            String name = String.valueOf(o);
+            if (!out.containsKey(name)) {
+              if (!n.additional) {
+                throw new IllegalArgumentException(
+                    "'required' at " + path + " names '" + name + "', which is not a property");
+              }
+              // required but not declared: a key like any other, whose value is what extra keys'
+              // values may be; it must be written before the object closes
+              out.put(name, n.additionalSchema());
+            }
+            names.add(name);
+          }
+          n.required = names;
+        }
+        n.properties = out;
       }
       if ((n.types & ARRAY) != 0 && map.containsKey("items")) {
         n.items = node(map.get("items"), path + "/items");
@@ -254,14 +276,12 @@ public final class JsonSchema {
                   + " branches of different types");
         }
         types |= t;
+        // the branch itself, not a copy of its fields: a recursive $ref is still being filled
         if ((t & OBJECT) != 0) {
-          n.properties = b.properties;
-          n.required = b.required;
-          n.additional = b.additional;
-          n.additionalSchema = b.additionalSchema;
+          n.objectBranch = b;
         }
         if ((t & ARRAY) != 0) {
-          n.items = b.items;
+          n.arrayBranch = b;
         }
       }
       n.types = types;

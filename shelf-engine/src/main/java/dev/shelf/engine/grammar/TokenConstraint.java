@@ -10,7 +10,8 @@ import java.util.WeakHashMap;
  * whose bytes the {@link JsonGrammar} would refuse is set to negative infinity, so the sampler
  * (penalties, filters, temperature, seed: all as usual) can only pick a token that keeps the text
  * on its way to JSON the schema allows. End-of-generation tokens are allowed exactly when the JSON
- * is complete, and then nothing else is; tokens that write no text (control tokens) never are.
+ * is complete, and once nothing can follow it ({@link #done}: an object, array, string or literal
+ * closed) nothing else is; tokens that write no text (control tokens) never are.
  *
  * <p>Cost: every token with a finite logit is tried on a copy of the grammar, a few bytes each; a
  * token refused at its first byte costs one step. The draw itself is unchanged, so the text is what
@@ -60,6 +61,11 @@ public final class TokenConstraint {
   /** Whether the text so far is complete (generation may end). */
   public boolean complete() {
     return grammar.complete();
+  }
+
+  /** Whether the text is complete and nothing may follow it. */
+  public boolean done() {
+    return grammar.done();
   }
 
   /**

@@ -289,7 +289,6 @@ public final class Tokenizer {
     return vocab.texts[checkId(id)];
   }
 
-  /** BOS ({@code [CLS]} for BERT), or -1 when the vocabulary has none. */
   /**
    * The id of the token whose text is {@code text} exactly (as the vocabulary stores it), or -1.
    */
@@ -297,6 +296,7 @@ public final class Tokenizer {
     return vocab.id(text);
   }
 
+  /** BOS ({@code [CLS]} for BERT), or -1 when the vocabulary has none. */
   public int bos() {
     return bos;
   }

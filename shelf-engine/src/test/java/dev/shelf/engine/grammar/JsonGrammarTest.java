@@ -157,6 +157,60 @@ class JsonGrammarTest {
   }
 
   @Test
+  void requiredKeysOutsideThePropertiesMustBeWritten() {
+    JsonSchema s = schema("{\"type\": \"object\", \"required\": [\"id\"]}");
+    valid(s, "{\"id\": 1}", "{\"x\": true, \"id\": \"a\"}");
+    refusedAt(s, "{\"x\": 1^}");
+  }
+
+  @Test
+  void aDeclaredKeyComesOnceEvenWhenOthersAreAllowed() {
+    JsonSchema s = schema("{\"properties\": {\"a\": {\"type\": \"integer\"}}}");
+    valid(s, "{\"a\": 1, \"b\": 2, \"ab\": 3}");
+    refusedAt(s, "{\"a\": 1, \"a^\": 2}");
+  }
+
+  @Test
+  void aRecursiveReferenceInsideAnyOfKeepsItsShape() {
+    // Pydantic's Optional self-reference
+    JsonSchema list =
+        schema(
+            """
+            {"$defs": {"Node": {"type": "object", "properties": {"v": {"type": "integer"},
+              "next": {"anyOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}]}},
+              "required": ["v"], "additionalProperties": false}},
+             "$ref": "#/$defs/Node"}
+            """);
+    valid(list, "{\"v\": 1, \"next\": {\"v\": 2, \"next\": null}}");
+    refusedAt(list, "{\"v\": 1, \"next\": {\"^w\": 2}}");
+    refusedAt(list, "{\"v\": 1, \"next\": {^}}");
+  }
+
+  @Test
+  void constNullIsAValue() {
+    JsonSchema s =
+        JsonSchema.compile(
+            java.util.Map.of(
+                "type", "object",
+                "properties",
+                    java.util.Map.of("x", java.util.Collections.singletonMap("const", null)),
+                "required", List.of("x")));
+    valid(s, "{\"x\": null}");
+    refusedAt(s, "{\"x\": ^1}");
+  }
+
+  @Test
+  void aTopLevelNumberIsCompleteButNotDone() {
+    JsonGrammar g = new JsonGrammar(JsonSchema.ANY, "");
+    g.accept("12".getBytes(StandardCharsets.UTF_8));
+    assertThat(g.complete()).isTrue();
+    assertThat(g.done()).isFalse();
+    JsonGrammar o = new JsonGrammar(JsonSchema.ANY, "");
+    o.accept("{}".getBytes(StandardCharsets.UTF_8));
+    assertThat(o.done()).isTrue();
+  }
+
+  @Test
   void aSuffixClosesTheValue() {
     String suffix = "}\n</tool_call>";
     assertThat(whole(JsonSchema.ANY_OBJECT, suffix, "{\"city\": \"Paris\"} }\n</tool_call>"))
