@@ -95,7 +95,14 @@ public final class ModelsFolder {
       Integer context =
           meta.contains(arch + ".context_length") ? meta.getInt(arch + ".context_length") : null;
       if (meta.contains(arch + ".pooling_type")) {
-        return new Header(context, Set.of("embedding"));
+        int pooling = meta.getInt(arch + ".pooling_type");
+        // 4 is a reranker's, which nothing here serves; 0 ("none") is a chat model's
+        if (pooling == 4) {
+          return new Header(context, Set.of());
+        }
+        if (pooling != 0) {
+          return new Header(context, Set.of("embedding"));
+        }
       }
       Set<String> caps = new HashSet<>(CHAT);
       if (meta.getString("tokenizer.chat_template", "").contains("<think>")) {

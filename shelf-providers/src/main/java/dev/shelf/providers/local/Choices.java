@@ -12,10 +12,11 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Runs a request's {@code n} choices ({@code n > 1}) at once: each has its own sequence and sampler
- * (seeded {@code seed}, {@code seed + 1}, ... so a seeded request repeats all its choices), the
- * first prompt is prefilled once and its KV cache copied into the others, and they decode on
- * threads of their own, so the file's {@code DecodeBatcher} runs their steps together: {@code n}
- * answers cost about one pass over the weights a token, not {@code n}.
+ * (choice 0 the request's seed, choice {@code i} one derived from it and {@code i}, so a seeded
+ * request repeats all its choices), the first prompt is prefilled once and its KV cache copied into
+ * the others, and they decode on threads of their own, so the file's {@code DecodeBatcher} runs
+ * their steps together: {@code n} answers cost about one pass over the weights a token, not {@code
+ * n}.
  *
  * <p>The calling thread waits. An abort (the call's thread interrupted) interrupts every choice,
  * waits for them to stop and throws the abort; a choice that fails interrupts the others and its

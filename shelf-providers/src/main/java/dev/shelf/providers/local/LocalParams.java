@@ -141,8 +141,8 @@ record LocalParams(
   }
 
   /**
-   * The settings of choice {@code index} of {@code n}: its own seed ({@code index} added to the
-   * request's, spread), everything else the same.
+   * The settings of choice {@code index} of {@code n}: its own seed (the request's, already spread,
+   * plus {@code index}, spread again), everything else the same.
    */
   LocalParams forChoice(int index) {
     if (index == 0) {

@@ -492,9 +492,9 @@ public final class LocalProvider implements Provider {
       tokens += in.length;
     }
     float[][] vectors = new float[inputs.size()][];
-    // live KV: about one pass of rows and one input (Embedder's batching)
-    try (KvBudget.Reservation kv =
-        memory.reserve(m, Math.min(context, longest) + EMBED_GROUP, this::evictOne)) {
+    // live KV (Embedder's batching): a pass can hold the end of one input, whole short ones, and
+    // the start of the next, each sequence allocated at its input's full length
+    try (KvBudget.Reservation kv = memory.reserve(m, 2 * longest + 128, this::evictOne)) {
       for (int from = 0; from < inputs.size(); from += EMBED_GROUP) {
         if (Thread.currentThread().isInterrupted()) {
           throw call.aborted(new InterruptedException("embedding interrupted"), "local embedding");
@@ -689,21 +689,33 @@ public final class LocalProvider implements Provider {
           "suffix");
     }
     int[] after = tokenizer.encode(suffix.asText(), false);
-    List<int[]> out = new ArrayList<>();
+    String forms = "a string, strings, token ids, or lists of token ids";
     List<JsonNode> parts = new ArrayList<>();
     if (prompt.isTextual()
         || (prompt.isArray() && !prompt.isEmpty() && prompt.get(0).isIntegralNumber())) {
       parts.add(prompt);
-    } else if (prompt.isArray()) {
+    } else if (prompt.isArray() && !prompt.isEmpty()) {
+      if (prompt.size() > MAX_PROMPTS) {
+        throw badRequest(
+            "the local provider takes at most " + MAX_PROMPTS + " prompts but got " + prompt.size(),
+            "prompt");
+      }
       prompt.forEach(parts::add);
     }
+    List<int[]> out = new ArrayList<>();
     for (JsonNode p : parts) {
-      int[] before =
-          p.isTextual() ? tokenizer.encode(p.asText(), false) : tokenIds(tokenizer, p, "prompt");
+      int[] before;
+      if (p.isTextual()) {
+        before = tokenizer.encode(p.asText(), false);
+      } else if (p.isArray() && !p.isEmpty()) {
+        before = tokenIds(tokenizer, p, "prompt");
+      } else {
+        throw badRequest("the local provider takes a prompt as " + forms, "prompt");
+      }
       out.add(infill.prompt(tokenizer, before, after));
     }
     if (out.isEmpty()) {
-      throw badRequest("the local provider takes a prompt as a string or strings", "prompt");
+      throw badRequest("the local provider takes a prompt as " + forms, "prompt");
     }
     return out;
   }

@@ -57,19 +57,25 @@ final class ToolCallStream implements Generation.Emitter {
       if (first < 0) {
         return;
       }
-      started = true;
-      if (format.startsCall(held.charAt(first))) {
+      String lead = held.substring(first);
+      if (format.startsCall(lead.charAt(0))
+          || (format == ToolFormat.GENERIC && lead.startsWith(ToolFormat.FUNCTOOLS))) {
+        started = true;
         capturing = true;
         return;
       }
+      if (format == ToolFormat.GENERIC && ToolFormat.FUNCTOOLS.startsWith(lead)) {
+        return; // may yet be FireFunction's opening
+      }
+      started = true;
     }
     if (format.tagged()) {
       int at = held.indexOf(ToolFormat.OPEN);
       if (at >= 0) {
-        // the content ends before the white space that separates it from the call
+        // the content ends before the white space that separates it from the call; that white
+        // space stays held, to go out again if the call does not parse
         int end = blankTail(held, at);
         release(end, at);
-        held.delete(0, at - end);
         capturing = true;
         return;
       }
@@ -93,7 +99,7 @@ final class ToolCallStream implements Generation.Emitter {
         heldTokens.clear();
         held.setLength(0);
         if (!parsed.content().isBlank()) {
-          out.emit(parsed.content(), List.of());
+          out.emit(parsed.content().stripLeading(), List.of());
         }
         return parsed.calls();
       }

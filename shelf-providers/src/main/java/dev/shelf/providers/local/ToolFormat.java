@@ -43,7 +43,9 @@ enum ToolFormat {
 
   static final String OPEN = "<tool_call>";
   static final String CLOSE = "</tool_call>";
-  private static final String FUNCTOOLS = "functools";
+
+  /** FireFunction's opening of its calls. */
+  static final String FUNCTOOLS = "functools";
 
   /** A call read from the text: its function and its arguments as compact JSON text. */
   record Call(String name, String arguments) {}
@@ -82,7 +84,7 @@ enum ToolFormat {
       case HERMES -> false;
       case LLAMA3 -> c == '{';
       case MISTRAL -> c == '[';
-      case GENERIC -> c == '{' || c == '[' || c == 'f';
+      case GENERIC -> c == '{' || c == '[';
     };
   }
 
@@ -147,11 +149,11 @@ enum ToolFormat {
     if (tagged() && text.contains(OPEN)) {
       return tagged(text);
     }
-    if (!startsCall(trimmed.charAt(0))) {
-      return null;
-    }
     if (this == GENERIC && trimmed.startsWith(FUNCTOOLS)) {
       trimmed = trimmed.substring(FUNCTOOLS.length()).strip();
+    }
+    if (trimmed.isEmpty() || !startsCall(trimmed.charAt(0))) {
+      return null;
     }
     List<Call> calls = json(trimmed);
     return calls == null ? null : new Parsed("", calls);

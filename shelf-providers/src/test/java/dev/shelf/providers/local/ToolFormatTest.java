@@ -198,6 +198,34 @@ class ToolFormatTest {
   }
 
   @Test
+  void aBrokenCallComesBackWithTheBlankBeforeIt() {
+    List<Call> calls = new ArrayList<>();
+    assertThat(
+            String.join(
+                "", stream(ToolFormat.HERMES, "", List.of("Hello\n<tool_call>{bad"), calls)))
+        .isEqualTo("Hello\n<tool_call>{bad");
+    assertThat(calls).isEmpty();
+  }
+
+  @Test
+  void onlyFunctoolsIsHeldAmongAnswersBeginningWithF() {
+    List<Call> calls = new ArrayList<>();
+    // "first" parts from "functools" at its second letter: streamed at once
+    assertThat(stream(ToolFormat.GENERIC, "", List.of("f", "irst, ", "then"), calls))
+        .containsExactly("first,", " then");
+    assertThat(
+            stream(
+                ToolFormat.GENERIC,
+                "",
+                List.of(
+                    "func",
+                    "tools[{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}]"),
+                calls))
+        .isEmpty();
+    assertThat(calls).containsExactly(WEATHER);
+  }
+
+  @Test
   void heldTokensGoOutWithTheirText() {
     List<List<Generation.Scored>> tokens = new ArrayList<>();
     ToolCallStream s = new ToolCallStream(ToolFormat.HERMES, "", (t, ts) -> tokens.add(ts));
