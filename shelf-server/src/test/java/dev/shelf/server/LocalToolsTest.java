@@ -14,7 +14,6 @@ import com.openai.client.OpenAIClient;
 import com.openai.core.JsonValue;
 import com.openai.helpers.ChatCompletionAccumulator;
 import com.openai.models.FunctionDefinition;
-import com.openai.models.FunctionParameters;
 import com.openai.models.ResponseFormatJsonSchema;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
@@ -45,18 +44,19 @@ class LocalToolsTest {
   static ShelfHarness shelf;
   static OpenAIClient client;
 
-  static final FunctionDefinition WEATHER =
-      FunctionDefinition.builder()
-          .name("get_weather")
-          .description("Current weather in a city")
-          .parameters(
-              FunctionParameters.builder()
-                  .putAdditionalProperty("type", JsonValue.from("object"))
-                  .putAdditionalProperty(
-                      "properties", JsonValue.from(Map.of("city", Map.of("type", "string"))))
-                  .putAdditionalProperty("required", JsonValue.from(List.of("city")))
-                  .build())
-          .build();
+  /** The same function the OpenAI SDK test offers its stub upstream. */
+  static final FunctionDefinition WEATHER = OpenAiSdkTest.WEATHER;
+
+  /** The official Anthropic SDK on this server, validating what it gets. */
+  static AnthropicClient anthropic() {
+    return AnthropicOkHttpClient.builder()
+        .baseUrl("http://127.0.0.1:" + shelf.port())
+        .apiKey(MASTER)
+        .responseValidation(true)
+        .maxRetries(0)
+        .timeout(Duration.ofSeconds(30))
+        .build();
+  }
 
   @BeforeAll
   static void start() throws IOException {
@@ -218,14 +218,7 @@ class LocalToolsTest {
                     message._additionalProperties().get("reasoning_content"))
                 .asString())
         .hasValue("The user asks about cats.");
-    AnthropicClient anthropic =
-        AnthropicOkHttpClient.builder()
-            .baseUrl("http://127.0.0.1:" + shelf.port())
-            .apiKey(MASTER)
-            .responseValidation(true)
-            .maxRetries(0)
-            .timeout(Duration.ofSeconds(30))
-            .build();
+    AnthropicClient anthropic = anthropic();
     try {
       Message m =
           anthropic
@@ -246,14 +239,7 @@ class LocalToolsTest {
 
   @Test
   void theAnthropicSdkGetsToolUseBlocks() {
-    AnthropicClient anthropic =
-        AnthropicOkHttpClient.builder()
-            .baseUrl("http://127.0.0.1:" + shelf.port())
-            .apiKey(MASTER)
-            .responseValidation(true)
-            .maxRetries(0)
-            .timeout(Duration.ofSeconds(30))
-            .build();
+    AnthropicClient anthropic = anthropic();
     try {
       Message m =
           anthropic
