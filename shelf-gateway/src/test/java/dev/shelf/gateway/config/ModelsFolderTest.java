@@ -74,6 +74,14 @@ class ModelsFolderTest {
         .putUint32("qwen3.pooling_type", 3)
         .write(dir.resolve("embed.gguf"));
     Files.write(dir.resolve("broken.gguf"), new byte[] {1, 2, 3});
+    new dev.shelf.engine.gguf.GgufWriter()
+        .putString("general.architecture", "qwen3")
+        .putUint32("qwen3.pooling_type", 4)
+        .write(dir.resolve("reranker.gguf"));
+    new dev.shelf.engine.gguf.GgufWriter()
+        .putString("general.architecture", "llama")
+        .putUint32("llama.pooling_type", 0)
+        .write(dir.resolve("none.gguf"));
 
     ShelfConfig c = new ModelsFolder(dir).addTo(config("models: []\n"));
 
@@ -91,6 +99,12 @@ class ModelsFolderTest {
                 new java.util.TreeSet<>(java.util.Set.of("completion", "json", "tools"))),
             org.assertj.core.groups.Tuple.tuple(
                 "embed", 32768, new java.util.TreeSet<>(java.util.Set.of("embedding"))),
+            // pooling "none" is a chat model's; a reranker's (4) is served by nothing here
+            org.assertj.core.groups.Tuple.tuple(
+                "none",
+                null,
+                new java.util.TreeSet<>(java.util.Set.of("completion", "json", "tools"))),
+            org.assertj.core.groups.Tuple.tuple("reranker", null, new java.util.TreeSet<String>()),
             org.assertj.core.groups.Tuple.tuple(
                 "thinker",
                 null,

@@ -281,6 +281,51 @@ class LocalToolsTest {
             withFormat(
                 request("qwen.gguf", null, null, null),
                 new ChatRequest.ResponseFormat("json_object", null, null, null, null)));
+    // logprobs under a grammar are those of the raw logits, not of the masked ones
+    ChatRequest scored =
+        withFormat(
+            request("json.gguf", null, null, null),
+            new ChatRequest.ResponseFormat("json_schema", "city", CITY_ONLY, true, null));
+    ChatRequest withLogprobs =
+        new ChatRequest(
+            scored.model(),
+            scored.messages(),
+            true,
+            true,
+            null,
+            null,
+            null,
+            scored.responseFormat(),
+            null,
+            null,
+            64,
+            0.0,
+            null,
+            null,
+            null,
+            true,
+            3,
+            null,
+            null,
+            null,
+            Json.object());
+    List<ChatChunk> chunks = new ArrayList<>();
+    provider.chat(withLogprobs, Call.unbounded("t"), chunks::add);
+    List<Double> reported = new ArrayList<>();
+    for (ChatChunk c : chunks) {
+      for (ChatChunk.Choice ch : c.choices()) {
+        if (ch.logprobs() != null) {
+          ch.logprobs()
+              .path("content")
+              .forEach(
+                  e -> {
+                    reported.add(e.path("logprob").asDouble());
+                    e.path("top_logprobs").forEach(t -> reported.add(t.path("logprob").asDouble()));
+                  });
+        }
+      }
+    }
+    assertThat(reported).isNotEmpty().allMatch(l -> l <= 0 && l > -1000);
     // the model's text, held to an object: its words become a key
     assertThat(object.content()).startsWith("{").contains("\"Let me check.");
   }
