@@ -41,6 +41,9 @@ public final class ModelsFolder {
 
   private final Path dir;
 
+  /** Headers read so far, kept while a file's size and modification time stay the same. */
+  private final HeaderCache headers = new HeaderCache();
+
   public ModelsFolder(Path dir) {
     this.dir = dir.toAbsolutePath().normalize();
   }
@@ -87,6 +90,30 @@ public final class ModelsFolder {
   record Header(@Nullable Integer context, Set<String> capabilities) {}
 
   private static final Set<String> CHAT = Set.of("completion", "tools", "json");
+
+  /**
+   * Each file's header once per version of the file: a reload (a file came, or the stored
+   * configuration changed) re-reads only files that changed, not every vocabulary on the shelf.
+   */
+  private static final class HeaderCache {
+    private record Entry(long size, long modified, Header header) {}
+
+    private final Map<Path, Entry> entries = new java.util.concurrent.ConcurrentHashMap<>();
+
+    Header header(Path file, @Nullable BasicFileAttributes a) {
+      if (a == null) {
+        return ModelsFolder.header(file);
+      }
+      long size = a.size();
+      long modified = a.lastModifiedTime().toMillis();
+      Entry e = entries.get(file);
+      if (e == null || e.size() != size || e.modified() != modified) {
+        e = new Entry(size, modified, ModelsFolder.header(file));
+        entries.put(file, e);
+      }
+      return e.header();
+    }
+  }
 
   static Header header(Path file) {
     try (GgufFile f = GgufFile.open(file)) {
@@ -153,7 +180,7 @@ public final class ModelsFolder {
       if (ids.contains(id) || served.contains(dir.resolve(name))) {
         continue;
       }
-      Header h = header(dir.resolve(name));
+      Header h = headers.header(dir.resolve(name), files.get(name));
       models.add(
           new ModelSpec(
               id,

@@ -113,6 +113,25 @@ class ModelsFolderTest {
   }
 
   @Test
+  void aRewrittenFilesHeaderIsReadAgain() throws Exception {
+    Path dir = models();
+    Path f = dir.resolve("m.gguf");
+    var folder = new ModelsFolder(dir);
+    new dev.shelf.engine.gguf.GgufWriter()
+        .putString("general.architecture", "llama")
+        .putUint32("llama.context_length", 2048)
+        .write(f);
+    assertThat(folder.addTo(config("models: []\n")).models().getFirst().context()).isEqualTo(2048);
+    new dev.shelf.engine.gguf.GgufWriter()
+        .putString("general.architecture", "llama")
+        .putUint32("llama.context_length", 8192)
+        .putString("general.name", "bigger")
+        .write(f);
+    Files.setLastModifiedTime(f, FileTime.from(Instant.now().plusSeconds(5)));
+    assertThat(folder.addTo(config("models: []\n")).models().getFirst().context()).isEqualTo(8192);
+  }
+
+  @Test
   void theConfigurationWins() throws Exception {
     Path dir = models();
     Files.write(dir.resolve("taken.gguf"), new byte[] {1});

@@ -129,32 +129,8 @@ final class Generation implements AutoCloseable {
           null,
           null);
     }
-    for (int t : params.logitBias().keySet()) {
-      if (t >= m.tokenizer().vocabSize()) {
-        throw LocalParams.bad(
-            "logit_bias",
-            "Invalid 'logit_bias': "
-                + t
-                + " is not a token of "
-                + m.path().getFileName()
-                + " (its vocabulary has "
-                + m.tokenizer().vocabSize()
-                + ")");
-      }
-    }
-    for (int t : params.stopTokens()) {
-      if (t >= m.tokenizer().vocabSize()) {
-        throw LocalParams.bad(
-            "stop_token_ids",
-            "Invalid 'stop_token_ids': "
-                + t
-                + " is not a token of "
-                + m.path().getFileName()
-                + " (its vocabulary has "
-                + m.tokenizer().vocabSize()
-                + ")");
-      }
-    }
+    checkTokens(m, params.logitBias().keySet(), "logit_bias");
+    checkTokens(m, params.stopTokens(), "stop_token_ids");
     this.promptParam = promptParam;
     int positions = positions(m, params, longestPrompt);
     // Its KV cache is reserved from the provider's budget first, so that what does not fit is a
@@ -175,6 +151,27 @@ final class Generation implements AutoCloseable {
   @Override
   public void close() {
     m.prefixes().park(seq, Arrays.copyOf(fed, fedLength), kv);
+  }
+
+  /** Refuses, naming {@code param}, a token id outside the file's vocabulary. */
+  private static void checkTokens(
+      LocalProvider.Loaded m, java.util.Set<Integer> ids, String param) {
+    int vocab = m.tokenizer().vocabSize();
+    for (int t : ids) {
+      if (t >= vocab) {
+        throw LocalParams.bad(
+            param,
+            "Invalid '"
+                + param
+                + "': "
+                + t
+                + " is not a token of "
+                + m.path().getFileName()
+                + " (its vocabulary has "
+                + vocab
+                + ")");
+      }
+    }
   }
 
   /** Gives the KV reservation back without keeping the sequence (a choice beside the first). */
