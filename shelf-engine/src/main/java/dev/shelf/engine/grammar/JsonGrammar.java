@@ -20,10 +20,13 @@ import org.jspecify.annotations.Nullable;
  * object, {@code [} array), integers without fraction or exponent; {@code enum}/{@code const}
  * values byte for byte; in objects, declared properties with their own schemas, no key twice among
  * the declared ones, no other keys when {@code additionalProperties} is false, and no closing brace
- * before every required key is there. White space between tokens is allowed, at most {@link
- * #MAX_BLANKS} bytes in a row (a model cannot stall in blanks forever), and numbers have at most
- * {@link #MAX_DIGITS} digits before and after the point. Inside strings any byte from 0x20 up is
- * allowed, and escapes are checked ({@code \\uXXXX} with four hex digits).
+ * before every required key is there; the counting bounds of strings ({@code minLength}, {@code
+ * maxLength}, in code points), arrays ({@code minItems}, {@code maxItems}) and objects ({@code
+ * minProperties}, {@code maxProperties}; when only as many keys are left as required ones are
+ * missing, only those may come). White space between tokens is allowed, at most {@link #MAX_BLANKS}
+ * bytes in a row (a model cannot stall in blanks forever), and numbers have at most {@link
+ * #MAX_DIGITS} digits before and after the point. Inside strings any byte from 0x20 up is allowed,
+ * and escapes are checked ({@code \\uXXXX} with four hex digits).
  *
  * <p>The text begins with the value itself, no white space first. After the value the grammar may
  * demand a fixed {@code suffix} (white space allowed before it): how a forced tool call is closed
@@ -150,11 +153,12 @@ public final class JsonGrammar {
   }
 
   /**
-   * Whether the text is inside a string that takes any text (no fixed values): then every byte from
-   * 0x20 up other than {@code "} and {@code \\} is taken.
+   * When the text is inside a string that takes any text (no fixed values), how many more
+   * characters it may take ({@link Integer#MAX_VALUE}: no bound): up to that many, every byte from
+   * 0x20 up other than {@code "} and {@code \\} is taken. -1 when not in such a string.
    */
-  public boolean inFreeString() {
-    return !stack.isEmpty() && stack.getLast() instanceof Str s && s.free();
+  public int freeStringRoom() {
+    return !stack.isEmpty() && stack.getLast() instanceof Str s && s.free() ? s.room() : -1;
   }
 
   void push(Frame f) {
@@ -227,8 +231,8 @@ public final class JsonGrammar {
     }
     return switch (b) {
       case '{' -> (t & JsonSchema.OBJECT) != 0 ? new Obj(schema.objects()) : null;
-      case '[' -> (t & JsonSchema.ARRAY) != 0 ? new Arr(schema.arrays().items()) : null;
-      case '"' -> (t & JsonSchema.STRING) != 0 ? new Str(null, false) : null;
+      case '[' -> (t & JsonSchema.ARRAY) != 0 ? new Arr(schema.arrays()) : null;
+      case '"' -> (t & JsonSchema.STRING) != 0 ? Str.bounded(schema.strings()) : null;
       case 't', 'f' -> (t & JsonSchema.BOOLEAN) != 0 ? Literal.of(BOOLEANS, b) : null;
       case 'n' -> (t & JsonSchema.NULL) != 0 ? Literal.of(NULLS, b) : null;
       default -> {
@@ -259,6 +263,7 @@ public final class JsonGrammar {
     final List<String> names;
     BitSet seen;
     int state = -1;
+    int keys;
     JsonSchema valueSchema = JsonSchema.ANY;
 
     /** The declared names as written between quotes (quotes included). */
@@ -281,6 +286,7 @@ public final class JsonGrammar {
       this.quoted = o.quoted;
       this.seen = (BitSet) o.seen.clone();
       this.state = o.state;
+      this.keys = o.keys;
       this.valueSchema = o.valueSchema;
     }
 
@@ -305,7 +311,7 @@ public final class JsonGrammar {
             g.push(new Str(keyCandidates(), true, seenNames()));
             return RETRY;
           }
-          if (b == '}' && state == OPEN && requiredSeen()) {
+          if (b == '}' && state == OPEN && requiredSeen() && keys >= schema.minProperties) {
             return DONE;
           }
           return REJECT;
@@ -329,7 +335,7 @@ public final class JsonGrammar {
             state = NEXT;
             return CONSUMED;
           }
-          if (b == '}' && requiredSeen()) {
+          if (b == '}' && requiredSeen() && keys >= schema.minProperties) {
             return DONE;
           }
           return REJECT;
@@ -348,6 +354,7 @@ public final class JsonGrammar {
         while (i < quoted.size() && !Arrays.equals(quoted.get(i), key)) {
           i++;
         }
+        keys++;
         if (i < quoted.size()) {
           seen.set(i);
           valueSchema = schema.properties.getOrDefault(names.get(i), JsonSchema.ANY);
@@ -361,7 +368,26 @@ public final class JsonGrammar {
     }
 
     private boolean keysLeft() {
+      if (schema.maxProperties >= 0 && keys >= schema.maxProperties) {
+        return false;
+      }
       return schema.additional || seen.cardinality() < names.size();
+    }
+
+    /** Whether the keys left under maxProperties are just enough for the missing required ones. */
+    private boolean onlyRequiredLeft() {
+      return schema.maxProperties >= 0 && schema.maxProperties - keys <= missingRequired();
+    }
+
+    private int missingRequired() {
+      int missing = 0;
+      for (String r : schema.required) {
+        int i = names.indexOf(r);
+        if (i < 0 || !seen.get(i)) {
+          missing++;
+        }
+      }
+      return missing;
     }
 
     /** The declared keys written already, which may not come again (null: none yet). */
@@ -378,12 +404,13 @@ public final class JsonGrammar {
 
     /** Keys that may come next: the declared ones not yet written (null: any key). */
     private @Nullable List<byte[]> keyCandidates() {
-      if (schema.additional) {
+      boolean onlyRequired = onlyRequiredLeft();
+      if (schema.additional && !onlyRequired) {
         return null;
       }
       List<byte[]> out = new ArrayList<>();
       for (int i = 0; i < names.size(); i++) {
-        if (!seen.get(i)) {
+        if (!seen.get(i) && (!onlyRequired || schema.required.contains(names.get(i)))) {
           out.add(quoted.get(i));
         }
       }
@@ -391,29 +418,27 @@ public final class JsonGrammar {
     }
 
     private boolean requiredSeen() {
-      for (String r : schema.required) {
-        int i = names.indexOf(r);
-        if (i < 0 || !seen.get(i)) {
-          return false;
-        }
-      }
-      return true;
+      return missingRequired() == 0;
     }
   }
 
-  /** An array of values of one schema. */
+  /** An array of values of one schema, as many as its bounds allow. */
   static final class Arr extends Frame {
+    final JsonSchema schema;
     final JsonSchema items;
     int state = -1; // -1 before '[', 0 after it, 1 after a value, 2 after a comma
+    int count;
 
-    Arr(JsonSchema items) {
-      this.items = items;
+    Arr(JsonSchema schema) {
+      this.schema = schema;
+      this.items = schema.items();
     }
 
     @Override
     Frame copy() {
-      Arr a = new Arr(items);
+      Arr a = new Arr(schema);
       a.state = state;
+      a.count = count;
       return a;
     }
 
@@ -427,14 +452,17 @@ public final class JsonGrammar {
         return CONSUMED;
       }
       if (state == 0 && b == ']') {
-        return DONE;
+        return schema.minItems == 0 ? DONE : REJECT;
       }
       if (state == 1) {
         if (b == ',') {
           state = 2;
-          return CONSUMED;
+          return schema.maxItems < 0 || count < schema.maxItems ? CONSUMED : REJECT;
         }
-        return b == ']' ? DONE : REJECT;
+        return b == ']' && count >= schema.minItems ? DONE : REJECT;
+      }
+      if (state == 0 && schema.maxItems == 0) {
+        return REJECT;
       }
       g.push(new Value(items, true));
       return RETRY;
@@ -443,6 +471,7 @@ public final class JsonGrammar {
     @Override
     void childDone(Frame child) {
       state = 1;
+      count++;
     }
   }
 
@@ -457,9 +486,24 @@ public final class JsonGrammar {
     byte[] text;
     int length;
     int state = -1; // -1 before the quote, 0 in the string, 1 after '\', 2..5 hex digits of \\u
+    int minChars;
+    int maxChars = Integer.MAX_VALUE;
+    int chars;
+    int hex;
+
+    /** Whether the last thing written was a {@code \\u} escape of a high surrogate. */
+    boolean high;
 
     Str(@Nullable List<byte[]> candidates, boolean keep) {
       this(candidates, keep, null);
+    }
+
+    /** A string value of {@code schema}'s length bounds. */
+    static Str bounded(JsonSchema schema) {
+      Str s = new Str(null, false);
+      s.minChars = schema.minLength;
+      s.maxChars = schema.maxLength < 0 ? Integer.MAX_VALUE : schema.maxLength;
+      return s;
     }
 
     /** {@code forbidden}: whole quoted texts it may not be (keys written already). */
@@ -476,11 +520,21 @@ public final class JsonGrammar {
       s.text = keep ? Arrays.copyOf(text, Math.max(text.length, 1)) : s.text;
       s.length = length;
       s.state = state;
+      s.minChars = minChars;
+      s.maxChars = maxChars;
+      s.chars = chars;
+      s.hex = hex;
+      s.high = high;
       return s;
     }
 
     boolean free() {
       return candidates == null && state == 0;
+    }
+
+    /** The characters it may still take. */
+    int room() {
+      return maxChars == Integer.MAX_VALUE ? Integer.MAX_VALUE : maxChars - chars;
     }
 
     /** The string as written, quotes and escapes included. */
@@ -514,6 +568,9 @@ public final class JsonGrammar {
         }
         case 0 -> {
           if (b == '"') {
+            if (chars < minChars) {
+              return REJECT;
+            }
             if (candidates != null && !isCandidateWith(candidates, b)) {
               return REJECT;
             }
@@ -523,25 +580,60 @@ public final class JsonGrammar {
             return DONE;
           }
           if (b == '\\') {
+            // no room left: only the second half of a surrogate pair may still come
+            if (chars >= maxChars && !high) {
+              return REJECT;
+            }
             state = 1;
             return CONSUMED;
           }
-          return b >= 0x20 ? CONSUMED : REJECT;
+          high = false;
+          if (b < 0x20) {
+            return REJECT;
+          }
+          // a UTF-8 continuation byte belongs to the character its lead byte began
+          return (b & 0xC0) == 0x80 || counted() ? CONSUMED : REJECT;
         }
         case 1 -> {
           if (b == 'u') {
             state = 2;
+            hex = 0;
             return CONSUMED;
           }
           state = 0;
-          return "\"\\/bfnrt".indexOf(b) >= 0 ? CONSUMED : REJECT;
+          high = false;
+          return "\"\\/bfnrt".indexOf(b) >= 0 && counted() ? CONSUMED : REJECT;
         }
         default -> {
-          boolean hex = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F');
-          state = state == 5 ? 0 : state + 1;
-          return hex ? CONSUMED : REJECT;
+          int digit = Character.digit(b, 16);
+          if (digit < 0 || b > 'f') {
+            return REJECT;
+          }
+          hex = hex * 16 + digit;
+          if (state < 5) {
+            state++;
+            return CONSUMED;
+          }
+          state = 0;
+          boolean low = hex >= 0xDC00 && hex <= 0xDFFF;
+          if (low && high) {
+            // the second half of a surrogate pair: the character its first half counted
+            high = false;
+            return CONSUMED;
+          }
+          high = hex >= 0xD800 && hex <= 0xDBFF;
+          return counted() ? CONSUMED : REJECT;
         }
       }
+    }
+
+    /** Counts one more character, if the bound has room for it. */
+    private boolean counted() {
+      if (chars >= maxChars) {
+        return false;
+      }
+      chars++;
+      return true;
     }
 
     /** Whether the text and {@code b} (the closing quote) are a whole candidate. */

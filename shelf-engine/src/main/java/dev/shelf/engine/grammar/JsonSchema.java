@@ -18,12 +18,13 @@ import org.jspecify.annotations.Nullable;
  * (a name or a list), {@code properties}, {@code required}, {@code additionalProperties} (a boolean
  * or a schema), {@code items}, {@code enum}, {@code const}, {@code anyOf}/{@code oneOf} whose
  * branches have different types (the common {@code [{"type": X}, {"type": "null"}]}), and {@code
- * $ref} into {@code $defs} or {@code definitions} (recursion included). Keywords that bound values
- * ({@code minLength}, {@code pattern}, {@code minimum}, {@code minItems}, {@code format}, ...) are
- * not enforced; the model's text is still valid JSON of the right shape. A schema this cannot
- * enforce faithfully ({@code anyOf} branches of one type, {@code allOf}, {@code not}, a {@code
- * $ref} elsewhere) is refused with {@link IllegalArgumentException} naming the keyword and where it
- * is.
+ * $ref} into {@code $defs} or {@code definitions} (recursion included), and the counting bounds
+ * {@code minLength}/{@code maxLength} (characters, as JSON Schema counts them: code points), {@code
+ * minItems}/{@code maxItems} and {@code minProperties}/{@code maxProperties}. Other keywords that
+ * bound values ({@code pattern}, {@code format}, {@code minimum}, {@code multipleOf}, ...) are not
+ * enforced; the model's text is still valid JSON of the right shape. A schema this cannot enforce
+ * faithfully ({@code anyOf} branches of one type, {@code allOf}, {@code not}, a {@code $ref}
+ * elsewhere) is refused with {@link IllegalArgumentException} naming the keyword and where it is.
  */
 public final class JsonSchema {
   static final int STRING = 1;
@@ -77,6 +78,24 @@ public final class JsonSchema {
 
   @Nullable JsonSchema arrayBranch;
 
+  /** A string's least and most characters (code points); -1: no most. */
+  int minLength;
+
+  int maxLength = -1;
+
+  /** An array's least and most items; -1: no most. */
+  int minItems;
+
+  int maxItems = -1;
+
+  /** An object's least and most keys; -1: no most. */
+  int minProperties;
+
+  int maxProperties = -1;
+
+  /** Of a union: the branch that describes its strings. */
+  @Nullable JsonSchema stringBranch;
+
   /** The only values allowed, as JSON text; null when any value of the types is. */
   @Nullable List<byte[]> literals;
 
@@ -89,6 +108,11 @@ public final class JsonSchema {
   /** The schema an object value of this schema follows (its union branch, or itself). */
   JsonSchema objects() {
     return objectBranch == null ? this : objectBranch.objects();
+  }
+
+  /** The schema a string value of this schema follows. */
+  JsonSchema strings() {
+    return stringBranch == null ? this : stringBranch.strings();
   }
 
   /** The schema an array value of this schema follows. */
@@ -248,10 +272,56 @@ public final class JsonSchema {
           n.required = names;
         }
         n.properties = out;
+        n.minProperties = bound(map, "minProperties", path);
+        n.maxProperties = most(map, "maxProperties", n.minProperties, path);
+        if (n.maxProperties >= 0 && n.required.size() > n.maxProperties) {
+          throw new IllegalArgumentException(
+              "'required' at " + path + " names more keys than 'maxProperties' allows");
+        }
+        if (!n.additional && n.minProperties > out.size()) {
+          throw new IllegalArgumentException(
+              "'minProperties' at " + path + " asks for more keys than the object may have");
+        }
       }
-      if ((n.types & ARRAY) != 0 && map.containsKey("items")) {
-        n.items = node(map.get("items"), path + "/items");
+      if ((n.types & ARRAY) != 0) {
+        if (map.containsKey("items")) {
+          n.items = node(map.get("items"), path + "/items");
+        }
+        n.minItems = bound(map, "minItems", path);
+        n.maxItems = most(map, "maxItems", n.minItems, path);
       }
+      if ((n.types & STRING) != 0) {
+        n.minLength = bound(map, "minLength", path);
+        n.maxLength = most(map, "maxLength", n.minLength, path);
+      }
+    }
+
+    /** A non-negative integer keyword; 0 when absent. */
+    private static int bound(Map<?, ?> map, String keyword, String path) {
+      Object v = map.get(keyword);
+      if (v == null) {
+        return 0;
+      }
+      if (!(v instanceof Number n)
+          || n.doubleValue() != Math.rint(n.doubleValue())
+          || n.doubleValue() < 0) {
+        throw new IllegalArgumentException(
+            "'" + keyword + "' at " + path + " must be a non-negative integer but was " + v);
+      }
+      return (int) Math.min(Integer.MAX_VALUE - 1, n.longValue());
+    }
+
+    /** An upper bound keyword, at least {@code least}; -1 when absent. */
+    private static int most(Map<?, ?> map, String keyword, int least, String path) {
+      if (!map.containsKey(keyword)) {
+        return -1;
+      }
+      int most = bound(map, keyword, path);
+      if (most < least) {
+        throw new IllegalArgumentException(
+            "'" + keyword + "' at " + path + " is below its lower bound " + least);
+      }
+      return most;
     }
 
     /** {@code anyOf} whose branches start with different characters: one node of their union. */
@@ -282,6 +352,9 @@ public final class JsonSchema {
         }
         if ((t & ARRAY) != 0) {
           n.arrayBranch = b;
+        }
+        if ((t & STRING) != 0) {
+          n.stringBranch = b;
         }
       }
       n.types = types;

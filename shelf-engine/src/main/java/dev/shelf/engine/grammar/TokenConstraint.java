@@ -81,14 +81,14 @@ public final class TokenConstraint {
   public int mask(float[] logits) {
     boolean complete = grammar.complete();
     tables();
-    boolean freeString = grammar.inFreeString();
+    int room = grammar.freeStringRoom();
     int allowed = 0;
     int n = Math.min(logits.length, pieces.bytes().length);
     for (int id = 0; id < n; id++) {
       if (logits[id] == Float.NEGATIVE_INFINITY) {
         continue;
       }
-      if (allows(id, complete, freeString)) {
+      if (allows(id, complete, room)) {
         allowed++;
       } else {
         logits[id] = Float.NEGATIVE_INFINITY;
@@ -103,10 +103,11 @@ public final class TokenConstraint {
   /** Whether {@code token} may come next. */
   public boolean allows(int token) {
     tables();
-    return allows(token, grammar.complete(), grammar.inFreeString());
+    return allows(token, grammar.complete(), grammar.freeStringRoom());
   }
 
-  private boolean allows(int id, boolean complete, boolean freeString) {
+  /** {@code room}: the characters a free string may still take, -1 outside one. */
+  private boolean allows(int id, boolean complete, int room) {
     if (tokenizer.isEndOfGeneration(id)) {
       return complete;
     }
@@ -114,13 +115,24 @@ public final class TokenConstraint {
     if (piece.length == 0 || !firstByte[piece[0] & 0xFF]) {
       return false;
     }
-    if (piece.length == 1 || (freeString && pieces.plain()[id])) {
+    if (piece.length == 1
+        || (room >= piece.length && pieces.plain()[id])
+        || (room >= 0 && pieces.plain()[id] && characters(piece) <= room)) {
       return true;
     }
     if (!second(piece[0] & 0xFF)[piece[1] & 0xFF]) {
       return false;
     }
     return piece.length == 2 || grammar.copy().accept(piece);
+  }
+
+  /** The UTF-8 characters of a piece (the bytes that are not continuation bytes). */
+  private static int characters(byte[] piece) {
+    int n = 0;
+    for (byte b : piece) {
+      n += (b & 0xC0) == 0x80 ? 0 : 1;
+    }
+    return n;
   }
 
   /** The first-byte table for the grammar's state now; the second-byte tables are made lazily. */

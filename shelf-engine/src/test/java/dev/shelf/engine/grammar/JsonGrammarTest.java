@@ -232,6 +232,79 @@ class JsonGrammarTest {
   }
 
   @Test
+  void stringLengthsCountCharacters() {
+    JsonSchema s = schema("{\"type\": \"string\", \"minLength\": 2, \"maxLength\": 3}");
+    valid(
+        s,
+        "\"ab\"",
+        "\"abc\"",
+        "\"\u00e9\u4e2dx\"", // three characters of two, three and one bytes
+        "\"\\u00e9\\n\"", // two escapes, two characters
+        "\"\\ud83d\\ude00a\"", // a surrogate pair is one character
+        "\"a\\ud83d\\ude00b\"");
+    refusedAt(s, "\"a^\"");
+    refusedAt(s, "\"abc^d\"");
+    refusedAt(s, "\"ab\\n^x\"");
+    refusedAt(s, "\"abc^\\n\"");
+    // the fourth character is refused at its first byte: after a two-byte one, after an escape
+    assertThat(accepted(s, "", "\"ab\u00e9\u00e9\"")).isEqualTo(5);
+    assertThat(accepted(s, "", "\"ab\\u00e9x\"")).isEqualTo(9);
+    // bounds hold in a union's string branch too, and free-string room says what is left
+    JsonSchema union =
+        schema("{\"anyOf\": [{\"type\": \"string\", \"maxLength\": 4}, {\"type\": \"null\"}]}");
+    refusedAt(union, "\"abcd^e\"");
+    JsonGrammar g = new JsonGrammar(union, "");
+    g.accept("\"ab".getBytes(StandardCharsets.UTF_8));
+    assertThat(g.freeStringRoom()).isEqualTo(2);
+    JsonGrammar free = new JsonGrammar(JsonSchema.ANY, "");
+    free.accept("\"ab".getBytes(StandardCharsets.UTF_8));
+    assertThat(free.freeStringRoom()).isEqualTo(Integer.MAX_VALUE);
+    assertThat(new JsonGrammar(JsonSchema.ANY, "").freeStringRoom()).isEqualTo(-1);
+  }
+
+  @Test
+  void arraysAndObjectsHoldTheirCounts() {
+    JsonSchema list = schema("{\"type\": \"array\", \"minItems\": 1, \"maxItems\": 2}");
+    valid(list, "[1]", "[1, \"x\"]");
+    refusedAt(list, "[^]");
+    refusedAt(list, "[1, 2^, 3]");
+    valid(schema("{\"type\": \"array\", \"maxItems\": 0}"), "[]", "[ ]");
+    refusedAt(schema("{\"type\": \"array\", \"maxItems\": 0}"), "[^1]");
+    JsonSchema object =
+        schema("{\"type\": \"object\", \"minProperties\": 1, \"maxProperties\": 2}");
+    valid(object, "{\"a\": 1}", "{\"a\": 1, \"b\": {}}");
+    refusedAt(object, "{^}");
+    refusedAt(object, "{\"a\": 1, \"b\": 2^, \"c\": 3}");
+    // when the keys left are just enough for the missing required ones, only those may come
+    JsonSchema declared =
+        schema(
+            "{\"properties\": {\"x\": {}, \"y\": {}}, \"required\": [\"y\"],"
+                + " \"maxProperties\": 1}");
+    valid(declared, "{\"y\": 1}");
+    refusedAt(declared, "{\"^x\": 1}");
+    JsonSchema open =
+        schema("{\"properties\": {\"id\": {}}, \"required\": [\"id\"], \"maxProperties\": 2}");
+    valid(open, "{\"a\": 1, \"id\": 2}", "{\"id\": 1, \"a\": 2}");
+    refusedAt(open, "{\"a\": 1, \"^b\": 2}");
+  }
+
+  @Test
+  void contradictoryBoundsAreRefused() {
+    for (var bad :
+        List.of(
+            "{\"type\": \"string\", \"minLength\": 3, \"maxLength\": 2}",
+            "{\"type\": \"array\", \"maxItems\": -1}",
+            "{\"type\": \"array\", \"minItems\": 1.5}",
+            "{\"type\": \"object\", \"required\": [\"a\", \"b\"], \"maxProperties\": 1}",
+            "{\"properties\": {\"a\": {}}, \"additionalProperties\": false,"
+                + " \"minProperties\": 2}")) {
+      assertThatThrownBy(() -> schema(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+    }
+    assertThatThrownBy(() -> schema("{\"properties\": {\"a\": {\"maxLength\": \"x\"}}}"))
+        .hasMessageContaining("'maxLength' at #/properties/a");
+  }
+
+  @Test
   void schemasItCannotEnforceAreRefusedNamingWhere() {
     for (var bad :
         List.of(

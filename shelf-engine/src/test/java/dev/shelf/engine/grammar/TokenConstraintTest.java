@@ -85,6 +85,32 @@ class TokenConstraintTest {
   }
 
   @Test
+  void walksKeepTheCountingBounds() throws IOException {
+    JsonSchema tags =
+        JsonGrammarTest.schema(
+            """
+            {"type": "object",
+             "properties": {"tags": {"type": "array", "minItems": 2, "maxItems": 3,
+                                     "items": {"type": "string", "minLength": 2, "maxLength": 5}}},
+             "required": ["tags"], "additionalProperties": false}
+            """);
+    for (String file : List.of("ggml-vocab-gpt-2.gguf", "ggml-vocab-llama-spm.gguf")) {
+      Tokenizer tok = vocab(file);
+      for (long seed = 1; seed <= 4; seed++) {
+        String text = walk(tok, tags, seed);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = (Map<String, Object>) SharedFixtures.parseJson(text);
+        @SuppressWarnings("unchecked")
+        List<String> list = (List<String>) java.util.Objects.requireNonNull(m.get("tags"));
+        assertThat(list).as(file + ": " + text).hasSizeBetween(2, 3);
+        for (String tag : list) {
+          assertThat(tag.codePointCount(0, tag.length())).as(file + ": " + text).isBetween(2, 5);
+        }
+      }
+    }
+  }
+
+  @Test
   void anyObjectWalksParse() throws IOException {
     Tokenizer tok = vocab("ggml-vocab-llama-spm.gguf");
     for (long seed = 10; seed <= 12; seed++) {
