@@ -23,10 +23,11 @@ import org.jspecify.annotations.Nullable;
  * before every required key is there; the counting bounds of strings ({@code minLength}, {@code
  * maxLength}, in code points), arrays ({@code minItems}, {@code maxItems}) and objects ({@code
  * minProperties}, {@code maxProperties}; when only as many keys are left as required ones are
- * missing, only those may come). White space between tokens is allowed, at most {@link #MAX_BLANKS}
- * bytes in a row (a model cannot stall in blanks forever), and numbers have at most {@link
- * #MAX_DIGITS} digits before and after the point. Inside strings any byte from 0x20 up is allowed,
- * and escapes are checked ({@code \\uXXXX} with four hex digits).
+ * missing, only those may come) and an integer's range (a sign or digit only while some integer the
+ * text may still become lies in it). White space between tokens is allowed, at most {@link
+ * #MAX_BLANKS} bytes in a row (a model cannot stall in blanks forever), and numbers have at most
+ * {@link #MAX_DIGITS} digits before and after the point. Inside strings any byte from 0x20 up is
+ * allowed, and escapes are checked ({@code \\uXXXX} with four hex digits).
  *
  * <p>The text begins with the value itself, no white space first. After the value the grammar may
  * demand a fixed {@code suffix} (white space allowed before it): how a forced tool call is closed
@@ -238,7 +239,10 @@ public final class JsonGrammar {
       default -> {
         boolean numeric = b == '-' || (b >= '0' && b <= '9');
         if (numeric && (t & (JsonSchema.NUMBER | JsonSchema.INTEGER)) != 0) {
-          yield new Num((t & JsonSchema.NUMBER) == 0);
+          JsonSchema numbers = schema.numbers();
+          yield (t & JsonSchema.NUMBER) == 0
+              ? new Num(numbers.minimum, numbers.maximum)
+              : new Num(false);
         }
         yield null;
       }
@@ -676,24 +680,103 @@ public final class JsonGrammar {
     private static final int EXP_DIGITS = 8;
 
     final boolean integer;
+    final long min;
+    final long max;
     int state = START;
     int digits;
+    boolean negative;
+
+    /** The integer's digits so far, as a magnitude (bounded integers only). */
+    long magnitude;
 
     Num(boolean integer) {
+      this(integer, Long.MIN_VALUE, Long.MAX_VALUE);
+    }
+
+    /** An integer in {@code [min, max]}. */
+    Num(long min, long max) {
+      this(true, min, max);
+    }
+
+    private Num(boolean integer, long min, long max) {
       this.integer = integer;
+      this.min = min;
+      this.max = max;
+    }
+
+    private boolean bounded() {
+      return integer && (min != Long.MIN_VALUE || max != Long.MAX_VALUE);
     }
 
     @Override
     Frame copy() {
-      Num n = new Num(integer);
+      Num n = new Num(integer, min, max);
       n.state = state;
       n.digits = digits;
+      n.negative = negative;
+      n.magnitude = magnitude;
       return n;
     }
 
     @Override
     boolean mayEnd() {
-      return state == ZERO || state == INT || state == FRAC || state == EXP_DIGITS;
+      boolean whole = state == ZERO || state == INT || state == FRAC || state == EXP_DIGITS;
+      if (!whole || !bounded()) {
+        return whole;
+      }
+      long value = negative ? -magnitude : magnitude;
+      return value >= min && value <= max;
+    }
+
+    /**
+     * Whether a bounded integer may take the next byte: the sign only when negative values are in
+     * range, a digit only when an integer that begins with the digits so far still is.
+     */
+    private boolean inRange(int next, int b) {
+      if (!bounded()) {
+        return true;
+      }
+      if (next == MINUS) {
+        return min < 0;
+      }
+      if (next == ZERO) {
+        return min <= 0 && max >= 0;
+      }
+      try {
+        long m = Math.addExact(Math.multiplyExact(magnitude, 10), b - '0');
+        int count = (state == INT ? digits : 0) + 1;
+        return reachable(m, count);
+      } catch (ArithmeticException e) {
+        return false; // past the long range, and so past every bound
+      }
+    }
+
+    /**
+     * Whether the magnitude {@code m} of {@code count} digits, with more digits or none, can still
+     * land in range: the integers it may become fill {@code [m 10^j, (m + 1) 10^j - 1]} for each
+     * number j of digits still to come.
+     */
+    private boolean reachable(long m, int count) {
+      long scale = 1;
+      for (int j = 0; count + j <= MAX_DIGITS; j++) {
+        long low;
+        long high;
+        try {
+          low = Math.multiplyExact(m, scale);
+          high = Math.addExact(low, scale - 1);
+        } catch (ArithmeticException e) {
+          return false;
+        }
+        boolean meets = negative ? -high <= max && -low >= min : low <= max && high >= min;
+        if (meets) {
+          return true;
+        }
+        if (scale > Long.MAX_VALUE / 10) {
+          return false;
+        }
+        scale *= 10;
+      }
+      return false;
     }
 
     @Override
@@ -716,7 +799,11 @@ public final class JsonGrammar {
             case EXP_SIGN, EXP_DIGITS -> digit && digits < 3 ? EXP_DIGITS : -1;
             default -> -1;
           };
-      if (next >= 0) {
+      if (next >= 0 && inRange(next, b)) {
+        if (bounded() && (next == INT || next == ZERO)) {
+          magnitude = next == ZERO ? 0 : magnitude * 10 + (b - '0');
+        }
+        negative |= next == MINUS;
         digits = next == state ? digits + 1 : digit ? 1 : 0;
         state = next;
         return CONSUMED;

@@ -20,11 +20,13 @@ import org.jspecify.annotations.Nullable;
  * branches have different types (the common {@code [{"type": X}, {"type": "null"}]}), and {@code
  * $ref} into {@code $defs} or {@code definitions} (recursion included), and the counting bounds
  * {@code minLength}/{@code maxLength} (characters, as JSON Schema counts them: code points), {@code
- * minItems}/{@code maxItems} and {@code minProperties}/{@code maxProperties}. Other keywords that
- * bound values ({@code pattern}, {@code format}, {@code minimum}, {@code multipleOf}, ...) are not
- * enforced; the model's text is still valid JSON of the right shape. A schema this cannot enforce
- * faithfully ({@code anyOf} branches of one type, {@code allOf}, {@code not}, a {@code $ref}
- * elsewhere) is refused with {@link IllegalArgumentException} naming the keyword and where it is.
+ * minItems}/{@code maxItems} and {@code minProperties}/{@code maxProperties}, and the range of an
+ * integer ({@code minimum}, {@code maximum}, {@code exclusiveMinimum}, {@code exclusiveMaximum}).
+ * Other keywords that bound values ({@code pattern}, {@code format}, the range of a {@code number},
+ * {@code multipleOf}, ...) are not enforced; the model's text is still valid JSON of the right
+ * shape. A schema this cannot enforce faithfully ({@code anyOf} branches of one type, {@code
+ * allOf}, {@code not}, a {@code $ref} elsewhere) is refused with {@link IllegalArgumentException}
+ * naming the keyword and where it is.
  */
 public final class JsonSchema {
   static final int STRING = 1;
@@ -93,8 +95,15 @@ public final class JsonSchema {
 
   int maxProperties = -1;
 
-  /** Of a union: the branch that describes its strings. */
+  /** An integer's least and most value (inclusive); the long range for none. */
+  long minimum = Long.MIN_VALUE;
+
+  long maximum = Long.MAX_VALUE;
+
+  /** Of a union: the branch that describes its strings, and its numbers. */
   @Nullable JsonSchema stringBranch;
+
+  @Nullable JsonSchema numberBranch;
 
   /** The only values allowed, as JSON text; null when any value of the types is. */
   @Nullable List<byte[]> literals;
@@ -113,6 +122,11 @@ public final class JsonSchema {
   /** The schema a string value of this schema follows. */
   JsonSchema strings() {
     return stringBranch == null ? this : stringBranch.strings();
+  }
+
+  /** The schema a number value of this schema follows. */
+  JsonSchema numbers() {
+    return numberBranch == null ? this : numberBranch.numbers();
   }
 
   /** The schema an array value of this schema follows. */
@@ -294,6 +308,49 @@ public final class JsonSchema {
         n.minLength = bound(map, "minLength", path);
         n.maxLength = most(map, "maxLength", n.minLength, path);
       }
+      if ((n.types & (NUMBER | INTEGER)) == INTEGER) {
+        range(n, map, path);
+      }
+    }
+
+    /**
+     * An integer's range from {@code minimum}/{@code maximum} and the exclusive forms (a number, or
+     * draft 4's boolean that makes the plain bound exclusive), as inclusive integer bounds.
+     */
+    private static void range(JsonSchema n, Map<?, ?> map, String path) {
+      Object exMin = map.get("exclusiveMinimum");
+      Object exMax = map.get("exclusiveMaximum");
+      double lo = Double.NEGATIVE_INFINITY;
+      double hi = Double.POSITIVE_INFINITY;
+      if (map.containsKey("minimum")) {
+        double m = number(map, "minimum", path);
+        lo = Boolean.TRUE.equals(exMin) ? Math.floor(m) + 1 : Math.ceil(m);
+      }
+      if (exMin instanceof Number) {
+        lo = Math.max(lo, Math.floor(number(map, "exclusiveMinimum", path)) + 1);
+      }
+      if (map.containsKey("maximum")) {
+        double m = number(map, "maximum", path);
+        hi = Boolean.TRUE.equals(exMax) ? Math.ceil(m) - 1 : Math.floor(m);
+      }
+      if (exMax instanceof Number) {
+        hi = Math.min(hi, Math.ceil(number(map, "exclusiveMaximum", path)) - 1);
+      }
+      if (lo > hi) {
+        throw new IllegalArgumentException(
+            "the bounds at " + path + " leave no integer between them");
+      }
+      // a double beyond the long range saturates, which is the range's end anyway
+      n.minimum = (long) lo;
+      n.maximum = (long) hi;
+    }
+
+    private static double number(Map<?, ?> map, String keyword, String path) {
+      if (!(map.get(keyword) instanceof Number v) || Double.isNaN(v.doubleValue())) {
+        throw new IllegalArgumentException(
+            "'" + keyword + "' at " + path + " must be a number but was " + map.get(keyword));
+      }
+      return v.doubleValue();
     }
 
     /** A non-negative integer keyword; 0 when absent. */
@@ -355,6 +412,9 @@ public final class JsonSchema {
         }
         if ((t & STRING) != 0) {
           n.stringBranch = b;
+        }
+        if ((t & (NUMBER | INTEGER)) != 0) {
+          n.numberBranch = b;
         }
       }
       n.types = types;

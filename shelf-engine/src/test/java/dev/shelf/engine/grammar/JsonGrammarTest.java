@@ -289,6 +289,40 @@ class JsonGrammarTest {
   }
 
   @Test
+  void integersStayInTheirRange() {
+    JsonSchema days = schema("{\"type\": \"integer\", \"minimum\": 1, \"maximum\": 31}");
+    valid(days, "1", "9", "10", "31");
+    refusedAt(days, "^0");
+    refusedAt(days, "^-1");
+    refusedAt(days, "3^2");
+    refusedAt(days, "4^0");
+    assertThat(whole(days, "", "3")).isTrue();
+    JsonSchema cold =
+        schema("{\"type\": \"integer\", \"exclusiveMinimum\": -274, \"exclusiveMaximum\": 0}");
+    valid(cold, "-1", "-273", "-99");
+    refusedAt(cold, "^0");
+    refusedAt(cold, "^5");
+    refusedAt(cold, "-27^4");
+    refusedAt(cold, "-^0");
+    // a prefix that can only grow out of range is refused at once: 12 cannot become 120-200
+    JsonSchema big = schema("{\"type\": \"integer\", \"minimum\": 120, \"maximum\": 200}");
+    valid(big, "120", "199", "200");
+    refusedAt(big, "1^1");
+    refusedAt(big, "2^1");
+    refusedAt(big, "^3");
+    assertThat(whole(big, "", "12")).isFalse(); // may go on to 120-129, is not yet in range
+    // draft 4's boolean exclusive bounds, and the nullable union keeps the range
+    valid(schema("{\"type\": \"integer\", \"minimum\": 0, \"exclusiveMinimum\": true}"), "1");
+    refusedAt(schema("{\"type\": \"integer\", \"minimum\": 0, \"exclusiveMinimum\": true}"), "^0");
+    JsonSchema nullable =
+        schema("{\"anyOf\": [{\"type\": \"integer\", \"maximum\": 5}, {\"type\": \"null\"}]}");
+    valid(nullable, "5", "null", "-1000");
+    refusedAt(nullable, "^6");
+    // a number's range is not enforced (fractions and exponents reach anything)
+    valid(schema("{\"type\": \"number\", \"maximum\": 1}"), "2.5", "1e3");
+  }
+
+  @Test
   void contradictoryBoundsAreRefused() {
     for (var bad :
         List.of(
@@ -297,7 +331,9 @@ class JsonGrammarTest {
             "{\"type\": \"array\", \"minItems\": 1.5}",
             "{\"type\": \"object\", \"required\": [\"a\", \"b\"], \"maxProperties\": 1}",
             "{\"properties\": {\"a\": {}}, \"additionalProperties\": false,"
-                + " \"minProperties\": 2}")) {
+                + " \"minProperties\": 2}",
+            "{\"type\": \"integer\", \"minimum\": 1.5, \"maximum\": 1.9}",
+            "{\"type\": \"integer\", \"minimum\": \"one\"}")) {
       assertThatThrownBy(() -> schema(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
     }
     assertThatThrownBy(() -> schema("{\"properties\": {\"a\": {\"maxLength\": \"x\"}}}"))

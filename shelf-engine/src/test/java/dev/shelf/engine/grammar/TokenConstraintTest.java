@@ -85,14 +85,15 @@ class TokenConstraintTest {
   }
 
   @Test
-  void walksKeepTheCountingBounds() throws IOException {
+  void walksKeepTheBounds() throws IOException {
     JsonSchema tags =
         JsonGrammarTest.schema(
             """
             {"type": "object",
              "properties": {"tags": {"type": "array", "minItems": 2, "maxItems": 3,
-                                     "items": {"type": "string", "minLength": 2, "maxLength": 5}}},
-             "required": ["tags"], "additionalProperties": false}
+                                     "items": {"type": "string", "minLength": 2, "maxLength": 5}},
+                            "n": {"type": "integer", "minimum": -5, "maximum": 250}},
+             "required": ["tags", "n"], "additionalProperties": false}
             """);
     for (String file : List.of("ggml-vocab-gpt-2.gguf", "ggml-vocab-llama-spm.gguf")) {
       Tokenizer tok = vocab(file);
@@ -106,6 +107,8 @@ class TokenConstraintTest {
         for (String tag : list) {
           assertThat(tag.codePointCount(0, tag.length())).as(file + ": " + text).isBetween(2, 5);
         }
+        long n = ((Number) java.util.Objects.requireNonNull(m.get("n"))).longValue();
+        assertThat(n).as(file + ": " + text).isBetween(-5L, 250L);
       }
     }
   }
