@@ -10,10 +10,11 @@ import java.util.List;
  * calls ({@link ToolFormat#parse}) or, when it is not one, sent as the content it is.
  *
  * <p>What is held: white space at the start (the answer may yet open with a call, for the formats
- * whose calls are the whole answer), a tail that could be the beginning of {@code <tool_call>} and
- * the white space before it (content does not end with the line break before a call), and
- * everything from the first call on. The tokens of released text go out with it (for logprobs); the
- * tokens of a call are not reported, as OpenAI reports none for tool calls.
+ * whose calls are the whole answer), a tail that could be the beginning of the format's opening tag
+ * ({@code <tool_call>}, DeepSeek's {@code <｜tool▁calls▁begin｜>}, {@code <function=}) and the white
+ * space before it (content does not end with the line break before a call), and everything from the
+ * first call on. The tokens of released text go out with it (for logprobs); the tokens of a call
+ * are not reported, as OpenAI reports none for tool calls.
  */
 final class ToolCallStream implements Generation.Emitter {
   private final ToolFormat format;
@@ -59,18 +60,18 @@ final class ToolCallStream implements Generation.Emitter {
       }
       String lead = held.substring(first);
       if (format.startsCall(lead.charAt(0))
-          || (format == ToolFormat.GENERIC && lead.startsWith(ToolFormat.FUNCTOOLS))) {
+          || (format == ToolFormat.GENERIC && ToolFormat.opener(lead) != null)) {
         started = true;
         capturing = true;
         return;
       }
-      if (format == ToolFormat.GENERIC && ToolFormat.FUNCTOOLS.startsWith(lead)) {
-        return; // may yet be FireFunction's opening
+      if (format == ToolFormat.GENERIC && ToolFormat.mayOpen(lead)) {
+        return; // may yet be FireFunction's or Command R+'s opening
       }
       started = true;
     }
     if (format.tagged()) {
-      int at = held.indexOf(ToolFormat.OPEN);
+      int at = held.indexOf(format.open());
       if (at >= 0) {
         // the content ends before the white space that separates it from the call; that white
         // space stays held, to go out again if the call does not parse
@@ -79,7 +80,7 @@ final class ToolCallStream implements Generation.Emitter {
         capturing = true;
         return;
       }
-      int n = blankTail(held, held.length() - openingTail(held));
+      int n = blankTail(held, held.length() - tail(held, format.open()));
       release(n, n);
     } else {
       release(held.length(), held.length());
@@ -143,11 +144,6 @@ final class ToolCallStream implements Generation.Emitter {
       }
     }
     return -1;
-  }
-
-  /** The length of the longest tail of {@code s} that begins {@code <tool_call>}. */
-  static int openingTail(CharSequence s) {
-    return tail(s, ToolFormat.OPEN);
   }
 
   /** The length of the longest tail of {@code s} (shorter than {@code tag}) that begins it. */

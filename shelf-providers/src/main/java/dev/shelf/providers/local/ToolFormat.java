@@ -27,9 +27,16 @@ import org.jspecify.annotations.Nullable;
  *       3.1-3.3's "respond with JSON for a function call"); several may follow one another.
  *   <li>{@link #MISTRAL}: the control token {@code [TOOL_CALLS]} (not in the decoded text) and a
  *       JSON array of {@code {"name", "arguments"}}; call ids are nine letters and digits.
- *   <li>{@link #GENERIC}: other templates that take tools (Command R, Functionary, FireFunction,
- *       DeepSeek R1): a {@code <tool_call>} block, a JSON object or array as the whole answer, or
- *       FireFunction's {@code functools[...]}.
+ *   <li>{@link #DEEPSEEK_R1}: {@code <｜tool▁calls▁begin｜>}, then per call {@code
+ *       <｜tool▁call▁begin｜>function<｜tool▁sep｜>NAME}, a line break and the arguments in a {@code
+ *       ```json} fence, then {@code <｜tool▁call▁end｜>}; {@code <｜tool▁calls▁end｜>} last. Text
+ *       before is content. DeepSeek R1 and V3 and the templates written for them.
+ *   <li>{@link #FUNCTIONARY}: {@code <function=NAME>{...}</function>}, one per call, after any
+ *       content (Functionary v3.1, and Llama 3.1 templates that prompt for it).
+ *   <li>{@link #GENERIC}: other templates that take tools (Command R, Functionary v3.2,
+ *       FireFunction): a {@code <tool_call>} block, a JSON object or array as the whole answer
+ *       (each call's name under {@code name} or Command R's {@code tool_name}), or FireFunction's
+ *       {@code functools[...]}.
  * </ul>
  *
  * <p>Text that does not parse as a call is content: a model that starts a call and writes broken
@@ -39,13 +46,72 @@ enum ToolFormat {
   HERMES,
   LLAMA3,
   MISTRAL,
+  DEEPSEEK_R1,
+  FUNCTIONARY,
   GENERIC;
 
   static final String OPEN = "<tool_call>";
   static final String CLOSE = "</tool_call>";
 
+  /** DeepSeek's tool tokens, as they read in the decoded text. */
+  static final String CALLS_BEGIN = "<｜tool▁calls▁begin｜>";
+
+  static final String CALLS_END = "<｜tool▁calls▁end｜>";
+  static final String CALL_BEGIN = "<｜tool▁call▁begin｜>";
+  static final String CALL_END = "<｜tool▁call▁end｜>";
+  static final String SEP = "<｜tool▁sep｜>";
+
+  /**
+   * DeepSeek's tool tokens as models also write them: {@code ▁} as a space (an SPM vocabulary's
+   * decoding), an underscore, or an escaped underscore (llama.cpp reads the same variants).
+   */
+  private static final java.util.regex.Pattern DEEPSEEK_TOKEN =
+      java.util.regex.Pattern.compile(
+          "<｜tool(?:[▁ _]|\\\\_)(calls|call|sep)(?:(?:[▁ _]|\\\\_)(begin|end))?｜>");
+
+  /** The text with DeepSeek's tool tokens in their canonical spelling. */
+  static String canonicalDeepSeek(String text) {
+    return DEEPSEEK_TOKEN
+        .matcher(text)
+        .replaceAll(
+            m ->
+                java.util.regex.Matcher.quoteReplacement(
+                    "<｜tool▁" + m.group(1) + (m.group(2) == null ? "" : "▁" + m.group(2)) + "｜>"));
+  }
+
+  /** Functionary v3.1's call tags. */
+  static final String FUNCTION_OPEN = "<function=";
+
+  static final String FUNCTION_CLOSE = "</function>";
+
   /** FireFunction's opening of its calls. */
   static final String FUNCTOOLS = "functools";
+
+  /**
+   * What may open a {@link #GENERIC} answer of calls: FireFunction's {@code functools} and Command
+   * R+'s {@code Action:} (a fenced JSON list after it).
+   */
+  static final List<String> OPENERS = List.of(FUNCTOOLS, "Action:");
+
+  /** The opener {@code text} begins with, or null. */
+  static @Nullable String opener(String text) {
+    for (String o : OPENERS) {
+      if (text.startsWith(o)) {
+        return o;
+      }
+    }
+    return null;
+  }
+
+  /** Whether {@code text} may yet grow into an opener. */
+  static boolean mayOpen(String text) {
+    for (String o : OPENERS) {
+      if (o.startsWith(text)) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   /** A call read from the text: its function and its arguments as compact JSON text. */
   record Call(String name, String arguments) {}
@@ -64,6 +130,12 @@ enum ToolFormat {
     if (s.contains(OPEN)) {
       return HERMES;
     }
+    if (s.contains(CALLS_BEGIN)) {
+      return DEEPSEEK_R1;
+    }
+    if (s.contains(FUNCTION_OPEN)) {
+      return FUNCTIONARY;
+    }
     if (s.contains("[TOOL_CALLS]")) {
       return MISTRAL;
     }
@@ -81,16 +153,25 @@ enum ToolFormat {
   /** Whether an answer that begins with {@code c} (after white space) may be a call as a whole. */
   boolean startsCall(char c) {
     return switch (this) {
-      case HERMES -> false;
-      case LLAMA3 -> c == '{';
+      case HERMES, DEEPSEEK_R1 -> false;
+      case LLAMA3, FUNCTIONARY -> c == '{';
       case MISTRAL -> c == '[';
       case GENERIC -> c == '{' || c == '[';
     };
   }
 
-  /** Whether calls may also begin after some content, at a {@code <tool_call>} tag. */
+  /** Whether calls may also begin after some content, at the tag {@link #open()}. */
   boolean tagged() {
-    return this == HERMES || this == GENERIC;
+    return this == HERMES || this == GENERIC || this == DEEPSEEK_R1 || this == FUNCTIONARY;
+  }
+
+  /** The tag that opens the calls of a {@linkplain #tagged() tagged} format. */
+  String open() {
+    return switch (this) {
+      case DEEPSEEK_R1 -> "<｜tool"; // the common beginning of the ways its opening is written
+      case FUNCTIONARY -> FUNCTION_OPEN;
+      default -> OPEN;
+    };
   }
 
   /**
@@ -107,18 +188,21 @@ enum ToolFormat {
    * written whole as a call object (its arguments any object).
    */
   Forced forced(@Nullable String name, @Nullable JsonSchema parameters, List<String> names) {
+    if (this == DEEPSEEK_R1 || this == FUNCTIONARY) {
+      return forcedTagged(name, parameters, names);
+    }
     String key = this == LLAMA3 ? "parameters" : "arguments";
     String open =
         switch (this) {
           case HERMES -> OPEN + "\n";
           case MISTRAL -> "[";
-          case LLAMA3, GENERIC -> "";
+          default -> "";
         };
     String close =
         switch (this) {
           case HERMES -> "\n" + CLOSE;
           case MISTRAL -> "]";
-          case LLAMA3, GENERIC -> "";
+          default -> "";
         };
     String control = this == MISTRAL ? "[TOOL_CALLS]" : "";
     if (name == null) {
@@ -138,6 +222,34 @@ enum ToolFormat {
   }
 
   /**
+   * A forced call in a format whose calls name their function outside the JSON: the named call's
+   * tags around its arguments; any of several functions as a JSON call object ({@code name}, {@code
+   * arguments}), which {@link #parse} reads in a DeepSeek call block or as a whole answer.
+   */
+  private Forced forcedTagged(
+      @Nullable String name, @Nullable JsonSchema parameters, List<String> names) {
+    JsonSchema args = parameters == null ? JsonSchema.ANY_OBJECT : parameters;
+    if (name != null) {
+      String text =
+          this == DEEPSEEK_R1
+              ? CALLS_BEGIN + CALL_BEGIN + "function" + SEP + name + "\n```json\n"
+              : FUNCTION_OPEN + name + ">";
+      String close = this == DEEPSEEK_R1 ? "\n```" + CALL_END + CALLS_END : FUNCTION_CLOSE;
+      return new Forced(text, text, args, close);
+    }
+    Map<String, Object> call = new LinkedHashMap<>();
+    call.put("type", "object");
+    call.put(
+        "properties",
+        Map.of("name", Map.of("enum", List.copyOf(names)), "arguments", Map.of("type", "object")));
+    call.put("required", List.of("name", "arguments"));
+    call.put("additionalProperties", false);
+    String open = this == DEEPSEEK_R1 ? CALLS_BEGIN + CALL_BEGIN : "";
+    String close = this == DEEPSEEK_R1 ? CALL_END + CALLS_END : "";
+    return new Forced(open, open, JsonSchema.compile(call), close);
+  }
+
+  /**
    * The calls in {@code text}, or null when it holds none (or a call that does not parse): then the
    * whole text is content.
    */
@@ -146,11 +258,18 @@ enum ToolFormat {
     if (trimmed.isEmpty()) {
       return null;
     }
+    if (this == DEEPSEEK_R1 && canonicalDeepSeek(text).contains(CALLS_BEGIN)) {
+      return deepSeek(canonicalDeepSeek(text));
+    }
+    if (this == FUNCTIONARY && text.contains(FUNCTION_OPEN)) {
+      return functionary(text);
+    }
     if (tagged() && text.contains(OPEN)) {
       return tagged(text);
     }
-    if (this == GENERIC && trimmed.startsWith(FUNCTOOLS)) {
-      trimmed = trimmed.substring(FUNCTOOLS.length()).strip();
+    String opener = this == GENERIC ? opener(trimmed) : null;
+    if (opener != null) {
+      trimmed = unfenced(trimmed.substring(opener.length()));
     }
     if (trimmed.isEmpty() || !startsCall(trimmed.charAt(0))) {
       return null;
@@ -181,6 +300,119 @@ enum ToolFormat {
       }
     }
     return new Parsed(content.toString(), calls);
+  }
+
+  /**
+   * DeepSeek's block: {@code <｜tool▁calls▁begin｜>}, calls each between {@code <｜tool▁call▁begin｜>}
+   * and {@code <｜tool▁call▁end｜>} ({@code TYPE<｜tool▁sep｜>NAME}, a line break, the arguments,
+   * fenced or not; or a JSON call object), {@code <｜tool▁calls▁end｜>}. The last call and the block
+   * may lack their ends (the model stopped there). Text before and after the block is content.
+   */
+  private static @Nullable Parsed deepSeek(String text) {
+    int at = text.indexOf(CALLS_BEGIN);
+    int blockEnd = text.indexOf(CALLS_END, at);
+    String block =
+        text.substring(at + CALLS_BEGIN.length(), blockEnd < 0 ? text.length() : blockEnd);
+    StringBuilder content = new StringBuilder(text.substring(0, at));
+    if (blockEnd >= 0) {
+      String after = text.substring(blockEnd + CALLS_END.length());
+      if (!after.isBlank()) {
+        content.append(after);
+      }
+    }
+    List<Call> calls = new ArrayList<>();
+    int from = block.indexOf(CALL_BEGIN);
+    if (from < 0 || !block.substring(0, from).isBlank()) {
+      return null;
+    }
+    while (from >= 0) {
+      int start = from + CALL_BEGIN.length();
+      int end = block.indexOf(CALL_END, start);
+      String body = block.substring(start, end < 0 ? block.length() : end);
+      int sep = body.indexOf(SEP);
+      if (sep < 0) {
+        List<Call> some = json(body.strip());
+        if (some == null) {
+          return null;
+        }
+        calls.addAll(some);
+      } else {
+        String rest = body.substring(sep + SEP.length());
+        int line = rest.indexOf('\n');
+        String name = (line < 0 ? rest : rest.substring(0, line)).strip();
+        Call c = named(name, unfenced(line < 0 ? "" : rest.substring(line + 1)));
+        if (c == null) {
+          return null;
+        }
+        calls.add(c);
+      }
+      if (end < 0) {
+        break;
+      }
+      int next = block.indexOf(CALL_BEGIN, end + CALL_END.length());
+      String between = block.substring(end + CALL_END.length(), next < 0 ? block.length() : next);
+      if (!between.isBlank()) {
+        return null;
+      }
+      from = next;
+    }
+    return new Parsed(content.toString(), calls);
+  }
+
+  /** Functionary v3.1's {@code <function=NAME>ARGS</function>} calls, after any content. */
+  private static @Nullable Parsed functionary(String text) {
+    int at = text.indexOf(FUNCTION_OPEN);
+    StringBuilder content = new StringBuilder(text.substring(0, at));
+    List<Call> calls = new ArrayList<>();
+    while (at >= 0) {
+      int gt = text.indexOf('>', at + FUNCTION_OPEN.length());
+      if (gt < 0) {
+        return null;
+      }
+      String name = text.substring(at + FUNCTION_OPEN.length(), gt).strip();
+      int end = text.indexOf(FUNCTION_CLOSE, gt + 1);
+      Call c = named(name, text.substring(gt + 1, end < 0 ? text.length() : end).strip());
+      if (c == null) {
+        return null;
+      }
+      calls.add(c);
+      int next = end < 0 ? text.length() : end + FUNCTION_CLOSE.length();
+      at = text.indexOf(FUNCTION_OPEN, next);
+      String between = text.substring(next, at < 0 ? text.length() : at);
+      if (!between.isBlank()) {
+        content.append(between);
+      }
+    }
+    return new Parsed(content.toString(), calls);
+  }
+
+  /** Arguments inside a {@code ```json} (or bare {@code ```}) fence, or as they are. */
+  static String unfenced(String text) {
+    String t = text.strip();
+    if (t.startsWith("```")) {
+      int line = t.indexOf('\n');
+      t = line < 0 ? "" : t.substring(line + 1);
+      if (t.endsWith("```")) {
+        t = t.substring(0, t.length() - 3);
+      }
+    }
+    return t.strip();
+  }
+
+  /** A call of {@code name} whose arguments are the JSON object {@code args} (empty: none). */
+  private static @Nullable Call named(String name, String args) {
+    if (name.isEmpty() || name.chars().anyMatch(Character::isWhitespace)) {
+      return null;
+    }
+    if (args.isEmpty()) {
+      return new Call(name, "{}");
+    }
+    try {
+      JsonNode node = Json.MAPPER.readTree(args);
+      return node != null && node.isObject() ? new Call(name, Json.string(node)) : null;
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   /**
@@ -253,7 +485,7 @@ enum ToolFormat {
     }
     JsonNode fn = node.path("function");
     JsonNode source = fn.isObject() ? fn : node;
-    JsonNode name = source.get("name");
+    JsonNode name = source.has("name") ? source.get("name") : source.get("tool_name");
     if (name == null || !name.isTextual() || name.asText().isBlank()) {
       return null;
     }

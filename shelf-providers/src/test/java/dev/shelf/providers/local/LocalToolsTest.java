@@ -59,6 +59,27 @@ class LocalToolsTest {
         dir.resolve("r1.gguf"),
         ScriptedModel.sharedTemplate("deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"),
         List.of("The user asks about", " cats.", "</think>", "\n\n", "Cats purr."));
+    ScriptedModel.write(
+        dir.resolve("deepseek.gguf"),
+        ScriptedModel.sharedTemplate("llama-cpp-deepseek-r1.jinja"),
+        List.of(
+            "Weather: use the tool.",
+            "</think>",
+            "\n\n",
+            "<｜tool▁calls▁begin｜>",
+            "<｜tool▁call▁begin｜>",
+            "function",
+            "<｜tool▁sep｜>",
+            "get_weather",
+            "\n```json\n",
+            "{\"city\": \"Paris\"}",
+            "\n```",
+            "<｜tool▁call▁end｜>",
+            "<｜tool▁calls▁end｜>"));
+    ScriptedModel.write(
+        dir.resolve("functionary.gguf"),
+        ScriptedModel.sharedTemplate("meetkai-functionary-medium-v3.1.jinja"),
+        List.of("Checking.", "<function=", "get_weather>", "{\"city\": \"Paris\"}", "</function>"));
     // says only arguments: a call only when the prompt forced its opening
     ScriptedModel.write(dir.resolve("llama-args.gguf"), llama, List.of("{\"city\": \"Paris\"}}"));
     provider = new LocalProvider("local", dir, 2);
@@ -203,6 +224,22 @@ class LocalToolsTest {
     assertThat(a.calls()).hasSize(1);
     assertThat(a.calls().getFirst().name()).isEqualTo("get_weather");
     assertThat(a.calls().getFirst().arguments()).isEqualTo("{\"city\":\"Paris\"}");
+  }
+
+  @Test
+  void deepSeekAndFunctionaryCallsAreReadInTheirOwnFormats() {
+    Answer deepSeek = ask(request("deepseek.gguf", TOOLS, null, null));
+    assertThat(deepSeek.content()).isEmpty();
+    assertThat(deepSeek.finish()).isEqualTo("tool_calls");
+    assertThat(deepSeek.calls()).hasSize(1);
+    assertThat(deepSeek.calls().getFirst().name()).isEqualTo("get_weather");
+    assertThat(deepSeek.calls().getFirst().arguments()).isEqualTo("{\"city\":\"Paris\"}");
+    Answer functionary = ask(request("functionary.gguf", TOOLS, null, null));
+    assertThat(functionary.content()).isEqualTo("Checking.");
+    assertThat(functionary.finish()).isEqualTo("tool_calls");
+    assertThat(functionary.calls()).hasSize(1);
+    assertThat(functionary.calls().getFirst().name()).isEqualTo("get_weather");
+    assertThat(functionary.calls().getFirst().arguments()).isEqualTo("{\"city\":\"Paris\"}");
   }
 
   @Test

@@ -28,6 +28,14 @@ class ToolFormatTest {
     assertThat(format("meta-llama-Llama-3.3-70B-Instruct.jinja")).isEqualTo(ToolFormat.LLAMA3);
     assertThat(format("mistralai-Mistral-Nemo-Instruct-2407.jinja")).isEqualTo(ToolFormat.MISTRAL);
     assertThat(format("fireworks-ai-llama-3-firefunction-v2.jinja")).isEqualTo(ToolFormat.GENERIC);
+    assertThat(format("llama-cpp-deepseek-r1.jinja")).isEqualTo(ToolFormat.DEEPSEEK_R1);
+    assertThat(format("meetkai-functionary-medium-v3.1.jinja")).isEqualTo(ToolFormat.FUNCTIONARY);
+    assertThat(format("meetkai-functionary-medium-v3.2.jinja")).isEqualTo(ToolFormat.GENERIC);
+    assertThat(format("CohereForAI-c4ai-command-r-plus-tool_use.jinja"))
+        .isEqualTo(ToolFormat.GENERIC);
+    // DeepSeek's distills render no tools: Shelf's Hermes instructions
+    assertThat(format("deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"))
+        .isEqualTo(ToolFormat.HERMES);
     // no tools in the template: Shelf's Hermes instructions
     assertThat(format("google-gemma-2-2b-it.jinja")).isEqualTo(ToolFormat.HERMES);
     assertThat(ToolFormat.takesTools(template("google-gemma-2-2b-it.jinja"))).isFalse();
@@ -152,6 +160,121 @@ class ToolFormatTest {
                     + "}"
                     + mistral.suffix()))
         .isEqualTo(new Parsed("", List.of(WEATHER)));
+  }
+
+  static final String R1_CALL =
+      "<｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n{\"city\": \"Paris\"}\n```"
+          + "<｜tool▁call▁end｜>";
+
+  @Test
+  void deepSeekBlocksFencedOrNotAndCutShort() {
+    Parsed p =
+        parsed(
+            ToolFormat.DEEPSEEK_R1,
+            "Let me look.<｜tool▁calls▁begin｜>"
+                + R1_CALL
+                + "\n<｜tool▁call▁begin｜>function<｜tool▁sep｜>get_time\n```json\n{}\n```"
+                + "<｜tool▁call▁end｜><｜tool▁calls▁end｜>");
+    assertThat(p.content()).isEqualTo("Let me look.");
+    assertThat(p.calls()).containsExactly(WEATHER, new Call("get_time", "{}"));
+    // no fence, and the model stopped before the closing tokens
+    assertThat(
+            parsed(
+                    ToolFormat.DEEPSEEK_R1,
+                    "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n"
+                        + "{\"city\": \"Paris\"}")
+                .calls())
+        .containsExactly(WEATHER);
+    // the tokens as models also spell them: spaces, underscores, escaped underscores
+    assertThat(
+            parsed(
+                    ToolFormat.DEEPSEEK_R1,
+                    "<｜tool calls begin｜><｜tool_call_begin｜>function<｜tool\\_sep｜>get_weather\n"
+                        + "{\"city\": \"Paris\"}<｜tool call end｜><｜tool calls end｜>")
+                .calls())
+        .containsExactly(WEATHER);
+    // a call object in the block (how a forced choice among tools is written)
+    assertThat(
+            parsed(
+                    ToolFormat.DEEPSEEK_R1,
+                    "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>{\"name\": \"get_weather\","
+                        + " \"arguments\": {\"city\": \"Paris\"}}<｜tool▁call▁end｜>")
+                .calls())
+        .containsExactly(WEATHER);
+    // broken arguments, a name with a space, text between calls: no call, all content
+    assertThat(ToolFormat.DEEPSEEK_R1.parse("<｜tool▁calls▁begin｜>" + R1_CALL.replace("}", "")))
+        .isNull();
+    assertThat(
+            ToolFormat.DEEPSEEK_R1.parse(
+                "<｜tool▁calls▁begin｜>" + R1_CALL.replace("get_weather", "get weather")))
+        .isNull();
+    assertThat(ToolFormat.DEEPSEEK_R1.parse("<｜tool▁calls▁begin｜>" + R1_CALL + "and" + R1_CALL))
+        .isNull();
+  }
+
+  @Test
+  void functionaryTagsAndCommandRActions() {
+    Parsed p =
+        parsed(
+            ToolFormat.FUNCTIONARY,
+            "Sure. <function=get_weather>{\"city\": \"Paris\"}</function>"
+                + "<function=get_time>{}</function>");
+    assertThat(p.content()).isEqualTo("Sure. ");
+    assertThat(p.calls()).containsExactly(WEATHER, new Call("get_time", "{}"));
+    assertThat(ToolFormat.FUNCTIONARY.parse("<function=get_weather>{\"city\":")).isNull();
+    // Command R+: Action: and a fenced list; Command R7B: a list with tool_name and parameters
+    String list = "[{\"tool_name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}]";
+    assertThat(parsed(ToolFormat.GENERIC, "Action:\n```json\n" + list + "\n```").calls())
+        .containsExactly(WEATHER);
+    assertThat(parsed(ToolFormat.GENERIC, list).calls()).containsExactly(WEATHER);
+    List<Call> calls = new ArrayList<>();
+    assertThat(
+            stream(ToolFormat.GENERIC, "", List.of("Act", "ion:\n```json\n", list, "\n```"), calls))
+        .isEmpty();
+    assertThat(calls).containsExactly(WEATHER);
+    assertThat(stream(ToolFormat.GENERIC, "", List.of("Act", "ually, no."), calls))
+        .containsExactly("Actually, no.");
+  }
+
+  @Test
+  void forcedDeepSeekAndFunctionaryCallsParse() {
+    List<String> names = List.of("get_weather", "get_time");
+    String args = "{\"city\": \"Paris\"}";
+    for (ToolFormat f : List.of(ToolFormat.DEEPSEEK_R1, ToolFormat.FUNCTIONARY)) {
+      ToolFormat.Forced named = f.forced("get_weather", null, names);
+      assertThat(named.prompt()).isEqualTo(named.text());
+      assertThat(f.parse(named.text() + args + named.suffix()))
+          .as(f.name())
+          .isEqualTo(new Parsed("", List.of(WEATHER)));
+      ToolFormat.Forced any = f.forced(null, null, names);
+      assertThat(
+              f.parse(
+                  any.text()
+                      + "{\"name\": \"get_weather\", \"arguments\": "
+                      + args
+                      + "}"
+                      + any.suffix()))
+          .as(f.name())
+          .isEqualTo(new Parsed("", List.of(WEATHER)));
+    }
+    assertThat(ToolFormat.DEEPSEEK_R1.forced("get_weather", null, names).prompt())
+        .isEqualTo(
+            "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n");
+    assertThat(ToolFormat.FUNCTIONARY.forced("get_weather", null, names).suffix())
+        .isEqualTo("</function>");
+  }
+
+  @Test
+  void deepSeekContentStreamsWhileItsOpeningTokenMayBeBeginning() {
+    List<Call> calls = new ArrayList<>();
+    List<String> out =
+        stream(
+            ToolFormat.DEEPSEEK_R1,
+            "",
+            List.of("It is ", "sunny.<｜tool", "▁calls▁begin｜>", R1_CALL),
+            calls);
+    assertThat(out).containsExactly("It is", " sunny.");
+    assertThat(calls).containsExactly(WEATHER);
   }
 
   /** Streams {@code pieces} through a {@link ToolCallStream}; returns the content emitted. */
