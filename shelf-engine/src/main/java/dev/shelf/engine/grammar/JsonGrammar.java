@@ -18,16 +18,16 @@ import org.jspecify.annotations.Nullable;
  * RFC 8259 syntax; at each value the schema's types (the first byte decides the type: {@code "}
  * string, {@code -} or a digit number, {@code t}/{@code f} boolean, {@code n} null, <code>{</code>
  * object, {@code [} array), integers without fraction or exponent; {@code enum}/{@code const}
- * values byte for byte; in objects, declared properties with their own schemas, no key twice among
- * the declared ones, no other keys when {@code additionalProperties} is false, and no closing brace
- * before every required key is there; the counting bounds of strings ({@code minLength}, {@code
- * maxLength}, in code points), arrays ({@code minItems}, {@code maxItems}) and objects ({@code
- * minProperties}, {@code maxProperties}; when only as many keys are left as required ones are
- * missing, only those may come) and an integer's range (a sign or digit only while some integer the
- * text may still become lies in it). White space between tokens is allowed, at most {@link
- * #MAX_BLANKS} bytes in a row (a model cannot stall in blanks forever), and numbers have at most
- * {@link #MAX_DIGITS} digits before and after the point. Inside strings any byte from 0x20 up is
- * allowed, and escapes are checked ({@code \\uXXXX} with four hex digits).
+ * values byte for byte; in objects, declared properties with their own schemas, no key twice (as
+ * written: an escape makes another key), no other keys when {@code additionalProperties} is false,
+ * and no closing brace before every required key is there; the counting bounds of strings ({@code
+ * minLength}, {@code maxLength}, in code points), arrays ({@code minItems}, {@code maxItems}) and
+ * objects ({@code minProperties}, {@code maxProperties}; when only as many keys are left as
+ * required ones are missing, only those may come) and an integer's range (a sign or digit only
+ * while some integer the text may still become lies in it). White space between tokens is allowed,
+ * at most {@link #MAX_BLANKS} bytes in a row (a model cannot stall in blanks forever), and numbers
+ * have at most {@link #MAX_DIGITS} digits before and after the point. Inside strings any byte from
+ * 0x20 up is allowed, and escapes are checked ({@code \\uXXXX} with four hex digits).
  *
  * <p>The text begins with the value itself, no white space first. After the value the grammar may
  * demand a fixed {@code suffix} (white space allowed before it): how a forced tool call is closed
@@ -270,6 +270,9 @@ public final class JsonGrammar {
     int keys;
     JsonSchema valueSchema = JsonSchema.ANY;
 
+    /** The undeclared keys written, quoted (replaced, never changed: copies share it). */
+    List<byte[]> extras = List.of();
+
     /** The declared names as written between quotes (quotes included). */
     final List<byte[]> quoted;
 
@@ -291,6 +294,7 @@ public final class JsonGrammar {
       this.seen = (BitSet) o.seen.clone();
       this.state = o.state;
       this.keys = o.keys;
+      this.extras = o.extras;
       this.valueSchema = o.valueSchema;
     }
 
@@ -364,6 +368,9 @@ public final class JsonGrammar {
           valueSchema = schema.properties.getOrDefault(names.get(i), JsonSchema.ANY);
         } else {
           valueSchema = schema.additionalSchema();
+          List<byte[]> more = new ArrayList<>(extras);
+          more.add(key);
+          extras = more;
         }
         state = COLON;
       } else {
@@ -394,12 +401,12 @@ public final class JsonGrammar {
       return missing;
     }
 
-    /** The declared keys written already, which may not come again (null: none yet). */
+    /** The keys written already, which may not come again (null: none yet). */
     private @Nullable List<byte[]> seenNames() {
-      if (seen.isEmpty()) {
+      if (seen.isEmpty() && extras.isEmpty()) {
         return null;
       }
-      List<byte[]> out = new ArrayList<>();
+      List<byte[]> out = new ArrayList<>(extras);
       for (int i = seen.nextSetBit(0); i >= 0; i = seen.nextSetBit(i + 1)) {
         out.add(quoted.get(i));
       }
@@ -614,6 +621,11 @@ public final class JsonGrammar {
             return REJECT;
           }
           hex = hex * 16 + digit;
+          // no room left after a high surrogate: only digits that can still make a low one
+          boolean full = high && chars >= maxChars;
+          if (full && ((state == 2 && hex != 0xD) || (state == 3 && (hex < 0xDC || hex > 0xDF)))) {
+            return REJECT;
+          }
           if (state < 5) {
             state++;
             return CONSUMED;
@@ -763,10 +775,11 @@ public final class JsonGrammar {
         long high;
         try {
           low = Math.multiplyExact(m, scale);
-          high = Math.addExact(low, scale - 1);
         } catch (ArithmeticException e) {
-          return false;
+          return false; // every integer with more digits is past the long range
         }
+        // the range's top may pass the long range: the bounds are longs, so the end is enough
+        high = low > Long.MAX_VALUE - (scale - 1) ? Long.MAX_VALUE : low + (scale - 1);
         boolean meets = negative ? -high <= max && -low >= min : low <= max && high >= min;
         if (meets) {
           return true;

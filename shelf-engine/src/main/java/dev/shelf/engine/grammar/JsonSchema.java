@@ -1,5 +1,8 @@
 package dev.shelf.engine.grammar;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.math.RoundingMode;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -320,37 +323,60 @@ public final class JsonSchema {
     private static void range(JsonSchema n, Map<?, ?> map, String path) {
       Object exMin = map.get("exclusiveMinimum");
       Object exMax = map.get("exclusiveMaximum");
-      double lo = Double.NEGATIVE_INFINITY;
-      double hi = Double.POSITIVE_INFINITY;
+      BigInteger lo = LONG_MIN;
+      BigInteger hi = LONG_MAX;
       if (map.containsKey("minimum")) {
-        double m = number(map, "minimum", path);
-        lo = Boolean.TRUE.equals(exMin) ? Math.floor(m) + 1 : Math.ceil(m);
+        BigDecimal m = number(map, "minimum", path);
+        lo = Boolean.TRUE.equals(exMin) ? floor(m).add(BigInteger.ONE) : ceil(m);
       }
       if (exMin instanceof Number) {
-        lo = Math.max(lo, Math.floor(number(map, "exclusiveMinimum", path)) + 1);
+        lo = lo.max(floor(number(map, "exclusiveMinimum", path)).add(BigInteger.ONE));
       }
       if (map.containsKey("maximum")) {
-        double m = number(map, "maximum", path);
-        hi = Boolean.TRUE.equals(exMax) ? Math.ceil(m) - 1 : Math.floor(m);
+        BigDecimal m = number(map, "maximum", path);
+        hi = Boolean.TRUE.equals(exMax) ? ceil(m).subtract(BigInteger.ONE) : floor(m);
       }
       if (exMax instanceof Number) {
-        hi = Math.min(hi, Math.ceil(number(map, "exclusiveMaximum", path)) - 1);
+        hi = hi.min(ceil(number(map, "exclusiveMaximum", path)).subtract(BigInteger.ONE));
       }
-      if (lo > hi) {
+      lo = lo.max(LONG_MIN);
+      hi = hi.min(LONG_MAX);
+      if (lo.compareTo(hi) > 0) {
         throw new IllegalArgumentException(
-            "the bounds at " + path + " leave no integer between them");
+            "the bounds at " + path + " leave no integer between them (that a long holds)");
       }
-      // a double beyond the long range saturates, which is the range's end anyway
-      n.minimum = (long) lo;
-      n.maximum = (long) hi;
+      n.minimum = lo.longValueExact();
+      n.maximum = hi.longValueExact();
     }
 
-    private static double number(Map<?, ?> map, String keyword, String path) {
-      if (!(map.get(keyword) instanceof Number v) || Double.isNaN(v.doubleValue())) {
-        throw new IllegalArgumentException(
-            "'" + keyword + "' at " + path + " must be a number but was " + map.get(keyword));
+    private static final BigInteger LONG_MIN = BigInteger.valueOf(Long.MIN_VALUE);
+    private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
+
+    private static BigInteger floor(BigDecimal d) {
+      return d.setScale(0, RoundingMode.FLOOR).toBigIntegerExact();
+    }
+
+    private static BigInteger ceil(BigDecimal d) {
+      return d.setScale(0, RoundingMode.CEILING).toBigIntegerExact();
+    }
+
+    /** A bound exactly as written (a long stays a long, a double its decimal value). */
+    private static BigDecimal number(Map<?, ?> map, String keyword, String path) {
+      Object v = map.get(keyword);
+      if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
+        return BigDecimal.valueOf(((Number) v).longValue());
       }
-      return v.doubleValue();
+      if (v instanceof BigInteger b) {
+        return new BigDecimal(b);
+      }
+      if (v instanceof BigDecimal b) {
+        return b;
+      }
+      if (v instanceof Number d && Double.isFinite(d.doubleValue())) {
+        return new BigDecimal(d.toString());
+      }
+      throw new IllegalArgumentException(
+          "'" + keyword + "' at " + path + " must be a number but was " + v);
     }
 
     /** A non-negative integer keyword; 0 when absent. */

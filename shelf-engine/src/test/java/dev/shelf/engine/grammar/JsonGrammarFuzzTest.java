@@ -11,14 +11,17 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The grammar against a real JSON parser (Jackson, strict): thousands of mutated JSON texts, each
- * accepted whole by the grammar exactly when Jackson parses it as one value, within the grammar's
- * own limits (no white space around the value, at most {@link JsonGrammar#MAX_BLANKS} blanks and
- * {@link JsonGrammar#MAX_DIGITS} digits in a row).
+ * The grammar against a real JSON parser (Jackson, strict: trailing text and a key written twice
+ * refused, as the grammar refuses them): thousands of mutated JSON texts, each accepted whole by
+ * the grammar exactly when Jackson parses it as one value, within the grammar's own limits (no
+ * white space around the value, at most {@link JsonGrammar#MAX_BLANKS} blanks and {@link
+ * JsonGrammar#MAX_DIGITS} digits in a row).
  */
 class JsonGrammarFuzzTest {
   static final ObjectMapper STRICT =
-      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
   static final List<String> SEEDS =
       List.of(

@@ -249,6 +249,12 @@ class JsonGrammarTest {
     // the fourth character is refused at its first byte: after a two-byte one, after an escape
     assertThat(accepted(s, "", "\"ab\u00e9\u00e9\"")).isEqualTo(5);
     assertThat(accepted(s, "", "\"ab\\u00e9x\"")).isEqualTo(9);
+    // full after the first half of a surrogate pair: only its second half may follow
+    JsonSchema one = schema("{\"type\": \"string\", \"maxLength\": 1}");
+    valid(one, "\"\\ud83d\\ude00\"", "\"\\ud83d\"");
+    refusedAt(one, "\"\\ud83d\\u^004\"");
+    refusedAt(one, "\"\\ud83d\\ud^83d\"");
+    refusedAt(one, "\"\\ud83d\\^n\"");
     // bounds hold in a union's string branch too, and free-string room says what is left
     JsonSchema union =
         schema("{\"anyOf\": [{\"type\": \"string\", \"maxLength\": 4}, {\"type\": \"null\"}]}");
@@ -274,6 +280,7 @@ class JsonGrammarTest {
         schema("{\"type\": \"object\", \"minProperties\": 1, \"maxProperties\": 2}");
     valid(object, "{\"a\": 1}", "{\"a\": 1, \"b\": {}}");
     refusedAt(object, "{^}");
+    refusedAt(object, "{\"x\": 1, \"x^\": 2}"); // a key written twice is one key
     refusedAt(object, "{\"a\": 1, \"b\": 2^, \"c\": 3}");
     // when the keys left are just enough for the missing required ones, only those may come
     JsonSchema declared =
@@ -318,6 +325,19 @@ class JsonGrammarTest {
         schema("{\"anyOf\": [{\"type\": \"integer\", \"maximum\": 5}, {\"type\": \"null\"}]}");
     valid(nullable, "5", "null", "-1000");
     refusedAt(nullable, "^6");
+    // bounds at the ends of the long range, and past it (beyond every long: refused)
+    JsonSchema top = schema("{\"type\": \"integer\", \"minimum\": 9200000000000000000}");
+    valid(top, "9223372036854775807", "9200000000000000000");
+    refusedAt(top, "922337203685477580^8"); // past the long range
+    JsonSchema bottom = schema("{\"type\": \"integer\", \"maximum\": -9200000000000000000}");
+    valid(bottom, "-9223372036854775807", "-9200000000000000001");
+    refusedAt(bottom, "-^1");
+    // a long bound is taken exactly (this test's JSON reader makes doubles: the map is built here)
+    JsonSchema exact =
+        JsonSchema.compile(
+            java.util.Map.of("type", "integer", "exclusiveMinimum", 9007199254740993L));
+    assertThat(whole(exact, "", "9007199254740993")).isFalse(); // a double would round it up
+    valid(exact, "9007199254740994");
     // a number's range is not enforced (fractions and exponents reach anything)
     valid(schema("{\"type\": \"number\", \"maximum\": 1}"), "2.5", "1e3");
   }
@@ -333,7 +353,8 @@ class JsonGrammarTest {
             "{\"properties\": {\"a\": {}}, \"additionalProperties\": false,"
                 + " \"minProperties\": 2}",
             "{\"type\": \"integer\", \"minimum\": 1.5, \"maximum\": 1.9}",
-            "{\"type\": \"integer\", \"minimum\": \"one\"}")) {
+            "{\"type\": \"integer\", \"minimum\": \"one\"}",
+            "{\"type\": \"integer\", \"minimum\": 1e19}")) {
       assertThatThrownBy(() -> schema(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
     }
     assertThatThrownBy(() -> schema("{\"properties\": {\"a\": {\"maxLength\": \"x\"}}}"))
