@@ -180,6 +180,10 @@ record ChatPrompt(
           null,
           e);
     }
+    if ((forced != null || output != null) && ThinkStream.opens(text)) {
+      // the template opened the thinking: constrained output is the answer, after it
+      text = text + ThinkStream.CLOSE + "\n\n";
+    }
     return new ChatPrompt(
         forced == null ? text : text + forced.prompt(),
         active ? format : null,

@@ -76,7 +76,13 @@ enum ToolFormat {
         .replaceAll(
             m ->
                 java.util.regex.Matcher.quoteReplacement(
-                    "<｜tool▁" + m.group(1) + (m.group(2) == null ? "" : "▁" + m.group(2)) + "｜>"));
+                    "<｜tool▁"
+                        + m.group(1)
+                        // "calls" alone is how some write the opening
+                        + (m.group(2) != null
+                            ? "▁" + m.group(2)
+                            : m.group(1).equals("calls") ? "▁begin" : "")
+                        + "｜>"));
   }
 
   /** Functionary v3.1's call tags. */
@@ -92,6 +98,10 @@ enum ToolFormat {
    * R+'s {@code Action:} (a fenced JSON list after it).
    */
   static final List<String> OPENERS = List.of(FUNCTOOLS, "Action:");
+
+  /** Command R+'s built-in tool for answering without one. */
+  private static final java.util.Set<String> DIRECT_ANSWER =
+      java.util.Set.of("directly-answer", "directly_answer");
 
   /** The opener {@code text} begins with, or null. */
   static @Nullable String opener(String text) {
@@ -310,20 +320,33 @@ enum ToolFormat {
    */
   private static @Nullable Parsed deepSeek(String text) {
     int at = text.indexOf(CALLS_BEGIN);
-    int blockEnd = text.indexOf(CALLS_END, at);
-    String block =
-        text.substring(at + CALLS_BEGIN.length(), blockEnd < 0 ? text.length() : blockEnd);
     StringBuilder content = new StringBuilder(text.substring(0, at));
-    if (blockEnd >= 0) {
-      String after = text.substring(blockEnd + CALLS_END.length());
+    List<Call> calls = new ArrayList<>();
+    while (at >= 0) {
+      int blockEnd = text.indexOf(CALLS_END, at);
+      String block =
+          text.substring(at + CALLS_BEGIN.length(), blockEnd < 0 ? text.length() : blockEnd);
+      if (!deepSeekBlock(block, calls)) {
+        return null;
+      }
+      if (blockEnd < 0) {
+        break;
+      }
+      int next = blockEnd + CALLS_END.length();
+      at = text.indexOf(CALLS_BEGIN, next);
+      String after = text.substring(next, at < 0 ? text.length() : at);
       if (!after.isBlank()) {
         content.append(after);
       }
     }
-    List<Call> calls = new ArrayList<>();
+    return new Parsed(content.toString(), calls);
+  }
+
+  /** The calls of one DeepSeek block into {@code calls}; false when one does not parse. */
+  private static boolean deepSeekBlock(String block, List<Call> calls) {
     int from = block.indexOf(CALL_BEGIN);
     if (from < 0 || !block.substring(0, from).isBlank()) {
-      return null;
+      return false;
     }
     while (from >= 0) {
       int start = from + CALL_BEGIN.length();
@@ -333,16 +356,19 @@ enum ToolFormat {
       if (sep < 0) {
         List<Call> some = json(body.strip());
         if (some == null) {
-          return null;
+          return false;
         }
         calls.addAll(some);
       } else {
         String rest = body.substring(sep + SEP.length());
         int line = rest.indexOf('\n');
+        if (line < 0 && end < 0) {
+          return false; // cut short in the name: no call to make
+        }
         String name = (line < 0 ? rest : rest.substring(0, line)).strip();
-        Call c = named(name, unfenced(line < 0 ? "" : rest.substring(line + 1)));
+        Call c = named(name, unfenced(line < 0 ? "" : rest.substring(line + 1)), end >= 0);
         if (c == null) {
-          return null;
+          return false;
         }
         calls.add(c);
       }
@@ -352,11 +378,11 @@ enum ToolFormat {
       int next = block.indexOf(CALL_BEGIN, end + CALL_END.length());
       String between = block.substring(end + CALL_END.length(), next < 0 ? block.length() : next);
       if (!between.isBlank()) {
-        return null;
+        return false;
       }
       from = next;
     }
-    return new Parsed(content.toString(), calls);
+    return true;
   }
 
   /** Functionary v3.1's {@code <function=NAME>ARGS</function>} calls, after any content. */
@@ -371,7 +397,7 @@ enum ToolFormat {
       }
       String name = text.substring(at + FUNCTION_OPEN.length(), gt).strip();
       int end = text.indexOf(FUNCTION_CLOSE, gt + 1);
-      Call c = named(name, text.substring(gt + 1, end < 0 ? text.length() : end).strip());
+      Call c = named(name, text.substring(gt + 1, end < 0 ? text.length() : end).strip(), end >= 0);
       if (c == null) {
         return null;
       }
@@ -399,21 +425,30 @@ enum ToolFormat {
     return t.strip();
   }
 
-  /** A call of {@code name} whose arguments are the JSON object {@code args} (empty: none). */
-  private static @Nullable Call named(String name, String args) {
+  /**
+   * A call of {@code name} whose arguments are the JSON object {@code args}, nothing after it;
+   * empty arguments are none only in a call that was {@code closed} (one cut short is no call).
+   */
+  private static @Nullable Call named(String name, String args, boolean closed) {
     if (name.isEmpty() || name.chars().anyMatch(Character::isWhitespace)) {
       return null;
     }
     if (args.isEmpty()) {
-      return new Call(name, "{}");
+      return closed ? new Call(name, "{}") : null;
     }
     try {
-      JsonNode node = Json.MAPPER.readTree(args);
+      JsonNode node = WHOLE.readTree(args);
       return node != null && node.isObject() ? new Call(name, Json.string(node)) : null;
     } catch (IOException e) {
       return null;
     }
   }
+
+  /** Reads one JSON value and nothing after it. */
+  private static final com.fasterxml.jackson.databind.ObjectReader WHOLE =
+      Json.MAPPER
+          .readerFor(JsonNode.class)
+          .with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   /**
    * Calls written as JSON: one object, several objects one after another (white space or {@code ;}
@@ -486,6 +521,9 @@ enum ToolFormat {
     JsonNode fn = node.path("function");
     JsonNode source = fn.isObject() ? fn : node;
     JsonNode name = source.has("name") ? source.get("name") : source.get("tool_name");
+    if (name != null && DIRECT_ANSWER.contains(name.asText())) {
+      return null; // Command R+'s built-in "no tool": the answer is text, not a call
+    }
     if (name == null || !name.isTextual() || name.asText().isBlank()) {
       return null;
     }

@@ -145,6 +145,41 @@ class ChatPromptTest {
   }
 
   @Test
+  void aForcedCallComesAfterTheThinkingTheTemplateOpened() throws IOException {
+    ChatRequest r = request(List.of(ChatMessage.of("user", "Weather in Paris?")), TOOLS);
+    ChatRequest forced =
+        new ChatRequest(
+            r.model(),
+            r.messages(),
+            r.stream(),
+            r.includeUsage(),
+            r.tools(),
+            Json.NODES.textNode("required"),
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            null,
+            Json.object());
+    String text =
+        ChatPrompt.of(forced, shared("llama-cpp-deepseek-r1.jinja"), Path.of("m.gguf")).text();
+    // one tool: required names it, and its call opens after the closed thinking
+    assertThat(text)
+        .endsWith(
+            "<｜Assistant｜><think>\n</think>\n\n<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function"
+                + "<｜tool▁sep｜>get_weather\n```json\n");
+  }
+
+  @Test
   void chatTemplateKwargsReachTheTemplate() throws IOException {
     ChatRequest r = request(List.of(ChatMessage.of("user", "Hi")), null);
     r.extra().putObject("chat_template_kwargs").put("date_string", "01 Jan 2030");

@@ -201,6 +201,26 @@ class ToolFormatTest {
                         + " \"arguments\": {\"city\": \"Paris\"}}<｜tool▁call▁end｜>")
                 .calls())
         .containsExactly(WEATHER);
+    // two blocks: the calls of both
+    assertThat(
+            parsed(
+                    ToolFormat.DEEPSEEK_R1,
+                    "<｜tool▁calls▁begin｜>"
+                        + R1_CALL
+                        + "<｜tool▁calls▁end｜>\n<｜tool▁calls｜>"
+                        + R1_CALL
+                        + "<｜tool▁calls▁end｜>")
+                .calls())
+        .containsExactly(WEATHER, WEATHER);
+    // cut short (max_tokens) in the name or before the arguments: no call, the text is content
+    assertThat(
+            ToolFormat.DEEPSEEK_R1.parse(
+                "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_wea"))
+        .isNull();
+    assertThat(
+            ToolFormat.DEEPSEEK_R1.parse(
+                "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json"))
+        .isNull();
     // broken arguments, a name with a space, text between calls: no call, all content
     assertThat(ToolFormat.DEEPSEEK_R1.parse("<｜tool▁calls▁begin｜>" + R1_CALL.replace("}", "")))
         .isNull();
@@ -222,11 +242,29 @@ class ToolFormatTest {
     assertThat(p.content()).isEqualTo("Sure. ");
     assertThat(p.calls()).containsExactly(WEATHER, new Call("get_time", "{}"));
     assertThat(ToolFormat.FUNCTIONARY.parse("<function=get_weather>{\"city\":")).isNull();
+    assertThat(ToolFormat.FUNCTIONARY.parse("<function=get_weather>")).isNull();
+    assertThat(parsed(ToolFormat.FUNCTIONARY, "<function=get_time></function>").calls())
+        .containsExactly(new Call("get_time", "{}"));
+    assertThat(ToolFormat.FUNCTIONARY.parse("<function=get_weather>{\"a\": 1} {\"b\":")).isNull();
+    List<Call> split = new ArrayList<>();
+    assertThat(
+            stream(
+                ToolFormat.FUNCTIONARY,
+                "",
+                List.of("Sure. <func", "tion=get_weather>", "{\"city\": \"Paris\"}</function>"),
+                split))
+        .containsExactly("Sure.");
+    assertThat(split).containsExactly(WEATHER);
     // Command R+: Action: and a fenced list; Command R7B: a list with tool_name and parameters
     String list = "[{\"tool_name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\"}}]";
     assertThat(parsed(ToolFormat.GENERIC, "Action:\n```json\n" + list + "\n```").calls())
         .containsExactly(WEATHER);
     assertThat(parsed(ToolFormat.GENERIC, list).calls()).containsExactly(WEATHER);
+    // Command R+'s built-in way of answering without a tool is no call
+    assertThat(
+            ToolFormat.GENERIC.parse(
+                "Action:\n```json\n[{\"tool_name\": \"directly-answer\", \"parameters\": {}}]\n```"))
+        .isNull();
     List<Call> calls = new ArrayList<>();
     assertThat(
             stream(ToolFormat.GENERIC, "", List.of("Act", "ion:\n```json\n", list, "\n```"), calls))
