@@ -269,13 +269,20 @@ enum ToolFormat {
       return null;
     }
     if (this == DEEPSEEK_R1 && canonicalDeepSeek(text).contains(CALLS_BEGIN)) {
-      return deepSeek(canonicalDeepSeek(text));
+      return blocks(
+          canonicalDeepSeek(text),
+          CALLS_BEGIN,
+          CALLS_END,
+          (body, closed) -> {
+            List<Call> calls = new ArrayList<>();
+            return deepSeekBlock(body, calls) ? calls : null;
+          });
     }
     if (this == FUNCTIONARY && text.contains(FUNCTION_OPEN)) {
-      return functionary(text);
+      return blocks(text, FUNCTION_OPEN, FUNCTION_CLOSE, ToolFormat::function);
     }
     if (tagged() && text.contains(OPEN)) {
-      return tagged(text);
+      return blocks(text, OPEN, CLOSE, (body, closed) -> json(body.strip()));
     }
     String opener = this == GENERIC ? opener(trimmed) : null;
     if (opener != null) {
@@ -288,22 +295,31 @@ enum ToolFormat {
     return calls == null ? null : new Parsed("", calls);
   }
 
-  /** {@code <tool_call>} blocks; the last may lack its closing tag (the model stopped there). */
-  private static @Nullable Parsed tagged(String text) {
-    int at = text.indexOf(OPEN);
+  /** What a block's text (between its tags) holds: its calls, or null when it is no call. */
+  private interface BlockReader {
+    @Nullable List<Call> read(String body, boolean closed);
+  }
+
+  /**
+   * Calls in blocks between {@code open} and {@code close} tags, each read by {@code reader}: the
+   * text before the first block and any between or after them is content; the last block may lack
+   * its closing tag (the model stopped there).
+   */
+  private static @Nullable Parsed blocks(
+      String text, String open, String close, BlockReader reader) {
+    int at = text.indexOf(open);
     StringBuilder content = new StringBuilder(text.substring(0, at));
     List<Call> calls = new ArrayList<>();
     while (at >= 0) {
-      int from = at + OPEN.length();
-      int end = text.indexOf(CLOSE, from);
-      String body = text.substring(from, end < 0 ? text.length() : end);
-      List<Call> some = json(body.strip());
+      int from = at + open.length();
+      int end = text.indexOf(close, from);
+      List<Call> some = reader.read(text.substring(from, end < 0 ? text.length() : end), end >= 0);
       if (some == null) {
         return null;
       }
       calls.addAll(some);
-      int next = end < 0 ? text.length() : end + CLOSE.length();
-      at = text.indexOf(OPEN, next);
+      int next = end < 0 ? text.length() : end + close.length();
+      at = text.indexOf(open, next);
       String between = text.substring(next, at < 0 ? text.length() : at);
       if (!between.isBlank()) {
         content.append(between);
@@ -318,31 +334,12 @@ enum ToolFormat {
    * fenced or not; or a JSON call object), {@code <｜tool▁calls▁end｜>}. The last call and the block
    * may lack their ends (the model stopped there). Text before and after the block is content.
    */
-  private static @Nullable Parsed deepSeek(String text) {
-    int at = text.indexOf(CALLS_BEGIN);
-    StringBuilder content = new StringBuilder(text.substring(0, at));
-    List<Call> calls = new ArrayList<>();
-    while (at >= 0) {
-      int blockEnd = text.indexOf(CALLS_END, at);
-      String block =
-          text.substring(at + CALLS_BEGIN.length(), blockEnd < 0 ? text.length() : blockEnd);
-      if (!deepSeekBlock(block, calls)) {
-        return null;
-      }
-      if (blockEnd < 0) {
-        break;
-      }
-      int next = blockEnd + CALLS_END.length();
-      at = text.indexOf(CALLS_BEGIN, next);
-      String after = text.substring(next, at < 0 ? text.length() : at);
-      if (!after.isBlank()) {
-        content.append(after);
-      }
-    }
-    return new Parsed(content.toString(), calls);
-  }
-
-  /** The calls of one DeepSeek block into {@code calls}; false when one does not parse. */
+  /**
+   * The calls of one DeepSeek block (what stands between {@code <｜tool▁calls▁begin｜>} and {@code
+   * <｜tool▁calls▁end｜>}) into {@code calls}: each between {@code <｜tool▁call▁begin｜>} and {@code
+   * <｜tool▁call▁end｜>}, {@code TYPE<｜tool▁sep｜>NAME}, a line break and the arguments (fenced or
+   * not), or a JSON call object; the last may lack its end. False when one does not parse.
+   */
   private static boolean deepSeekBlock(String block, List<Call> calls) {
     int from = block.indexOf(CALL_BEGIN);
     if (from < 0 || !block.substring(0, from).isBlank()) {
@@ -385,31 +382,14 @@ enum ToolFormat {
     return true;
   }
 
-  /** Functionary v3.1's {@code <function=NAME>ARGS</function>} calls, after any content. */
-  private static @Nullable Parsed functionary(String text) {
-    int at = text.indexOf(FUNCTION_OPEN);
-    StringBuilder content = new StringBuilder(text.substring(0, at));
-    List<Call> calls = new ArrayList<>();
-    while (at >= 0) {
-      int gt = text.indexOf('>', at + FUNCTION_OPEN.length());
-      if (gt < 0) {
-        return null;
-      }
-      String name = text.substring(at + FUNCTION_OPEN.length(), gt).strip();
-      int end = text.indexOf(FUNCTION_CLOSE, gt + 1);
-      Call c = named(name, text.substring(gt + 1, end < 0 ? text.length() : end).strip(), end >= 0);
-      if (c == null) {
-        return null;
-      }
-      calls.add(c);
-      int next = end < 0 ? text.length() : end + FUNCTION_CLOSE.length();
-      at = text.indexOf(FUNCTION_OPEN, next);
-      String between = text.substring(next, at < 0 ? text.length() : at);
-      if (!between.isBlank()) {
-        content.append(between);
-      }
-    }
-    return new Parsed(content.toString(), calls);
+  /** Functionary v3.1's {@code NAME>ARGS} between {@code <function=} and {@code </function>}. */
+  private static @Nullable List<Call> function(String body, boolean closed) {
+    int gt = body.indexOf('>');
+    Call c =
+        gt < 0
+            ? null
+            : named(body.substring(0, gt).strip(), body.substring(gt + 1).strip(), closed);
+    return c == null ? null : List.of(c);
   }
 
   /** Arguments inside a {@code ```json} (or bare {@code ```}) fence, or as they are. */

@@ -2,6 +2,7 @@ package dev.shelf.providers.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.shelf.api.ChatMessage;
 import dev.shelf.api.ChatRequest;
 import dev.shelf.api.Json;
@@ -50,13 +51,20 @@ class ChatPromptTest {
           new ChatMessage("tool", "18 C", null, null, null, "call_x1", null, null, null));
 
   static ChatRequest request(List<ChatMessage> messages, @Nullable List<ChatRequest.Tool> tools) {
+    return request(messages, tools, null);
+  }
+
+  static ChatRequest request(
+      List<ChatMessage> messages,
+      @Nullable List<ChatRequest.Tool> tools,
+      @Nullable JsonNode toolChoice) {
     return new ChatRequest(
         "m",
         messages,
         false,
         false,
         tools,
-        null,
+        toolChoice,
         null,
         null,
         null,
@@ -146,30 +154,11 @@ class ChatPromptTest {
 
   @Test
   void aForcedCallComesAfterTheThinkingTheTemplateOpened() throws IOException {
-    ChatRequest r = request(List.of(ChatMessage.of("user", "Weather in Paris?")), TOOLS);
     ChatRequest forced =
-        new ChatRequest(
-            r.model(),
-            r.messages(),
-            r.stream(),
-            r.includeUsage(),
-            r.tools(),
-            Json.NODES.textNode("required"),
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            null,
-            Json.object());
+        request(
+            List.of(ChatMessage.of("user", "Weather in Paris?")),
+            TOOLS,
+            Json.NODES.textNode("required"));
     String text =
         ChatPrompt.of(forced, shared("llama-cpp-deepseek-r1.jinja"), Path.of("m.gguf")).text();
     // one tool: required names it, and its call opens after the closed thinking

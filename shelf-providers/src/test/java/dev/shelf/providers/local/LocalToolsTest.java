@@ -228,18 +228,16 @@ class LocalToolsTest {
 
   @Test
   void deepSeekAndFunctionaryCallsAreReadInTheirOwnFormats() {
-    Answer deepSeek = ask(request("deepseek.gguf", TOOLS, null, null));
-    assertThat(deepSeek.content()).isEmpty();
-    assertThat(deepSeek.finish()).isEqualTo("tool_calls");
-    assertThat(deepSeek.calls()).hasSize(1);
-    assertThat(deepSeek.calls().getFirst().name()).isEqualTo("get_weather");
-    assertThat(deepSeek.calls().getFirst().arguments()).isEqualTo("{\"city\":\"Paris\"}");
-    Answer functionary = ask(request("functionary.gguf", TOOLS, null, null));
-    assertThat(functionary.content()).isEqualTo("Checking.");
-    assertThat(functionary.finish()).isEqualTo("tool_calls");
-    assertThat(functionary.calls()).hasSize(1);
-    assertThat(functionary.calls().getFirst().name()).isEqualTo("get_weather");
-    assertThat(functionary.calls().getFirst().arguments()).isEqualTo("{\"city\":\"Paris\"}");
+    assertOneWeatherCall(ask(request("deepseek.gguf", TOOLS, null, null)), "");
+    assertOneWeatherCall(ask(request("functionary.gguf", TOOLS, null, null)), "Checking.");
+  }
+
+  static void assertOneWeatherCall(Answer a, String content) {
+    assertThat(a.content()).isEqualTo(content);
+    assertThat(a.finish()).isEqualTo("tool_calls");
+    assertThat(a.calls()).hasSize(1);
+    assertThat(a.calls().getFirst().name()).isEqualTo("get_weather");
+    assertThat(a.calls().getFirst().arguments()).isEqualTo("{\"city\":\"Paris\"}");
   }
 
   @Test
