@@ -180,6 +180,13 @@ record ChatPrompt(
           null,
           e);
     }
+    if (format == ToolFormat.FUNCTIONARY_V32
+        && forced == null
+        && (!active || output != null)
+        && text.endsWith(ToolFormat.SEGMENT)) {
+      // no calls to read: the answer is content, whose recipient line the prompt writes
+      text = text + ToolFormat.ALL + "\n";
+    }
     if ((forced != null || output != null) && ThinkStream.opens(text)) {
       // the template opened the thinking: constrained output is the answer, after it
       text = text + ThinkStream.CLOSE + "\n\n";

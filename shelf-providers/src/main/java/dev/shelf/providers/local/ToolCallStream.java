@@ -53,6 +53,19 @@ final class ToolCallStream implements Generation.Emitter {
     if (capturing) {
       return;
     }
+    if (!started && format == ToolFormat.FUNCTIONARY_V32) {
+      // the answer's first line names its recipient: "all" for content, else a function
+      int line = held.indexOf("\n");
+      if (line < 0) {
+        return;
+      }
+      started = true;
+      if (!held.substring(0, line).strip().equals(ToolFormat.ALL)) {
+        capturing = true;
+        return;
+      }
+      held.delete(0, line + 1);
+    }
     if (!started) {
       int first = firstNonBlank(held);
       if (first < 0) {
@@ -92,6 +105,11 @@ final class ToolCallStream implements Generation.Emitter {
    * (empty for none).
    */
   List<ToolFormat.Call> finish() {
+    if (!started
+        && format == ToolFormat.FUNCTIONARY_V32
+        && held.toString().strip().equals(ToolFormat.ALL)) {
+      held.setLength(0); // the recipient line alone: no content
+    }
     if (capturing) {
       ToolFormat.Parsed parsed = format.parse(forced + held);
       if (parsed != null) {

@@ -33,10 +33,12 @@ import org.jspecify.annotations.Nullable;
  *       before is content. DeepSeek R1 and V3 and the templates written for them.
  *   <li>{@link #FUNCTIONARY}: {@code <function=NAME>{...}</function>}, one per call, after any
  *       content (Functionary v3.1, and Llama 3.1 templates that prompt for it).
- *   <li>{@link #GENERIC}: other templates that take tools (Command R, Functionary v3.2,
- *       FireFunction): a {@code <tool_call>} block, a JSON object or array as the whole answer
- *       (each call's name under {@code name} or Command R's {@code tool_name}), or FireFunction's
- *       {@code functools[...]}.
+ *   <li>{@link #FUNCTIONARY_V32}: the prompt ends with {@code >>>} and the answer is segments, each
+ *       a recipient line and its text: {@code all} and content, or a function's name and its
+ *       arguments ({@code >>>} before each further segment). Functionary v3.2.
+ *   <li>{@link #GENERIC}: other templates that take tools (Command R, FireFunction): a {@code
+ *       <tool_call>} block, a JSON object or array as the whole answer (each call's name under
+ *       {@code name} or Command R's {@code tool_name}), or FireFunction's {@code functools[...]}.
  * </ul>
  *
  * <p>Text that does not parse as a call is content: a model that starts a call and writes broken
@@ -48,6 +50,7 @@ enum ToolFormat {
   MISTRAL,
   DEEPSEEK_R1,
   FUNCTIONARY,
+  FUNCTIONARY_V32,
   GENERIC;
 
   static final String OPEN = "<tool_call>";
@@ -89,6 +92,11 @@ enum ToolFormat {
   static final String FUNCTION_OPEN = "<function=";
 
   static final String FUNCTION_CLOSE = "</function>";
+
+  /** Functionary v3.2's segment opening, and the recipient of its content segments. */
+  static final String SEGMENT = ">>>";
+
+  static final String ALL = "all";
 
   /** FireFunction's opening of its calls. */
   static final String FUNCTOOLS = "functools";
@@ -146,6 +154,9 @@ enum ToolFormat {
     if (s.contains(FUNCTION_OPEN)) {
       return FUNCTIONARY;
     }
+    if (s.contains(SEGMENT + ALL)) {
+      return FUNCTIONARY_V32;
+    }
     if (s.contains("[TOOL_CALLS]")) {
       return MISTRAL;
     }
@@ -163,7 +174,7 @@ enum ToolFormat {
   /** Whether an answer that begins with {@code c} (after white space) may be a call as a whole. */
   boolean startsCall(char c) {
     return switch (this) {
-      case HERMES, DEEPSEEK_R1 -> false;
+      case HERMES, DEEPSEEK_R1, FUNCTIONARY_V32 -> false;
       case LLAMA3, FUNCTIONARY -> c == '{';
       case MISTRAL -> c == '[';
       case GENERIC -> c == '{' || c == '[';
@@ -172,7 +183,7 @@ enum ToolFormat {
 
   /** Whether calls may also begin after some content, at the tag {@link #open()}. */
   boolean tagged() {
-    return this == HERMES || this == GENERIC || this == DEEPSEEK_R1 || this == FUNCTIONARY;
+    return this != LLAMA3 && this != MISTRAL;
   }
 
   /** The tag that opens the calls of a {@linkplain #tagged() tagged} format. */
@@ -180,6 +191,7 @@ enum ToolFormat {
     return switch (this) {
       case DEEPSEEK_R1 -> "<｜tool"; // the common beginning of the ways its opening is written
       case FUNCTIONARY -> FUNCTION_OPEN;
+      case FUNCTIONARY_V32 -> SEGMENT;
       default -> OPEN;
     };
   }
@@ -198,7 +210,7 @@ enum ToolFormat {
    * written whole as a call object (its arguments any object).
    */
   Forced forced(@Nullable String name, @Nullable JsonSchema parameters, List<String> names) {
-    if (this == DEEPSEEK_R1 || this == FUNCTIONARY) {
+    if (this == DEEPSEEK_R1 || this == FUNCTIONARY || this == FUNCTIONARY_V32) {
       return forcedTagged(name, parameters, names);
     }
     String key = this == LLAMA3 ? "parameters" : "arguments";
@@ -241,10 +253,17 @@ enum ToolFormat {
     JsonSchema args = parameters == null ? JsonSchema.ANY_OBJECT : parameters;
     if (name != null) {
       String text =
-          this == DEEPSEEK_R1
-              ? CALLS_BEGIN + CALL_BEGIN + "function" + SEP + name + "\n```json\n"
-              : FUNCTION_OPEN + name + ">";
-      String close = this == DEEPSEEK_R1 ? "\n```" + CALL_END + CALLS_END : FUNCTION_CLOSE;
+          switch (this) {
+            case DEEPSEEK_R1 -> CALLS_BEGIN + CALL_BEGIN + "function" + SEP + name + "\n```json\n";
+            case FUNCTIONARY_V32 -> name + "\n"; // after the >>> the prompt ends with
+            default -> FUNCTION_OPEN + name + ">";
+          };
+      String close =
+          switch (this) {
+            case DEEPSEEK_R1 -> "\n```" + CALL_END + CALLS_END;
+            case FUNCTIONARY_V32 -> "";
+            default -> FUNCTION_CLOSE;
+          };
       return new Forced(text, text, args, close);
     }
     Map<String, Object> call = new LinkedHashMap<>();
@@ -277,6 +296,9 @@ enum ToolFormat {
             List<Call> calls = new ArrayList<>();
             return deepSeekBlock(body, calls) ? calls : null;
           });
+    }
+    if (this == FUNCTIONARY_V32) {
+      return segments(text);
     }
     if (this == FUNCTIONARY && text.contains(FUNCTION_OPEN)) {
       return blocks(text, FUNCTION_OPEN, FUNCTION_CLOSE, ToolFormat::function);
@@ -390,6 +412,41 @@ enum ToolFormat {
             ? null
             : named(body.substring(0, gt).strip(), body.substring(gt + 1).strip(), closed);
     return c == null ? null : List.of(c);
+  }
+
+  /**
+   * Functionary v3.2's segments (the first one's {@code >>>} is the prompt's): {@code all} segments
+   * are content, the others calls of the function they name (or a JSON call object, as a forced
+   * choice among tools writes one). Null when none is a call.
+   */
+  private static @Nullable Parsed segments(String text) {
+    String[] parts =
+        (text.startsWith(SEGMENT) ? text.substring(SEGMENT.length()) : text).split(SEGMENT, -1);
+    StringBuilder content = new StringBuilder();
+    List<Call> calls = new ArrayList<>();
+    for (int i = 0; i < parts.length; i++) {
+      String part = parts[i];
+      int line = part.indexOf('\n');
+      String recipient = (line < 0 ? part : part.substring(0, line)).strip();
+      String body = line < 0 ? "" : part.substring(line + 1);
+      if (recipient.equals(ALL)) {
+        content.append(body);
+        continue;
+      }
+      List<Call> some;
+      if (recipient.startsWith("{")) {
+        some = json(part.strip());
+      } else {
+        // the last segment may be cut short: then it must hold whole arguments
+        Call c = line < 0 ? null : named(recipient, body.strip(), i < parts.length - 1);
+        some = c == null ? null : List.of(c);
+      }
+      if (some == null) {
+        return null;
+      }
+      calls.addAll(some);
+    }
+    return calls.isEmpty() ? null : new Parsed(content.toString(), calls);
   }
 
   /** Arguments inside a {@code ```json} (or bare {@code ```}) fence, or as they are. */

@@ -169,6 +169,17 @@ class ChatPromptTest {
   }
 
   @Test
+  void functionaryV32AnswersContentAfterItsRecipientLineWhenNoToolsAreActive() throws IOException {
+    ChatTemplate v32 = shared("meetkai-functionary-medium-v3.2.jinja");
+    List<ChatMessage> ask = List.of(ChatMessage.of("user", "Hi"));
+    assertThat(ChatPrompt.of(request(ask, null), v32, Path.of("m.gguf")).text())
+        .endsWith("<|start_header_id|>assistant<|end_header_id|>\n\n>>>all\n");
+    // with tools the model chooses: the prompt ends at the segment opening
+    assertThat(ChatPrompt.of(request(ask, TOOLS), v32, Path.of("m.gguf")).text())
+        .endsWith("<|start_header_id|>assistant<|end_header_id|>\n\n>>>");
+  }
+
+  @Test
   void chatTemplateKwargsReachTheTemplate() throws IOException {
     ChatRequest r = request(List.of(ChatMessage.of("user", "Hi")), null);
     r.extra().putObject("chat_template_kwargs").put("date_string", "01 Jan 2030");

@@ -80,6 +80,10 @@ class LocalToolsTest {
         dir.resolve("functionary.gguf"),
         ScriptedModel.sharedTemplate("meetkai-functionary-medium-v3.1.jinja"),
         List.of("Checking.", "<function=", "get_weather>", "{\"city\": \"Paris\"}", "</function>"));
+    ScriptedModel.write(
+        dir.resolve("functionary32.gguf"),
+        ScriptedModel.sharedTemplate("meetkai-functionary-medium-v3.2.jinja"),
+        List.of("all", "\nChecking.", ">>>", "get_weather\n", "{\"city\": \"Paris\"}"));
     // says only arguments: a call only when the prompt forced its opening
     ScriptedModel.write(dir.resolve("llama-args.gguf"), llama, List.of("{\"city\": \"Paris\"}}"));
     provider = new LocalProvider("local", dir, 2);
@@ -230,6 +234,7 @@ class LocalToolsTest {
   void deepSeekAndFunctionaryCallsAreReadInTheirOwnFormats() {
     assertOneWeatherCall(ask(request("deepseek.gguf", TOOLS, null, null)), "");
     assertOneWeatherCall(ask(request("functionary.gguf", TOOLS, null, null)), "Checking.");
+    assertOneWeatherCall(ask(request("functionary32.gguf", TOOLS, null, null)), "Checking.");
   }
 
   static void assertOneWeatherCall(Answer a, String content) {

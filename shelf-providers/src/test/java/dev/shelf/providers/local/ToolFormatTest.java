@@ -30,7 +30,8 @@ class ToolFormatTest {
     assertThat(format("fireworks-ai-llama-3-firefunction-v2.jinja")).isEqualTo(ToolFormat.GENERIC);
     assertThat(format("llama-cpp-deepseek-r1.jinja")).isEqualTo(ToolFormat.DEEPSEEK_R1);
     assertThat(format("meetkai-functionary-medium-v3.1.jinja")).isEqualTo(ToolFormat.FUNCTIONARY);
-    assertThat(format("meetkai-functionary-medium-v3.2.jinja")).isEqualTo(ToolFormat.GENERIC);
+    assertThat(format("meetkai-functionary-medium-v3.2.jinja"))
+        .isEqualTo(ToolFormat.FUNCTIONARY_V32);
     assertThat(format("CohereForAI-c4ai-command-r-plus-tool_use.jinja"))
         .isEqualTo(ToolFormat.GENERIC);
     // DeepSeek's distills render no tools: Shelf's Hermes instructions
@@ -278,7 +279,8 @@ class ToolFormatTest {
   void forcedDeepSeekAndFunctionaryCallsParse() {
     List<String> names = List.of("get_weather", "get_time");
     String args = "{\"city\": \"Paris\"}";
-    for (ToolFormat f : List.of(ToolFormat.DEEPSEEK_R1, ToolFormat.FUNCTIONARY)) {
+    for (ToolFormat f :
+        List.of(ToolFormat.DEEPSEEK_R1, ToolFormat.FUNCTIONARY, ToolFormat.FUNCTIONARY_V32)) {
       ToolFormat.Forced named = f.forced("get_weather", null, names);
       assertThat(named.prompt()).isEqualTo(named.text());
       assertThat(f.parse(named.text() + args + named.suffix()))
@@ -300,6 +302,32 @@ class ToolFormatTest {
             "<｜tool▁calls▁begin｜><｜tool▁call▁begin｜>function<｜tool▁sep｜>get_weather\n```json\n");
     assertThat(ToolFormat.FUNCTIONARY.forced("get_weather", null, names).suffix())
         .isEqualTo("</function>");
+  }
+
+  @Test
+  void functionaryV32SegmentsOfContentAndCalls() {
+    ToolFormat f = ToolFormat.FUNCTIONARY_V32;
+    Parsed p = parsed(f, "all\nSure.>>>get_weather\n{\"city\": \"Paris\"}");
+    assertThat(p.content()).isEqualTo("Sure.");
+    assertThat(p.calls()).containsExactly(WEATHER);
+    assertThat(parsed(f, "get_weather\n{\"city\": \"Paris\"}>>>get_time\n{}").calls())
+        .containsExactly(WEATHER, new Call("get_time", "{}"));
+    assertThat(f.parse("all\nJust text")).isNull();
+    assertThat(f.parse("get_wea")).isNull(); // cut short in the name
+    assertThat(f.parse("get_weather\n{\"city\":")).isNull(); // or in the arguments
+    // streamed: the recipient line is dropped, content goes out, a later segment is held
+    List<Call> calls = new ArrayList<>();
+    assertThat(
+            stream(
+                f,
+                "",
+                List.of("all", "\nIt is", " sunny.", ">>>get_weather\n", "{\"city\": \"Paris\"}"),
+                calls))
+        .containsExactly("It is", " sunny.");
+    assertThat(calls).containsExactly(WEATHER);
+    calls.clear();
+    // the recipient line alone: no text (its token still goes out, for logprobs)
+    assertThat(stream(f, "", List.of("all"), calls)).containsExactly("");
   }
 
   @Test
