@@ -1,5 +1,7 @@
 package dev.shelf.engine.model;
 
+import dev.shelf.engine.sampling.Logprobs;
+
 /**
  * Perplexity as llama.cpp's {@code llama-perplexity} computes it by default: non-overlapping chunks
  * of {@code nCtx} tokens (a trailing partial chunk dropped), the first token of each chunk replaced
@@ -61,14 +63,6 @@ public final class Perplexity {
 
   /** llama.cpp's {@code log_softmax}: the max in float, the sum of exponentials in double. */
   public static double logSoftmax(float[] logits, int token) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (float l : logits) {
-      max = Math.max(max, l);
-    }
-    double sum = 0;
-    for (float l : logits) {
-      sum += Math.exp(l - max);
-    }
-    return logits[token] - max - Math.log(sum);
+    return Logprobs.of(logits).of(token);
   }
 }

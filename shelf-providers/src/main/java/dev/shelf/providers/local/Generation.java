@@ -3,6 +3,7 @@ package dev.shelf.providers.local;
 import dev.shelf.engine.grammar.JsonGrammar;
 import dev.shelf.engine.grammar.TokenConstraint;
 import dev.shelf.engine.model.LlamaSequence;
+import dev.shelf.engine.model.Perplexity;
 import dev.shelf.engine.runtime.KvBudget;
 import dev.shelf.engine.sampling.Logprobs;
 import dev.shelf.engine.sampling.Sampler;
@@ -113,21 +114,7 @@ final class Generation implements AutoCloseable {
     this.call = call;
     int context = m.model().config().contextLength();
     if (longestPrompt >= context) {
-      // CONTEXT_LENGTH, so the gateway can fall back to a model with a larger window.
-      throw new ProviderException(
-          Kind.CONTEXT_LENGTH,
-          "the prompt is "
-              + longestPrompt
-              + " tokens but the context of "
-              + m.path().getFileName()
-              + " is "
-              + context
-              + " tokens",
-          "context_length_exceeded",
-          promptParam,
-          0,
-          null,
-          null);
+      throw tooLong(m, "the prompt", longestPrompt, promptParam);
     }
     checkTokens(m, params.logitBias().keySet(), "logit_bias");
     checkTokens(m, params.stopTokens(), "stop_token_ids");
@@ -377,7 +364,7 @@ final class Generation implements AutoCloseable {
       int token = sampler.sample(logits);
       generated++;
       if (rank) {
-        logprob += raw[token] - logSumExp(raw);
+        logprob += Perplexity.logSoftmax(raw, token);
       }
       if (tokenizer.isEndOfGeneration(token) || params.stopTokens().contains(token)) {
         finish = "stop";
@@ -422,17 +409,26 @@ final class Generation implements AutoCloseable {
     return new Result(finish, generated, logprob);
   }
 
-  /** {@code log(sum(exp(logits)))}, computed from the largest so that nothing overflows. */
-  static double logSumExp(float[] logits) {
-    float max = Float.NEGATIVE_INFINITY;
-    for (float l : logits) {
-      max = Math.max(max, l);
-    }
-    double sum = 0;
-    for (float l : logits) {
-      sum += Math.exp(l - max);
-    }
-    return max + Math.log(sum);
+  /**
+   * The error for {@code what} of {@code tokens} tokens that does not fit the model's context:
+   * CONTEXT_LENGTH, so the gateway can fall back to a model with a larger window.
+   */
+  static ProviderException tooLong(LocalProvider.Loaded m, String what, int tokens, String param) {
+    return new ProviderException(
+        Kind.CONTEXT_LENGTH,
+        what
+            + " is "
+            + tokens
+            + " tokens but the context of "
+            + m.path().getFileName()
+            + " is "
+            + m.model().config().contextLength()
+            + " tokens",
+        "context_length_exceeded",
+        param,
+        0,
+        null,
+        null);
   }
 
   /** Emits {@code text} with the waiting tokens that begin before {@code end}. */

@@ -473,20 +473,7 @@ public final class LocalProvider implements Provider {
     int tokens = 0;
     for (int[] in : inputs) {
       if (in.length > context) {
-        throw new ProviderException(
-            Kind.CONTEXT_LENGTH,
-            "an input is "
-                + in.length
-                + " tokens but the context of "
-                + m.path().getFileName()
-                + " is "
-                + context
-                + " tokens",
-            "context_length_exceeded",
-            "input",
-            0,
-            null,
-            null);
+        throw Generation.tooLong(m, "an input", in.length, "input");
       }
       longest = Math.max(longest, in.length);
       tokens += in.length;
