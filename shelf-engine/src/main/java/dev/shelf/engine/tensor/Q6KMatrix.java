@@ -93,6 +93,12 @@ final class Q6KMatrix extends WeightMatrix {
    */
   private void scales(long block, float[] out, int at) {
     float d = Bytes.f16(data, block + D);
+    if (COLUMNS) {
+      ((FloatVector) VectorLanes.signedInts(data, block + SCALES).convert(VectorOperators.I2F, 0))
+          .mul(d)
+          .intoArray(out, at);
+      return;
+    }
     long lo = data.get(Bytes.LONG_LE, block + SCALES);
     long hi = data.get(Bytes.LONG_LE, block + SCALES + 8);
     for (int g = 0; g < 8; g++) {

@@ -101,6 +101,12 @@ final class VectorLanes {
     return (IntVector) bytes.convertShape(VectorOperators.ZERO_EXTEND_B2I, INTS, 0);
   }
 
+  /** The {@link #LANES} bytes at {@code offset} sign-extended, as {@link #unsignedInts}. */
+  static IntVector signedInts(MemorySegment segment, long offset) {
+    ByteVector bytes = ByteVector.fromMemorySegment(BYTES, segment, offset, LE);
+    return (IntVector) bytes.convertShape(VectorOperators.B2I, INTS, 0);
+  }
+
   /**
    * {@code table[index]}, lane by lane, for indexes in {@code [0, LANES)}: one permute instruction
    * where a conversion of each nibble would take four (mask, subtract, widen, convert). A table
