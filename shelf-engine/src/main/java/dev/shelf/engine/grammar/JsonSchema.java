@@ -24,12 +24,12 @@ import org.jspecify.annotations.Nullable;
  * $ref} into {@code $defs} or {@code definitions} (recursion included), and the counting bounds
  * {@code minLength}/{@code maxLength} (characters, as JSON Schema counts them: code points), {@code
  * minItems}/{@code maxItems} and {@code minProperties}/{@code maxProperties}, and the range of an
- * integer ({@code minimum}, {@code maximum}, {@code exclusiveMinimum}, {@code exclusiveMaximum}).
- * Other keywords that bound values ({@code pattern}, {@code format}, the range of a {@code number},
- * {@code multipleOf}, ...) are not enforced; the model's text is still valid JSON of the right
- * shape. A schema this cannot enforce faithfully ({@code anyOf} branches of one type, {@code
- * allOf}, {@code not}, a {@code $ref} elsewhere) is refused with {@link IllegalArgumentException}
- * naming the keyword and where it is.
+ * integer or a number ({@code minimum}, {@code maximum}, {@code exclusiveMinimum}, {@code
+ * exclusiveMaximum}; a bounded number is written without an exponent). Other keywords that bound
+ * values ({@code pattern}, {@code format}, {@code multipleOf}, ...) are not enforced; the model's
+ * text is still valid JSON of the right shape. A schema this cannot enforce faithfully ({@code
+ * anyOf} branches of one type, {@code allOf}, {@code not}, a {@code $ref} elsewhere) is refused
+ * with {@link IllegalArgumentException} naming the keyword and where it is.
  */
 public final class JsonSchema {
   static final int STRING = 1;
@@ -102,6 +102,14 @@ public final class JsonSchema {
   long minimum = Long.MIN_VALUE;
 
   long maximum = Long.MAX_VALUE;
+
+  /**
+   * A number's least and most value (inclusive), each a decimal of at most {@link
+   * JsonGrammar#MAX_DIGITS} digits after the point (what a model may write); null for none.
+   */
+  @Nullable BigDecimal least;
+
+  @Nullable BigDecimal most;
 
   /** Of a union: the branch that describes its strings, and its numbers. */
   @Nullable JsonSchema stringBranch;
@@ -313,6 +321,8 @@ public final class JsonSchema {
       }
       if ((n.types & (NUMBER | INTEGER)) == INTEGER) {
         range(n, map, path);
+      } else if ((n.types & NUMBER) != 0) {
+        decimalRange(n, map, path);
       }
     }
 
@@ -347,6 +357,75 @@ public final class JsonSchema {
       }
       n.minimum = lo.longValueExact();
       n.maximum = hi.longValueExact();
+    }
+
+    /**
+     * A number's range from the same keywords, as the least and most decimals of {@link
+     * JsonGrammar#MAX_DIGITS} places that lie in it: a bound between two such decimals, or an
+     * exclusive one on one, moves to the next inside.
+     */
+    private static void decimalRange(JsonSchema n, Map<?, ?> map, String path) {
+      Object exMin = map.get("exclusiveMinimum");
+      Object exMax = map.get("exclusiveMaximum");
+      BigDecimal lo = null;
+      BigDecimal hi = null;
+      if (map.containsKey("minimum")) {
+        lo = above(number(map, "minimum", path), Boolean.TRUE.equals(exMin));
+      }
+      if (exMin instanceof Number) {
+        lo = max(lo, above(number(map, "exclusiveMinimum", path), true));
+      }
+      if (map.containsKey("maximum")) {
+        hi = below(number(map, "maximum", path), Boolean.TRUE.equals(exMax));
+      }
+      if (exMax instanceof Number) {
+        hi = min(hi, below(number(map, "exclusiveMaximum", path), true));
+      }
+      if (lo != null && hi != null && lo.compareTo(hi) > 0) {
+        throw new IllegalArgumentException(
+            "the bounds at "
+                + path
+                + " leave no number of at most "
+                + JsonGrammar.MAX_DIGITS
+                + " decimals between them");
+      }
+      BigDecimal limit = BigDecimal.TEN.pow(JsonGrammar.MAX_DIGITS).subtract(STEP);
+      if ((lo != null && lo.compareTo(limit) > 0)
+          || (hi != null && hi.negate().compareTo(limit) > 0)) {
+        throw new IllegalArgumentException(
+            "the bounds at "
+                + path
+                + " leave no number of at most "
+                + JsonGrammar.MAX_DIGITS
+                + " digits before the point");
+      }
+      n.least = lo;
+      n.most = hi;
+    }
+
+    /** The smallest step between the decimals a model may write. */
+    private static final BigDecimal STEP = BigDecimal.ONE.movePointLeft(JsonGrammar.MAX_DIGITS);
+
+    /** The least decimal of that many places at or above {@code d} (above only: strictly). */
+    private static BigDecimal above(BigDecimal d, boolean strictly) {
+      return strictly
+          ? d.setScale(JsonGrammar.MAX_DIGITS, RoundingMode.FLOOR).add(STEP)
+          : d.setScale(JsonGrammar.MAX_DIGITS, RoundingMode.CEILING);
+    }
+
+    /** The most decimal of that many places at or below {@code d} (below only: strictly). */
+    private static BigDecimal below(BigDecimal d, boolean strictly) {
+      return strictly
+          ? d.setScale(JsonGrammar.MAX_DIGITS, RoundingMode.CEILING).subtract(STEP)
+          : d.setScale(JsonGrammar.MAX_DIGITS, RoundingMode.FLOOR);
+    }
+
+    private static BigDecimal max(@Nullable BigDecimal a, BigDecimal b) {
+      return a == null || b.compareTo(a) > 0 ? b : a;
+    }
+
+    private static BigDecimal min(@Nullable BigDecimal a, BigDecimal b) {
+      return a == null || b.compareTo(a) < 0 ? b : a;
     }
 
     private static final BigInteger LONG_MIN = BigInteger.valueOf(Long.MIN_VALUE);

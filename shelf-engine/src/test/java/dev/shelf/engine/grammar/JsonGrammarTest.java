@@ -338,8 +338,45 @@ class JsonGrammarTest {
             java.util.Map.of("type", "integer", "exclusiveMinimum", 9007199254740993L));
     assertThat(whole(exact, "", "9007199254740993")).isFalse(); // a double would round it up
     valid(exact, "9007199254740994");
-    // a number's range is not enforced (fractions and exponents reach anything)
-    valid(schema("{\"type\": \"number\", \"maximum\": 1}"), "2.5", "1e3");
+  }
+
+  @Test
+  void numbersStayInTheirRange() {
+    JsonSchema share = schema("{\"type\": \"number\", \"minimum\": -1.5, \"maximum\": 2.25}");
+    valid(share, "2.25", "-1.5", "0", "-0", "0.5", "2.2", "2", "-1.49999", "1.000");
+    refusedAt(share, "2.2^6");
+    refusedAt(share, "2.25^1");
+    refusedAt(share, "^3");
+    refusedAt(share, "-1.5^1");
+    refusedAt(share, "-^2");
+    refusedAt(share, "1^e0"); // no exponent in a bounded number: 1 ends there
+    assertThat(whole(share, "", "1")).isTrue();
+    // exclusive bounds: 0 and 1 themselves are out, what lies between them is in
+    JsonSchema open =
+        schema("{\"type\": \"number\", \"exclusiveMinimum\": 0, \"exclusiveMaximum\": 1}");
+    valid(open, "0.5", "0.00000000000000000001", "0.99999999999999999999");
+    assertThat(whole(open, "", "0")).isFalse(); // may still become 0.5
+    assertThat(whole(open, "", "0.0")).isFalse();
+    refusedAt(open, "^1");
+    refusedAt(open, "^-");
+    refusedAt(open, "0.99999999999999999999^9"); // no more decimals than a model may write
+    // a prefix that can only grow out of range is refused at once: 4 cannot become 50-60
+    JsonSchema tens = schema("{\"type\": \"number\", \"minimum\": 50, \"maximum\": 60}");
+    valid(tens, "50", "55.5", "60", "60.0");
+    refusedAt(tens, "^4");
+    refusedAt(tens, "6^1");
+    refusedAt(tens, "60.^1");
+    assertThat(whole(tens, "", "5")).isFalse();
+    // one side only, and a bound that falls between the decimals a model may write
+    valid(schema("{\"type\": \"number\", \"maximum\": 1}"), "1", "-1", "-1000.5", "0.999");
+    refusedAt(schema("{\"type\": \"number\", \"maximum\": 1}"), "^2.5");
+    refusedAt(schema("{\"type\": \"number\", \"minimum\": 0}"), "-^1"); // -0 is 0, in range
+    // a number's union branch keeps its range; unbounded numbers still take exponents
+    JsonSchema nullable =
+        schema("{\"anyOf\": [{\"type\": \"number\", \"minimum\": 0}, {\"type\": \"null\"}]}");
+    valid(nullable, "0.5", "null", "-0.0");
+    refusedAt(nullable, "-0.^1");
+    valid(schema("{\"type\": \"number\"}"), "-2.5e-3", "1E+9");
   }
 
   @Test
@@ -354,7 +391,11 @@ class JsonGrammarTest {
                 + " \"minProperties\": 2}",
             "{\"type\": \"integer\", \"minimum\": 1.5, \"maximum\": 1.9}",
             "{\"type\": \"integer\", \"minimum\": \"one\"}",
-            "{\"type\": \"integer\", \"minimum\": 1e19}")) {
+            "{\"type\": \"integer\", \"minimum\": 1e19}",
+            "{\"type\": \"number\", \"minimum\": 2, \"exclusiveMaximum\": 2}",
+            "{\"type\": \"number\", \"exclusiveMinimum\": 0, \"exclusiveMaximum\": 1e-21}",
+            "{\"type\": \"number\", \"minimum\": 1e20}",
+            "{\"type\": \"number\", \"maximum\": \"one\"}")) {
       assertThatThrownBy(() -> schema(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
     }
     assertThatThrownBy(() -> schema("{\"properties\": {\"a\": {\"maxLength\": \"x\"}}}"))

@@ -92,8 +92,9 @@ class TokenConstraintTest {
             {"type": "object",
              "properties": {"tags": {"type": "array", "minItems": 2, "maxItems": 3,
                                      "items": {"type": "string", "minLength": 2, "maxLength": 5}},
-                            "n": {"type": "integer", "minimum": -5, "maximum": 250}},
-             "required": ["tags", "n"], "additionalProperties": false}
+                            "n": {"type": "integer", "minimum": -5, "maximum": 250},
+                            "p": {"type": "number", "minimum": -0.5, "exclusiveMaximum": 99.95}},
+             "required": ["tags", "n", "p"], "additionalProperties": false}
             """);
     for (String file : List.of("ggml-vocab-gpt-2.gguf", "ggml-vocab-llama-spm.gguf")) {
       Tokenizer tok = vocab(file);
@@ -109,6 +110,15 @@ class TokenConstraintTest {
         }
         long n = ((Number) java.util.Objects.requireNonNull(m.get("n"))).longValue();
         assertThat(n).as(file + ": " + text).isBetween(-5L, 250L);
+        // the number's exact text, not a double's rounding of it
+        java.util.regex.Matcher p =
+            java.util.regex.Pattern.compile("\"p\"\\s*:\\s*(-?[0-9.]+)").matcher(text);
+        assertThat(p.find()).as(file + ": " + text).isTrue();
+        java.math.BigDecimal value = new java.math.BigDecimal(p.group(1));
+        assertThat(value)
+            .as(file + ": " + text)
+            .isGreaterThanOrEqualTo(new java.math.BigDecimal("-0.5"));
+        assertThat(value).as(file + ": " + text).isLessThan(new java.math.BigDecimal("99.95"));
       }
     }
   }
