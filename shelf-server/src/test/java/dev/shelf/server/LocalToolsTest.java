@@ -197,6 +197,41 @@ class LocalToolsTest {
         .isEqualTo(Json.object().put("city", "Paris"));
     assertThat(held.choices().getFirst().finishReason())
         .isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
+    // a pattern the answer fits is followed; one that cannot be enforced faithfully is a 400
+    ChatCompletion patterned =
+        client.chat().completions().create(ask.responseFormat(city("^[A-Z][a-z]+$")).build());
+    assertThat(
+            Json.MAPPER
+                .readTree(patterned.choices().getFirst().message().content().orElseThrow())
+                .path("city")
+                .asText())
+        .isEqualTo("Paris");
+    var refused =
+        org.assertj.core.api.Assertions.catchThrowableOfType(
+            com.openai.errors.BadRequestException.class,
+            () -> client.chat().completions().create(ask.responseFormat(city("(?!x)")).build()));
+    assertThat(refused.statusCode()).isEqualTo(400);
+    assertThat(refused.param()).contains("response_format");
+    assertThat(refused.getMessage()).contains("look-around");
+  }
+
+  /** A {@code {city: string}} response format whose city follows {@code pattern}. */
+  private static ResponseFormatJsonSchema city(String pattern) {
+    return ResponseFormatJsonSchema.builder()
+        .jsonSchema(
+            ResponseFormatJsonSchema.JsonSchema.builder()
+                .name("place")
+                .schema(
+                    ResponseFormatJsonSchema.JsonSchema.Schema.builder()
+                        .putAdditionalProperty("type", JsonValue.from("object"))
+                        .putAdditionalProperty(
+                            "properties",
+                            JsonValue.from(
+                                Map.of("city", Map.of("type", "string", "pattern", pattern))))
+                        .putAdditionalProperty("required", JsonValue.from(List.of("city")))
+                        .build())
+                .build())
+        .build();
   }
 
   @Test

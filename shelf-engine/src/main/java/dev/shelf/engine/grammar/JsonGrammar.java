@@ -506,6 +506,20 @@ public final class JsonGrammar {
     /** Whether the last thing written was a {@code \\u} escape of a high surrogate. */
     boolean high;
 
+    /** The pattern the characters must match (a {@code pattern} or {@code format}); or null. */
+    @Nullable StringPattern pattern;
+
+    /** The pattern's states after the characters so far. */
+    BitSet at = new BitSet();
+
+    /** Under a pattern: the UTF-8 continuation bytes still to come, and the bits so far. */
+    int pending;
+
+    int partial;
+
+    /** The least character the UTF-8 sequence begun may encode (shorter ones are overlong). */
+    int least;
+
     Str(@Nullable List<byte[]> candidates, boolean keep) {
       this(candidates, keep, null);
     }
@@ -515,6 +529,10 @@ public final class JsonGrammar {
       Str s = new Str(null, false);
       s.minChars = schema.minLength;
       s.maxChars = schema.maxLength < 0 ? Integer.MAX_VALUE : schema.maxLength;
+      s.pattern = schema.pattern;
+      if (s.pattern != null) {
+        s.at = s.pattern.start();
+      }
       return s;
     }
 
@@ -537,11 +555,16 @@ public final class JsonGrammar {
       s.chars = chars;
       s.hex = hex;
       s.high = high;
+      s.pattern = pattern;
+      s.at = at; // never changed in place
+      s.pending = pending;
+      s.partial = partial;
+      s.least = least;
       return s;
     }
 
     boolean free() {
-      return candidates == null && state == 0;
+      return candidates == null && state == 0 && pattern == null;
     }
 
     /** The characters it may still take. */
@@ -583,6 +606,9 @@ public final class JsonGrammar {
             if (chars < minChars) {
               return REJECT;
             }
+            if (pattern != null && (pending > 0 || !pattern.matches(at, chars))) {
+              return REJECT;
+            }
             if (candidates != null && !isCandidateWith(candidates, b)) {
               return REJECT;
             }
@@ -596,12 +622,19 @@ public final class JsonGrammar {
             if (chars >= maxChars && !high) {
               return REJECT;
             }
+            // under a pattern: an escape writes a character of the Basic Multilingual Plane
+            if (pattern != null && (pending > 0 || !pattern.takes(at, 0, 0xFFFF, chars + 1))) {
+              return REJECT;
+            }
             state = 1;
             return CONSUMED;
           }
           high = false;
           if (b < 0x20) {
             return REJECT;
+          }
+          if (pattern != null) {
+            return patternByte(b, pattern);
           }
           // a UTF-8 continuation byte belongs to the character its lead byte began
           return (b & 0xC0) == 0x80 || counted() ? CONSUMED : REJECT;
@@ -614,7 +647,11 @@ public final class JsonGrammar {
           }
           state = 0;
           high = false;
-          return "\"\\/bfnrt".indexOf(b) >= 0 && counted() ? CONSUMED : REJECT;
+          int escaped = "\"\\/bfnrt".indexOf(b);
+          if (escaped < 0 || !written("\"\\/\b\f\n\r\t".charAt(escaped))) {
+            return REJECT;
+          }
+          return counted() ? CONSUMED : REJECT;
         }
         default -> {
           int digit = Character.digit(b, 16);
@@ -622,6 +659,18 @@ public final class JsonGrammar {
             return REJECT;
           }
           hex = hex * 16 + digit;
+          if (pattern != null) {
+            // the characters the digits so far may still become; a surrogate may not
+            int rest = 4 * (5 - state);
+            if (!pattern.takes(at, hex << rest, (hex << rest) | ((1 << rest) - 1), chars + 1)) {
+              return REJECT;
+            }
+            if (state == 5) {
+              state = 0;
+              at = pattern.step(at, hex, hex);
+              return counted() ? CONSUMED : REJECT;
+            }
+          }
           // no room left after a high surrogate: only digits that can still make a low one
           boolean full = high && chars >= maxChars;
           if (full && ((state == 2 && hex != 0xD) || (state == 3 && (hex < 0xDC || hex > 0xDF)))) {
@@ -642,6 +691,68 @@ public final class JsonGrammar {
           return counted() ? CONSUMED : REJECT;
         }
       }
+    }
+
+    /**
+     * Under a pattern, whether character {@code c} may be written next, and if so its step taken
+     * (the count is the caller's); true without one.
+     */
+    private boolean written(int c) {
+      if (pattern == null) {
+        return true;
+      }
+      if (chars >= maxChars || !pattern.takes(at, c, c, chars + 1)) {
+        return false;
+      }
+      at = pattern.step(at, c, c);
+      return true;
+    }
+
+    /**
+     * A byte of raw UTF-8 under a pattern: a character whole, or its lead byte (taken when some
+     * character it may begin fits, and counted), or a continuation byte (narrowing the range, the
+     * step taken with the last). Malformed UTF-8 is refused.
+     */
+    private int patternByte(int b, StringPattern p) {
+      if ((b & 0xC0) == 0x80) {
+        if (pending == 0) {
+          return REJECT;
+        }
+        partial = (partial << 6) | (b & 0x3F);
+        pending--;
+        int rest = 6 * pending;
+        int lo = Math.max(least, partial << rest);
+        int hi = Math.min((partial << rest) | ((1 << rest) - 1), Character.MAX_CODE_POINT);
+        if (lo > hi || !p.takes(at, lo, hi, chars)) {
+          return REJECT;
+        }
+        if (pending == 0) {
+          at = p.step(at, partial, partial);
+        }
+        return CONSUMED;
+      }
+      if (pending > 0) {
+        return REJECT;
+      }
+      if (b < 0x80) {
+        return written(b) && counted() ? CONSUMED : REJECT;
+      }
+      int more =
+          b >= 0xC2 && b <= 0xDF ? 1 : b >= 0xE0 && b <= 0xEF ? 2 : b >= 0xF0 && b <= 0xF4 ? 3 : 0;
+      if (more == 0 || chars >= maxChars) {
+        return REJECT;
+      }
+      int bits = b & (0x3F >> more);
+      int shortest = more == 1 ? 0x80 : more == 2 ? 0x800 : 0x10000;
+      int lo = Math.max(shortest, bits << (6 * more));
+      int hi = Math.min((bits << (6 * more)) | ((1 << (6 * more)) - 1), Character.MAX_CODE_POINT);
+      if (lo > hi || !p.takes(at, lo, hi, chars + 1) || !counted()) {
+        return REJECT;
+      }
+      pending = more;
+      partial = bits;
+      least = shortest;
+      return CONSUMED;
     }
 
     /** Counts one more character, if the bound has room for it. */

@@ -88,6 +88,9 @@ public final class JsonSchema {
 
   int maxLength = -1;
 
+  /** What a string's characters must match ({@code pattern} or {@code format}); null for any. */
+  @Nullable StringPattern pattern;
+
   /** An array's least and most items; -1: no most. */
   int minItems;
 
@@ -318,11 +321,42 @@ public final class JsonSchema {
       if ((n.types & STRING) != 0) {
         n.minLength = bound(map, "minLength", path);
         n.maxLength = most(map, "maxLength", n.minLength, path);
+        pattern(n, map, path);
       }
       if ((n.types & (NUMBER | INTEGER)) == INTEGER) {
         range(n, map, path);
       } else if ((n.types & NUMBER) != 0) {
         decimalRange(n, map, path);
+      }
+    }
+
+    /**
+     * A string's {@code pattern}, or its {@code format} when Shelf knows it ({@link
+     * StringPattern#FORMATS}; others are annotations, as JSON Schema has them by default), compiled
+     * with the string's length bounds.
+     */
+    private static void pattern(JsonSchema n, Map<?, ?> map, String path) {
+      Object pattern = map.get("pattern");
+      Object format = map.get("format");
+      boolean known = format instanceof String f && StringPattern.FORMATS.containsKey(f);
+      if (pattern != null && !(pattern instanceof String)) {
+        throw new IllegalArgumentException(
+            "'pattern' at " + path + " must be a string but was " + pattern);
+      }
+      if (pattern != null && known) {
+        throw new IllegalArgumentException(
+            "'pattern' and 'format' at " + path + ": only one of them can be enforced");
+      }
+      if (pattern instanceof String regex) {
+        n.pattern = StringPattern.compile(regex, n.minLength, n.maxLength, path + "/pattern");
+      } else if (known) {
+        String regex = StringPattern.FORMATS.get((String) format);
+        n.pattern =
+            StringPattern.compile(
+                java.util.Objects.requireNonNull(regex),
+                n.minLength,
+                n.maxLength,
+                path + "/format");
       }
     }
 

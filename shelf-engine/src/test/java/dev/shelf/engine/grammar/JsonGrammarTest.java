@@ -379,6 +379,114 @@ class JsonGrammarTest {
     valid(schema("{\"type\": \"number\"}"), "-2.5e-3", "1E+9");
   }
 
+  /** A string schema of {@code pattern} (given as Java text) and the extra keywords. */
+  private static JsonSchema pattern(String regex, Object... more) {
+    java.util.Map<String, Object> m = new java.util.HashMap<>();
+    m.put("type", "string");
+    m.put("pattern", regex);
+    for (int i = 0; i < more.length; i += 2) {
+      m.put((String) more[i], more[i + 1]);
+    }
+    return JsonSchema.compile(m);
+  }
+
+  private static JsonSchema format(String format) {
+    return JsonSchema.compile(java.util.Map.of("type", "string", "format", format));
+  }
+
+  @Test
+  void stringsMatchTheirPattern() {
+    JsonSchema code = pattern("^[a-z]+-\\d{2,3}$");
+    valid(code, "\"ab-12\"", "\"x-123\"");
+    refusedAt(code, "\"^A");
+    refusedAt(code, "\"ab-123^4");
+    refusedAt(code, "\"ab-1^\"");
+    refusedAt(code, "\"^-");
+    // unanchored: the pattern may stand anywhere in the string
+    JsonSchema inside = pattern("abc");
+    valid(inside, "\"abc\"", "\"xx abc yy\"");
+    refusedAt(inside, "\"xx^\"");
+    // top-level alternatives each anchored as they say
+    JsonSchema either = pattern("^yes$|^no$");
+    valid(either, "\"yes\"", "\"no\"");
+    refusedAt(either, "\"ye^\"");
+    refusedAt(either, "\"yes^!");
+    // the characters are the string's own, escapes and UTF-8 decoded
+    valid(pattern("^a\"b\\\\$"), "\"a\\\"b\\\\\"");
+    JsonSchema accents = pattern("^\u00e9+$");
+    valid(accents, "\"\u00e9\u00e9\"", "\"\\u00e9\"", "\"\\u00E9\u00e9\"");
+    refusedAt(accents, "\"^e");
+    refusedAt(accents, "\"\\u00e^8");
+    JsonSchema one = pattern("^[^a]$");
+    valid(one, "\"\ud83d\ude00\"", "\"b\"");
+    refusedAt(one, "\"\\ud^83d"); // a surrogate escape: write the character itself
+    refusedAt(one, "\"b^c");
+    // malformed UTF-8 is refused: an overlong form of '-', a lone continuation byte
+    JsonGrammar dash = new JsonGrammar(pattern("^-$"), "");
+    assertThat(dash.accept('"')).isTrue();
+    assertThat(dash.copy().accept(0xE0)).isFalse();
+    assertThat(dash.copy().accept(0xC0)).isFalse();
+    assertThat(dash.copy().accept(0x80)).isFalse();
+    assertThat(dash.copy().accept('-')).isTrue();
+  }
+
+  @Test
+  void patternsKeepTheLengthBounds() {
+    refusedAt(pattern("^a*$", "maxLength", 3), "\"aaa^a");
+    // (ab)+ within 3 characters is only ab: a third character cannot lead to a match
+    JsonSchema pairs = pattern("^(ab)+$", "maxLength", 3);
+    valid(pairs, "\"ab\"");
+    refusedAt(pairs, "\"ab^a");
+    JsonSchema longer = pattern("^(ab)+$", "minLength", 3);
+    valid(longer, "\"abab\"", "\"ababab\"");
+    refusedAt(longer, "\"ab^\"");
+    // a character is refused where only a dead end would follow it
+    JsonSchema even = pattern("^(aa)+$", "minLength", 1, "maxLength", 3);
+    valid(even, "\"aa\"");
+    refusedAt(even, "\"aa^a");
+    assertThatThrownBy(() -> pattern("^abcd$", "maxLength", 3))
+        .hasMessageContaining("no string of the allowed length");
+  }
+
+  @Test
+  void knownFormatsAreEnforced() {
+    JsonSchema date = format("date");
+    valid(date, "\"2026-11-29\"", "\"2024-02-29\"");
+    refusedAt(date, "\"2026-1^3");
+    refusedAt(date, "\"2026-11-3^2");
+    refusedAt(date, "\"2026-11-29^T");
+    JsonSchema stamp = format("date-time");
+    valid(stamp, "\"2026-11-29T21:36:27Z\"", "\"2026-11-29t21:36:27.125+05:30\"");
+    refusedAt(stamp, "\"2026-11-29T2^4");
+    refusedAt(stamp, "\"2026-11-29T21:36:27^\"");
+    valid(format("time"), "\"23:59:60-08:00\"");
+    valid(format("uuid"), "\"123e4567-e89b-12d3-a456-426614174000\"");
+    refusedAt(format("uuid"), "\"123e4567-^x");
+    valid(format("ipv4"), "\"192.168.0.1\"", "\"255.255.255.255\"");
+    refusedAt(format("ipv4"), "\"25^6");
+    refusedAt(format("ipv4"), "\"1.2.3^\"");
+    valid(format("email"), "\"a.b+c@example.co.uk\"");
+    refusedAt(format("email"), "\"a@example^\"");
+    valid(format("hostname"), "\"shelf-1.example.com\"");
+    refusedAt(format("hostname"), "\"^-a");
+    // other formats are annotations: any string
+    valid(format("uri"), "\"not a uri\"");
+  }
+
+  @Test
+  void patternsItCannotEnforceAreRefused() {
+    for (String bad :
+        List.of(
+            "(?=a)", "(a)\\1", "a\\b", "a^b", "a$b", "[z-a]", "a{3,2}", "(a", "a)", "*a",
+            "\\p{L}")) {
+      assertThatThrownBy(() -> pattern(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+    }
+    assertThatThrownBy(() -> pattern("^a$", "format", "date"))
+        .hasMessageContaining("only one of them");
+    assertThatThrownBy(() -> JsonSchema.compile(java.util.Map.of("type", "string", "pattern", 3)))
+        .hasMessageContaining("'pattern' at #");
+  }
+
   @Test
   void contradictoryBoundsAreRefused() {
     for (var bad :

@@ -124,6 +124,34 @@ class TokenConstraintTest {
   }
 
   @Test
+  void walksMatchPatternsAndFormats() throws IOException {
+    JsonSchema booking =
+        JsonGrammarTest.schema(
+            """
+            {"type": "object",
+             "properties": {"day": {"type": "string", "format": "date"},
+                            "code": {"type": "string", "pattern": "^[A-Z]{2}-[0-9]{3}$"},
+                            "note": {"type": "string", "pattern": "ok", "maxLength": 6}},
+             "required": ["day", "code", "note"], "additionalProperties": false}
+            """);
+    for (String file : List.of("ggml-vocab-gpt-2.gguf", "ggml-vocab-llama-spm.gguf")) {
+      Tokenizer tok = vocab(file);
+      for (long seed = 1; seed <= 3; seed++) {
+        String text = walk(tok, booking, seed);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> m = (Map<String, Object>) SharedFixtures.parseJson(text);
+        assertThat((String) m.get("day"))
+            .as(file + ": " + text)
+            .matches("\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])");
+        assertThat((String) m.get("code")).as(file + ": " + text).matches("[A-Z]{2}-[0-9]{3}");
+        String note = (String) java.util.Objects.requireNonNull(m.get("note"));
+        assertThat(note).as(file + ": " + text).contains("ok");
+        assertThat(note.codePointCount(0, note.length())).as(text).isLessThanOrEqualTo(6);
+      }
+    }
+  }
+
+  @Test
   void anyObjectWalksParse() throws IOException {
     Tokenizer tok = vocab("ggml-vocab-llama-spm.gguf");
     for (long seed = 10; seed <= 12; seed++) {
