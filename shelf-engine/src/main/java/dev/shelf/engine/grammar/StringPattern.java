@@ -295,6 +295,7 @@ final class StringPattern {
   /** Thompson's construction: states with character moves and empty moves. */
   private static final class Nfa {
     private static final int[] ANY = {0, MAX_CODE_POINT};
+    private static final int[] SURROGATES = {Character.MIN_SURROGATE, Character.MAX_SURROGATE};
     private static final int[] DIGIT = {'0', '9'};
     private static final int[] WORD = Ranges.of('0', '9', 'A', 'Z', '_', '_', 'a', 'z');
     private static final int[] SPACE =
@@ -361,11 +362,19 @@ final class StringPattern {
       empty.get(from).add(to);
     }
 
+    /**
+     * A move on the characters of {@code ranges} that a JSON string can hold (all but lone
+     * surrogates); none when there are none, so that no path to a match goes through a character no
+     * one can write.
+     */
     private int[] chars(int[] ranges) {
       int s = node();
       int e = node();
-      charRanges.get(s).add(ranges);
-      charTargets.get(s).add(e);
+      int[] writable = Ranges.complement(Ranges.union(Ranges.complement(ranges), SURROGATES));
+      if (writable.length > 0) {
+        charRanges.get(s).add(writable);
+        charTargets.get(s).add(e);
+      }
       return new int[] {s, e};
     }
 

@@ -446,6 +446,10 @@ class JsonGrammarTest {
     refusedAt(even, "\"aa^a");
     assertThatThrownBy(() -> pattern("^abcd$", "maxLength", 3))
         .hasMessageContaining("no string of the allowed length");
+    // a class no character is in, or only lone surrogates (which no JSON string holds)
+    for (String none : List.of("^a[^\\S\\W]", "[\\ud800-\\udfff]", "^a[]b")) {
+      assertThatThrownBy(() -> pattern(none)).as(none).hasMessageContaining("no string");
+    }
   }
 
   @Test
