@@ -38,6 +38,14 @@ final class StringPattern {
   /** The most (state, length) pairs the length table may hold. */
   private static final long MAX_CELLS = 20_000_000L;
 
+  /**
+   * The most moves (all states' together) and steps of the length table: bounds on the work a
+   * request's schema may ask for (a pattern of nested repetitions can otherwise take seconds).
+   */
+  private static final int MAX_MOVES = 200_000;
+
+  private static final long MAX_WORK = 100_000_000L;
+
   private static final int MAX_CODE_POINT = Character.MAX_CODE_POINT;
 
   /** {@code format}s enforced, as patterns (RFC 3339 dates and times, RFC 4122 UUIDs, ...). */
@@ -104,9 +112,13 @@ final class StringPattern {
     Nfa nfa = new Nfa(regex, where);
     int[] whole = nfa.whole();
     int n = nfa.size();
-    BitSet[] closure = new BitSet[n];
-    for (int s = 0; s < n; s++) {
-      closure[s] = nfa.closure(s);
+    // the states a string can be in: the start and where a character leads
+    boolean[] position = new boolean[n];
+    position[whole[0]] = true;
+    for (List<Integer> ts : nfa.charTargets) {
+      for (int t : ts) {
+        position[t] = true;
+      }
     }
     int[][][] ranges = new int[n][][];
     int[][] targets = new int[n][];
@@ -115,10 +127,11 @@ final class StringPattern {
     for (int s = 0; s < n; s++) {
       preds.add(new ArrayList<>());
     }
+    long moves = 0;
     for (int s = 0; s < n; s++) {
       List<int[]> rs = new ArrayList<>();
       List<Integer> ts = new ArrayList<>();
-      BitSet c = closure[s];
+      BitSet c = position[s] ? nfa.closure(s) : new BitSet();
       for (int u = c.nextSetBit(0); u >= 0; u = c.nextSetBit(u + 1)) {
         for (int e = 0; e < nfa.charTargets.get(u).size(); e++) {
           rs.add(nfa.charRanges.get(u).get(e));
@@ -127,12 +140,17 @@ final class StringPattern {
           preds.get(t).add(s);
         }
       }
+      moves += ts.size();
+      if (moves > MAX_MOVES) {
+        throw new IllegalArgumentException(
+            "the pattern at " + where + " is too large to enforce (over " + MAX_MOVES + " moves)");
+      }
       accepting[s] = c.get(whole[1]);
       ranges[s] = rs.toArray(new int[0][]);
       targets[s] = ts.stream().mapToInt(Integer::intValue).toArray();
     }
     int cap = maxChars >= 0 ? maxChars : minChars + n;
-    if ((long) n * (cap + 1L) > MAX_CELLS) {
+    if ((long) n * (cap + 1L) > MAX_CELLS || moves * (cap + 1L) > MAX_WORK) {
       throw new IllegalArgumentException(
           "the pattern at " + where + " is too large to enforce with its length bounds");
     }
