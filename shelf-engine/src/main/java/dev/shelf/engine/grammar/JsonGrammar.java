@@ -155,9 +155,9 @@ public final class JsonGrammar {
   }
 
   /**
-   * When the text is inside a string that takes any text (no fixed values), how many more
-   * characters it may take ({@link Integer#MAX_VALUE}: no bound): up to that many, every byte from
-   * 0x20 up other than {@code "} and {@code \\} is taken. -1 when not in such a string.
+   * When the text is inside a string that takes any text (no fixed values, no pattern), how many
+   * more characters it may take ({@link Integer#MAX_VALUE}: no bound): up to that many, every byte
+   * from 0x20 up other than {@code "} and {@code \\} is taken. -1 when not in such a string.
    */
   public int freeStringRoom() {
     return !stack.isEmpty() && stack.getLast() instanceof Str s && s.free() ? s.room() : -1;

@@ -25,10 +25,11 @@ import org.jspecify.annotations.Nullable;
  * {@code minLength}/{@code maxLength} (characters, as JSON Schema counts them: code points), {@code
  * minItems}/{@code maxItems} and {@code minProperties}/{@code maxProperties}, and the range of an
  * integer or a number ({@code minimum}, {@code maximum}, {@code exclusiveMinimum}, {@code
- * exclusiveMaximum}; a bounded number is written without an exponent). Other keywords that bound
- * values ({@code pattern}, {@code format}, {@code multipleOf}, ...) are not enforced; the model's
- * text is still valid JSON of the right shape. A schema this cannot enforce faithfully ({@code
- * anyOf} branches of one type, {@code allOf}, {@code not}, a {@code $ref} elsewhere) is refused
+ * exclusiveMaximum}; a bounded number is written without an exponent), and a string's {@code
+ * pattern} or known {@code format} ({@link StringPattern}). Other keywords that bound values
+ * ({@code multipleOf}, other formats, ...) are not enforced; the model's text is still valid JSON
+ * of the right shape. A schema this cannot enforce faithfully ({@code anyOf} branches of one type,
+ * {@code allOf}, {@code not}, a {@code $ref} elsewhere, a pattern beyond the regular) is refused
  * with {@link IllegalArgumentException} naming the keyword and where it is.
  */
 public final class JsonSchema {

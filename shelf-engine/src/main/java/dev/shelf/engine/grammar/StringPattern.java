@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -33,7 +34,7 @@ import org.jspecify.annotations.Nullable;
  */
 final class StringPattern {
   /** The most automaton states a pattern may compile to ({@code {n,m}} copies its atom). */
-  static final int MAX_STATES = 5000;
+  static final int MAX_STATES = 20_000;
 
   /** The most (state, length) pairs the length table may hold. */
   private static final long MAX_CELLS = 20_000_000L;
@@ -65,7 +66,11 @@ final class StringPattern {
           "hostname", "^" + Formats.LABEL + "(\\." + Formats.LABEL + ")*$");
 
   private static final class Formats {
-    static final String DATE = "\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])";
+    /** A month's days by its length (February's 29th in any year: leap years are not regular). */
+    static final String DATE =
+        "\\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\\d|3[01])|(0[469]|11)-(0[1-9]|[12]\\d|30)"
+            + "|02-(0[1-9]|[12]\\d))";
+
     static final String TIME =
         "([01]\\d|2[0-3]):[0-5]\\d:([0-5]\\d|60)(\\.\\d+)?([Zz]|[+-]([01]\\d|2[0-3]):[0-5]\\d)";
     static final String OCTET = "(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
@@ -79,8 +84,24 @@ final class StringPattern {
 
   private final int[][] moveTargets;
 
-  /** Per state: the exact counts of characters after which the pattern can be complete. */
+  /**
+   * Per state: the exact counts of characters after which the pattern can be complete, up to {@code
+   * maxChars} (with a most); without one, only whether it can be complete at once.
+   */
   private final BitSet[] lengths;
+
+  /**
+   * Per state, with no most: the longest count of characters after which the pattern can be
+   * complete ({@link Integer#MAX_VALUE}: any count, through a loop; -1: never).
+   */
+  private final int[] longest;
+
+  /** Steps taken already: the same sets recur from token to token. */
+  private final Map<StepKey, BitSet> steps = new ConcurrentHashMap<>();
+
+  private record StepKey(BitSet states, int lo, int hi) {}
+
+  private static final int MAX_CACHED_STEPS = 50_000;
 
   private final int start;
   private final int minChars;
@@ -90,12 +111,14 @@ final class StringPattern {
       int[][][] moveRanges,
       int[][] moveTargets,
       BitSet[] lengths,
+      int[] longest,
       int start,
       int minChars,
       int maxChars) {
     this.moveRanges = moveRanges;
     this.moveTargets = moveTargets;
     this.lengths = lengths;
+    this.longest = longest;
     this.start = start;
     this.minChars = minChars;
     this.maxChars = maxChars;
@@ -149,7 +172,9 @@ final class StringPattern {
       ranges[s] = rs.toArray(new int[0][]);
       targets[s] = ts.stream().mapToInt(Integer::intValue).toArray();
     }
-    int cap = maxChars >= 0 ? maxChars : minChars + n;
+    // with a most, the exact counts up to it; without, only whether a count is 0 (the rest is
+    // the longest path, below)
+    int cap = maxChars >= 0 ? maxChars : 0;
     if ((long) n * (cap + 1L) > MAX_CELLS || moves * (cap + 1L) > MAX_WORK) {
       throw new IllegalArgumentException(
           "the pattern at " + where + " is too large to enforce with its length bounds");
@@ -176,14 +201,109 @@ final class StringPattern {
       }
       exactly = before;
     }
+    int[] longest = maxChars >= 0 ? new int[0] : longest(targets, accepting, preds);
     StringPattern p =
         new StringPattern(
-            ranges, targets, lengths, whole[0], minChars, maxChars < 0 ? -1 : maxChars);
+            ranges, targets, lengths, longest, whole[0], minChars, maxChars < 0 ? -1 : maxChars);
     if (!p.viable(p.start(), 0)) {
       throw new IllegalArgumentException(
           "no string of the allowed length matches the pattern at " + where);
     }
     return p;
+  }
+
+  /**
+   * Each state's longest path to a match, in characters: -1 when there is none, {@link
+   * Integer#MAX_VALUE} when a loop on the way makes it as long as one likes.
+   *
+   * <p>Among the states that can match (found back from the accepting ones), a depth-first search
+   * finds the loops: each loop has an edge back to a state still on the search's stack, and every
+   * state that reaches such a state has no longest path. The rest form a graph without loops, where
+   * the longest path is worked out in the search's finishing order. Iterative (patterns may have
+   * thousands of states).
+   */
+  private static int[] longest(int[][] targets, boolean[] accepting, List<List<Integer>> preds) {
+    int n = targets.length;
+    BitSet live = new BitSet(n);
+    for (int s = 0; s < n; s++) {
+      if (accepting[s]) {
+        live.set(s);
+      }
+    }
+    BitSet all = new BitSet(n);
+    all.set(0, n);
+    back(live, all, preds);
+    BitSet loops = new BitSet(n);
+    int[] order = new int[n];
+    int finished = 0;
+    byte[] mark = new byte[n]; // 0 new, 1 on the stack, 2 done
+    int[] stack = new int[n];
+    int[] edge = new int[n];
+    for (int root = live.nextSetBit(0); root >= 0; root = live.nextSetBit(root + 1)) {
+      if (mark[root] != 0) {
+        continue;
+      }
+      int depth = 0;
+      stack[0] = root;
+      edge[0] = 0;
+      mark[root] = 1;
+      while (depth >= 0) {
+        int st = stack[depth];
+        if (edge[depth] < targets[st].length) {
+          int t = targets[st][edge[depth]++];
+          if (!live.get(t)) {
+            continue;
+          }
+          if (mark[t] == 0) {
+            mark[t] = 1;
+            stack[++depth] = t;
+            edge[depth] = 0;
+          } else if (mark[t] == 1) {
+            loops.set(t);
+          }
+          continue;
+        }
+        mark[st] = 2;
+        order[finished++] = st;
+        depth--;
+      }
+    }
+    BitSet endless = (BitSet) loops.clone();
+    back(endless, live, preds);
+    int[] best = new int[n];
+    java.util.Arrays.fill(best, -1);
+    // finishing order puts each state after every state it reaches (no loops among the rest)
+    for (int i = 0; i < finished; i++) {
+      int st = order[i];
+      if (endless.get(st)) {
+        best[st] = Integer.MAX_VALUE;
+        continue;
+      }
+      int b = accepting[st] ? 0 : -1;
+      for (int t : targets[st]) {
+        if (live.get(t) && best[t] >= 0) {
+          b = Math.max(b, best[t] + 1);
+        }
+      }
+      best[st] = b;
+    }
+    return best;
+  }
+
+  /** Adds to {@code set} every state of {@code within} that reaches it (back along the moves). */
+  private static void back(BitSet set, BitSet within, List<List<Integer>> preds) {
+    java.util.ArrayDeque<Integer> todo = new java.util.ArrayDeque<>();
+    for (int t = set.nextSetBit(0); t >= 0; t = set.nextSetBit(t + 1)) {
+      todo.add(t);
+    }
+    while (!todo.isEmpty()) {
+      for (int p : preds.get(todo.poll())) {
+        if (within.get(p) && !set.get(p)) {
+          set.set(p);
+          todo.add(p);
+        }
+      }
+    }
   }
 
   /** The states before the first character. */
@@ -195,6 +315,20 @@ final class StringPattern {
 
   /** The states after any one character in {@code [lo, hi]} from {@code states}. */
   BitSet step(BitSet states, int lo, int hi) {
+    StepKey key = new StepKey(states, lo, hi);
+    BitSet known = steps.get(key);
+    if (known != null) {
+      return known;
+    }
+    BitSet out = stepOnce(states, lo, hi);
+    if (steps.size() >= MAX_CACHED_STEPS) {
+      steps.clear();
+    }
+    steps.put(key, out);
+    return out;
+  }
+
+  private BitSet stepOnce(BitSet states, int lo, int hi) {
     BitSet out = new BitSet();
     for (int s = states.nextSetBit(0); s >= 0; s = states.nextSetBit(s + 1)) {
       int[][] rs = moveRanges[s];
@@ -235,7 +369,15 @@ final class StringPattern {
    */
   boolean viable(BitSet states, int chars) {
     int need = Math.max(0, minChars - chars);
-    int most = maxChars >= 0 ? maxChars - chars : need + moveTargets.length;
+    if (maxChars < 0) {
+      for (int s = states.nextSetBit(0); s >= 0; s = states.nextSetBit(s + 1)) {
+        if (longest[s] >= need) {
+          return true;
+        }
+      }
+      return false;
+    }
+    int most = maxChars - chars;
     if (most < need) {
       return false;
     }
@@ -524,7 +666,10 @@ final class StringPattern {
         int after = pos;
         atom = repeat(atom, least, most, from, to, depth);
         pos = after;
-        from = -1; // a quantifier of a quantifier repeats the whole
+        if (pos < src.length && (at('*') || at('+') || at('?') || (at('{') && bounds() != null))) {
+          throw refused("repeats a repetition, which ECMA-262 does not allow");
+        }
+        break;
       }
       return atom;
     }
@@ -565,19 +710,8 @@ final class StringPattern {
       return new int[] {least, most, p + 1};
     }
 
-    /**
-     * The atom repeated: copies are made by parsing its text again ({@code from, to}); a repeated
-     * repetition ({@code from} -1) takes its whole fragment once per copy only for * + ?.
-     */
+    /** The atom repeated: copies are made by parsing its text ({@code from, to}) again. */
     private int[] repeat(int[] atom, int least, int most, int from, int to, int depth) {
-      if (from < 0) {
-        if (least > 1 || most > 1) {
-          throw refused("repeats a repetition with counts");
-        }
-        return least == 1
-            ? (most == 1 ? atom : plus(atom))
-            : most == 1 ? optional(atom) : star(atom);
-      }
       List<int[]> copies = new ArrayList<>();
       copies.add(atom);
       int needed = Math.max(least, most < 0 ? least + 1 : most);
@@ -601,13 +735,6 @@ final class StringPattern {
         tail = optional(concat(copies.get(i), tail));
       }
       return concat(f, tail);
-    }
-
-    private int[] plus(int[] a) {
-      int e = node();
-      eps(a[1], a[0]);
-      eps(a[1], e);
-      return new int[] {a[0], e};
     }
 
     private int[] atom(int depth) {
@@ -710,7 +837,12 @@ final class StringPattern {
         case 'r' -> point('\r');
         case 'f' -> point('\f');
         case 'v' -> point(0x0B);
-        case '0' -> point(0);
+        case '0' -> {
+          if (pos < src.length && src[pos] >= '0' && src[pos] <= '9') {
+            throw refused("has an octal escape, which is not supported");
+          }
+          yield point(0);
+        }
         case 'b' -> {
           if (inClass) {
             yield point(8);
@@ -734,10 +866,25 @@ final class StringPattern {
             pos++;
             yield point(v);
           }
-          yield point(hex(4));
+          int unit = hex(4);
+          // a pair of escaped surrogates is the one character they encode, as in Unicode mode
+          if (Character.isHighSurrogate((char) unit)
+              && pos + 5 < src.length
+              && src[pos] == '\\'
+              && src[pos + 1] == 'u') {
+            int save = pos;
+            pos += 2;
+            int low = hex(4);
+            if (Character.isLowSurrogate((char) low)) {
+              yield point(Character.toCodePoint((char) unit, (char) low));
+            }
+            pos = save;
+          }
+          yield point(unit);
         }
         case 'c' -> {
-          if (pos < src.length && Character.isLetter(src[pos])) {
+          if (pos < src.length
+              && ((src[pos] >= 'a' && src[pos] <= 'z') || (src[pos] >= 'A' && src[pos] <= 'Z'))) {
             yield point(src[pos++] % 32);
           }
           throw refused("has a \\c without a letter");

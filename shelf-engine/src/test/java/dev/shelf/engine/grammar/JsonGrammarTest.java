@@ -421,6 +421,8 @@ class JsonGrammarTest {
     valid(one, "\"\ud83d\ude00\"", "\"b\"");
     refusedAt(one, "\"\\ud^83d"); // a surrogate escape: write the character itself
     refusedAt(one, "\"b^c");
+    // an escaped surrogate pair in the pattern is the one character it encodes
+    valid(pattern("^\\uD83D\\uDE00$"), "\"\ud83d\ude00\"");
     // malformed UTF-8 is refused: an overlong form of '-', a lone continuation byte
     JsonGrammar dash = new JsonGrammar(pattern("^-$"), "");
     assertThat(dash.accept('"')).isTrue();
@@ -459,6 +461,8 @@ class JsonGrammarTest {
     refusedAt(date, "\"2026-1^3");
     refusedAt(date, "\"2026-11-3^2");
     refusedAt(date, "\"2026-11-29^T");
+    refusedAt(date, "\"2023-04-3^1");
+    refusedAt(date, "\"2024-02-^30");
     JsonSchema stamp = format("date-time");
     valid(stamp, "\"2026-11-29T21:36:27Z\"", "\"2026-11-29t21:36:27.125+05:30\"");
     refusedAt(stamp, "\"2026-11-29T2^4");
@@ -481,8 +485,8 @@ class JsonGrammarTest {
   void patternsItCannotEnforceAreRefused() {
     for (String bad :
         List.of(
-            "(?=a)", "(a)\\1", "a\\b", "a^b", "a$b", "[z-a]", "a{3,2}", "(a", "a)", "*a",
-            "\\p{L}")) {
+            "(?=a)", "(a)\\1", "a\\b", "a^b", "a$b", "[z-a]", "a{3,2}", "(a", "a)", "*a", "\\p{L}",
+            "a**", "a*{2}", "a+?+", "\\01")) {
       assertThatThrownBy(() -> pattern(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
     }
     assertThatThrownBy(() -> pattern("^a$", "format", "date"))
