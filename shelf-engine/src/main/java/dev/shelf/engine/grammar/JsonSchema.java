@@ -366,26 +366,9 @@ public final class JsonSchema {
      * draft 4's boolean that makes the plain bound exclusive), as inclusive integer bounds.
      */
     private static void range(JsonSchema n, Map<?, ?> map, String path) {
-      Object exMin = map.get("exclusiveMinimum");
-      Object exMax = map.get("exclusiveMaximum");
-      BigInteger lo = LONG_MIN;
-      BigInteger hi = LONG_MAX;
-      if (map.containsKey("minimum")) {
-        BigDecimal m = number(map, "minimum", path);
-        lo = Boolean.TRUE.equals(exMin) ? floor(m).add(BigInteger.ONE) : ceil(m);
-      }
-      if (exMin instanceof Number) {
-        lo = lo.max(floor(number(map, "exclusiveMinimum", path)).add(BigInteger.ONE));
-      }
-      if (map.containsKey("maximum")) {
-        BigDecimal m = number(map, "maximum", path);
-        hi = Boolean.TRUE.equals(exMax) ? ceil(m).subtract(BigInteger.ONE) : floor(m);
-      }
-      if (exMax instanceof Number) {
-        hi = hi.min(ceil(number(map, "exclusiveMaximum", path)).subtract(BigInteger.ONE));
-      }
-      lo = lo.max(LONG_MIN);
-      hi = hi.min(LONG_MAX);
+      @Nullable BigDecimal[] b = bounds(map, path, 0);
+      BigInteger lo = b[0] == null ? LONG_MIN : b[0].toBigIntegerExact().max(LONG_MIN);
+      BigInteger hi = b[1] == null ? LONG_MAX : b[1].toBigIntegerExact().min(LONG_MAX);
       if (lo.compareTo(hi) > 0) {
         throw new IllegalArgumentException(
             "the bounds at " + path + " leave no integer between them (that a long holds)");
@@ -396,26 +379,12 @@ public final class JsonSchema {
 
     /**
      * A number's range from the same keywords, as the least and most decimals of {@link
-     * JsonGrammar#MAX_DIGITS} places that lie in it: a bound between two such decimals, or an
-     * exclusive one on one, moves to the next inside.
+     * JsonGrammar#MAX_DIGITS} places that lie in it.
      */
     private static void decimalRange(JsonSchema n, Map<?, ?> map, String path) {
-      Object exMin = map.get("exclusiveMinimum");
-      Object exMax = map.get("exclusiveMaximum");
-      BigDecimal lo = null;
-      BigDecimal hi = null;
-      if (map.containsKey("minimum")) {
-        lo = above(number(map, "minimum", path), Boolean.TRUE.equals(exMin));
-      }
-      if (exMin instanceof Number) {
-        lo = max(lo, above(number(map, "exclusiveMinimum", path), true));
-      }
-      if (map.containsKey("maximum")) {
-        hi = below(number(map, "maximum", path), Boolean.TRUE.equals(exMax));
-      }
-      if (exMax instanceof Number) {
-        hi = min(hi, below(number(map, "exclusiveMaximum", path), true));
-      }
+      @Nullable BigDecimal[] b = bounds(map, path, JsonGrammar.MAX_DIGITS);
+      BigDecimal lo = b[0];
+      BigDecimal hi = b[1];
       if (lo != null && hi != null && lo.compareTo(hi) > 0) {
         throw new IllegalArgumentException(
             "the bounds at "
@@ -424,7 +393,8 @@ public final class JsonSchema {
                 + JsonGrammar.MAX_DIGITS
                 + " decimals between them");
       }
-      BigDecimal limit = BigDecimal.TEN.pow(JsonGrammar.MAX_DIGITS).subtract(STEP);
+      BigDecimal limit =
+          BigDecimal.TEN.pow(JsonGrammar.MAX_DIGITS).subtract(step(JsonGrammar.MAX_DIGITS));
       if ((lo != null && lo.compareTo(limit) > 0)
           || (hi != null && hi.negate().compareTo(limit) > 0)) {
         throw new IllegalArgumentException(
@@ -438,21 +408,49 @@ public final class JsonSchema {
       n.most = hi;
     }
 
-    /** The smallest step between the decimals a model may write. */
-    private static final BigDecimal STEP = BigDecimal.ONE.movePointLeft(JsonGrammar.MAX_DIGITS);
-
-    /** The least decimal of that many places at or above {@code d} (above only: strictly). */
-    private static BigDecimal above(BigDecimal d, boolean strictly) {
-      return strictly
-          ? d.setScale(JsonGrammar.MAX_DIGITS, RoundingMode.FLOOR).add(STEP)
-          : d.setScale(JsonGrammar.MAX_DIGITS, RoundingMode.CEILING);
+    /**
+     * The least and most values of {@code places} decimals that {@code minimum}, {@code maximum}
+     * and the exclusive forms (a number, or draft 4's boolean that makes the plain bound exclusive)
+     * allow: a bound between two such values, or an exclusive one on one, moves to the next inside.
+     * Null for no bound on that side.
+     */
+    private static @Nullable BigDecimal[] bounds(Map<?, ?> map, String path, int places) {
+      Object exMin = map.get("exclusiveMinimum");
+      Object exMax = map.get("exclusiveMaximum");
+      BigDecimal lo = null;
+      BigDecimal hi = null;
+      if (map.containsKey("minimum")) {
+        lo = above(number(map, "minimum", path), Boolean.TRUE.equals(exMin), places);
+      }
+      if (exMin instanceof Number) {
+        lo = max(lo, above(number(map, "exclusiveMinimum", path), true, places));
+      }
+      if (map.containsKey("maximum")) {
+        hi = below(number(map, "maximum", path), Boolean.TRUE.equals(exMax), places);
+      }
+      if (exMax instanceof Number) {
+        hi = min(hi, below(number(map, "exclusiveMaximum", path), true, places));
+      }
+      return new @Nullable BigDecimal[] {lo, hi};
     }
 
-    /** The most decimal of that many places at or below {@code d} (below only: strictly). */
-    private static BigDecimal below(BigDecimal d, boolean strictly) {
+    /** The step between decimals of {@code places} places. */
+    private static BigDecimal step(int places) {
+      return BigDecimal.ONE.movePointLeft(places);
+    }
+
+    /** The least decimal of {@code places} places at or above {@code d} (above only: strictly). */
+    private static BigDecimal above(BigDecimal d, boolean strictly, int places) {
       return strictly
-          ? d.setScale(JsonGrammar.MAX_DIGITS, RoundingMode.CEILING).subtract(STEP)
-          : d.setScale(JsonGrammar.MAX_DIGITS, RoundingMode.FLOOR);
+          ? d.setScale(places, RoundingMode.FLOOR).add(step(places))
+          : d.setScale(places, RoundingMode.CEILING);
+    }
+
+    /** The most decimal of {@code places} places at or below {@code d} (below only: strictly). */
+    private static BigDecimal below(BigDecimal d, boolean strictly, int places) {
+      return strictly
+          ? d.setScale(places, RoundingMode.CEILING).subtract(step(places))
+          : d.setScale(places, RoundingMode.FLOOR);
     }
 
     private static BigDecimal max(@Nullable BigDecimal a, BigDecimal b) {
@@ -465,14 +463,6 @@ public final class JsonSchema {
 
     private static final BigInteger LONG_MIN = BigInteger.valueOf(Long.MIN_VALUE);
     private static final BigInteger LONG_MAX = BigInteger.valueOf(Long.MAX_VALUE);
-
-    private static BigInteger floor(BigDecimal d) {
-      return d.setScale(0, RoundingMode.FLOOR).toBigIntegerExact();
-    }
-
-    private static BigInteger ceil(BigDecimal d) {
-      return d.setScale(0, RoundingMode.CEILING).toBigIntegerExact();
-    }
 
     /** A bound exactly as written (a long stays a long, a double its decimal value). */
     private static BigDecimal number(Map<?, ?> map, String keyword, String path) {

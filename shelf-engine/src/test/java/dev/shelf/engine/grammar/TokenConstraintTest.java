@@ -96,29 +96,44 @@ class TokenConstraintTest {
                             "p": {"type": "number", "minimum": -0.5, "exclusiveMaximum": 99.95}},
              "required": ["tags", "n", "p"], "additionalProperties": false}
             """);
+    walks(
+        tags,
+        4,
+        (text, m) -> {
+          @SuppressWarnings("unchecked")
+          List<String> list = (List<String>) java.util.Objects.requireNonNull(m.get("tags"));
+          assertThat(list).as(text).hasSizeBetween(2, 3);
+          for (String tag : list) {
+            assertThat(tag.codePointCount(0, tag.length())).as(text).isBetween(2, 5);
+          }
+          long n = ((Number) java.util.Objects.requireNonNull(m.get("n"))).longValue();
+          assertThat(n).as(text).isBetween(-5L, 250L);
+          // the number's exact text, not a double's rounding of it
+          java.util.regex.Matcher p =
+              java.util.regex.Pattern.compile("\"p\"\\s*:\\s*(-?[0-9.]+)").matcher(text);
+          assertThat(p.find()).as(text).isTrue();
+          java.math.BigDecimal value = new java.math.BigDecimal(p.group(1));
+          assertThat(value).as(text).isGreaterThanOrEqualTo(new java.math.BigDecimal("-0.5"));
+          assertThat(value).as(text).isLessThan(new java.math.BigDecimal("99.95"));
+        });
+  }
+
+  /**
+   * Walks ({@link #walk}) over the GPT-2 and Llama vocabularies with seeds 1 to {@code seeds}, each
+   * text parsed and checked.
+   */
+  private static void walks(
+      JsonSchema schema,
+      int seeds,
+      java.util.function.BiConsumer<String, Map<String, Object>> check)
+      throws IOException {
     for (String file : List.of("ggml-vocab-gpt-2.gguf", "ggml-vocab-llama-spm.gguf")) {
       Tokenizer tok = vocab(file);
-      for (long seed = 1; seed <= 4; seed++) {
-        String text = walk(tok, tags, seed);
+      for (long seed = 1; seed <= seeds; seed++) {
+        String text = walk(tok, schema, seed);
         @SuppressWarnings("unchecked")
         Map<String, Object> m = (Map<String, Object>) SharedFixtures.parseJson(text);
-        @SuppressWarnings("unchecked")
-        List<String> list = (List<String>) java.util.Objects.requireNonNull(m.get("tags"));
-        assertThat(list).as(file + ": " + text).hasSizeBetween(2, 3);
-        for (String tag : list) {
-          assertThat(tag.codePointCount(0, tag.length())).as(file + ": " + text).isBetween(2, 5);
-        }
-        long n = ((Number) java.util.Objects.requireNonNull(m.get("n"))).longValue();
-        assertThat(n).as(file + ": " + text).isBetween(-5L, 250L);
-        // the number's exact text, not a double's rounding of it
-        java.util.regex.Matcher p =
-            java.util.regex.Pattern.compile("\"p\"\\s*:\\s*(-?[0-9.]+)").matcher(text);
-        assertThat(p.find()).as(file + ": " + text).isTrue();
-        java.math.BigDecimal value = new java.math.BigDecimal(p.group(1));
-        assertThat(value)
-            .as(file + ": " + text)
-            .isGreaterThanOrEqualTo(new java.math.BigDecimal("-0.5"));
-        assertThat(value).as(file + ": " + text).isLessThan(new java.math.BigDecimal("99.95"));
+        check.accept(file + ": " + text, m);
       }
     }
   }
@@ -134,21 +149,18 @@ class TokenConstraintTest {
                             "note": {"type": "string", "pattern": "ok", "maxLength": 6}},
              "required": ["day", "code", "note"], "additionalProperties": false}
             """);
-    for (String file : List.of("ggml-vocab-gpt-2.gguf", "ggml-vocab-llama-spm.gguf")) {
-      Tokenizer tok = vocab(file);
-      for (long seed = 1; seed <= 3; seed++) {
-        String text = walk(tok, booking, seed);
-        @SuppressWarnings("unchecked")
-        Map<String, Object> m = (Map<String, Object>) SharedFixtures.parseJson(text);
-        assertThat((String) m.get("day"))
-            .as(file + ": " + text)
-            .matches("\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])");
-        assertThat((String) m.get("code")).as(file + ": " + text).matches("[A-Z]{2}-[0-9]{3}");
-        String note = (String) java.util.Objects.requireNonNull(m.get("note"));
-        assertThat(note).as(file + ": " + text).contains("ok");
-        assertThat(note.codePointCount(0, note.length())).as(text).isLessThanOrEqualTo(6);
-      }
-    }
+    walks(
+        booking,
+        3,
+        (text, m) -> {
+          assertThat((String) m.get("day"))
+              .as(text)
+              .matches("\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])");
+          assertThat((String) m.get("code")).as(text).matches("[A-Z]{2}-[0-9]{3}");
+          String note = (String) java.util.Objects.requireNonNull(m.get("note"));
+          assertThat(note).as(text).contains("ok");
+          assertThat(note.codePointCount(0, note.length())).as(text).isLessThanOrEqualTo(6);
+        });
   }
 
   @Test
