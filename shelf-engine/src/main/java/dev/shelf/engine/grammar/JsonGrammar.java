@@ -1,6 +1,5 @@
 package dev.shelf.engine.grammar;
 
-import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -47,11 +46,11 @@ public final class JsonGrammar {
    */
   public static final int MAX_DIGITS = 20;
 
-  private static final int CONSUMED = 0;
-  private static final int REJECT = 1;
-  private static final int DONE = 2;
-  private static final int DONE_RETRY = 3;
-  private static final int RETRY = 4;
+  static final int CONSUMED = 0;
+  static final int REJECT = 1;
+  static final int DONE = 2;
+  static final int DONE_RETRY = 3;
+  static final int RETRY = 4;
 
   private final ArrayList<Frame> stack;
   private final byte[] suffix;
@@ -242,8 +241,8 @@ public final class JsonGrammar {
         if (numeric && (t & (JsonSchema.NUMBER | JsonSchema.INTEGER)) != 0) {
           JsonSchema numbers = schema.numbers();
           yield (t & JsonSchema.NUMBER) == 0
-              ? new Num(numbers.minimum, numbers.maximum)
-              : new Num(numbers.least, numbers.most);
+              ? new JsonNumber(numbers.minimum, numbers.maximum)
+              : new JsonNumber(numbers.least, numbers.most);
         }
         yield null;
       }
@@ -785,245 +784,6 @@ public final class JsonGrammar {
 
     private boolean prefixOf(byte[] c, int n) {
       return Arrays.equals(c, 0, n, text, 0, n);
-    }
-  }
-
-  /**
-   * A number, by RFC 8259's grammar, of at most {@link #MAX_DIGITS} digits before the point and as
-   * many after it, and three in the exponent; it ends at the first byte that cannot continue it.
-   *
-   * <p>A bounded one takes a byte only while some number its text may still become lies in range:
-   * an integer's in longs, a number's in exact decimals, and a bounded number has no exponent (with
-   * one, a prefix could still reach almost any value, and a model can write every value in range
-   * without).
-   */
-  static final class Num extends Frame {
-    private static final int START = 0;
-    private static final int MINUS = 1;
-    private static final int ZERO = 2;
-    private static final int INT = 3;
-    private static final int DOT = 4;
-    private static final int FRAC = 5;
-    private static final int EXP = 6;
-    private static final int EXP_SIGN = 7;
-    private static final int EXP_DIGITS = 8;
-
-    final boolean integer;
-    final long min;
-    final long max;
-
-    /** A number's least and most value; null for none (and for integers). */
-    final @Nullable BigDecimal least;
-
-    final @Nullable BigDecimal most;
-
-    int state = START;
-    int digits;
-    boolean negative;
-
-    /** The integer's digits so far, as a magnitude (bounded integers only). */
-    long magnitude;
-
-    /** The number's digits so far, as a magnitude (bounded numbers only). */
-    BigDecimal decimal = BigDecimal.ZERO;
-
-    Num(boolean integer) {
-      this(integer, Long.MIN_VALUE, Long.MAX_VALUE, null, null);
-    }
-
-    /** An integer in {@code [min, max]}. */
-    Num(long min, long max) {
-      this(true, min, max, null, null);
-    }
-
-    /** A number in {@code [least, most]} (null: no bound on that side). */
-    Num(@Nullable BigDecimal least, @Nullable BigDecimal most) {
-      this(false, Long.MIN_VALUE, Long.MAX_VALUE, least, most);
-    }
-
-    private Num(
-        boolean integer,
-        long min,
-        long max,
-        @Nullable BigDecimal least,
-        @Nullable BigDecimal most) {
-      this.integer = integer;
-      this.min = min;
-      this.max = max;
-      this.least = least;
-      this.most = most;
-    }
-
-    private boolean bounded() {
-      return integer && (min != Long.MIN_VALUE || max != Long.MAX_VALUE);
-    }
-
-    private boolean decimalBounded() {
-      return least != null || most != null;
-    }
-
-    @Override
-    Frame copy() {
-      Num n = new Num(integer, min, max, least, most);
-      n.state = state;
-      n.digits = digits;
-      n.negative = negative;
-      n.magnitude = magnitude;
-      n.decimal = decimal;
-      return n;
-    }
-
-    @Override
-    boolean mayEnd() {
-      boolean whole = state == ZERO || state == INT || state == FRAC || state == EXP_DIGITS;
-      if (whole && decimalBounded()) {
-        BigDecimal value = negative ? decimal.negate() : decimal;
-        return (least == null || value.compareTo(least) >= 0)
-            && (most == null || value.compareTo(most) <= 0);
-      }
-      if (!whole || !bounded()) {
-        return whole;
-      }
-      long value = negative ? -magnitude : magnitude;
-      return value >= min && value <= max;
-    }
-
-    /**
-     * Whether a bounded number may take the next byte, making {@code next} with magnitude {@code
-     * m}: the numbers its text may become fill, for a sign, everything of that sign; for a leading
-     * zero {@code [0, 1)}; for {@code count} digits before the point, {@code [m 10^j, (m + 1)
-     * 10^j)} for each number j of digits still to come; after the point, with {@code count}
-     * decimals, {@code [m, m + 10^-count)}.
-     */
-    private boolean decimalInRange(int next, BigDecimal m, int count, boolean minus) {
-      return switch (next) {
-        case MINUS -> meets(BigDecimal.ZERO, LIMIT, minus);
-        case ZERO -> meets(BigDecimal.ZERO, BigDecimal.ONE.subtract(STEP), minus);
-        case INT -> {
-          for (int j = 0; count + j <= MAX_DIGITS; j++) {
-            BigDecimal low = m.movePointRight(j);
-            if (meets(low, low.add(BigDecimal.ONE.movePointRight(j)).subtract(STEP), minus)) {
-              yield true;
-            }
-          }
-          yield false;
-        }
-        case DOT -> meets(m, m.add(BigDecimal.ONE).subtract(STEP), minus);
-        case FRAC -> meets(m, m.add(BigDecimal.ONE.movePointLeft(count)).subtract(STEP), minus);
-        default -> false; // no exponent in a bounded number
-      };
-    }
-
-    /** Whether magnitudes {@code [low, high]}, negative or not, meet the number's range. */
-    private boolean meets(BigDecimal low, BigDecimal high, boolean minus) {
-      BigDecimal from = minus ? high.negate() : low;
-      BigDecimal to = minus ? low.negate() : high;
-      return (most == null || from.compareTo(most) <= 0)
-          && (least == null || to.compareTo(least) >= 0);
-    }
-
-    /** The step between the decimals a number may have, and the largest magnitude it may have. */
-    private static final BigDecimal STEP = BigDecimal.ONE.movePointLeft(MAX_DIGITS);
-
-    private static final BigDecimal LIMIT = BigDecimal.TEN.pow(MAX_DIGITS).subtract(STEP);
-
-    /**
-     * Whether a bounded integer may take the next byte: the sign only when negative values are in
-     * range, a digit only when an integer that begins with the digits so far still is.
-     */
-    private boolean inRange(int next, int b) {
-      if (!bounded()) {
-        return true;
-      }
-      if (next == MINUS) {
-        return min < 0;
-      }
-      if (next == ZERO) {
-        return min <= 0 && max >= 0;
-      }
-      try {
-        long m = Math.addExact(Math.multiplyExact(magnitude, 10), b - '0');
-        int count = (state == INT ? digits : 0) + 1;
-        return reachable(m, count);
-      } catch (ArithmeticException e) {
-        return false; // past the long range, and so past every bound
-      }
-    }
-
-    /**
-     * Whether the magnitude {@code m} of {@code count} digits, with more digits or none, can still
-     * land in range: the integers it may become fill {@code [m 10^j, (m + 1) 10^j - 1]} for each
-     * number j of digits still to come.
-     */
-    private boolean reachable(long m, int count) {
-      long scale = 1;
-      for (int j = 0; count + j <= MAX_DIGITS; j++) {
-        long low;
-        long high;
-        try {
-          low = Math.multiplyExact(m, scale);
-        } catch (ArithmeticException e) {
-          return false; // every integer with more digits is past the long range
-        }
-        // the range's top may pass the long range: the bounds are longs, so the end is enough
-        high = low > Long.MAX_VALUE - (scale - 1) ? Long.MAX_VALUE : low + (scale - 1);
-        boolean meets = negative ? -high <= max && -low >= min : low <= max && high >= min;
-        if (meets) {
-          return true;
-        }
-        if (scale > Long.MAX_VALUE / 10) {
-          return false;
-        }
-        scale *= 10;
-      }
-      return false;
-    }
-
-    @Override
-    int accept(int b, JsonGrammar g) {
-      boolean digit = b >= '0' && b <= '9';
-      int next =
-          switch (state) {
-            case START -> b == '-' ? MINUS : b == '0' ? ZERO : digit ? INT : -1;
-            case MINUS -> b == '0' ? ZERO : digit ? INT : -1;
-            case ZERO, INT -> {
-              if (digit && state == INT) {
-                yield digits < MAX_DIGITS ? INT : -1;
-              }
-              yield integer ? -1 : b == '.' ? DOT : b == 'e' || b == 'E' ? EXP : -1;
-            }
-            case DOT -> digit ? FRAC : -1;
-            case FRAC ->
-                digit ? (digits < MAX_DIGITS ? FRAC : -1) : b == 'e' || b == 'E' ? EXP : -1;
-            case EXP -> b == '+' || b == '-' ? EXP_SIGN : digit ? EXP_DIGITS : -1;
-            case EXP_SIGN, EXP_DIGITS -> digit && digits < 3 ? EXP_DIGITS : -1;
-            default -> -1;
-          };
-      if (next >= 0 && decimalBounded()) {
-        // the digit's place: the count of digits before the point, or of decimals, with it
-        int count = (next == state ? digits : 0) + 1;
-        BigDecimal value = BigDecimal.valueOf(b - '0');
-        BigDecimal m =
-            switch (next) {
-              case INT -> decimal.movePointRight(1).add(value);
-              case FRAC -> decimal.add(value.movePointLeft(count));
-              default -> decimal;
-            };
-        if (!decimalInRange(next, m, count, negative || next == MINUS)) {
-          return mayEnd() ? DONE_RETRY : REJECT;
-        }
-        decimal = m;
-      }
-      if (next >= 0 && inRange(next, b)) {
-        if (bounded() && (next == INT || next == ZERO)) {
-          magnitude = next == ZERO ? 0 : magnitude * 10 + (b - '0');
-        }
-        negative |= next == MINUS;
-        digits = next == state ? digits + 1 : digit ? 1 : 0;
-        state = next;
-        return CONSUMED;
-      }
-      return mayEnd() ? DONE_RETRY : REJECT;
     }
   }
 
