@@ -24,11 +24,12 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <h2>No dead ends</h2>
  *
- * The automaton is compiled with the string's length bounds: for each state it knows the exact
- * numbers of characters after which the pattern can be complete (up to {@code maxLength}, or, with
- * no most, up to {@code minLength} plus the state count, which is enough: a longer path repeats a
- * state, and cutting the loop out leaves one in between). A character is taken only when some state
- * it leads to can still complete the pattern within the bounds, so the string can always be closed.
+ * The automaton is compiled with the string's length bounds. With a {@code maxLength}, each state
+ * knows the exact numbers of characters (up to it) after which the pattern can be complete; with
+ * none, its longest such number (any, when a loop lies on the way), which is all a {@code
+ * minLength} asks. Moves keep only characters a JSON string can hold (no lone surrogates). A
+ * character is taken only when some state it leads to can still complete the pattern within the
+ * bounds, so the string can always be closed. The parsing is {@link RegexNfa}'s.
  */
 final class StringPattern {
   /** The most (state, length) pairs the length table may hold. */
