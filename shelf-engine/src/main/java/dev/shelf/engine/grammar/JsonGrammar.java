@@ -241,8 +241,8 @@ public final class JsonGrammar {
         if (numeric && (t & (JsonSchema.NUMBER | JsonSchema.INTEGER)) != 0) {
           JsonSchema numbers = schema.numbers();
           yield (t & JsonSchema.NUMBER) == 0
-              ? new JsonNumber(numbers.minimum, numbers.maximum)
-              : new JsonNumber(numbers.least, numbers.most);
+              ? new JsonNumber(true, numbers.least, numbers.most)
+              : new JsonNumber(false, numbers.least, numbers.most);
         }
         yield null;
       }

@@ -13,9 +13,10 @@ import org.jspecify.annotations.Nullable;
  * point and as many after it, and three in the exponent; it ends at the first byte that cannot
  * continue it.
  *
- * <p>A bounded one takes a byte only while some number its text may still become lies in range: an
- * integer's in longs, a number's in exact decimals, and a bounded number has no exponent (with one,
- * a prefix could still reach almost any value, and a model can write every value in range without).
+ * <p>A bounded one takes a byte only while some number its text may still become lies in range,
+ * compared as exact decimals (an integer's on a step of 1, a number's of {@link
+ * JsonGrammar#MAX_DIGITS} places), and a bounded number has no exponent (with one, a prefix could
+ * still reach almost any value, and a model can write every value in range without).
  */
 final class JsonNumber extends JsonGrammar.Frame {
   private static final int START = 0;
@@ -29,62 +30,40 @@ final class JsonNumber extends JsonGrammar.Frame {
   private static final int EXP_DIGITS = 8;
 
   final boolean integer;
-  final long min;
-  final long max;
 
-  /** A number's least and most value; null for none (and for integers). */
+  /** The least and most value; null for none on that side. */
   final @Nullable BigDecimal least;
 
   final @Nullable BigDecimal most;
+
+  /** The step between the values it may take: 1 for an integer, else the smallest decimal. */
+  private final BigDecimal step;
 
   int state = START;
   int digits;
   boolean negative;
 
-  /** The integer's digits so far, as a magnitude (bounded integers only). */
-  long magnitude;
-
-  /** The number's digits so far, as a magnitude (bounded numbers only). */
+  /** The digits so far, as a magnitude (bounded numbers only). */
   BigDecimal decimal = BigDecimal.ZERO;
 
-  JsonNumber(boolean integer) {
-    this(integer, Long.MIN_VALUE, Long.MAX_VALUE, null, null);
-  }
-
-  /** An integer in {@code [min, max]}. */
-  JsonNumber(long min, long max) {
-    this(true, min, max, null, null);
-  }
-
-  /** A number in {@code [least, most]} (null: no bound on that side). */
-  JsonNumber(@Nullable BigDecimal least, @Nullable BigDecimal most) {
-    this(false, Long.MIN_VALUE, Long.MAX_VALUE, least, most);
-  }
-
-  private JsonNumber(
-      boolean integer, long min, long max, @Nullable BigDecimal least, @Nullable BigDecimal most) {
+  /** An integer (or any number) in {@code [least, most]} (null: no bound on that side). */
+  JsonNumber(boolean integer, @Nullable BigDecimal least, @Nullable BigDecimal most) {
     this.integer = integer;
-    this.min = min;
-    this.max = max;
     this.least = least;
     this.most = most;
+    this.step = integer ? BigDecimal.ONE : STEP;
   }
 
   private boolean bounded() {
-    return integer && (min != Long.MIN_VALUE || max != Long.MAX_VALUE);
-  }
-
-  private boolean decimalBounded() {
     return least != null || most != null;
   }
 
   @Override
   JsonGrammar.Frame copy() {
-    JsonNumber n = new JsonNumber(integer, min, max, least, most);
+    JsonNumber n = new JsonNumber(integer, least, most);
     n.state = state;
     n.digits = digits;
     n.negative = negative;
-    n.magnitude = magnitude;
     n.decimal = decimal;
     return n;
   }
@@ -92,16 +71,12 @@ final class JsonNumber extends JsonGrammar.Frame {
   @Override
   boolean mayEnd() {
     boolean whole = state == ZERO || state == INT || state == FRAC || state == EXP_DIGITS;
-    if (whole && decimalBounded()) {
-      BigDecimal value = negative ? decimal.negate() : decimal;
-      return (least == null || value.compareTo(least) >= 0)
-          && (most == null || value.compareTo(most) <= 0);
-    }
     if (!whole || !bounded()) {
       return whole;
     }
-    long value = negative ? -magnitude : magnitude;
-    return value >= min && value <= max;
+    BigDecimal value = negative ? decimal.negate() : decimal;
+    return (least == null || value.compareTo(least) >= 0)
+        && (most == null || value.compareTo(most) <= 0);
   }
 
   /**
@@ -111,21 +86,21 @@ final class JsonNumber extends JsonGrammar.Frame {
    * each number j of digits still to come; after the point, with {@code count} decimals, {@code [m,
    * m + 10^-count)}.
    */
-  private boolean decimalInRange(int next, BigDecimal m, int count, boolean minus) {
+  private boolean inRange(int next, BigDecimal m, int count, boolean minus) {
     return switch (next) {
       case MINUS -> meets(BigDecimal.ZERO, LIMIT, minus);
-      case ZERO -> meets(BigDecimal.ZERO, BigDecimal.ONE.subtract(STEP), minus);
+      case ZERO -> meets(BigDecimal.ZERO, BigDecimal.ONE.subtract(step), minus);
       case INT -> {
         for (int j = 0; count + j <= MAX_DIGITS; j++) {
           BigDecimal low = m.movePointRight(j);
-          if (meets(low, low.add(BigDecimal.ONE.movePointRight(j)).subtract(STEP), minus)) {
+          if (meets(low, low.add(BigDecimal.ONE.movePointRight(j)).subtract(step), minus)) {
             yield true;
           }
         }
         yield false;
       }
-      case DOT -> meets(m, m.add(BigDecimal.ONE).subtract(STEP), minus);
-      case FRAC -> meets(m, m.add(BigDecimal.ONE.movePointLeft(count)).subtract(STEP), minus);
+      case DOT -> meets(m, m.add(BigDecimal.ONE).subtract(step), minus);
+      case FRAC -> meets(m, m.add(BigDecimal.ONE.movePointLeft(count)).subtract(step), minus);
       default -> false; // no exponent in a bounded number
     };
   }
@@ -142,58 +117,6 @@ final class JsonNumber extends JsonGrammar.Frame {
   private static final BigDecimal STEP = BigDecimal.ONE.movePointLeft(MAX_DIGITS);
 
   private static final BigDecimal LIMIT = BigDecimal.TEN.pow(MAX_DIGITS).subtract(STEP);
-
-  /**
-   * Whether a bounded integer may take the next byte: the sign only when negative values are in
-   * range, a digit only when an integer that begins with the digits so far still is.
-   */
-  private boolean inRange(int next, int b) {
-    if (!bounded()) {
-      return true;
-    }
-    if (next == MINUS) {
-      return min < 0;
-    }
-    if (next == ZERO) {
-      return min <= 0 && max >= 0;
-    }
-    try {
-      long m = Math.addExact(Math.multiplyExact(magnitude, 10), b - '0');
-      int count = (state == INT ? digits : 0) + 1;
-      return reachable(m, count);
-    } catch (ArithmeticException e) {
-      return false; // past the long range, and so past every bound
-    }
-  }
-
-  /**
-   * Whether the magnitude {@code m} of {@code count} digits, with more digits or none, can still
-   * land in range: the integers it may become fill {@code [m 10^j, (m + 1) 10^j - 1]} for each
-   * number j of digits still to come.
-   */
-  private boolean reachable(long m, int count) {
-    long scale = 1;
-    for (int j = 0; count + j <= MAX_DIGITS; j++) {
-      long low;
-      long high;
-      try {
-        low = Math.multiplyExact(m, scale);
-      } catch (ArithmeticException e) {
-        return false; // every integer with more digits is past the long range
-      }
-      // the range's top may pass the long range: the bounds are longs, so the end is enough
-      high = low > Long.MAX_VALUE - (scale - 1) ? Long.MAX_VALUE : low + (scale - 1);
-      boolean meets = negative ? -high <= max && -low >= min : low <= max && high >= min;
-      if (meets) {
-        return true;
-      }
-      if (scale > Long.MAX_VALUE / 10) {
-        return false;
-      }
-      scale *= 10;
-    }
-    return false;
-  }
 
   @Override
   int accept(int b, JsonGrammar g) {
@@ -214,7 +137,7 @@ final class JsonNumber extends JsonGrammar.Frame {
           case EXP_SIGN, EXP_DIGITS -> digit && digits < 3 ? EXP_DIGITS : -1;
           default -> -1;
         };
-    if (next >= 0 && decimalBounded()) {
+    if (next >= 0 && bounded()) {
       // the digit's place: the count of digits before the point, or of decimals, with it
       int count = (next == state ? digits : 0) + 1;
       BigDecimal value = BigDecimal.valueOf(b - '0');
@@ -224,15 +147,12 @@ final class JsonNumber extends JsonGrammar.Frame {
             case FRAC -> decimal.add(value.movePointLeft(count));
             default -> decimal;
           };
-      if (!decimalInRange(next, m, count, negative || next == MINUS)) {
+      if (!inRange(next, m, count, negative || next == MINUS)) {
         return mayEnd() ? DONE_RETRY : REJECT;
       }
       decimal = m;
     }
-    if (next >= 0 && inRange(next, b)) {
-      if (bounded() && (next == INT || next == ZERO)) {
-        magnitude = next == ZERO ? 0 : magnitude * 10 + (b - '0');
-      }
+    if (next >= 0) {
       negative |= next == MINUS;
       digits = next == state ? digits + 1 : digit ? 1 : 0;
       state = next;

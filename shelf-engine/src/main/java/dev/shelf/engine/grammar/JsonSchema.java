@@ -102,14 +102,10 @@ public final class JsonSchema {
 
   int maxProperties = -1;
 
-  /** An integer's least and most value (inclusive); the long range for none. */
-  long minimum = Long.MIN_VALUE;
-
-  long maximum = Long.MAX_VALUE;
-
   /**
-   * A number's least and most value (inclusive), each a decimal of at most {@link
-   * JsonGrammar#MAX_DIGITS} digits after the point (what a model may write); null for none.
+   * A number's least and most value (inclusive): for an integer, integers within the long range;
+   * else decimals of at most {@link JsonGrammar#MAX_DIGITS} digits after the point (what a model
+   * may write). Null for none.
    */
   @Nullable BigDecimal least;
 
@@ -373,8 +369,10 @@ public final class JsonSchema {
         throw new IllegalArgumentException(
             "the bounds at " + path + " leave no integer between them (that a long holds)");
       }
-      n.minimum = lo.longValueExact();
-      n.maximum = hi.longValueExact();
+      if (b[0] != null || b[1] != null) {
+        n.least = new BigDecimal(lo);
+        n.most = new BigDecimal(hi);
+      }
     }
 
     /**
