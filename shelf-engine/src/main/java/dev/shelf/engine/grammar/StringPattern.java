@@ -336,15 +336,11 @@ final class StringPattern {
   }
 
   /**
-   * Whether some character in {@code [lo, hi]} other than a surrogate, written as the {@code
-   * chars}-th, leaves the string able to match.
+   * Whether some character in {@code [lo, hi]}, written as the {@code chars}-th, leaves the string
+   * able to match (no move takes a lone surrogate: {@link RegexNfa} leaves them out).
    */
   boolean takes(BitSet states, int lo, int hi, int chars) {
-    if (lo < Character.MIN_SURROGATE && viable(step(states, lo, Math.min(hi, 0xD7FF)), chars)) {
-      return true;
-    }
-    int from = Math.max(lo, Character.MAX_SURROGATE + 1);
-    return from <= hi && viable(step(states, from, hi), chars);
+    return viable(step(states, lo, hi), chars);
   }
 
   /** Whether the string, {@code chars} characters long and in {@code states}, may end here. */
