@@ -39,14 +39,14 @@ final class Q4KMatrix extends WeightMatrix {
   private static final int QS = 16;
 
   /** Bytes of {@link #factors} per 64 elements: four floats. */
-  private static final int FACTOR_BYTES = 16;
+  static final int FACTOR_BYTES = 16;
 
   /**
    * {@code k} in lane {@code k}: {@code LEVELS * scale - min} is a sub-block's table of sixteen
    * weights, each exactly the scalar decoding's ({@code scale * k} is exact: an f16 times a 6-bit
    * scale times a nibble fits in a float's 24 bits, so one rounding or two give the same float).
    */
-  private static final FloatVector LEVELS =
+  static final FloatVector LEVELS =
       FloatVector.fromArray(
           VectorLanes.SPECIES,
           new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
@@ -103,11 +103,18 @@ final class Q4KMatrix extends WeightMatrix {
    * garbage collector frees with the matrix.
    */
   private static MemorySegment factors(MemorySegment data, int rows, int cols) {
-    int blocks = cols / QK;
-    MemorySegment out = Arena.ofAuto().allocate((long) rows * blocks * 4 * FACTOR_BYTES, 64);
+    return factors(data, (long) rows * (cols / QK), BYTES);
+  }
+
+  /**
+   * The factors ({@link #factors}' layout) of {@code blocks} blocks of {@code blockBytes} bytes
+   * that begin with Q4_K's {@code d}, {@code dmin} and packed scales, as Q5_K's do.
+   */
+  static MemorySegment factors(MemorySegment data, long blocks, int blockBytes) {
+    MemorySegment out = Arena.ofAuto().allocate(blocks * 4 * FACTOR_BYTES, 64);
     long at = 0;
-    for (long block = 0; block < (long) rows * blocks; block++) {
-      long b = block * BYTES;
+    for (long block = 0; block < blocks; block++) {
+      long b = block * blockBytes;
       float d = Bytes.f16(data, b);
       float min = Bytes.f16(data, b + DMIN);
       for (int j = 0; j < QK / GROUP; j++, at += 8) {

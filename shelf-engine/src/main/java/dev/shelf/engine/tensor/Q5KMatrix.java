@@ -4,6 +4,8 @@ import dev.shelf.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -11,6 +13,14 @@ import jdk.incubator.vector.VectorSpecies;
  * scales and mins packed as in Q4_K, 32 bytes {@code qh} of fifth bits, then 128 bytes of nibbles
  * laid out as in Q4_K. The fifth bit of element {@code l} of sub-block {@code g} is bit {@code g}
  * of {@code qh[l]}; {@code w = d * scale * (nibble + 16 * bit) - dmin * min}.
+ *
+ * <p>At sixteen lanes the kernels work as Q4_K's: the scales and mins decoded once, at load, into
+ * factors ({@link Q4KMatrix#factors(MemorySegment, long, int)}), then a flat loop over the
+ * sub-blocks that looks each weight up in its sub-block's table of 32 ({@link
+ * VectorLanes#lookUp(FloatVector, FloatVector, IntVector)}), its index the nibble and the fifth bit
+ * rotated above it. The byte-lane decoding the narrower widths keep ran at a fifth of Q4_K's speed
+ * there. One sub-block per pass: the four two-table lookups of 64 elements took the loop past C2's
+ * node cutoff.
  */
 final class Q5KMatrix extends WeightMatrix {
   private static final int QK = 256;
@@ -21,8 +31,23 @@ final class Q5KMatrix extends WeightMatrix {
   private static final int QH = 16;
   private static final int QS = 48;
 
+  /** Sixteen lanes: the table kernels over {@link #factors}. */
+  private static final boolean WIDE = VectorLanes.LANES == 16;
+
+  /** {@code k + 16} in lane {@code k}: the upper half of a sub-block's table of 32 levels. */
+  private static final FloatVector UPPER_LEVELS = Q4KMatrix.LEVELS.add(WIDE ? 16f : 0f);
+
+  /** Q4_K's factors of every block ({@link Q4KMatrix#factors}); empty below sixteen lanes. */
+  private final MemorySegment factors;
+
+  /** Bytes of {@link #factors} per row. */
+  private final long factorRowBytes;
+
   Q5KMatrix(MemorySegment data, int rows, int cols, Simd simd) {
     super(GgmlType.Q5_K, data, rows, cols, simd);
+    this.factorRowBytes = (long) cols / 64 * Q4KMatrix.FACTOR_BYTES;
+    this.factors =
+        WIDE ? Q4KMatrix.factors(data, (long) rows * (cols / QK), BYTES) : MemorySegment.NULL;
   }
 
   @Override
@@ -63,6 +88,24 @@ final class Q5KMatrix extends WeightMatrix {
   @Override
   void dequantizeVector(long offset, int elements, float[] out, int at) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
+    if (WIDE) {
+      long f = offset / rowBytes * factorRowBytes + offset % rowBytes / BYTES * (QK / 64 * 16L);
+      for (int k = 0; k < elements / GROUP; k++) {
+        long block = offset + (long) (k >> 3) * BYTES;
+        long q = block + QS + 32L * ((k >> 1) & 3);
+        int shift = 4 * (k & 1);
+        long fk = f + 8L * k;
+        float scale = factors.get(Bytes.FLOAT_LE, fk);
+        float min = factors.get(Bytes.FLOAT_LE, fk + 4);
+        FloatVector low = Q4KMatrix.LEVELS.fma(scale, min);
+        FloatVector upper = UPPER_LEVELS.fma(scale, min);
+        int y = at + GROUP * k;
+        VectorLanes.lookUp(low, upper, sub(q, block + QH, shift, k & 7)).intoArray(out, y);
+        VectorLanes.lookUp(low, upper, sub(q + 16, block + QH + 16, shift, k & 7))
+            .intoArray(out, y + 16);
+      }
+      return;
+    }
     float[] sm = new float[16];
     for (int b = 0; b < elements / QK; b++) {
       long block = offset + (long) b * BYTES;
@@ -77,19 +120,57 @@ final class Q5KMatrix extends WeightMatrix {
     }
   }
 
+  /**
+   * The five-bit values of sixteen elements: the nibbles at bit {@code shift} of the bytes at
+   * {@code q}, with bit {@code bit} of the bytes at {@code qh} above them.
+   */
+  private IntVector sub(long q, long qh, int shift, int bit) {
+    IntVector nibbles = VectorLanes.unsignedInts(data, q).lanewise(VectorOperators.LSHR, shift);
+    IntVector fifth = VectorLanes.unsignedInts(data, qh).lanewise(VectorOperators.ROL, 4 - bit);
+    return nibbles.and(0x0F).or(fifth.and(16));
+  }
+
   @Override
   void dotRows(float[] x, float[] out, int rowStart, int rowEnd, float[] scratch) {
     for (int r = rowStart; r < rowEnd; r++) {
-      out[r] = dotVector(r * rowBytes, x, scratch);
+      out[r] = dot(r * rowBytes, r * factorRowBytes, x, scratch);
     }
   }
 
   @Override
   float dotVector(long offset, float[] x, float[] scratch) {
+    return dot(offset, offset / rowBytes * factorRowBytes, x, scratch);
+  }
+
+  /** The row at {@code offset}, its factors at {@code f} (sixteen lanes only), dotted. */
+  private float dot(long offset, long f, float[] x, float[] scratch) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     int l = s.length();
     FloatVector even = FloatVector.zero(s);
     FloatVector odd = FloatVector.zero(s);
+    if (WIDE) {
+      for (int k = 0; k < cols / GROUP; k++) {
+        // Sub-block k: the low (k even) or high nibbles of the 32 bytes at q, bit k % 8 of qh
+        // above them; its first sixteen elements are an even vector, the rest an odd one.
+        long block = offset + (long) (k >> 3) * BYTES;
+        long q = block + QS + 32L * ((k >> 1) & 3);
+        int shift = 4 * (k & 1);
+        long fk = f + 8L * k;
+        float scale = factors.get(Bytes.FLOAT_LE, fk);
+        float min = factors.get(Bytes.FLOAT_LE, fk + 4);
+        FloatVector low = Q4KMatrix.LEVELS.fma(scale, min);
+        FloatVector upper = UPPER_LEVELS.fma(scale, min);
+        int i = GROUP * k;
+        even =
+            VectorLanes.lookUp(low, upper, sub(q, block + QH, shift, k & 7))
+                .fma(FloatVector.fromArray(s, x, i), even);
+        odd =
+            VectorLanes.lookUp(low, upper, sub(q + 16, block + QH + 16, shift, k & 7))
+                .fma(FloatVector.fromArray(s, x, i + 16), odd);
+      }
+      even.add(odd).intoArray(scratch, 0);
+      return VectorLanes.sumLanes(scratch);
+    }
     for (int b = 0; b < cols / QK; b++) {
       long block = offset + (long) b * BYTES;
       // The block's scales and mins decoded once, as Q4_K does: decoded per group, their scalar

@@ -116,6 +116,16 @@ final class VectorLanes {
     return index.selectFrom(table.reinterpretAsInts()).reinterpretAsFloats();
   }
 
+  /**
+   * {@code table[index]} for a table of {@code 2 * LANES} floats, {@code low} then {@code high},
+   * and indexes in {@code [0, 2 * LANES)}: one two-table permute (Q5_K's five-bit weights).
+   */
+  static FloatVector lookUp(FloatVector low, FloatVector high, IntVector index) {
+    return index
+        .selectFrom(low.reinterpretAsInts(), high.reinterpretAsInts())
+        .reinterpretAsFloats();
+  }
+
   /** The low nibbles of bytes. */
   static ByteVector low(ByteVector bytes) {
     return bytes.and((byte) 0x0F);
