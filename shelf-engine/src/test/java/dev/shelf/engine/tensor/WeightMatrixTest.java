@@ -12,6 +12,17 @@ import org.junit.jupiter.api.Test;
 class WeightMatrixTest {
 
   @Test
+  void theKQuantsScalesDecodedAtLoadAreCounted() {
+    // four floats per 64 weights: a 4096 x 4096 Q4_K matrix (9 MiB) takes 4 MiB beside its weights
+    assertThat(WeightMatrix.decodedBytes(GgmlType.Q4_K, 4096L * 4096)).isEqualTo(4L << 20);
+    assertThat(WeightMatrix.decodedBytes(GgmlType.Q5_K, 4096L * 4096))
+        .isEqualTo(VectorLanes.LOOKUP ? 4L << 20 : 0);
+    for (GgmlType other : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q6_K}) {
+      assertThat(WeightMatrix.decodedBytes(other, 4096L * 4096)).as(other.name()).isZero();
+    }
+  }
+
+  @Test
   void simdPropertyValues() {
     assertThat(Simd.parse("false")).isEqualTo(Simd.SCALAR);
     assertThat(Simd.parse("scalar")).isEqualTo(Simd.SCALAR);

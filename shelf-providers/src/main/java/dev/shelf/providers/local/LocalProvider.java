@@ -9,6 +9,7 @@ import dev.shelf.api.EmbeddingRequest;
 import dev.shelf.api.EmbeddingResponse;
 import dev.shelf.api.Usage;
 import dev.shelf.engine.gguf.GgufFile;
+import dev.shelf.engine.gguf.GgufTensorInfo;
 import dev.shelf.engine.model.Embedder;
 import dev.shelf.engine.model.LlamaModel;
 import dev.shelf.engine.runtime.DecodeBatcher;
@@ -16,6 +17,7 @@ import dev.shelf.engine.runtime.KvBudget;
 import dev.shelf.engine.template.ChatTemplate;
 import dev.shelf.engine.tensor.Parallel;
 import dev.shelf.engine.tensor.Simd;
+import dev.shelf.engine.tensor.WeightMatrix;
 import dev.shelf.engine.tokenizer.Tokenizer;
 import dev.shelf.providers.spi.Call;
 import dev.shelf.providers.spi.ChunkSink;
@@ -154,12 +156,6 @@ public final class LocalProvider implements Provider {
     if (!Files.isRegularFile(path)) {
       throw new ProviderException(Kind.NOT_FOUND, "local model file not found: " + path);
     }
-    try {
-      memory.checkModel(path, Files.size(path));
-    } catch (IOException e) {
-      throw new ProviderException(
-          Kind.NOT_FOUND, "local model file cannot be read: " + path + " (" + e + ")", e);
-    }
     GgufFile file;
     try {
       file = GgufFile.open(path);
@@ -175,6 +171,16 @@ public final class LocalProvider implements Provider {
           0,
           null,
           e);
+    }
+    try {
+      long decoded = 0;
+      for (GgufTensorInfo t : file.tensors()) {
+        decoded += WeightMatrix.decodedBytes(t.type(), t.elementCount());
+      }
+      memory.checkModel(path, file.size(), decoded);
+    } catch (RuntimeException e) {
+      file.close();
+      throw e;
     }
     try {
       LlamaModel model = LlamaModel.load(file, Simd.defaults(), parallel);

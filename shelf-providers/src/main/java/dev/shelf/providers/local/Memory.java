@@ -52,15 +52,22 @@ record Memory(KvBudget kv, Duration kvWait, long physical, int prefixCache) {
     return 0;
   }
 
-  /** Refuses a model file larger than the machine's memory. */
-  void checkModel(Path path, long fileBytes) {
-    if (physical > 0 && fileBytes > physical) {
+  /**
+   * Refuses a model whose file and what its kernels decode at load ({@code decodedBytes}, see
+   * {@link dev.shelf.engine.tensor.WeightMatrix#decodedBytes}) are larger than the machine's
+   * memory.
+   */
+  void checkModel(Path path, long fileBytes, long decodedBytes) {
+    if (physical > 0 && fileBytes + decodedBytes > physical) {
       throw new ProviderException(
           Kind.BAD_REQUEST,
           "model file "
               + path
               + " is "
               + KvBudget.mib(fileBytes)
+              + (decodedBytes > 0
+                  ? " (and " + KvBudget.mib(decodedBytes) + " of scales decoded at load)"
+                  : "")
               + " but this machine has "
               + KvBudget.mib(physical)
               + " of memory: its weights would be read from disk for every token",
