@@ -240,9 +240,8 @@ public final class JsonGrammar {
         boolean numeric = b == '-' || (b >= '0' && b <= '9');
         if (numeric && (t & (JsonSchema.NUMBER | JsonSchema.INTEGER)) != 0) {
           JsonSchema numbers = schema.numbers();
-          yield (t & JsonSchema.NUMBER) == 0
-              ? new JsonNumber(true, numbers.least, numbers.most)
-              : new JsonNumber(false, numbers.least, numbers.most);
+          yield new JsonNumber(
+              (t & JsonSchema.NUMBER) == 0, numbers.least, numbers.most, numbers.multipleOf);
         }
         yield null;
       }

@@ -6,6 +6,7 @@ import static dev.shelf.engine.grammar.JsonGrammar.MAX_DIGITS;
 import static dev.shelf.engine.grammar.JsonGrammar.REJECT;
 
 import java.math.BigDecimal;
+import java.math.RoundingMode;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -13,10 +14,11 @@ import org.jspecify.annotations.Nullable;
  * point and as many after it, and three in the exponent; it ends at the first byte that cannot
  * continue it.
  *
- * <p>A bounded one takes a byte only while some number its text may still become lies in range,
- * compared as exact decimals (an integer's on a step of 1, a number's of {@link
- * JsonGrammar#MAX_DIGITS} places), and a bounded number has no exponent (with one, a prefix could
- * still reach almost any value, and a model can write every value in range without).
+ * <p>A bounded one takes a byte only while some number its text may still become lies in range
+ * (and, with a {@code multipleOf}, is a multiple of it), compared as exact decimals (an integer's
+ * on a step of 1, a number's of {@link JsonGrammar#MAX_DIGITS} places), and a bounded number has no
+ * exponent (with one, a prefix could still reach almost any value, and a model can write every
+ * value in range without).
  */
 final class JsonNumber extends JsonGrammar.Frame {
   private static final int START = 0;
@@ -36,6 +38,9 @@ final class JsonNumber extends JsonGrammar.Frame {
 
   final @Nullable BigDecimal most;
 
+  /** What the value must be a whole multiple of; null for anything. */
+  final @Nullable BigDecimal multiple;
+
   /** The step between the values it may take: 1 for an integer, else the smallest decimal. */
   private final BigDecimal step;
 
@@ -46,21 +51,29 @@ final class JsonNumber extends JsonGrammar.Frame {
   /** The digits so far, as a magnitude (bounded numbers only). */
   BigDecimal decimal = BigDecimal.ZERO;
 
-  /** An integer (or any number) in {@code [least, most]} (null: no bound on that side). */
-  JsonNumber(boolean integer, @Nullable BigDecimal least, @Nullable BigDecimal most) {
+  /**
+   * An integer (or any number) in {@code [least, most]} (null: no bound on that side), a whole
+   * multiple of {@code multiple} (null: of anything).
+   */
+  JsonNumber(
+      boolean integer,
+      @Nullable BigDecimal least,
+      @Nullable BigDecimal most,
+      @Nullable BigDecimal multiple) {
     this.integer = integer;
     this.least = least;
     this.most = most;
+    this.multiple = multiple;
     this.step = integer ? BigDecimal.ONE : STEP;
   }
 
-  private boolean bounded() {
-    return least != null || most != null;
+  private boolean constrained() {
+    return least != null || most != null || multiple != null;
   }
 
   @Override
   JsonGrammar.Frame copy() {
-    JsonNumber n = new JsonNumber(integer, least, most);
+    JsonNumber n = new JsonNumber(integer, least, most, multiple);
     n.state = state;
     n.digits = digits;
     n.negative = negative;
@@ -71,12 +84,13 @@ final class JsonNumber extends JsonGrammar.Frame {
   @Override
   boolean mayEnd() {
     boolean whole = state == ZERO || state == INT || state == FRAC || state == EXP_DIGITS;
-    if (!whole || !bounded()) {
+    if (!whole || !constrained()) {
       return whole;
     }
     BigDecimal value = negative ? decimal.negate() : decimal;
     return (least == null || value.compareTo(least) >= 0)
-        && (most == null || value.compareTo(most) <= 0);
+        && (most == null || value.compareTo(most) <= 0)
+        && (multiple == null || value.remainder(multiple).signum() == 0);
   }
 
   /**
@@ -105,12 +119,25 @@ final class JsonNumber extends JsonGrammar.Frame {
     };
   }
 
-  /** Whether magnitudes {@code [low, high]}, negative or not, meet the number's range. */
+  /**
+   * Whether magnitudes {@code [low, high]}, negative or not, meet the number's range, at a multiple
+   * of {@link #multiple} when it has one.
+   */
   private boolean meets(BigDecimal low, BigDecimal high, boolean minus) {
     BigDecimal from = minus ? high.negate() : low;
     BigDecimal to = minus ? low.negate() : high;
-    return (most == null || from.compareTo(most) <= 0)
-        && (least == null || to.compareTo(least) >= 0);
+    if (least != null && least.compareTo(from) > 0) {
+      from = least;
+    }
+    if (most != null && most.compareTo(to) < 0) {
+      to = most;
+    }
+    if (from.compareTo(to) > 0) {
+      return false;
+    }
+    // the least multiple at or above from
+    return multiple == null
+        || from.divide(multiple, 0, RoundingMode.CEILING).multiply(multiple).compareTo(to) <= 0;
   }
 
   /** The step between the decimals a number may have, and the largest magnitude it may have. */
@@ -137,7 +164,7 @@ final class JsonNumber extends JsonGrammar.Frame {
           case EXP_SIGN, EXP_DIGITS -> digit && digits < 3 ? EXP_DIGITS : -1;
           default -> -1;
         };
-    if (next >= 0 && bounded()) {
+    if (next >= 0 && constrained()) {
       // the digit's place: the count of digits before the point, or of decimals, with it
       int count = (next == state ? digits : 0) + 1;
       BigDecimal value = BigDecimal.valueOf(b - '0');

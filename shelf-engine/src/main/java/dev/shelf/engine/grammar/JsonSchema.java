@@ -25,12 +25,12 @@ import org.jspecify.annotations.Nullable;
  * {@code minLength}/{@code maxLength} (characters, as JSON Schema counts them: code points), {@code
  * minItems}/{@code maxItems} and {@code minProperties}/{@code maxProperties}, and the range of an
  * integer or a number ({@code minimum}, {@code maximum}, {@code exclusiveMinimum}, {@code
- * exclusiveMaximum}; a bounded number is written without an exponent), and a string's {@code
- * pattern} or known {@code format} ({@link StringPattern}). Other keywords that bound values
- * ({@code multipleOf}, other formats, ...) are not enforced; the model's text is still valid JSON
- * of the right shape. A schema this cannot enforce faithfully ({@code anyOf} branches of one type,
- * {@code allOf}, {@code not}, a {@code $ref} elsewhere, a pattern beyond the regular) is refused
- * with {@link IllegalArgumentException} naming the keyword and where it is.
+ * exclusiveMaximum}) and its {@code multipleOf} (a bounded or stepped number is written without an
+ * exponent), and a string's {@code pattern} or known {@code format} ({@link StringPattern}). Other
+ * keywords that bound values (other formats, ...) are not enforced; the model's text is still valid
+ * JSON of the right shape. A schema this cannot enforce faithfully ({@code anyOf} branches of one
+ * type, {@code allOf}, {@code not}, a {@code $ref} elsewhere, a pattern beyond the regular) is
+ * refused with {@link IllegalArgumentException} naming the keyword and where it is.
  */
 public final class JsonSchema {
   static final int STRING = 1;
@@ -110,6 +110,12 @@ public final class JsonSchema {
   @Nullable BigDecimal least;
 
   @Nullable BigDecimal most;
+
+  /**
+   * What a number's value must be a whole multiple of ({@code multipleOf}, made a multiple of the
+   * step between the values it may take: an integer's 1, a number's last decimal); null for none.
+   */
+  @Nullable BigDecimal multipleOf;
 
   /** Of a union: the branch that describes its strings, and its numbers. */
   @Nullable JsonSchema stringBranch;
@@ -322,9 +328,45 @@ public final class JsonSchema {
       }
       if ((n.types & (NUMBER | INTEGER)) == INTEGER) {
         range(n, map, path);
+        multiple(n, map, path, 0);
       } else if ((n.types & NUMBER) != 0) {
         decimalRange(n, map, path);
+        multiple(n, map, path, JsonGrammar.MAX_DIGITS);
       }
+    }
+
+    /**
+     * {@code multipleOf}: a number above 0, made the least multiple of it that has at most {@code
+     * places} decimals (the values a model may write: 2.5 becomes 5 for an integer), which the
+     * range must hold one of.
+     */
+    private static void multiple(JsonSchema n, Map<?, ?> map, String path, int places) {
+      if (!map.containsKey("multipleOf")) {
+        return;
+      }
+      BigDecimal m = number(map, "multipleOf", path).stripTrailingZeros();
+      if (m.signum() <= 0) {
+        throw new IllegalArgumentException(
+            "'multipleOf' at " + path + " must be above 0 but was " + m.toPlainString());
+      }
+      // lcm(m, 10^-places) on the finer of the two scales
+      int scale = Math.max(m.scale(), places);
+      BigInteger a = m.movePointRight(scale).toBigIntegerExact();
+      BigInteger b = BigInteger.TEN.pow(scale - places);
+      BigDecimal step = new BigDecimal(a.divide(a.gcd(b)).multiply(b), scale).stripTrailingZeros();
+      BigDecimal lo = n.least;
+      BigDecimal hi = n.most;
+      if (lo != null
+          && hi != null
+          && lo.divide(step, 0, RoundingMode.CEILING).multiply(step).compareTo(hi) > 0) {
+        throw new IllegalArgumentException(
+            "the bounds at "
+                + path
+                + " leave no multiple of "
+                + m.toPlainString()
+                + " between them");
+      }
+      n.multipleOf = step;
     }
 
     /**

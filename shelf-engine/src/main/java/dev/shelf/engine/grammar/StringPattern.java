@@ -60,10 +60,19 @@ final class StringPattern {
           "hostname", "^" + Formats.LABEL + "(\\." + Formats.LABEL + ")*$");
 
   private static final class Formats {
-    /** A month's days by its length (February's 29th in any year: leap years are not regular). */
+    /**
+     * A Gregorian leap year of four digits: a multiple of 4 by its last two digits, not ending in
+     * 00, or a multiple of 400 (a multiple of 4 followed by 00).
+     */
+    static final String LEAP_YEAR =
+        "(\\d\\d(0[48]|[2468][048]|[13579][26])|([02468][048]|[13579][26])00)";
+
+    /** A month's days by its length, February's 29th in leap years only. */
     static final String DATE =
-        "\\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\\d|3[01])|(0[469]|11)-(0[1-9]|[12]\\d|30)"
-            + "|02-(0[1-9]|[12]\\d))";
+        "(\\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\\d|3[01])|(0[469]|11)-(0[1-9]|[12]\\d|30)"
+            + "|02-(0[1-9]|1\\d|2[0-8]))|"
+            + LEAP_YEAR
+            + "-02-29)";
 
     static final String TIME =
         "([01]\\d|2[0-3]):[0-5]\\d:([0-5]\\d|60)(\\.\\d+)?([Zz]|[+-]([01]\\d|2[0-3]):[0-5]\\d)";

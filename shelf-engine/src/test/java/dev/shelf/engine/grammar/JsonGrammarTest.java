@@ -379,6 +379,60 @@ class JsonGrammarTest {
     valid(schema("{\"type\": \"number\"}"), "-2.5e-3", "1E+9");
   }
 
+  @Test
+  void numbersAreWholeMultiplesOfTheirMultipleOf() {
+    JsonSchema fives =
+        schema("{\"type\": \"array\", \"items\": {\"type\": \"integer\", \"multipleOf\": 5}}");
+    valid(fives, "[0,15,-20,100000]");
+    refusedAt(fives, "[12^]"); // 12 may still become 120, but it ends here
+    refusedAt(fives, "[1^.5]"); // an integer has no point, and 1 is no multiple of 5
+    // with a range: between 1 and 9 only 5 is a multiple, so a 1 cannot even start
+    JsonSchema five =
+        schema("{\"type\": \"integer\", \"minimum\": 1, \"maximum\": 9, \"multipleOf\": 5}");
+    valid(five, "5");
+    refusedAt(five, "^1");
+    refusedAt(five, "^0");
+    // an integer's multiple of 2.5 is a multiple of 5
+    valid(schema("{\"type\": \"integer\", \"multipleOf\": 2.5}"), "10", "-5");
+    assertThat(whole(schema("{\"type\": \"integer\", \"multipleOf\": 2.5}"), "", "15")).isTrue();
+    assertThat(whole(schema("{\"type\": \"integer\", \"multipleOf\": 2.5}"), "", "12")).isFalse();
+    // a number's: quarters, and no exponent
+    JsonSchema quarters = schema("{\"type\": \"number\", \"multipleOf\": 0.25}");
+    valid(quarters, "0.75", "-1.5", "2", "0.250", "100.25");
+    refusedAt(quarters, "0.^3"); // nothing in [0.3, 0.4) is a quarter
+    refusedAt(quarters, "0.75^1");
+    refusedAt(quarters, "1^e2");
+    assertThat(whole(quarters, "", "0.7")).isFalse(); // may still become 0.75
+    JsonSchema cents =
+        schema("{\"type\": \"number\", \"minimum\": 0, \"maximum\": 1, \"multipleOf\": 0.01}");
+    valid(cents, "0.99", "1", "0", "0.5");
+    refusedAt(cents, "0.99^5");
+    refusedAt(cents, "1.^1");
+    // a step finer than a model's last decimal: the multiples it can write are those of 1e-20
+    valid(schema("{\"type\": \"number\", \"multipleOf\": 1e-25}"), "0.00000000000000000001");
+  }
+
+  @Test
+  void aMultipleOfThatCannotBeMetIsRefused() {
+    for (String bad :
+        List.of(
+            "{\"type\": \"integer\", \"multipleOf\": 0}",
+            "{\"type\": \"number\", \"multipleOf\": -2}",
+            "{\"type\": \"integer\", \"multipleOf\": \"5\"}",
+            "{\"type\": \"integer\", \"minimum\": 1, \"maximum\": 4, \"multipleOf\": 5}",
+            "{\"type\": \"number\", \"minimum\": 0.1, \"maximum\": 0.2, \"multipleOf\": 0.25}")) {
+      assertThatThrownBy(() -> schema(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
+    }
+    assertThatThrownBy(() -> schema("{\"type\": \"integer\", \"multipleOf\": 0}"))
+        .hasMessageContaining("'multipleOf' at #")
+        .hasMessageContaining("above 0");
+    assertThatThrownBy(
+            () ->
+                schema(
+                    "{\"type\": \"integer\", \"minimum\": 1, \"maximum\": 4, \"multipleOf\": 5}"))
+        .hasMessageContaining("no multiple of 5");
+  }
+
   /** A string schema of {@code pattern} (given as Java text) and the extra keywords. */
   private static JsonSchema pattern(String regex, Object... more) {
     java.util.Map<String, Object> m = new java.util.HashMap<>();
@@ -463,6 +517,13 @@ class JsonGrammarTest {
     refusedAt(date, "\"2026-11-29^T");
     refusedAt(date, "\"2023-04-3^1");
     refusedAt(date, "\"2024-02-^30");
+    // February's 29th in leap years only: multiples of 4, but of 400 among the centuries
+    valid(date, "\"2000-02-29\"", "\"1996-02-29\"", "\"0000-02-29\"", "\"2023-02-28\"");
+    refusedAt(date, "\"2023-02-2^9");
+    refusedAt(date, "\"1900-02-2^9");
+    refusedAt(date, "\"2100-02-2^9");
+    valid(format("date-time"), "\"2024-02-29T00:00:00Z\"");
+    refusedAt(format("date-time"), "\"2026-02-2^9");
     JsonSchema stamp = format("date-time");
     valid(stamp, "\"2026-11-29T21:36:27Z\"", "\"2026-11-29t21:36:27.125+05:30\"");
     refusedAt(stamp, "\"2026-11-29T2^4");

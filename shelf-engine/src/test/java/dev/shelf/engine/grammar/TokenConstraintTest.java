@@ -93,8 +93,11 @@ class TokenConstraintTest {
              "properties": {"tags": {"type": "array", "minItems": 2, "maxItems": 3,
                                      "items": {"type": "string", "minLength": 2, "maxLength": 5}},
                             "n": {"type": "integer", "minimum": -5, "maximum": 250},
-                            "p": {"type": "number", "minimum": -0.5, "exclusiveMaximum": 99.95}},
-             "required": ["tags", "n", "p"], "additionalProperties": false}
+                            "p": {"type": "number", "minimum": -0.5, "exclusiveMaximum": 99.95},
+                            "q": {"type": "number", "minimum": -3, "maximum": 7,
+                                  "multipleOf": 0.25},
+                            "k": {"type": "integer", "multipleOf": 3}},
+             "required": ["tags", "n", "p", "q", "k"], "additionalProperties": false}
             """);
     walks(
         tags,
@@ -115,6 +118,23 @@ class TokenConstraintTest {
           java.math.BigDecimal value = new java.math.BigDecimal(p.group(1));
           assertThat(value).as(text).isGreaterThanOrEqualTo(new java.math.BigDecimal("-0.5"));
           assertThat(value).as(text).isLessThan(new java.math.BigDecimal("99.95"));
+          java.util.regex.Matcher q =
+              java.util.regex.Pattern.compile("\"q\"\\s*:\\s*(-?[0-9.]+)").matcher(text);
+          assertThat(q.find()).as(text).isTrue();
+          java.math.BigDecimal quarter = new java.math.BigDecimal(q.group(1));
+          assertThat(quarter)
+              .as(text)
+              .isBetween(java.math.BigDecimal.valueOf(-3), java.math.BigDecimal.valueOf(7));
+          assertThat(quarter.remainder(new java.math.BigDecimal("0.25")).signum())
+              .as(text)
+              .isZero();
+          // an unbounded integer may have twenty digits, past a long: its exact text again
+          java.util.regex.Matcher k =
+              java.util.regex.Pattern.compile("\"k\"\\s*:\\s*(-?[0-9]+)").matcher(text);
+          assertThat(k.find()).as(text).isTrue();
+          assertThat(new java.math.BigInteger(k.group(1)).mod(java.math.BigInteger.valueOf(3)))
+              .as(text)
+              .isZero();
         });
   }
 
