@@ -354,11 +354,11 @@ public final class JsonSchema {
       BigInteger a = m.movePointRight(scale).toBigIntegerExact();
       BigInteger b = BigInteger.TEN.pow(scale - places);
       BigDecimal step = new BigDecimal(a.divide(a.gcd(b)).multiply(b), scale).stripTrailingZeros();
-      BigDecimal lo = n.least;
-      BigDecimal hi = n.most;
-      if (lo != null
-          && hi != null
-          && lo.divide(step, 0, RoundingMode.CEILING).multiply(step).compareTo(hi) > 0) {
+      // a missing side is the most a model may write (20 digits before the point)
+      BigDecimal limit = BigDecimal.TEN.pow(JsonGrammar.MAX_DIGITS).subtract(step(places));
+      BigDecimal lo = n.least == null ? limit.negate() : n.least;
+      BigDecimal hi = n.most == null ? limit : n.most;
+      if (lo.divide(step, 0, RoundingMode.CEILING).multiply(step).compareTo(hi) > 0) {
         throw new IllegalArgumentException(
             "the bounds at "
                 + path

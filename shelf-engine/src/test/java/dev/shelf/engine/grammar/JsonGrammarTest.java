@@ -420,6 +420,9 @@ class JsonGrammarTest {
             "{\"type\": \"number\", \"multipleOf\": -2}",
             "{\"type\": \"integer\", \"multipleOf\": \"5\"}",
             "{\"type\": \"integer\", \"minimum\": 1, \"maximum\": 4, \"multipleOf\": 5}",
+            // one side only: the other is the most a model may write, 20 digits
+            "{\"type\": \"number\", \"minimum\": 1, \"multipleOf\": 1e20}",
+            "{\"type\": \"number\", \"maximum\": -1, \"multipleOf\": 1e20}",
             "{\"type\": \"number\", \"minimum\": 0.1, \"maximum\": 0.2, \"multipleOf\": 0.25}")) {
       assertThatThrownBy(() -> schema(bad)).as(bad).isInstanceOf(IllegalArgumentException.class);
     }
