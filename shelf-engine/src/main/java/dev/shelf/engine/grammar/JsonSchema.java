@@ -390,12 +390,11 @@ public final class JsonSchema {
         n.pattern = StringPattern.compile(regex, n.minLength, n.maxLength, path + "/pattern");
       } else if (known) {
         String regex = StringPattern.FORMATS.get((String) format);
+        int cap = StringPattern.FORMAT_LENGTHS.getOrDefault((String) format, -1);
+        int most = cap < 0 || (n.maxLength >= 0 && n.maxLength < cap) ? n.maxLength : cap;
         n.pattern =
             StringPattern.compile(
-                java.util.Objects.requireNonNull(regex),
-                n.minLength,
-                n.maxLength,
-                path + "/format");
+                java.util.Objects.requireNonNull(regex), n.minLength, most, path + "/format");
       }
     }
 

@@ -59,6 +59,13 @@ final class StringPattern {
                   + ")+$",
           "hostname", "^" + Formats.LABEL + "(\\." + Formats.LABEL + ")*$");
 
+  /**
+   * The most characters a string of a format may have, where the format's own rule bounds it beyond
+   * its pattern: a host name's 253 (RFC 1123, without a final dot) and an address's 254 (RFC 5321's
+   * path of 256 less its angle brackets).
+   */
+  static final Map<String, Integer> FORMAT_LENGTHS = Map.of("hostname", 253, "email", 254);
+
   private static final class Formats {
     /**
      * A Gregorian leap year of four digits: a multiple of 4 by its last two digits, not ending in

@@ -540,6 +540,14 @@ class JsonGrammarTest {
     valid(format("email"), "\"a.b+c@example.co.uk\"");
     refusedAt(format("email"), "\"a@example^\"");
     valid(format("hostname"), "\"shelf-1.example.com\"");
+    // a host name has at most 253 characters, an address 254, whatever the labels allow
+    String label = "a".repeat(63);
+    String host = label + "." + label + "." + label + "." + "b".repeat(61);
+    valid(format("hostname"), "\"" + host + "\"");
+    refusedAt(format("hostname"), "\"" + host + "^c");
+    String domain = label + "." + label + "." + label + "." + "b".repeat(60);
+    valid(format("email"), "\"x@" + domain + "\"");
+    refusedAt(format("email"), "\"x@" + domain + "^c");
     refusedAt(format("hostname"), "\"^-a");
     // other formats are annotations: any string
     valid(format("uri"), "\"not a uri\"");
