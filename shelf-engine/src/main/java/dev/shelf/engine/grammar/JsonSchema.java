@@ -353,12 +353,12 @@ public final class JsonSchema {
       int scale = Math.max(m.scale(), places);
       BigInteger a = m.movePointRight(scale).toBigIntegerExact();
       BigInteger b = BigInteger.TEN.pow(scale - places);
-      BigDecimal step = new BigDecimal(a.divide(a.gcd(b)).multiply(b), scale).stripTrailingZeros();
+      BigDecimal unit = new BigDecimal(a.divide(a.gcd(b)).multiply(b), scale).stripTrailingZeros();
       // a missing side is the most a model may write (20 digits before the point)
       BigDecimal limit = BigDecimal.TEN.pow(JsonGrammar.MAX_DIGITS).subtract(step(places));
       BigDecimal lo = n.least == null ? limit.negate() : n.least;
       BigDecimal hi = n.most == null ? limit : n.most;
-      if (lo.divide(step, 0, RoundingMode.CEILING).multiply(step).compareTo(hi) > 0) {
+      if (lo.divide(unit, 0, RoundingMode.CEILING).multiply(unit).compareTo(hi) > 0) {
         throw new IllegalArgumentException(
             "the bounds at "
                 + path
@@ -366,7 +366,7 @@ public final class JsonSchema {
                 + m.toPlainString()
                 + " between them");
       }
-      n.multipleOf = step;
+      n.multipleOf = unit;
     }
 
     /**

@@ -23,8 +23,8 @@ import javax.management.ObjectName;
  *
  * <ul>
  *   <li>each kernel (a type's row loop {@code dotRows}, {@code dequantizeVector}, the tiled loops
- *       in {@link Tiles}, and the K-quant block scales, whose vectors stay inside) is compiled as a
- *       method of its own, never inlined into its caller, so its depth starts at zero;
+ *       in {@link Tiles}, and Q5_K's decoding of its packed block scales) is compiled as a method
+ *       of its own, never inlined into its caller, so its depth starts at zero;
  *   <li>inside a kernel, the row kernel ({@code dotVector}, or Q5_K's {@code dot}) and the small
  *       helpers that pass vectors around ({@link VectorLanes} and each type's {@code quants},
  *       {@code lowQuants}, {@code highQuants}, {@code term}, Q5_K's {@code sub} and Q6_K's {@code
@@ -73,7 +73,6 @@ final class JitDirectives {
     PACKAGE + "Q5KMatrix.dot",
     PACKAGE + "*.term",
     PACKAGE + "*.column*",
-    PACKAGE + "Q4KMatrix.blockScales",
   };
 
   private static final boolean INSTALLED = install();

@@ -5,9 +5,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -27,8 +25,8 @@ import jdk.incubator.vector.VectorSpecies;
  * thread where Q4_0's runs at 54, for the decoding's own instructions and for what they did to the
  * compiled loop (spilled registers, constants reloaded every block). With the factors the row
  * kernel is a flat loop over 64 elements, as Q4_0's, and ran 1.8 times as fast in cache and 1.5
- * times from memory, for 16 more bytes read per 256 elements (160 in all, from 144) and as much
- * memory besides the mapped file (an eighth more than the tensor).
+ * times from memory, for 64 more bytes read per 256 elements (208 in all, from 144) and as much
+ * memory besides the mapped file (0.25 bytes per weight, 44% of the tensor's size).
  */
 final class Q4KMatrix extends WeightMatrix {
   private static final int QK = 256;
@@ -41,6 +39,9 @@ final class Q4KMatrix extends WeightMatrix {
   /** Bytes of {@link #factors} per 64 elements: four floats. */
   static final int FACTOR_BYTES = 16;
 
+  /** Bytes of {@link #factors} per block of 256 elements (of Q4_K or Q5_K). */
+  static final long BLOCK_FACTOR_BYTES = QK / 64 * FACTOR_BYTES;
+
   /**
    * {@code k} in lane {@code k}: {@code LEVELS * scale - min} is a sub-block's table of sixteen
    * weights, each exactly the scalar decoding's ({@code scale * k} is exact: an f16 times a 6-bit
@@ -51,36 +52,6 @@ final class Q4KMatrix extends WeightMatrix {
           VectorLanes.SPECIES,
           new float[] {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
           0);
-
-  /*
-   * Sixteen lanes decode the twelve packed bytes at once: lanes 0-7 the scales of sub-blocks 0-7,
-   * lanes 8-15 their mins. Each lane takes its low bits from byte FIRST, shifted by SHIFT and
-   * masked by MASK, and (sub-blocks 4-7) bits 6 and 7 of byte SECOND as bits 4 and 5 (HIGH).
-   */
-  private static final boolean WIDE = VectorLanes.LANES == 16;
-  private static final int[] FIRST = {0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11};
-  private static final int[] SECOND = {0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 4, 5, 6, 7};
-  private static final int[] SHIFT = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4};
-  private static final int[] MASK = {
-    63, 63, 63, 63, 15, 15, 15, 15, 63, 63, 63, 63, 15, 15, 15, 15
-  };
-  private static final int[] HIGH = {0, 0, 0, 0, 48, 48, 48, 48, 0, 0, 0, 0, 48, 48, 48, 48};
-
-  private static final VectorShuffle<Integer> FIRST_BYTES = shuffle(FIRST);
-  private static final VectorShuffle<Integer> SECOND_BYTES = shuffle(SECOND);
-  private static final IntVector SHIFTS = ints(SHIFT);
-  private static final IntVector MASKS = ints(MASK);
-  private static final IntVector HIGHS = ints(HIGH);
-  private static final VectorMask<Float> MINS =
-      VectorMask.fromLong(VectorLanes.SPECIES, WIDE ? 0xFF00L : 0L);
-
-  private static VectorShuffle<Integer> shuffle(int[] lanes) {
-    return VectorShuffle.fromArray(IntVector.SPECIES_512, lanes, 0);
-  }
-
-  private static IntVector ints(int[] lanes) {
-    return IntVector.fromArray(IntVector.SPECIES_512, lanes, 0);
-  }
 
   /**
    * Per row {@code cols / 64} groups of four floats: {@code d * scale(2j)}, {@code -(dmin *
@@ -111,7 +82,7 @@ final class Q4KMatrix extends WeightMatrix {
    * that begin with Q4_K's {@code d}, {@code dmin} and packed scales, as Q5_K's do.
    */
   static MemorySegment factors(MemorySegment data, long blocks, int blockBytes) {
-    MemorySegment out = Arena.ofAuto().allocate(blocks * 4 * FACTOR_BYTES, 64);
+    MemorySegment out = Arena.ofAuto().allocate(blocks * BLOCK_FACTOR_BYTES, 64);
     long at = 0;
     for (long block = 0; block < blocks; block++) {
       long b = block * blockBytes;
@@ -166,32 +137,14 @@ final class Q4KMatrix extends WeightMatrix {
    * The eight sub-block scales {@code d * scale(j)} into {@code out[at, at + 8)} and the eight
    * negated mins {@code -(dmin * min(j))} into {@code out[at + 8, at + 16)} ({@link #scale} and
    * {@link #min}, the same floats as {@link #dequantize} takes), with the twelve packed bytes read
-   * as two words and the two halves widened once. Q5_K packs its scales alike and decodes them with
-   * this as it goes (Q4_K's own kernels read {@link #factors}, decoded once). A kernel of its own
-   * (see {@link JitDirectives}): inlined, it pushed the vector dequantizing over C2's node cutoff.
+   * as two words. Q5_K packs its scales alike and decodes them with this as it goes below sixteen
+   * lanes (Q4_K's kernels, and Q5_K's at sixteen, read {@link #factors}, decoded once). A kernel of
+   * its own (see {@link JitDirectives}): inlined, it pushed the vector dequantizing over C2's node
+   * cutoff.
    */
   static void scales(MemorySegment data, long block, float[] out, int at) {
-    blockScales(data, block, out, at);
-  }
-
-  /** {@link #scales}' body, always inlined into it. */
-  static void blockScales(MemorySegment data, long block, float[] out, int at) {
     float d = Bytes.f16(data, block);
     float dmin = Bytes.f16(data, block + DMIN);
-    if (WIDE) {
-      // The same integers as below, in sixteen lanes: a fifth of the instructions of the scalar
-      // decoding, which had been as costly as the nibbles of the 512-bit kernel.
-      IntVector bytes = VectorLanes.unsignedInts(data, block + SCALES);
-      IntVector q =
-          bytes
-              .rearrange(FIRST_BYTES)
-              .lanewise(VectorOperators.LSHR, SHIFTS)
-              .and(MASKS)
-              .or(bytes.rearrange(SECOND_BYTES).lanewise(VectorOperators.LSHR, 2).and(HIGHS));
-      FloatVector factors = FloatVector.broadcast(VectorLanes.SPECIES, d).blend(-dmin, MINS);
-      ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(factors).intoArray(out, at);
-      return;
-    }
     long lo = data.get(Bytes.LONG_LE, block + SCALES);
     long hi = data.get(Bytes.INT_LE, block + SCALES + 8) & 0xFFFFFFFFL;
     for (int j = 0; j < 4; j++) {
@@ -210,7 +163,7 @@ final class Q4KMatrix extends WeightMatrix {
   @Override
   void dequantizeVector(long offset, int elements, float[] out, int at) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
-    long f = offset / rowBytes * factorRowBytes + offset % rowBytes / BYTES * (QK / 64 * 16L);
+    long f = offset / rowBytes * factorRowBytes + offset % rowBytes / BYTES * BLOCK_FACTOR_BYTES;
     for (int g = 0; g < elements / 64; g++) {
       long q = offset + (long) (g >> 2) * BYTES + QS + 32L * (g & 3);
       long fg = f + (long) FACTOR_BYTES * g;

@@ -35,7 +35,7 @@ final class Q5KMatrix extends WeightMatrix {
   private static final boolean WIDE = VectorLanes.LANES == 16;
 
   /** {@code k + 16} in lane {@code k}: the upper half of a sub-block's table of 32 levels. */
-  private static final FloatVector UPPER_LEVELS = Q4KMatrix.LEVELS.add(WIDE ? 16f : 0f);
+  private static final FloatVector UPPER_LEVELS = Q4KMatrix.LEVELS.add(16f);
 
   /** Q4_K's factors of every block ({@link Q4KMatrix#factors}); empty below sixteen lanes. */
   private final MemorySegment factors;
@@ -89,7 +89,9 @@ final class Q5KMatrix extends WeightMatrix {
   void dequantizeVector(long offset, int elements, float[] out, int at) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     if (WIDE) {
-      long f = offset / rowBytes * factorRowBytes + offset % rowBytes / BYTES * (QK / 64 * 16L);
+      long f =
+          offset / rowBytes * factorRowBytes
+              + offset % rowBytes / BYTES * Q4KMatrix.BLOCK_FACTOR_BYTES;
       for (int k = 0; k < elements / GROUP; k++) {
         long block = offset + (long) (k >> 3) * BYTES;
         long q = block + QS + 32L * ((k >> 1) & 3);
