@@ -93,6 +93,25 @@ public class LlamaModel {
     return load(file, Simd.defaults(), Parallel.shared());
   }
 
+  /**
+   * The bytes a model of {@code file} decodes at load beside the mapped file, with the default
+   * kernels ({@link WeightMatrix#decodedBytes}): every matrix's, but an untied token embedding's.
+   */
+  public static long decodedBytes(GgufFile file) {
+    boolean tied = tied(file);
+    long bytes = 0;
+    for (GgufTensorInfo t : file.tensors()) {
+      if (t.rank() == 2 && (tied || !t.name().equals("token_embd.weight"))) {
+        bytes += WeightMatrix.decodedBytes(t.type(), t.elementCount());
+      }
+    }
+    return bytes;
+  }
+
+  private static boolean tied(GgufFile file) {
+    return file.findTensor("output.weight") == null;
+  }
+
   /** Views the weights of {@code file} with the given kernels and threads. */
   public static LlamaModel load(GgufFile file, Simd simd, Parallel parallel) {
     Architecture architecture = Architectures.of(file);
@@ -111,9 +130,13 @@ public class LlamaModel {
     int kvLength = config.kvLength();
     int headSize = config.headSize();
     int hidden = config.feedForwardLength();
-    this.tokenEmbedding = matrix(file, "token_embd.weight", config.vocabSize(), dim, simd);
+    boolean tied = tied(file);
+    // Untied, the embedding is only read a row at a time (the scalar decoding): its vector kernels
+    // would never run, and the K-quants would decode scales for them at load for nothing.
+    this.tokenEmbedding =
+        matrix(file, "token_embd.weight", config.vocabSize(), dim, tied ? simd : Simd.SCALAR);
     this.output =
-        file.findTensor("output.weight") == null && architecture.outputMayBeTied()
+        tied && architecture.outputMayBeTied()
             ? tokenEmbedding
             : matrix(file, "output.weight", config.vocabSize(), dim, simd);
     this.outputNorm = vector(file, "output_norm.weight", dim);
@@ -321,6 +344,6 @@ public class LlamaModel {
 
   @Override
   public String toString() {
-    return "LlamaModel" + config + " (" + tokenEmbedding.simd() + ", " + parallel + ")";
+    return "LlamaModel" + config + " (" + output.simd() + ", " + parallel + ")";
   }
 }

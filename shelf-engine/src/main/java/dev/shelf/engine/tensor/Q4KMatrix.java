@@ -56,7 +56,8 @@ final class Q4KMatrix extends WeightMatrix {
   /**
    * Per row {@code cols / 64} groups of four floats: {@code d * scale(2j)}, {@code -(dmin *
    * min(2j))}, {@code d * scale(2j + 1)}, {@code -(dmin * min(2j + 1))} for elements {@code [64j,
-   * 64j + 64)}. The scalar twin ({@link #dequantize}) decodes as it goes and does not read them.
+   * 64j + 64)}. The scalar twin ({@link #dequantize}) decodes as it goes and does not read them, so
+   * a scalar matrix (an untied model's token embedding, read a row at a time) has none.
    */
   private final MemorySegment factors;
 
@@ -66,7 +67,7 @@ final class Q4KMatrix extends WeightMatrix {
   Q4KMatrix(MemorySegment data, int rows, int cols, Simd simd) {
     super(GgmlType.Q4_K, data, rows, cols, simd);
     this.factorRowBytes = (long) cols / 64 * FACTOR_BYTES;
-    this.factors = factors(data, rows, cols);
+    this.factors = simd.isVector() ? factors(data, rows, cols) : MemorySegment.NULL;
   }
 
   /**
@@ -108,6 +109,11 @@ final class Q4KMatrix extends WeightMatrix {
     return j < 4
         ? Bytes.u8(data, scales + j + 4) & 63
         : (Bytes.u8(data, scales + j + 4) >> 4) | ((Bytes.u8(data, scales + j) >> 6) << 4);
+  }
+
+  @Override
+  public long decodedBytes() {
+    return factors.byteSize();
   }
 
   @Override

@@ -37,7 +37,10 @@ final class Q5KMatrix extends WeightMatrix {
   /** {@code k + 16} in lane {@code k}: the upper half of a sub-block's table of 32 levels. */
   private static final FloatVector UPPER_LEVELS = Q4KMatrix.LEVELS.add(16f);
 
-  /** Q4_K's factors of every block ({@link Q4KMatrix#factors}); empty below sixteen lanes. */
+  /**
+   * Q4_K's factors of every block ({@link Q4KMatrix#factors}); empty below sixteen lanes and for
+   * the scalar twin.
+   */
   private final MemorySegment factors;
 
   /** Bytes of {@link #factors} per row. */
@@ -47,7 +50,14 @@ final class Q5KMatrix extends WeightMatrix {
     super(GgmlType.Q5_K, data, rows, cols, simd);
     this.factorRowBytes = (long) cols / 64 * Q4KMatrix.FACTOR_BYTES;
     this.factors =
-        WIDE ? Q4KMatrix.factors(data, (long) rows * (cols / QK), BYTES) : MemorySegment.NULL;
+        WIDE && simd.isVector()
+            ? Q4KMatrix.factors(data, (long) rows * (cols / QK), BYTES)
+            : MemorySegment.NULL;
+  }
+
+  @Override
+  public long decodedBytes() {
+    return factors.byteSize();
   }
 
   @Override

@@ -155,6 +155,14 @@ public abstract sealed class WeightMatrix
     return decoded ? elements / 64 * Q4KMatrix.FACTOR_BYTES : 0;
   }
 
+  /**
+   * The bytes this matrix decoded at load beside its weights: what {@link #decodedBytes(GgmlType,
+   * long)} counts for a vector matrix, nothing for the scalar twin.
+   */
+  public long decodedBytes() {
+    return 0;
+  }
+
   /** The same weights with other kernels (how tests pick the scalar twin or a vector width). */
   public final WeightMatrix withSimd(Simd simd) {
     return of(type, data, rows, cols, simd);

@@ -3,6 +3,7 @@ package dev.shelf.engine.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.shelf.engine.gguf.GgmlType;
 import dev.shelf.engine.gguf.GgufException;
 import dev.shelf.engine.gguf.GgufFile;
 import dev.shelf.engine.gguf.GgufTensorInfo;
@@ -129,7 +130,32 @@ class LlamaModelTest {
     GgufFile tied = GgufFile.parse(MemorySegment.ofArray(writer.toByteArray()), "tied.gguf");
     LlamaModel model = LlamaModel.load(tied);
     assertThat(model.output).isSameAs(model.tokenEmbedding);
+    assertThat(model.tokenEmbedding.simd()).isEqualTo(Simd.defaults());
     assertThat(model.newSequence().forward(1, 0)).hasSize(512);
+  }
+
+  @Test
+  void anUntiedEmbeddingIsReadByTheScalarDecodingAndDecodesNothingAtLoad() {
+    LlamaModel model = LlamaModel.load(file);
+    assertThat(model.tokenEmbedding.simd()).isEqualTo(Simd.SCALAR);
+    assertThat(model.output.simd()).isEqualTo(Simd.defaults());
+    // a Q4_K embedding would decode a quarter byte a weight of scales its kernels never read
+    MemorySegment q4k = MemorySegment.ofArray(new byte[8 * 144]);
+    GgufWriter untied = new GgufWriter().putAll(file.metadata());
+    untied.addTensor("token_embd.weight", GgmlType.Q4_K, new long[] {256, 8}, q4k);
+    untied.addTensor("output.weight", GgmlType.Q4_K, new long[] {256, 8}, q4k);
+    untied.addTensor(
+        "output_norm.weight",
+        GgmlType.F32,
+        new long[] {256},
+        MemorySegment.ofArray(new float[256]));
+    GgufFile withOutput =
+        GgufFile.parse(MemorySegment.ofArray(untied.toByteArray()), "untied.gguf");
+    assertThat(LlamaModel.decodedBytes(withOutput)).isEqualTo(8 * 256 / 64 * 16);
+    GgufWriter tied = new GgufWriter().putAll(file.metadata());
+    tied.addTensor("token_embd.weight", GgmlType.Q4_K, new long[] {256, 8}, q4k);
+    GgufFile withoutOutput = GgufFile.parse(MemorySegment.ofArray(tied.toByteArray()), "tied.gguf");
+    assertThat(LlamaModel.decodedBytes(withoutOutput)).isEqualTo(8 * 256 / 64 * 16);
   }
 
   @Test

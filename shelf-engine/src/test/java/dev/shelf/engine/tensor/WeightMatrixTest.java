@@ -23,6 +23,18 @@ class WeightMatrixTest {
   }
 
   @Test
+  void aMatrixDecodesWhatIsCountedAndTheScalarTwinNothing() {
+    MemorySegment zeros = MemorySegment.ofArray(new byte[8 * 2 * 176]);
+    for (GgmlType type : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q4_0}) {
+      WeightMatrix matrix = WeightMatrix.of(type, zeros, 8, 512);
+      assertThat(matrix.decodedBytes())
+          .as(type.name())
+          .isEqualTo(matrix.simd().isVector() ? WeightMatrix.decodedBytes(type, 8 * 512) : 0);
+      assertThat(matrix.withSimd(Simd.SCALAR).decodedBytes()).as(type.name()).isZero();
+    }
+  }
+
+  @Test
   void simdPropertyValues() {
     assertThat(Simd.parse("false")).isEqualTo(Simd.SCALAR);
     assertThat(Simd.parse("scalar")).isEqualTo(Simd.SCALAR);

@@ -9,7 +9,6 @@ import dev.shelf.api.EmbeddingRequest;
 import dev.shelf.api.EmbeddingResponse;
 import dev.shelf.api.Usage;
 import dev.shelf.engine.gguf.GgufFile;
-import dev.shelf.engine.gguf.GgufTensorInfo;
 import dev.shelf.engine.model.Embedder;
 import dev.shelf.engine.model.LlamaModel;
 import dev.shelf.engine.runtime.DecodeBatcher;
@@ -17,7 +16,6 @@ import dev.shelf.engine.runtime.KvBudget;
 import dev.shelf.engine.template.ChatTemplate;
 import dev.shelf.engine.tensor.Parallel;
 import dev.shelf.engine.tensor.Simd;
-import dev.shelf.engine.tensor.WeightMatrix;
 import dev.shelf.engine.tokenizer.Tokenizer;
 import dev.shelf.providers.spi.Call;
 import dev.shelf.providers.spi.ChunkSink;
@@ -173,11 +171,7 @@ public final class LocalProvider implements Provider {
           e);
     }
     try {
-      long decoded = 0;
-      for (GgufTensorInfo t : file.tensors()) {
-        decoded += WeightMatrix.decodedBytes(t.type(), t.elementCount());
-      }
-      memory.checkModel(path, file.size(), decoded);
+      memory.checkModel(path, file.size(), LlamaModel.decodedBytes(file));
     } catch (RuntimeException e) {
       file.close();
       throw e;
