@@ -95,9 +95,13 @@ public class LlamaModel {
 
   /**
    * The bytes a model of {@code file} decodes at load beside the mapped file, with the default
-   * kernels ({@link WeightMatrix#decodedBytes}): every matrix's, but an untied token embedding's.
+   * kernels ({@link WeightMatrix#decodedBytes}): every matrix's, but an untied token embedding's;
+   * nothing for the scalar twin.
    */
   public static long decodedBytes(GgufFile file) {
+    if (!Simd.defaults().isVector()) {
+      return 0;
+    }
     boolean tied = tied(file);
     long bytes = 0;
     for (GgufTensorInfo t : file.tensors()) {

@@ -145,10 +145,10 @@ public abstract sealed class WeightMatrix
   }
 
   /**
-   * Bytes of memory a matrix of {@code elements} weights of {@code type} takes beside its weights
-   * (which stay where they are, usually mapped from the file): Q4_K's sub-block scales and mins
-   * decoded once at load, four floats per 64 weights, and Q5_K's where the vectors have sixteen
-   * lanes; nothing for the other types.
+   * Bytes of memory a vector matrix of {@code elements} weights of {@code type} takes beside its
+   * weights (which stay where they are, usually mapped from the file): Q4_K's sub-block scales and
+   * mins decoded once at load, four floats per 64 weights, and Q5_K's where the vectors have
+   * sixteen lanes; nothing for the other types.
    */
   public static long decodedBytes(GgmlType type, long elements) {
     boolean decoded = type == GgmlType.Q4_K || (type == GgmlType.Q5_K && VectorLanes.LOOKUP);

@@ -151,11 +151,12 @@ class LlamaModelTest {
         MemorySegment.ofArray(new float[256]));
     GgufFile withOutput =
         GgufFile.parse(MemorySegment.ofArray(untied.toByteArray()), "untied.gguf");
-    assertThat(LlamaModel.decodedBytes(withOutput)).isEqualTo(8 * 256 / 64 * 16);
+    long scales = Simd.defaults().isVector() ? 8 * 256 / 64 * 16 : 0;
+    assertThat(LlamaModel.decodedBytes(withOutput)).isEqualTo(scales);
     GgufWriter tied = new GgufWriter().putAll(file.metadata());
     tied.addTensor("token_embd.weight", GgmlType.Q4_K, new long[] {256, 8}, q4k);
     GgufFile withoutOutput = GgufFile.parse(MemorySegment.ofArray(tied.toByteArray()), "tied.gguf");
-    assertThat(LlamaModel.decodedBytes(withoutOutput)).isEqualTo(8 * 256 / 64 * 16);
+    assertThat(LlamaModel.decodedBytes(withoutOutput)).isEqualTo(scales);
   }
 
   @Test
