@@ -388,6 +388,8 @@ public final class EngineBench implements Callable<Integer> {
       case 7 -> "Q8_0";
       case 15 -> "Q4_K_M";
       case 14 -> "Q4_K_S";
+      case 16 -> "Q5_K_S";
+      case 17 -> "Q5_K_M";
       case 18 -> "Q6_K";
       case 32 -> "BF16";
       default -> "file type " + file.metadata().getInt("general.file_type");

@@ -29,10 +29,11 @@ import java.util.Locale;
  * A file type names the type of the 2-D weights as llama.cpp's {@code llama-quantize} does: {@code
  * F32}, {@code F16}, {@code BF16}, {@code Q8_0} for all of them; {@code Q4_0}, {@code Q4_1} and
  * {@code Q6_K} with the tied {@code token_embd} in Q6_K (llama.cpp's rule for the output tensor);
- * {@code Q4_K_M} is llama.cpp's mix: Q4_K, with Q6_K for {@code token_embd} and for {@code attn_v}
- * and {@code ffn_down} in the layers {@code use_more_bits} picks (the first and last eighth and
- * every third between). A K-quant tensor whose rows are not whole 256-element blocks falls back to
- * Q8_0 (llama.cpp falls back to Q5_0 or Q8_0; this engine has no Q5_0).
+ * {@code Q4_K_M} and {@code Q5_K_M} are llama.cpp's mixes: Q4_K (Q5_K), with Q6_K for {@code
+ * token_embd} and for {@code attn_v} and {@code ffn_down} in the layers {@code use_more_bits} picks
+ * (the first and last eighth and every third between). A K-quant tensor whose rows are not whole
+ * 256-element blocks falls back to Q8_0 (llama.cpp falls back to Q5_0 or Q8_0; this engine has no
+ * Q5_0).
  */
 public final class SyntheticModel {
   /** Standard deviation of the random weights. */
@@ -152,7 +153,7 @@ public final class SyntheticModel {
 
   /** The file types {@link #write} accepts, as llama.cpp names them. */
   public static List<String> fileTypes() {
-    return List.of("F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q6_K", "Q4_K_M");
+    return List.of("F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q6_K", "Q4_K_M", "Q5_K_M");
   }
 
   /** Told how many bytes of tensor data are written so far, of how many. */
@@ -281,13 +282,17 @@ public final class SyntheticModel {
       case "Q4_1" -> 3;
       case "Q8_0" -> 7;
       case "Q4_K_M" -> 15;
+      case "Q5_K_M" -> 17;
       case "Q6_K" -> 18;
       case "BF16" -> 32;
       default -> throw new IllegalArgumentException(ftype);
     };
   }
 
-  /** llama.cpp's {@code use_more_bits}: the layers Q4_K_M gives Q6_K for attn_v and ffn_down. */
+  /**
+   * llama.cpp's {@code use_more_bits}: the layers Q4_K_M and Q5_K_M give Q6_K for attn_v and
+   * ffn_down.
+   */
   static boolean useMoreBits(int layer, int layers) {
     return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
   }
@@ -296,6 +301,7 @@ public final class SyntheticModel {
     GgmlType base =
         switch (ftype) {
           case "Q4_K_M" -> GgmlType.Q4_K;
+          case "Q5_K_M" -> GgmlType.Q5_K;
           default -> GgmlType.valueOf(ftype);
         };
     boolean quantised = base.blockSize() > 1 && base != GgmlType.Q8_0;
@@ -311,7 +317,7 @@ public final class SyntheticModel {
     plan.add(Planned.norm("output_norm.weight", dim));
     for (int b = 0; b < s.blocks(); b++) {
       String p = "blk." + b + ".";
-      boolean more = ftype.equals("Q4_K_M") && useMoreBits(b, s.blocks());
+      boolean more = ftype.endsWith("_K_M") && useMoreBits(b, s.blocks());
       GgmlType v = more ? GgmlType.Q6_K : base;
       plan.add(Planned.norm(p + "attn_norm.weight", dim));
       plan.add(new Planned(p + "attn_q.weight", fallback(base, dim), q, dim, n++));

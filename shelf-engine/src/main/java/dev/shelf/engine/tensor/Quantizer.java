@@ -10,9 +10,9 @@ import java.lang.foreign.ValueLayout;
  * <p>The formats are ggml's exactly (a row written here reads back through {@code dequantizeRow}
  * and through llama.cpp alike); the choice of scales is simpler than llama.cpp's reference
  * quantizers, which search for the scale that minimises the squared error: here each group takes
- * the scale that spans its range (Q8_0, Q4_0 and Q4_1 as {@code quantize_row_*_ref} do; Q4_K and
- * Q6_K by the plain range rule, without the search). The round-trip error is therefore at most half
- * a quantisation step plus the rounding of the 6- and 8-bit sub-scales, which the tests bound.
+ * the scale that spans its range (Q8_0, Q4_0 and Q4_1 as {@code quantize_row_*_ref} do; Q4_K, Q5_K
+ * and Q6_K by the plain range rule, without the search). The round-trip error is therefore at most
+ * half a quantisation step plus the rounding of the 6- and 8-bit sub-scales, which the tests bound.
  * Scalar code: quantising is done once, when a file is made.
  */
 public final class Quantizer {
@@ -21,17 +21,11 @@ public final class Quantizer {
 
   private Quantizer() {}
 
-  /** True for the types {@link #quantize} writes. */
-  public static boolean supports(GgmlType type) {
-    return type != GgmlType.Q5_K;
-  }
-
   /**
    * Writes {@code n} values of {@code src} (from {@code srcOffset}; {@code n} a whole number of
    * blocks) as {@code type} into {@code dst} at byte {@code dstOffset}.
    *
-   * @throws IllegalArgumentException if {@code n} is not a whole number of blocks or the type has
-   *     no quantizer (Q5_K)
+   * @throws IllegalArgumentException if {@code n} is not a whole number of blocks
    */
   public static void quantize(
       GgmlType type, float[] src, int srcOffset, int n, MemorySegment dst, long dstOffset) {
@@ -53,7 +47,7 @@ public final class Quantizer {
         case Q4_1 -> q4_1(src, at, dst, out);
         case Q4_K -> q4_k(src, at, dst, out);
         case Q6_K -> q6_k(src, at, dst, out);
-        case Q5_K -> throw new IllegalArgumentException("no quantizer for Q5_K");
+        case Q5_K -> q5_k(src, at, dst, out);
       }
     }
   }
@@ -134,12 +128,47 @@ public final class Quantizer {
     }
   }
 
-  /**
-   * {@code block_q4_K}: per sub-block of 32 the scale {@code (max - min) / 15} and the min {@code
-   * -min} (min clamped to at most 0, as ggml does), both quantised to 6 bits against the block's
-   * f16 {@code d} and {@code dmin}; the nibbles are then taken against the rounded scales.
-   */
+  /** {@code block_q4_K}: 4-bit quants against the sub-block scales and mins of {@link #kScales}. */
   private static void q4_k(float[] x, int at, MemorySegment dst, long out) {
+    int[] q = kScales(x, at, dst, out, 15);
+    for (int j = 0; j < 4; j++) {
+      for (int l = 0; l < 32; l++) {
+        putByte(dst, out + 16 + 32 * j + l, q[64 * j + l] | (q[64 * j + 32 + l] << 4));
+      }
+    }
+  }
+
+  /**
+   * {@code block_q5_K}: 5-bit quants against the sub-block scales and mins of {@link #kScales}; the
+   * low nibbles packed as Q4_K packs them, the fifth bit of element {@code l} of sub-block {@code
+   * j} in bit {@code j} of {@code qh[l]}.
+   */
+  private static void q5_k(float[] x, int at, MemorySegment dst, long out) {
+    int[] q = kScales(x, at, dst, out, 31);
+    for (int l = 0; l < 32; l++) {
+      int high = 0;
+      for (int j = 0; j < 8; j++) {
+        high |= (q[32 * j + l] >> 4) << j;
+      }
+      putByte(dst, out + 16 + l, high);
+    }
+    for (int j = 0; j < 4; j++) {
+      for (int l = 0; l < 32; l++) {
+        int lo = q[64 * j + l] & 0xF;
+        int hi = q[64 * j + 32 + l] & 0xF;
+        putByte(dst, out + 48 + 32 * j + l, lo | (hi << 4));
+      }
+    }
+  }
+
+  /**
+   * The head that {@code block_q4_K} and {@code block_q5_K} share: per sub-block of 32 the scale
+   * {@code (max - min) / levels} and the min {@code -min} (min clamped to at most 0, as ggml does),
+   * both quantised to 6 bits against the block's f16 {@code d} and {@code dmin}, written with the
+   * twelve packed scale bytes at {@code out}. Returns the 256 quants in [0, levels], taken against
+   * the rounded scales.
+   */
+  private static int[] kScales(float[] x, int at, MemorySegment dst, long out, int levels) {
     float[] scales = new float[8];
     float[] mins = new float[8];
     float maxScale = 0f;
@@ -152,7 +181,7 @@ public final class Quantizer {
         min = Math.min(min, v);
         max = Math.max(max, v);
       }
-      scales[j] = (max - min) / 15f;
+      scales[j] = (max - min) / levels;
       mins[j] = -min;
       maxScale = Math.max(maxScale, scales[j]);
       maxMin = Math.max(maxMin, mins[j]);
@@ -164,7 +193,7 @@ public final class Quantizer {
     int[] ls = new int[8];
     int[] lm = new int[8];
     for (int j = 0; j < 8; j++) {
-      // Round the scale up so that the sub-block's range still fits in 15 steps.
+      // Round the scale up so that the sub-block's range still fits in its steps.
       ls[j] = d > 0f ? Math.min(63, (int) Math.ceil(scales[j] / d)) : 0;
       lm[j] = dmin > 0f ? Math.min(63, round(mins[j] / dmin)) : 0;
     }
@@ -190,14 +219,10 @@ public final class Quantizer {
       float mj = dmin * lm[j];
       float id = dj != 0f ? 1f / dj : 0f;
       for (int i = 0; i < 32; i++) {
-        q[32 * j + i] = Math.max(0, Math.min(15, round((x[at + 32 * j + i] + mj) * id)));
+        q[32 * j + i] = Math.max(0, Math.min(levels, round((x[at + 32 * j + i] + mj) * id)));
       }
     }
-    for (int j = 0; j < 4; j++) {
-      for (int l = 0; l < 32; l++) {
-        putByte(dst, out + 16 + 32 * j + l, q[64 * j + l] | (q[64 * j + 32 + l] << 4));
-      }
-    }
+    return q;
   }
 
   /**

@@ -45,6 +45,7 @@ class LlamaBatchTest {
         "Q8_0",
         "Q4_0",
         "Q4_K_M",
+        "Q5_K_M",
         "BF16",
         "tiny-qwen2:Q8_0",
         "tiny-qwen2:Q4_K_M",

@@ -28,7 +28,7 @@ class SyntheticModelTest {
   @TempDir Path dir;
 
   @ParameterizedTest
-  @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_K_M", "F16"})
+  @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_K_M", "Q5_K_M", "F16"})
   void tinyLoadsAndGeneratesWithFiniteLogits(String type) throws IOException {
     Path file = dir.resolve("tiny-" + type + ".gguf");
     List<Long> progress = new ArrayList<>();
@@ -108,20 +108,24 @@ class SyntheticModelTest {
     }
   }
 
-  @Test
-  void q4KmMixesQ6KIntoTheLayersLlamaCppPicks() throws IOException {
-    Path file = dir.resolve("tiny-q4km.gguf");
-    SyntheticModel.write(file, SyntheticModel.TINY, "Q4_K_M", 1, Parallel.shared(), (d, t) -> {});
+  @ParameterizedTest
+  @ValueSource(strings = {"Q4_K_M", "Q5_K_M"})
+  void kmMixesQ6KIntoTheLayersLlamaCppPicks(String ftype) throws IOException {
+    Path file = dir.resolve("tiny-" + ftype + ".gguf");
+    SyntheticModel.write(file, SyntheticModel.TINY, ftype, 1, Parallel.shared(), (d, t) -> {});
+    GgmlType base = ftype.equals("Q4_K_M") ? GgmlType.Q4_K : GgmlType.Q5_K;
     try (GgufFile gguf = GgufFile.open(file)) {
+      assertThat(gguf.metadata().getInt("general.file_type"))
+          .isEqualTo(ftype.equals("Q4_K_M") ? 15 : 17);
       assertThat(gguf.tensor("token_embd.weight").type()).isEqualTo(GgmlType.Q6_K);
       assertThat(gguf.findTensor("output.weight")).isNull();
-      assertThat(gguf.tensor("blk.0.attn_q.weight").type()).isEqualTo(GgmlType.Q4_K);
+      assertThat(gguf.tensor("blk.0.attn_q.weight").type()).isEqualTo(base);
       // of two layers, use_more_bits picks the last
-      assertThat(gguf.tensor("blk.0.attn_v.weight").type()).isEqualTo(GgmlType.Q4_K);
+      assertThat(gguf.tensor("blk.0.attn_v.weight").type()).isEqualTo(base);
       assertThat(gguf.tensor("blk.1.attn_v.weight").type()).isEqualTo(GgmlType.Q6_K);
-      assertThat(gguf.tensor("blk.0.ffn_down.weight").type()).isEqualTo(GgmlType.Q4_K);
+      assertThat(gguf.tensor("blk.0.ffn_down.weight").type()).isEqualTo(base);
       assertThat(gguf.tensor("blk.1.ffn_down.weight").type()).isEqualTo(GgmlType.Q6_K);
-      assertThat(gguf.tensor("blk.0.ffn_up.weight").type()).isEqualTo(GgmlType.Q4_K);
+      assertThat(gguf.tensor("blk.0.ffn_up.weight").type()).isEqualTo(base);
       assertThat(gguf.tensor("blk.0.attn_norm.weight").type()).isEqualTo(GgmlType.F32);
     }
     // 16 layers: 0, 1, 4, 7, 10, 13, 14, 15 get more bits, as in llama.cpp
