@@ -107,7 +107,9 @@ final class Q5KMatrix extends WeightMatrix {
           offset / rowBytes * factorRowBytes
               + offset % rowBytes / BYTES * Q4KMatrix.BLOCK_FACTOR_BYTES;
       for (int b = 0; b < elements / QK; b++) {
-        // As the row kernel: fifth bits and nibbles widened once per block and per pair.
+        // The row kernel's loop (fifth bits and nibbles widened once per block and per pair),
+        // written out again on purpose: a helper shared by the two would be one more call level,
+        // and past C2's MaxInlineLevel the vectors are boxed (as Q6KMatrix#columnStore says).
         long block = offset + (long) b * BYTES;
         IntVector qh = VectorLanes.unsignedInts(data, block + QH);
         IntVector qh16 = VectorLanes.unsignedInts(data, block + QH + 16);
