@@ -124,8 +124,10 @@ final class Q5KMatrix extends WeightMatrix {
             FloatVector low = Q4KMatrix.LEVELS.fma(scale, min);
             FloatVector upper = UPPER_LEVELS.fma(scale, min);
             int y = at + QK * b + GROUP * k;
-            VectorLanes.lookUp(low, upper, index(q, qh, 4 * n, k)).intoArray(out, y);
-            VectorLanes.lookUp(low, upper, index(q16, qh16, 4 * n, k)).intoArray(out, y + 16);
+            VectorLanes.lookUp(low, upper, index(q, qh, n)).intoArray(out, y);
+            VectorLanes.lookUp(low, upper, index(q16, qh16, n)).intoArray(out, y + 16);
+            qh = qh.lanewise(VectorOperators.LSHR, 1);
+            qh16 = qh16.lanewise(VectorOperators.LSHR, 1);
           }
         }
       }
@@ -146,12 +148,14 @@ final class Q5KMatrix extends WeightMatrix {
   }
 
   /**
-   * The five-bit values of sixteen elements from widened bytes: the nibbles at bit {@code shift} of
-   * {@code q}, with bit {@code bit} of {@code qh} above them.
+   * The five-bit values of sixteen elements from widened bytes, as indexes into a table of 32:
+   * nibble {@code n} (low or high) of {@code q}, with bit 0 of {@code qh} above it. The bits of
+   * {@code qh} that land above bit 4 are left in: {@link VectorLanes#lookUp(FloatVector,
+   * FloatVector, IntVector)} takes indexes modulo 32, so one AND fewer per vector.
    */
-  private static IntVector index(IntVector q, IntVector qh, int shift, int bit) {
-    IntVector fifth = qh.lanewise(VectorOperators.ROL, 4 - bit);
-    return q.lanewise(VectorOperators.LSHR, shift).and(0x0F).or(fifth.and(16));
+  private static IntVector index(IntVector q, IntVector qh, int n) {
+    IntVector nibbles = n == 0 ? q.and(0x0F) : q.lanewise(VectorOperators.LSHR, 4);
+    return nibbles.or(qh.lanewise(VectorOperators.LSHL, 4));
   }
 
   @Override
@@ -184,7 +188,8 @@ final class Q5KMatrix extends WeightMatrix {
           IntVector q = VectorLanes.unsignedInts(data, block + QS + 32L * j);
           IntVector q16 = VectorLanes.unsignedInts(data, block + QS + 32L * j + 16);
           for (int n = 0; n < 2; n++) {
-            // Sub-block k: the low (n = 0) or high nibbles, bit k of qh above them; its first
+            // Sub-block k: the low (n = 0) or high nibbles, bit k of the block's qh (bit 0 of qh,
+            // shifted down k times) above them; its first
             // sixteen elements are an even vector, the rest an odd one.
             int k = 2 * j + n;
             long fk = f + 8L * (8 * b + k);
@@ -194,11 +199,15 @@ final class Q5KMatrix extends WeightMatrix {
             FloatVector upper = UPPER_LEVELS.fma(scale, min);
             int i = QK * b + GROUP * k;
             even =
-                VectorLanes.lookUp(low, upper, index(q, qh, 4 * n, k))
+                VectorLanes.lookUp(low, upper, index(q, qh, n))
                     .fma(FloatVector.fromArray(s, x, i), even);
             odd =
-                VectorLanes.lookUp(low, upper, index(q16, qh16, 4 * n, k))
+                VectorLanes.lookUp(low, upper, index(q16, qh16, n))
                     .fma(FloatVector.fromArray(s, x, i + 16), odd);
+            // the next sub-block's fifth bits down to bit 0: a shift by a constant, where a
+            // rotate by 4 - k took a broadcast of k on the shuffle port every sub-block
+            qh = qh.lanewise(VectorOperators.LSHR, 1);
+            qh16 = qh16.lanewise(VectorOperators.LSHR, 1);
           }
         }
       }

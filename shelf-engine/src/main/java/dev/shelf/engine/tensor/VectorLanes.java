@@ -118,7 +118,8 @@ final class VectorLanes {
 
   /**
    * {@code table[index]} for a table of {@code 2 * LANES} floats, {@code low} then {@code high},
-   * and indexes in {@code [0, 2 * LANES)}: one two-table permute (Q5_K's five-bit weights).
+   * the indexes taken modulo {@code 2 * LANES} (the Vector API wraps them; the JIT's AND does it):
+   * one two-table permute (Q5_K's five-bit weights).
    */
   static FloatVector lookUp(FloatVector low, FloatVector high, IntVector index) {
     return index
