@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorSpecies;
  * factors ({@link Q4KMatrix#factors(MemorySegment, long, int)}), then a flat loop over the
  * sub-blocks that looks each weight up in its sub-block's table of 32 ({@link
  * VectorLanes#lookUp(FloatVector, FloatVector, IntVector)}), its index the nibble and the fifth bit
- * rotated above it. The byte-lane decoding the narrower widths keep ran at a fifth of Q4_K's speed
+ * shifted above it. The byte-lane decoding the narrower widths keep ran at a fifth of Q4_K's speed
  * there. One sub-block per pass (the four two-table lookups of 64 elements written out took the
  * loop past C2's node cutoff), but the bytes are widened outside it: the block's {@code qh} once
  * for its eight sub-blocks, each 32 bytes of nibbles once for the two sub-blocks they hold. x86
@@ -189,8 +189,8 @@ final class Q5KMatrix extends WeightMatrix {
           IntVector q16 = VectorLanes.unsignedInts(data, block + QS + 32L * j + 16);
           for (int n = 0; n < 2; n++) {
             // Sub-block k: the low (n = 0) or high nibbles, bit k of the block's qh (bit 0 of qh,
-            // shifted down k times) above them; its first
-            // sixteen elements are an even vector, the rest an odd one.
+            // shifted down k times) above them; its first sixteen elements are an even vector,
+            // the rest an odd one.
             int k = 2 * j + n;
             long fk = f + 8L * (8 * b + k);
             float scale = factors.get(Bytes.FLOAT_LE, fk);
