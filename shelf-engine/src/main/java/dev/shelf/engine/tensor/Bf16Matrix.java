@@ -4,11 +4,12 @@ import dev.shelf.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.jspecify.annotations.Nullable;
 
 /** bfloat16: the upper halves of singles. */
 final class Bf16Matrix extends WeightMatrix {
-  Bf16Matrix(MemorySegment data, int rows, int cols, Simd simd) {
-    super(GgmlType.BF16, data, rows, cols, simd);
+  Bf16Matrix(MemorySegment data, int rows, int cols, Simd simd, WeightMatrix @Nullable [] panels) {
+    super(GgmlType.BF16, data, rows, cols, simd, panels);
   }
 
   @Override

@@ -4,11 +4,12 @@ import dev.shelf.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.jspecify.annotations.Nullable;
 
 /** IEEE halves, widened exactly (subnormals, infinities and NaN kept). */
 final class F16Matrix extends WeightMatrix {
-  F16Matrix(MemorySegment data, int rows, int cols, Simd simd) {
-    super(GgmlType.F16, data, rows, cols, simd);
+  F16Matrix(MemorySegment data, int rows, int cols, Simd simd, WeightMatrix @Nullable [] panels) {
+    super(GgmlType.F16, data, rows, cols, simd, panels);
   }
 
   @Override

@@ -4,11 +4,12 @@ import dev.shelf.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.jspecify.annotations.Nullable;
 
 /** IEEE singles. */
 final class F32Matrix extends WeightMatrix {
-  F32Matrix(MemorySegment data, int rows, int cols, Simd simd) {
-    super(GgmlType.F32, data, rows, cols, simd);
+  F32Matrix(MemorySegment data, int rows, int cols, Simd simd, WeightMatrix @Nullable [] panels) {
+    super(GgmlType.F32, data, rows, cols, simd, panels);
   }
 
   @Override

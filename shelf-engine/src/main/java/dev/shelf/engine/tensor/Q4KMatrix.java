@@ -7,6 +7,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code block_q4_K} (144 bytes per 256 elements): f16 {@code d}, f16 {@code dmin}, 12 bytes of
@@ -64,10 +65,10 @@ final class Q4KMatrix extends WeightMatrix {
   /** Bytes of {@link #factors} per row. */
   private final long factorRowBytes;
 
-  Q4KMatrix(MemorySegment data, int rows, int cols, Simd simd) {
-    super(GgmlType.Q4_K, data, rows, cols, simd);
+  Q4KMatrix(MemorySegment data, int rows, int cols, Simd simd, WeightMatrix @Nullable [] panels) {
+    super(GgmlType.Q4_K, data, rows, cols, simd, panels);
     this.factorRowBytes = (long) cols / 64 * FACTOR_BYTES;
-    this.factors = simd.isVector() ? factors(data, rows, cols) : MemorySegment.NULL;
+    this.factors = simd.isVector() && !paneled() ? factors(data, rows, cols) : MemorySegment.NULL;
   }
 
   /**
@@ -112,7 +113,7 @@ final class Q4KMatrix extends WeightMatrix {
   }
 
   @Override
-  public long decodedBytes() {
+  long factorBytes() {
     return factors.byteSize();
   }
 

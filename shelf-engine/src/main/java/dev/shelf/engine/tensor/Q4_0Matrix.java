@@ -7,6 +7,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code block_q4_0} (18 bytes per 32 elements): an f16 scale {@code d}, then 16 bytes of nibbles;
@@ -26,8 +27,8 @@ final class Q4_0Matrix extends WeightMatrix {
           new float[] {-8, -7, -6, -5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7},
           0);
 
-  Q4_0Matrix(MemorySegment data, int rows, int cols, Simd simd) {
-    super(GgmlType.Q4_0, data, rows, cols, simd);
+  Q4_0Matrix(MemorySegment data, int rows, int cols, Simd simd, WeightMatrix @Nullable [] panels) {
+    super(GgmlType.Q4_0, data, rows, cols, simd, panels);
   }
 
   @Override

@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code block_q4_1} (20 bytes per 32 elements): f16 scale {@code d}, f16 min {@code m}, then 16
@@ -17,8 +18,8 @@ final class Q4_1Matrix extends WeightMatrix {
   private static final int M = 2;
   private static final int QS = 4;
 
-  Q4_1Matrix(MemorySegment data, int rows, int cols, Simd simd) {
-    super(GgmlType.Q4_1, data, rows, cols, simd);
+  Q4_1Matrix(MemorySegment data, int rows, int cols, Simd simd, WeightMatrix @Nullable [] panels) {
+    super(GgmlType.Q4_1, data, rows, cols, simd, panels);
   }
 
   @Override

@@ -7,6 +7,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code block_q5_K} (176 bytes per 256 elements): f16 {@code d}, f16 {@code dmin}, 12 bytes of
@@ -50,17 +51,17 @@ final class Q5KMatrix extends WeightMatrix {
   /** Bytes of {@link #factors} per row. */
   private final long factorRowBytes;
 
-  Q5KMatrix(MemorySegment data, int rows, int cols, Simd simd) {
-    super(GgmlType.Q5_K, data, rows, cols, simd);
+  Q5KMatrix(MemorySegment data, int rows, int cols, Simd simd, WeightMatrix @Nullable [] panels) {
+    super(GgmlType.Q5_K, data, rows, cols, simd, panels);
     this.factorRowBytes = (long) cols / 64 * Q4KMatrix.FACTOR_BYTES;
     this.factors =
-        WIDE && simd.isVector()
+        WIDE && simd.isVector() && !paneled()
             ? Q4KMatrix.factors(data, (long) rows * (cols / QK), BYTES)
             : MemorySegment.NULL;
   }
 
   @Override
-  public long decodedBytes() {
+  long factorBytes() {
     return factors.byteSize();
   }
 

@@ -7,6 +7,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code block_q6_K} (210 bytes per 256 elements): 128 bytes {@code ql} of low nibbles, 64 bytes
@@ -31,8 +32,8 @@ final class Q6KMatrix extends WeightMatrix {
   private static final int SCALES = 192;
   private static final int D = 208;
 
-  Q6KMatrix(MemorySegment data, int rows, int cols, Simd simd) {
-    super(GgmlType.Q6_K, data, rows, cols, simd);
+  Q6KMatrix(MemorySegment data, int rows, int cols, Simd simd, WeightMatrix @Nullable [] panels) {
+    super(GgmlType.Q6_K, data, rows, cols, simd, panels);
   }
 
   @Override

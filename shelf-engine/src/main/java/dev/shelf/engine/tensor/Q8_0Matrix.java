@@ -4,6 +4,7 @@ import dev.shelf.engine.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code block_q8_0} (34 bytes per 32 elements): an f16 scale {@code d}, then 32 int8 quants;
@@ -14,8 +15,8 @@ final class Q8_0Matrix extends WeightMatrix {
   private static final int BYTES = 34;
   private static final int QS = 2;
 
-  Q8_0Matrix(MemorySegment data, int rows, int cols, Simd simd) {
-    super(GgmlType.Q8_0, data, rows, cols, simd);
+  Q8_0Matrix(MemorySegment data, int rows, int cols, Simd simd, WeightMatrix @Nullable [] panels) {
+    super(GgmlType.Q8_0, data, rows, cols, simd, panels);
   }
 
   @Override

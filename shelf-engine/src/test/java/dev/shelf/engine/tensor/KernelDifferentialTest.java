@@ -58,7 +58,10 @@ class KernelDifferentialTest {
     List<Arguments> cases = new ArrayList<>();
     for (GgmlType type : GgmlType.values()) {
       for (Simd simd : Simd.all()) {
-        cases.add(Arguments.of(type, simd));
+        cases.add(Arguments.of(type, simd, false));
+        if (simd.isVector()) {
+          cases.add(Arguments.of(type, simd, true));
+        }
       }
     }
     return cases.stream();
@@ -74,16 +77,15 @@ class KernelDifferentialTest {
     assertThat(VectorLanes.SPECIES.vectorBitSize()).isEqualTo(Simd.vectorBits());
   }
 
-  @ParameterizedTest(name = "{0} {1}")
+  @ParameterizedTest(name = "{0} {1} panels {2}")
   @MethodSource("cases")
-  void matvecMatchesDequantizedDotAndScalarTwin(GgmlType type, Simd simd) {
+  void matvecMatchesDequantizedDotAndScalarTwin(GgmlType type, Simd simd, boolean panels) {
     for (int[] shape : shapes(type)) {
       int rows = shape[0];
       int cols = shape[1];
       Random random = new Random(31L * type.ordinal() + cols);
       WeightMatrix matrix =
-          WeightMatrix.of(
-              type, nativeCopy(randomMatrix(type, rows, cols, random)), rows, cols, simd);
+          matrix(type, randomMatrix(type, rows, cols, random), rows, cols, simd, panels);
       WeightMatrix scalar = matrix.withSimd(Simd.SCALAR);
       float[] x = randomVector(cols, random);
       float[] out = new float[rows];
@@ -112,16 +114,15 @@ class KernelDifferentialTest {
     }
   }
 
-  @ParameterizedTest(name = "{0} {1}")
+  @ParameterizedTest(name = "{0} {1} panels {2}")
   @MethodSource("cases")
-  void matmulEqualsMatvecBitForBit(GgmlType type, Simd simd) {
+  void matmulEqualsMatvecBitForBit(GgmlType type, Simd simd, boolean panels) {
     for (int[] shape : shapes(type)) {
       int rows = shape[0];
       int cols = shape[1];
       Random random = new Random(17L * type.ordinal() + cols);
       WeightMatrix matrix =
-          WeightMatrix.of(
-              type, nativeCopy(randomMatrix(type, rows, cols, random)), rows, cols, simd);
+          matrix(type, randomMatrix(type, rows, cols, random), rows, cols, simd, panels);
       int n = 3;
       float[][] xs = new float[n][];
       float[][] outs = new float[n][rows];
@@ -145,17 +146,17 @@ class KernelDifferentialTest {
     }
   }
 
-  @ParameterizedTest(name = "{0} {1}")
+  @ParameterizedTest(name = "{0} {1} panels {2}")
   @MethodSource("cases")
-  void vectorDequantizeReproducesDequantizeRowExactly(GgmlType type, Simd simd) {
-    // the vector decoding of a vector matrix (a scalar one decodes no factors for it)
-    assumeTrue(simd.isVector());
+  void vectorDequantizeReproducesDequantizeRowExactly(GgmlType type, Simd simd, boolean panels) {
+    // the vector decoding of a vector matrix (a scalar one decodes no factors for it, and a paneled
+    // one runs its panels' decoding, which matmulEqualsMatvecBitForBit covers)
+    assumeTrue(simd.isVector() && !panels);
     int[] shape = shapes(type).get(0);
     int rows = shape[0];
     int cols = shape[1];
     WeightMatrix matrix =
-        WeightMatrix.of(
-            type, nativeCopy(randomMatrix(type, rows, cols, new Random(5))), rows, cols, simd);
+        matrix(type, randomMatrix(type, rows, cols, new Random(5)), rows, cols, simd, panels);
     float[] expected = new float[cols];
     for (int r = 0; r < rows; r++) {
       matrix.dequantizeRow(r, expected);
@@ -182,15 +183,15 @@ class KernelDifferentialTest {
     }
   }
 
-  @ParameterizedTest(name = "{0} {1}")
+  @ParameterizedTest(name = "{0} {1} panels {2}")
   @MethodSource("cases")
-  void matmulOfManyInputsAndOddRowsEqualsMatvec(GgmlType type, Simd simd) {
+  void matmulOfManyInputsAndOddRowsEqualsMatvec(GgmlType type, Simd simd, boolean panels) {
     // 4 x 4 kernels, the 4 x 1 remainder (n = 7), and rows left over from blocks of 4 (rows = 11)
     int rows = 11;
     int cols = type.blockSize() == 256 ? 1280 : 1056; // more than one tile
     Random random = new Random(23);
     WeightMatrix matrix =
-        WeightMatrix.of(type, nativeCopy(randomMatrix(type, rows, cols, random)), rows, cols, simd);
+        matrix(type, randomMatrix(type, rows, cols, random), rows, cols, simd, panels);
     int n = 7;
     float[][] xs = new float[n][];
     float[][] outs = new float[n][rows];
@@ -209,15 +210,16 @@ class KernelDifferentialTest {
     }
   }
 
-  @ParameterizedTest(name = "{0} {1}")
+  @ParameterizedTest(name = "{0} {1} panels {2}")
   @MethodSource("cases")
-  void parallelMatvecEqualsSerialAndSubrangesLeaveOtherRows(GgmlType type, Simd simd) {
+  void parallelMatvecEqualsSerialAndSubrangesLeaveOtherRows(
+      GgmlType type, Simd simd, boolean panels) {
     int[] shape = shapes(type).get(0);
     int rows = shape[0];
     int cols = shape[1];
     Random random = new Random(99);
     WeightMatrix matrix =
-        WeightMatrix.of(type, nativeCopy(randomMatrix(type, rows, cols, random)), rows, cols, simd);
+        matrix(type, randomMatrix(type, rows, cols, random), rows, cols, simd, panels);
     float[] x = randomVector(cols, random);
     float[] serial = new float[rows];
     matrix.matvec(x, serial, 0, rows);
@@ -232,6 +234,21 @@ class KernelDifferentialTest {
           .as(matrix + " subrange row " + r)
           .isTrue();
     }
+  }
+
+  /**
+   * The matrix, or with {@code panels} the same weights in panels of about a third of its columns
+   * (a whole number of blocks, the last panel narrower where they do not divide evenly).
+   */
+  private static WeightMatrix matrix(
+      GgmlType type, byte[] bytes, int rows, int cols, Simd simd, boolean panels) {
+    int blocks = cols / type.blockSize();
+    int panel = panels ? type.blockSize() * Math.max(1, (blocks + 2) / 3) : cols;
+    WeightMatrix matrix = WeightMatrix.of(type, nativeCopy(bytes), rows, cols, simd, panel);
+    if (panels && panel < cols) {
+      assertThat(matrix.panelWidths()).as(matrix.toString()).hasSizeGreaterThan(1);
+    }
+    return matrix;
   }
 
   private static org.assertj.core.data.Offset<Double> within(double tolerance) {

@@ -4,8 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.shelf.engine.gguf.GgmlType;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /** The view's contract: shapes, bounds and the implementation switch fail fast with the value. */
@@ -31,6 +35,59 @@ class WeightMatrixTest {
           .as(type.name())
           .isEqualTo(matrix.simd().isVector() ? WeightMatrix.decodedBytes(type, 8 * 512) : 0);
       assertThat(matrix.withSimd(Simd.SCALAR).decodedBytes()).as(type.name()).isZero();
+    }
+  }
+
+  @Test
+  void aWideVectorMatrixRunsInPanelsOfItsColumnsUnlessTurnedOff() throws IOException {
+    // 4096 + 1024 columns: panels of 2048, 2048 and 1024, the product the same up to rounding
+    int rows = 6;
+    int cols = WeightMatrix.PANEL_ABOVE + 1024;
+    Random random = new Random(3);
+    Simd vector = Simd.vector();
+    long copiesBefore = panelCopies();
+    for (GgmlType type : new GgmlType[] {GgmlType.Q4_0, GgmlType.Q4_K}) {
+      MemorySegment data =
+          TensorFixtures.nativeCopy(TensorFixtures.randomMatrix(type, rows, cols, random));
+      WeightMatrix wide = WeightMatrix.of(type, data, rows, cols, vector);
+      assertThat(wide.panelWidths()).as(type.name()).containsExactly(2048, 2048, 1024);
+      assertThat(wide.toString()).contains("3 panels");
+      assertThat(wide.withSimd(Simd.SCALAR).panelWidths()).containsExactly(cols);
+      WeightMatrix plain;
+      System.setProperty(WeightMatrix.PANELS_PROPERTY, "false");
+      try {
+        plain = WeightMatrix.of(type, data, rows, cols, vector);
+      } finally {
+        System.clearProperty(WeightMatrix.PANELS_PROPERTY);
+      }
+      assertThat(plain.panelWidths()).containsExactly(cols);
+      // the panels decode their own scales, as much as the plain matrix does
+      assertThat(wide.decodedBytes()).as(type.name()).isEqualTo(plain.decodedBytes());
+      float[] x = TensorFixtures.randomVector(cols, random);
+      float[] paneled = new float[rows];
+      float[] unpaneled = new float[rows];
+      wide.matvec(x, paneled, 0, rows);
+      plain.matvec(x, unpaneled, 0, rows);
+      float[] w = new float[cols];
+      for (int r = 0; r < rows; r++) {
+        wide.dequantizeRow(r, w);
+        double magnitude = 0;
+        for (int i = 0; i < cols; i++) {
+          magnitude += Math.abs((double) w[i] * x[i]);
+        }
+        assertThat((double) paneled[r])
+            .as(type + " row " + r)
+            .isCloseTo(unpaneled[r], org.assertj.core.data.Offset.offset(1e-4 * magnitude));
+        assertThat(paneled[r]).isNotEqualTo(0f);
+      }
+    }
+    // the copies' files are deleted as soon as they are mapped
+    assertThat(panelCopies()).isEqualTo(copiesBefore);
+  }
+
+  private static long panelCopies() throws IOException {
+    try (Stream<Path> files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+      return files.filter(f -> f.getFileName().toString().startsWith("shelf-panels-")).count();
     }
   }
 
