@@ -70,6 +70,8 @@ final class LlamaBatch {
     float[][] proj = new float[n][dim];
     float[][] gate = new float[n][hidden];
     float[][] up = new float[n][hidden];
+    float[][][] qkv = {q, k, v};
+    float[][][] gateUp = {gate, up};
     float[][] cos = new float[n][config.ropeDimensionCount() / 2];
     float[][] sin = new float[n][cos[0].length];
     for (int i = 0; i < n; i++) {
@@ -79,9 +81,7 @@ final class LlamaBatch {
     for (int b = 0; b < model.blocks.length; b++) {
       LlamaModel.Block block = model.blocks[b];
       rows(model, n, i -> model.rmsNorm(x[i], block.attnNorm(), xb[i]));
-      model.multiply(block.wq(), xb, q);
-      model.multiply(block.wk(), xb, k);
-      model.multiply(block.wv(), xb, v);
+      model.multiply(new WeightMatrix[] {block.wq(), block.wk(), block.wv()}, xb, qkv);
       int blockIndex = b;
       rows(
           model,
@@ -123,8 +123,7 @@ final class LlamaBatch {
             add(x[i], proj[i]);
             model.rmsNorm(x[i], block.ffnNorm(), xb[i]);
           });
-      model.multiply(block.gate(), xb, gate);
-      model.multiply(block.up(), xb, up);
+      model.multiply(new WeightMatrix[] {block.gate(), block.up()}, xb, gateUp);
       rows(
           model,
           n,

@@ -95,6 +95,40 @@ class LlamaBatchTest {
     }
   }
 
+  /**
+   * Threads never change the logits either: a decoded token and a batched step split each layer's
+   * {@code q}, {@code k}, {@code v} (and {@code gate}, {@code up}) across the threads as one range
+   * of rows, which one thread runs matrix by matrix.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"Q4_0", "Q4_K_M", "tiny-qwen2:Q8_0"})
+  void threeThreadsGiveWhatOneGives(String type) throws IOException {
+    try (GgufFile file = open(type);
+        Parallel one = new Parallel(1);
+        Parallel three = new Parallel(3)) {
+      LlamaModel alone = LlamaModel.load(file, Simd.defaults(), one);
+      LlamaModel split = LlamaModel.load(file, Simd.defaults(), three);
+      int vocab = alone.config().vocabSize();
+      Random random = new Random(5);
+      int[] prompt = new int[7];
+      for (int i = 0; i < prompt.length; i++) {
+        prompt[i] = random.nextInt(vocab);
+      }
+      LlamaSequence[] a = {alone.newSequence(32), alone.newSequence(32)};
+      LlamaSequence[] b = {split.newSequence(32), split.newSequence(32)};
+      assertThat(b[0].prefill(prompt, 0)).as(type + " prefill").isEqualTo(a[0].prefill(prompt, 0));
+      assertThat(b[1].forward(prompt[0], 0))
+          .as(type + " one token")
+          .isEqualTo(a[1].forward(prompt[0], 0));
+      int[] next = {prompt[1], prompt[2]};
+      float[][] expected = alone.step(a, next);
+      float[][] actual = split.step(b, next);
+      for (int s = 0; s < 2; s++) {
+        assertThat(actual[s]).as(type + " step of stream " + s).isEqualTo(expected[s]);
+      }
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"stories"})
   void badStepsAreRefused(String type) throws IOException {
