@@ -85,24 +85,26 @@ final class Q4_0Matrix extends WeightMatrix {
     int l = s.length();
     FloatVector even = FloatVector.zero(s);
     FloatVector odd = FloatVector.zero(s);
-    for (int b = 0; b < cols / QK; b++) {
-      long block = offset + (long) b * BYTES;
+    // The loop counts x's index and carries the block's offset beside it: with the offset worked
+    // out from a block counter, the compiled loop kept x's range checks and more address arithmetic
+    // (19 scalar instructions per two blocks where there had been about 25; 11% faster, one Zen 5
+    // thread). The same sums in the same order.
+    long block = offset;
+    for (int i = 0; i < cols; i += QK, block += BYTES) {
       if (VectorLanes.LOOKUP) {
         // Sixteen lanes: the low nibbles are the even vector, the high ones the odd vector.
         FloatVector table = LEVELS.mul(Bytes.f16(data, block));
         IntVector bits = VectorLanes.unsignedInts(data, block + QS);
-        even =
-            VectorLanes.lookUp(table, bits.and(0x0F))
-                .fma(FloatVector.fromArray(s, x, b * QK), even);
+        even = VectorLanes.lookUp(table, bits.and(0x0F)).fma(FloatVector.fromArray(s, x, i), even);
         odd =
             VectorLanes.lookUp(table, bits.lanewise(VectorOperators.LSHR, 4))
-                .fma(FloatVector.fromArray(s, x, b * QK + QK / 2), odd);
+                .fma(FloatVector.fromArray(s, x, i + QK / 2), odd);
         continue;
       }
       FloatVector d = FloatVector.broadcast(s, Bytes.f16(data, block));
       for (int e = 0; e < QK; e += 2 * l) {
-        even = quants(block, e).mul(d).fma(FloatVector.fromArray(s, x, b * QK + e), even);
-        odd = quants(block, e + l).mul(d).fma(FloatVector.fromArray(s, x, b * QK + e + l), odd);
+        even = quants(block, e).mul(d).fma(FloatVector.fromArray(s, x, i + e), even);
+        odd = quants(block, e + l).mul(d).fma(FloatVector.fromArray(s, x, i + e + l), odd);
       }
     }
     if (VectorLanes.LANES == 4) {

@@ -178,11 +178,12 @@ final class Q5KMatrix extends WeightMatrix {
     FloatVector even = FloatVector.zero(s);
     FloatVector odd = FloatVector.zero(s);
     if (WIDE) {
-      for (int b = 0; b < cols / QK; b++) {
+      long block = offset;
+      long fb = f;
+      for (int ib = 0; ib < cols; ib += QK, block += BYTES, fb += 8L * 8) {
         // The block's fifth bits widened once for its eight sub-blocks, and each 32 bytes of
         // nibbles once for the two sub-blocks they hold: x86 widens bytes on its one shuffle
         // port, which the two-table lookups need too.
-        long block = offset + (long) b * BYTES;
         IntVector qh = VectorLanes.unsignedInts(data, block + QH);
         IntVector qh16 = VectorLanes.unsignedInts(data, block + QH + 16);
         for (int j = 0; j < QK / 64; j++) {
@@ -193,12 +194,12 @@ final class Q5KMatrix extends WeightMatrix {
             // shifted down k times) above them; its first sixteen elements are an even vector,
             // the rest an odd one.
             int k = 2 * j + n;
-            long fk = f + 8L * (8 * b + k);
+            long fk = fb + 8L * k;
             float scale = factors.get(Bytes.FLOAT_LE, fk);
             float min = factors.get(Bytes.FLOAT_LE, fk + 4);
             FloatVector low = Q4KMatrix.LEVELS.fma(scale, min);
             FloatVector upper = UPPER_LEVELS.fma(scale, min);
-            int i = QK * b + GROUP * k;
+            int i = ib + GROUP * k;
             even =
                 VectorLanes.lookUp(low, upper, index(q, qh, n))
                     .fma(FloatVector.fromArray(s, x, i), even);

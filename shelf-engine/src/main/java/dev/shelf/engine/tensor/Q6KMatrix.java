@@ -216,14 +216,14 @@ final class Q6KMatrix extends WeightMatrix {
     if (COLUMNS) {
       // Vector 8n + 2t + c/16 of a block is run t of column c in half n: column 0 holds the even
       // vectors, column 16 the odd ones, each in element order, as the two chains take them.
-      for (int b = 0; b < cols / QK; b++) {
-        long block = offset + (long) b * BYTES;
+      long block = offset;
+      for (int i = 0; i < cols; i += QK, block += BYTES) {
         scales(block, scratch, sl);
         for (int k = 0; k < 4; k++) {
           int n = k >> 1;
           int c = (k & 1) * GROUP;
           FloatVector acc = c == 0 ? even : odd;
-          acc = columnDot(block, n, c, scratch, sl + 8 * n + (k & 1), x, b * QK + 128 * n, acc);
+          acc = columnDot(block, n, c, scratch, sl + 8 * n + (k & 1), x, i + 128 * n, acc);
           if (c == 0) {
             even = acc;
           } else {

@@ -59,12 +59,13 @@ final class Q8_0Matrix extends WeightMatrix {
     int l = s.length();
     FloatVector even = FloatVector.zero(s);
     FloatVector odd = FloatVector.zero(s);
-    for (int b = 0; b < cols / QK; b++) {
-      long block = offset + (long) b * BYTES;
+    // x's index counts the loop and the block's offset goes beside it (see Q4_0Matrix).
+    long block = offset;
+    for (int i = 0; i < cols; i += QK, block += BYTES) {
       FloatVector d = FloatVector.broadcast(s, Bytes.f16(data, block));
       for (int e = 0; e < QK; e += 2 * l) {
-        even = quants(block, e).mul(d).fma(FloatVector.fromArray(s, x, b * QK + e), even);
-        odd = quants(block, e + l).mul(d).fma(FloatVector.fromArray(s, x, b * QK + e + l), odd);
+        even = quants(block, e).mul(d).fma(FloatVector.fromArray(s, x, i + e), even);
+        odd = quants(block, e + l).mul(d).fma(FloatVector.fromArray(s, x, i + e + l), odd);
       }
     }
     return VectorLanes.sum(even, odd);
