@@ -55,19 +55,19 @@ final class Q4_0Matrix extends WeightMatrix {
   @Override
   void dequantizeVector(long offset, int elements, float[] out, int at) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
-    for (int b = 0; b < elements / QK; b++) {
-      long block = offset + (long) b * BYTES;
+    long block = offset;
+    for (int y = at; y < at + elements; y += QK, block += BYTES) {
       if (VectorLanes.LOOKUP) {
         FloatVector table = LEVELS.mul(Bytes.f16(data, block));
         IntVector bits = VectorLanes.unsignedInts(data, block + QS);
-        VectorLanes.lookUp(table, bits.and(0x0F)).intoArray(out, at + b * QK);
+        VectorLanes.lookUp(table, bits.and(0x0F)).intoArray(out, y);
         VectorLanes.lookUp(table, bits.lanewise(VectorOperators.LSHR, 4))
-            .intoArray(out, at + b * QK + QK / 2);
+            .intoArray(out, y + QK / 2);
         continue;
       }
       FloatVector d = FloatVector.broadcast(s, Bytes.f16(data, block));
       for (int e = 0; e < QK; e += s.length()) {
-        quants(block, e).mul(d).intoArray(out, at + b * QK + e);
+        quants(block, e).mul(d).intoArray(out, y + e);
       }
     }
   }

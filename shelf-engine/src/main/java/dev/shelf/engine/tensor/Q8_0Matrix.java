@@ -37,11 +37,11 @@ final class Q8_0Matrix extends WeightMatrix {
   @Override
   void dequantizeVector(long offset, int elements, float[] out, int at) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
-    for (int b = 0; b < elements / QK; b++) {
-      long block = offset + (long) b * BYTES;
+    long block = offset;
+    for (int y = at; y < at + elements; y += QK, block += BYTES) {
       FloatVector d = FloatVector.broadcast(s, Bytes.f16(data, block));
       for (int e = 0; e < QK; e += s.length()) {
-        quants(block, e).mul(d).intoArray(out, at + b * QK + e);
+        quants(block, e).mul(d).intoArray(out, y + e);
       }
     }
   }
