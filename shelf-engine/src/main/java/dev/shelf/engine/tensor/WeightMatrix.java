@@ -275,7 +275,12 @@ public abstract sealed class WeightMatrix
               .map(FileChannel.MapMode.READ_ONLY, 0, rowBytes * rows, Arena.ofAuto())
               .asReadOnly();
     } finally {
-      Files.deleteIfExists(file);
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        // A system that cannot delete a mapped file (Windows) deletes it when the JVM exits.
+        file.toFile().deleteOnExit();
+      }
     }
     WeightMatrix[] panels = new WeightMatrix[count];
     long at = 0;
