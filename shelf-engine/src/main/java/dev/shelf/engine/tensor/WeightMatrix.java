@@ -238,12 +238,12 @@ public abstract sealed class WeightMatrix
 
   /**
    * The panels of a {@code rows x cols} matrix: its columns {@code [0, panel)}, {@code [panel, 2 *
-   * panel)} and so on (the last may be narrower), each copied row by row into a file of its own
-   * kind in the temporary directory, which is mapped and deleted at once: the copy lives as long as
-   * the mapping and is freed with the matrix. It is read through a mapping, like the file's
-   * weights, so that the kernels see one kind of segment: with a native copy beside mapped weights,
-   * the JIT's profiles of the JDK's memory access code turned polymorphic and every other matrix's
-   * kernels slowed down (decode 30% slower, measured).
+   * panel)} and so on (the last may be narrower), copied panel after panel, each row after row,
+   * into one file in the temporary directory, which is mapped and deleted at once: the copy lives
+   * as long as the mapping and is freed with the matrix. It is read through a mapping, like the
+   * file's weights, so that the kernels see one kind of segment: with a native copy beside mapped
+   * weights, the JIT's profiles of the JDK's memory access code turned polymorphic and every other
+   * matrix's kernels slowed down (decode 30% slower, measured).
    */
   private static WeightMatrix[] panels(
       GgmlType type, MemorySegment data, int rows, int cols, Simd simd, int panel)
