@@ -191,24 +191,25 @@ public abstract sealed class WeightMatrix
     if (!simd.isVector() || panel >= cols || rows == 0) {
       return create(type, data, rows, cols, simd, null);
     }
-    // the shape checked before anything is copied (a scalar view decodes nothing at load)
-    WeightMatrix checked = create(type, data, rows, cols, Simd.SCALAR, null);
     if (panel <= 0 || panel % type.blockSize() != 0) {
       throw new IllegalArgumentException(
           "a panel must be a whole number of " + type + " blocks but was " + panel + " columns");
     }
+    // The shape checked by a scalar view's constructor before anything is copied: a vector Q4_K
+    // or Q5_K view would decode its scales for nothing.
+    WeightMatrix shape = create(type, data, rows, cols, Simd.SCALAR, null);
     WeightMatrix[] panels;
     try {
       panels = panels(type, data, rows, cols, simd, panel);
     } catch (IOException e) {
       LOG.log(
           System.Logger.Level.WARNING,
-          "could not copy a "
-              + checked.type
+          "could not copy the "
+              + type
               + " "
-              + rows
+              + shape.rows
               + " x "
-              + cols
+              + shape.cols
               + " matrix into panels; it runs as it lies in the file: "
               + e);
       return create(type, data, rows, cols, simd, null);
