@@ -194,6 +194,38 @@ public class LlamaModel {
     return new LlamaSequence(this, contextLength);
   }
 
+  /**
+   * Runs a few tokens through every path a request takes and throws the results away: a batched
+   * prefill (whole tiles of inputs and a remainder), single-token steps, and steps of two sequences
+   * together. Until the JIT has compiled the kernels, the first request after a JVM starts runs
+   * several times slower (seconds on a 1B model, most of it in the first prefill and the first
+   * step); a server that loads a model before its first request calls this to pay that cost at load
+   * instead. It costs about what it saves. Nothing of the model changes; the two sequences are
+   * garbage after.
+   */
+  public void warmUp() {
+    int context = Math.min(16, config.contextLength());
+    int[] prompt = new int[Math.max(1, Math.min(7, context - 4))];
+    for (int i = 0; i < prompt.length; i++) {
+      prompt[i] = (int) ((1 + 7919L * i) % config.vocabSize());
+    }
+    LlamaSequence a = newSequence(context);
+    LlamaSequence b = newSequence(context);
+    float[] la = a.prefill(prompt, 0);
+    float[] lb = b.prefill(Arrays.copyOf(prompt, Math.min(3, prompt.length)), 0);
+    for (int i = 0; i < 2 && a.length() < context; i++) {
+      la = a.forward(LlamaSequence.argmax(la), a.length());
+    }
+    for (int i = 0; i < 2 && a.length() < context; i++) {
+      float[][] l =
+          step(
+              new LlamaSequence[] {a, b},
+              new int[] {LlamaSequence.argmax(la), LlamaSequence.argmax(lb)});
+      la = l[0];
+      lb = l[1];
+    }
+  }
+
   /** The bytes of KV cache a sequence of {@code contextLength} positions allocates. */
   public long kvBytes(int contextLength) {
     return 2L * config.blockCount() * contextLength * config.kvLength() * Float.BYTES;

@@ -129,6 +129,50 @@ class LlamaBatchTest {
     }
   }
 
+  /**
+   * A warm-up leaves nothing behind: greedy tokens after it are those of a model that never warmed
+   * up, on the same file, and a model whose context is shorter than the warm-up's prompt still
+   * warms up.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"stories", "Q4_K_M"})
+  void warmUpChangesNothing(String type) throws IOException {
+    try (GgufFile file = open(type)) {
+      int[] prompt = {1, 42, 7, 99};
+      int[] cold = LlamaModel.load(file).newSequence(32).generate(prompt, 6);
+      LlamaModel warmed = LlamaModel.load(file);
+      warmed.warmUp();
+      warmed.warmUp();
+      assertThat(warmed.newSequence(32).generate(prompt, 6)).as(type).isEqualTo(cold);
+    }
+    SyntheticModel.Shape t = SyntheticModel.shape("tiny");
+    Path shortFile = dir.resolve("tiny-context-3.gguf");
+    SyntheticModel.write(
+        shortFile,
+        new SyntheticModel.Shape(
+            "tiny-context-3",
+            t.architecture(),
+            t.embedding(),
+            t.blocks(),
+            t.heads(),
+            t.kvHeads(),
+            t.headSize(),
+            t.feedForward(),
+            t.vocab(),
+            3,
+            t.ropeBase(),
+            t.rmsEpsilon()),
+        "Q8_0",
+        3,
+        Parallel.shared(),
+        (d, u) -> {});
+    try (GgufFile file = GgufFile.open(shortFile)) {
+      LlamaModel shortContext = LlamaModel.load(file);
+      assertThat(shortContext.config().contextLength()).isEqualTo(3);
+      shortContext.warmUp();
+    }
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"stories"})
   void badStepsAreRefused(String type) throws IOException {
