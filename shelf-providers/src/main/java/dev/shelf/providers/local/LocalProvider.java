@@ -14,6 +14,7 @@ import dev.shelf.engine.model.LlamaModel;
 import dev.shelf.engine.runtime.DecodeBatcher;
 import dev.shelf.engine.runtime.KvBudget;
 import dev.shelf.engine.template.ChatTemplate;
+import dev.shelf.engine.template.TemplateInput;
 import dev.shelf.engine.tensor.Parallel;
 import dev.shelf.engine.tensor.Simd;
 import dev.shelf.engine.tokenizer.Tokenizer;
@@ -27,6 +28,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
@@ -38,6 +40,8 @@ import org.jspecify.annotations.Nullable;
  * one per choice ({@link Choices}).
  */
 public final class LocalProvider implements Provider {
+  private static final System.Logger LOG = System.getLogger("shelf.local");
+
   /** Tokens generated when the request sets no limit. */
   public static final int DEFAULT_MAX_TOKENS = 256;
 
@@ -98,6 +102,7 @@ public final class LocalProvider implements Provider {
   private final class Slot {
     private final Path path;
     private volatile @Nullable Loaded loaded;
+    private boolean warm;
 
     Slot(Path path) {
       this.path = path;
@@ -112,6 +117,37 @@ public final class LocalProvider implements Provider {
       return l;
     }
 
+    /**
+     * Loads the file if it is not loaded, and warms it up once: {@link LlamaModel#warmUp}, then a
+     * short chat through its template and tokenizer. Requests for the file wait meanwhile (they
+     * would have run at the cold speed anyway).
+     */
+    synchronized Loaded warm() {
+      Loaded l = get();
+      if (!warm) {
+        long start = System.nanoTime();
+        l.model().warmUp();
+        try {
+          encode(
+              l.tokenizer(),
+              l.template()
+                  .render(TemplateInput.of(List.of(Map.of("role", "user", "content", "Hi")))));
+        } catch (RuntimeException e) {
+          // a template that refuses a lone user message fails that request, not the preload
+          LOG.log(System.Logger.Level.DEBUG, "warm-up chat of " + path + ": " + e.getMessage());
+        }
+        warm = true;
+        LOG.log(
+            System.Logger.Level.INFO,
+            String.format(
+                Locale.ROOT,
+                "%s warmed up in %.1f s",
+                path.getFileName(),
+                (System.nanoTime() - start) / 1e9));
+      }
+      return l;
+    }
+
     /** The loaded file, or null while it is not (never waits for a load). */
     @Nullable Loaded peek() {
       return loaded;
@@ -119,6 +155,7 @@ public final class LocalProvider implements Provider {
 
     synchronized void close() {
       Loaded l = loaded;
+      warm = false;
       if (l != null) {
         l.batcher().close();
         l.prefixes().clear();
@@ -140,10 +177,30 @@ public final class LocalProvider implements Provider {
   }
 
   Loaded model(String model) {
+    return ready(model, false);
+  }
+
+  /** The file's load when it is loaded, else null (never loads). */
+  @Nullable Loaded loaded(String model) {
+    Slot slot = models.get(resolve(model));
+    return slot == null ? null : slot.peek();
+  }
+
+  /**
+   * Loads the file now and warms it up ({@link Slot#warm}), so that its first request runs at full
+   * speed: without it, that request pays for the load and for the JIT compiling the kernels
+   * (seconds on a 1B model). Failures are those of a request for the file.
+   */
+  @Override
+  public void preload(String model) {
+    ready(model, true);
+  }
+
+  private Loaded ready(String model, boolean warm) {
     Path path = resolve(model);
     Slot slot = models.computeIfAbsent(path, Slot::new);
     try {
-      return slot.get();
+      return warm ? slot.warm() : slot.get();
     } catch (RuntimeException e) {
       models.remove(path, slot);
       throw e;

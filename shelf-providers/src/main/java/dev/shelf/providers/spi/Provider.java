@@ -22,6 +22,16 @@ public interface Provider extends AutoCloseable {
 
   EmbeddingResponse embed(EmbeddingRequest request, Call call);
 
+  /**
+   * Gets {@code model} (an upstream id) ready so that its first request runs at full speed, and
+   * returns when it is: the local engine loads the file and warms it up; remote vendors have
+   * nothing to do. Requests for the model may arrive meanwhile; they wait or go ahead as the
+   * provider decides.
+   *
+   * @throws ProviderException when the model cannot be made ready (a missing or unsupported file)
+   */
+  default void preload(String model) {}
+
   @Override
   default void close() {}
 }

@@ -233,6 +233,35 @@ class LocalProviderTest {
   }
 
   @Test
+  void preloadLoadsAndWarmsUpBeforeTheFirstRequestAndChangesNoAnswer() {
+    try (LocalProvider fresh = new LocalProvider("local", dir(), 2)) {
+      assertThat(fresh.loaded(FILE)).isNull();
+      fresh.preload(FILE);
+      LocalProvider.Loaded preloaded = fresh.loaded(FILE);
+      assertThat(preloaded).isNotNull();
+      fresh.preload(FILE); // once is enough: the same load, no second warm-up
+      assertThat(fresh.loaded(FILE)).isSameAs(preloaded);
+      Out warm = run(fresh, chat(20, 0.0, null, null, Json.object()));
+      assertThat(fresh.loaded(FILE)).isSameAs(preloaded);
+      assertThat(warm.text()).isEqualTo(run(chat(20, 0.0, null, null, Json.object())).text());
+    }
+  }
+
+  @Test
+  void aPreloadOfAMissingFileFailsAsItsRequestWouldAndIsNotKept() {
+    try (LocalProvider fresh = new LocalProvider("local", dir(), 2)) {
+      for (int attempt = 0; attempt < 2; attempt++) {
+        assertThatThrownBy(() -> fresh.preload("nope/missing.gguf"))
+            .isInstanceOfSatisfying(
+                ProviderException.class,
+                e -> assertThat(e.kind()).isEqualTo(ProviderException.Kind.NOT_FOUND))
+            .hasMessageContaining("missing.gguf");
+        assertThat(fresh.loaded("nope/missing.gguf")).isNull();
+      }
+    }
+  }
+
+  @Test
   void aMissingFileIsNotFoundNamingThePath() {
     assertThatThrownBy(() -> run(chatFor("nope/missing.gguf")))
         .isInstanceOfSatisfying(
