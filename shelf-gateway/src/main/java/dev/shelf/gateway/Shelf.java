@@ -83,7 +83,8 @@ public final class Shelf {
         m.price() != null ? m.price() : info.price(),
         m.weight(),
         m.priority(),
-        m.ownedBy());
+        m.ownedBy(),
+        m.preload());
   }
 
   public ShelfConfig config() {

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -40,6 +41,7 @@ public final class ShelfRuntime implements AutoCloseable {
   private final ScheduledExecutorService watcher =
       Executors.newSingleThreadScheduledExecutor(
           r -> Thread.ofPlatform().daemon().name("shelf-config-watch").unstarted(r));
+  private final Preloads preloads = new Preloads();
   private volatile @Nullable FileTime lastModified;
   private volatile @Nullable String lastError;
 
@@ -60,6 +62,7 @@ public final class ShelfRuntime implements AutoCloseable {
     this.overrides = overrides;
     this.overlay = overlay;
     current.set(build(config, Map.of(), Map.of()));
+    preloads.start(current.get());
   }
 
   /** Starts from a file (watched for changes) or, with no file, the built-in defaults. */
@@ -77,7 +80,15 @@ public final class ShelfRuntime implements AutoCloseable {
       Map<String, String> env,
       UnaryOperator<ShelfConfig> overrides,
       @Nullable ConfigOverlay overlay) {
-    var loader = new ConfigLoader(env);
+    return start(new ConfigLoader(env), file, overrides, overlay);
+  }
+
+  /** As above, with the given loader (tests add provider types to its factories). */
+  static ShelfRuntime start(
+      ConfigLoader loader,
+      @Nullable Path file,
+      UnaryOperator<ShelfConfig> overrides,
+      @Nullable ConfigOverlay overlay) {
     long version = overlay == null ? 0 : overlay.version();
     ShelfConfig config =
         overrides.apply(loader.load(file, overlay == null ? null : overlay.document()));
@@ -143,6 +154,19 @@ public final class ShelfRuntime implements AutoCloseable {
     return current.get().config();
   }
 
+  /**
+   * The deployments ({@code provider/upstream}) of models marked {@code preload} that are still
+   * being got ready; a node is not ready while any is.
+   */
+  public List<String> preloading() {
+    return preloads.pending();
+  }
+
+  /** The deployments whose preload failed, with the error (their requests try again). */
+  public Map<String, String> preloadFailures() {
+    return preloads.failed();
+  }
+
   /** The last reload error, or null if the last reload succeeded. */
   public @Nullable String lastError() {
     return lastError;
@@ -200,6 +224,7 @@ public final class ShelfRuntime implements AutoCloseable {
       Shelf next = build(config, old.config().providers(), old.providers());
       lastError = null; // before the swap, so whoever sees the new shelf sees no stale error
       current.set(next);
+      preloads.start(next);
       var retired = new HashMap<>(old.providers());
       next.providers().forEach((name, p) -> retired.values().remove(p));
       if (!retired.isEmpty()) {
@@ -266,6 +291,7 @@ public final class ShelfRuntime implements AutoCloseable {
   @Override
   public void close() {
     watcher.shutdownNow();
+    preloads.close();
     current.get().providers().values().forEach(Provider::close);
   }
 }

@@ -36,6 +36,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
@@ -557,8 +558,10 @@ public final class ShelfServer implements AutoCloseable {
   }
 
   private void health(ServerResponse res, boolean readiness) {
-    boolean ready = !draining.get();
+    List<String> preloading = runtime.preloading();
+    boolean ready = !draining.get() && preloading.isEmpty();
     String err = runtime.lastError();
+    Map<String, String> preloadFailures = runtime.preloadFailures();
     byte[] body =
         Json.write(
             g -> {
@@ -566,6 +569,20 @@ public final class ShelfServer implements AutoCloseable {
               g.writeStringField("status", !readiness || ready ? "UP" : "DOWN");
               g.writeNumberField("in_flight", inFlight.get());
               g.writeNumberField("models", gateway.shelf().names().size());
+              if (!preloading.isEmpty()) {
+                g.writeArrayFieldStart("preloading");
+                for (String d : preloading) {
+                  g.writeString(d);
+                }
+                g.writeEndArray();
+              }
+              if (!preloadFailures.isEmpty()) {
+                g.writeObjectFieldStart("preload_failed");
+                for (var e : preloadFailures.entrySet()) {
+                  g.writeStringField(e.getKey(), e.getValue());
+                }
+                g.writeEndObject();
+              }
               if (err != null) {
                 g.writeStringField("config_error", err);
               }

@@ -75,7 +75,8 @@ public final class ConfigLoader {
           "price",
           "weight",
           "priority",
-          "owned_by");
+          "owned_by",
+          "preload");
   private static final Set<String> MODALITIES = Set.of("input", "output");
   private static final Set<String> PRICE = Set.of("input", "output", "cached_input", "currency");
   private static final Set<String> ROUTE = Set.of("id", "strategy", "targets", "fallbacks");
@@ -512,7 +513,8 @@ public final class ConfigLoader {
               price(m.opt("price")),
               m.integer("weight", 0, 1_000_000, 1),
               m.integer("priority", -1000, 1000, 0),
-              m.str("owned_by")));
+              m.str("owned_by"),
+              m.bool("preload", false)));
     }
     return out;
   }

@@ -79,6 +79,7 @@ class ConfigLoaderTest {
           price: {input: 0.5, output: 2, currency: cny}
           weight: 3
           priority: -5
+          preload: true
       routes:
         - id: smart
           strategy: least-busy
@@ -152,7 +153,8 @@ class ConfigLoaderTest {
                 new Price(0.5, 2, null, "CNY"),
                 3,
                 -5,
-                null));
+                null,
+                true));
     assertThat(c.models().get(1).deploymentId()).isEqualTo("local/Qwen/Qwen3-8B");
     assertThat(c.routes())
         .containsExactly(
@@ -290,6 +292,11 @@ class ConfigLoaderTest {
             "server.access_log",
             "must be true or false but was 'maybe'"),
         Arguments.of("server: 8080  #<\n", "server", "must be a mapping"),
+        Arguments.of(
+            "providers:\n  l: {type: local}\nmodels:\n  - id: m\n    provider: l\n"
+                + "    preload: soon  #<\n",
+            "models[0].preload",
+            "must be true or false but was 'soon'"),
         Arguments.of(
             "providers:\n  oai:\n    preset: openai\n    api_key: k\n    bsae_url: http://x  #<\n",
             "providers.oai.bsae_url",

@@ -1,0 +1,50 @@
+package dev.shelf.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.models.chat.completions.ChatCompletion;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code preload: true} on local models: the file is loaded and warmed up while the server starts,
+ * readiness reports what is still loading and what failed, and the model answers as usual.
+ */
+class LocalPreloadTest {
+  @Test
+  void readinessWaitsForPreloadsAndNamesTheOneThatFailed() throws Exception {
+    try (ShelfHarness shelf =
+        ShelfHarness.start(
+            """
+            server: {port: 0, access_log: false}
+            providers:
+              local: {type: local, options: {dir: "%s", threads: 2}}
+            models:
+              - {id: stories, provider: local, upstream: stories260K.gguf, preload: true}
+              - {id: gone, provider: local, upstream: gone.gguf, preload: true}
+            """
+                .formatted(LocalModelTest.modelDir()))) {
+      ShelfHarness.Raw ready = shelf.get("/health/ready");
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (ready.status() != 200 && System.nanoTime() < deadline) {
+        assertThat(ready.status()).isEqualTo(503);
+        assertThat(ready.json().at("/status").asText()).isEqualTo("DOWN");
+        assertThat(ready.json().at("/preloading").isArray()).as(ready.body()).isTrue();
+        Thread.sleep(20);
+        ready = shelf.get("/health/ready");
+      }
+      JsonNode body = ready.json();
+      assertThat(ready.status()).as(ready.body()).isEqualTo(200);
+      assertThat(body.has("preloading")).isFalse();
+      assertThat(body.at("/preload_failed").size()).as(ready.body()).isEqualTo(1);
+      assertThat(body.at("/preload_failed/local~1gone.gguf").asText())
+          .contains("local model file not found")
+          .contains("gone.gguf");
+      assertThat(shelf.get("/health/live").status()).isEqualTo(200);
+
+      ChatCompletion c =
+          shelf.sdk("none").chat().completions().create(LocalModelTest.ask().build());
+      assertThat(c.usage().orElseThrow().completionTokens()).isEqualTo(20);
+    }
+  }
+}
