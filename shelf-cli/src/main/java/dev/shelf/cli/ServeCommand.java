@@ -2,6 +2,7 @@ package dev.shelf.cli;
 
 import dev.shelf.gateway.Accounts;
 import dev.shelf.gateway.ShelfRuntime;
+import dev.shelf.gateway.catalog.ModelSpec;
 import dev.shelf.gateway.config.ConfigLoader;
 import dev.shelf.gateway.config.ModelsFolder;
 import dev.shelf.gateway.config.SecretBox;
@@ -10,6 +11,10 @@ import dev.shelf.server.ShelfServer;
 import dev.shelf.store.Stores;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.jspecify.annotations.Nullable;
@@ -37,6 +42,15 @@ final class ServeCommand implements Callable<Integer> {
       description = "Data directory for the database, models and indexes (default: ./data).")
   Path dataDir = Path.of("data");
 
+  @Option(
+      names = "--preload",
+      paramLabel = "MODEL",
+      split = ",",
+      description =
+          "Load and warm up these models (public ids, or 'all') at startup instead of on their"
+              + " first request, as 'preload: true' in shelf.yaml does; readiness waits for them.")
+  List<String> preload = List.of();
+
   @Override
   public Integer call() throws Exception {
     Path file = config;
@@ -63,7 +77,7 @@ final class ServeCommand implements Callable<Integer> {
             file,
             System.getenv(),
             c -> {
-              ShelfConfig out = folder.addTo(c);
+              ShelfConfig out = preload(folder.addTo(c), preload);
               if (port != null || host != null) {
                 out =
                     out.withServer(
@@ -79,6 +93,16 @@ final class ServeCommand implements Callable<Integer> {
             },
             accounts.config(),
             folder::fingerprint);
+    Set<String> ids = new TreeSet<>();
+    runtime.config().models().forEach(m -> ids.add(m.id()));
+    for (String id : preload) {
+      if (!id.equals("all") && !ids.contains(id)) {
+        System.err.println("error: --preload: no model '" + id + "' on the shelf; models: " + ids);
+        runtime.close();
+        accounts.close();
+        return 2;
+      }
+    }
     // AIGC labels are signed with a key derived from the secret key: they verify after a restart.
     ShelfServer server = ShelfServer.start(runtime, accounts, System.out, secrets);
     var stopped = new CountDownLatch(1);
@@ -124,5 +148,18 @@ final class ServeCommand implements Callable<Integer> {
     }
     stopped.await();
     return 0;
+  }
+
+  /** Marks the models named by {@code --preload} (every model for {@code all}) to be preloaded. */
+  static ShelfConfig preload(ShelfConfig c, List<String> preload) {
+    if (preload.isEmpty()) {
+      return c;
+    }
+    boolean all = preload.contains("all");
+    List<ModelSpec> models = new ArrayList<>();
+    for (ModelSpec m : c.models()) {
+      models.add(all || preload.contains(m.id()) ? m.withPreload(true) : m);
+    }
+    return c.withShelf(c.providers(), models);
   }
 }
