@@ -46,11 +46,6 @@ final class EvalJudging implements AutoCloseable {
   private final Supplier<URI> self;
   private final String node =
       "node-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-  private final HttpClient http =
-      HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(10))
-          .build();
   private final Map<String, Active> active = new ConcurrentHashMap<>();
   private volatile boolean stopping;
   private volatile @Nullable Thread heartbeat;
@@ -59,6 +54,7 @@ final class EvalJudging implements AutoCloseable {
   private static final class Active {
     final String id;
     volatile @Nullable JudgePass pass;
+    volatile @Nullable HttpClient http;
     volatile @Nullable Thread thread;
     volatile boolean cancelled;
     volatile boolean interrupted;
@@ -141,6 +137,8 @@ final class EvalJudging implements AutoCloseable {
     String token = null;
     int asked = 0;
     int failed = 0;
+    HttpClient http = EvalRunner.client();
+    a.http = http;
     try {
       JudgeJob job = jobs.find(a.id);
       RunInfo info = job == null ? null : runs.find(job.run());
@@ -184,6 +182,7 @@ final class EvalJudging implements AutoCloseable {
       error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       LOG.log(System.Logger.Level.WARNING, "judging job " + a.id + " failed", e);
     } finally {
+      http.shutdownNow(); // closes the connections of calls dropped while interrupted
       if (token != null) {
         keys.withdraw(token);
       }
@@ -299,6 +298,11 @@ final class EvalJudging implements AutoCloseable {
     for (Active a : all) {
       join(a);
     }
-    http.shutdownNow();
+    for (Active a : all) {
+      HttpClient c = a.http;
+      if (c != null) {
+        c.shutdownNow(); // the calls still in flight after the wait
+      }
+    }
   }
 }

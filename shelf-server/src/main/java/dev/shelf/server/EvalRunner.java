@@ -75,11 +75,6 @@ final class EvalRunner implements AutoCloseable {
   private final Supplier<URI> self;
   private final String node =
       "node-" + HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
-  private final HttpClient http =
-      HttpClient.newBuilder()
-          .version(HttpClient.Version.HTTP_1_1)
-          .connectTimeout(Duration.ofSeconds(10))
-          .build();
   private final Map<String, Active> active = new ConcurrentHashMap<>();
   private volatile boolean stopping;
   private volatile @Nullable Thread heartbeat;
@@ -90,6 +85,7 @@ final class EvalRunner implements AutoCloseable {
     final Map<String, AtomicInteger> finished = new ConcurrentHashMap<>();
     final Map<String, AtomicInteger> errors = new ConcurrentHashMap<>();
     volatile @Nullable RunExecutor executor;
+    volatile @Nullable HttpClient http;
     volatile @Nullable Thread thread;
     volatile boolean cancelled;
     volatile boolean interrupted;
@@ -183,6 +179,8 @@ final class EvalRunner implements AutoCloseable {
     String run = a.run;
     String error = null;
     String token = null;
+    HttpClient http = client();
+    a.http = http;
     try {
       RunInfo info = runs.find(run);
       Owner owner = owners.owner(run);
@@ -238,11 +236,28 @@ final class EvalRunner implements AutoCloseable {
       error = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
       LOG.log(System.Logger.Level.WARNING, "evaluation run " + run + " failed", e);
     } finally {
+      http.shutdownNow(); // closes the connections of calls dropped while interrupted, see client()
       if (token != null) {
         keys.withdraw(token);
       }
       finish(a, error);
     }
+  }
+
+  /**
+   * A new client for the calls of one run (or judging job), to be shut down when it stops executing
+   * here. A cancel interrupts the calls in flight, and an interrupted call closes its connection to
+   * this server, which then hangs up on the upstream; but {@link HttpClient#send} interrupted just
+   * as the answer's head arrives throws {@link InterruptedException} and drops the response it got
+   * without closing it (it cancels the exchange, too late for one already answered). That
+   * connection stays open and the upstream call behind it goes on to its end; only shutting its
+   * client down closes it, which a client shared by every run could not be.
+   */
+  static HttpClient client() {
+    return HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(10))
+        .build();
   }
 
   /** Settles a run that stopped executing here: its status and its lease. */
@@ -403,6 +418,11 @@ final class EvalRunner implements AutoCloseable {
         }
       }
     }
-    http.shutdownNow();
+    for (Active a : all) {
+      HttpClient c = a.http;
+      if (c != null) {
+        c.shutdownNow(); // the calls still in flight after the wait
+      }
+    }
   }
 }
