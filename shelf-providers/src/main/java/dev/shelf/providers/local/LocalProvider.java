@@ -96,10 +96,16 @@ public final class LocalProvider implements Provider {
       Tokenizer tokenizer,
       ChatTemplate template,
       DecodeBatcher batcher,
-      PrefixCache prefixes) {}
+      PrefixCache prefixes,
+      Resident.Place place) {}
 
-  /** One file's load, done once; a failed load is not kept, so the next request retries. */
-  private final class Slot {
+  /**
+   * One file's load, shared by its requests; a failed load is not kept, so the next request
+   * retries. Each request holds a use ({@link #acquire}, {@link #release}) while it runs, so that
+   * the model is unloaded to make room for another ({@link Resident}) only while no request uses
+   * it; the next request loads it again.
+   */
+  final class Slot {
     private final Path path;
     private volatile @Nullable Loaded loaded;
     private boolean warm;
@@ -108,13 +114,33 @@ public final class LocalProvider implements Provider {
       this.path = path;
     }
 
-    synchronized Loaded get() {
+    /** The loaded file, loaded now when it is not, with a use held until {@link #release}. */
+    synchronized Loaded acquire() {
       Loaded l = loaded;
-      if (l == null) {
-        l = load(path);
-        loaded = l;
+      if (l != null && memory.resident().use(l.place())) {
+        return l;
       }
+      warm = false; // never loaded, or unloaded to make room for another model
+      l = load(path, this);
+      loaded = l;
       return l;
+    }
+
+    void release(Loaded l) {
+      memory.resident().release(l.place());
+    }
+
+    /** Called by {@link Resident} (outside this slot's lock) once nothing uses {@code l}. */
+    private void unload(Loaded l) {
+      LOG.log(
+          System.Logger.Level.INFO,
+          path.getFileName() + " unloaded to make room for another model; it loads again on use");
+      close(l);
+      synchronized (this) {
+        if (loaded == l) {
+          loaded = null;
+        }
+      }
     }
 
     /**
@@ -122,30 +148,33 @@ public final class LocalProvider implements Provider {
      * short chat through its template and tokenizer. Requests for the file wait meanwhile (they
      * would have run at the cold speed anyway).
      */
-    synchronized Loaded warm() {
-      Loaded l = get();
-      if (!warm) {
-        long start = System.nanoTime();
-        l.model().warmUp();
-        try {
-          encode(
-              l.tokenizer(),
-              l.template()
-                  .render(TemplateInput.of(List.of(Map.of("role", "user", "content", "Hi")))));
-        } catch (RuntimeException e) {
-          // a template that refuses a lone user message fails that request, not the preload
-          LOG.log(System.Logger.Level.DEBUG, "warm-up chat of " + path + ": " + e.getMessage());
+    synchronized void warm() {
+      Loaded l = acquire();
+      try {
+        if (!warm) {
+          long start = System.nanoTime();
+          l.model().warmUp();
+          try {
+            encode(
+                l.tokenizer(),
+                l.template()
+                    .render(TemplateInput.of(List.of(Map.of("role", "user", "content", "Hi")))));
+          } catch (RuntimeException e) {
+            // a template that refuses a lone user message fails that request, not the preload
+            LOG.log(System.Logger.Level.DEBUG, "warm-up chat of " + path + ": " + e.getMessage());
+          }
+          warm = true;
+          LOG.log(
+              System.Logger.Level.INFO,
+              String.format(
+                  Locale.ROOT,
+                  "%s warmed up in %.1f s",
+                  path.getFileName(),
+                  (System.nanoTime() - start) / 1e9));
         }
-        warm = true;
-        LOG.log(
-            System.Logger.Level.INFO,
-            String.format(
-                Locale.ROOT,
-                "%s warmed up in %.1f s",
-                path.getFileName(),
-                (System.nanoTime() - start) / 1e9));
+      } finally {
+        release(l);
       }
-      return l;
     }
 
     /** The loaded file, or null while it is not (never waits for a load). */
@@ -157,11 +186,16 @@ public final class LocalProvider implements Provider {
       Loaded l = loaded;
       warm = false;
       if (l != null) {
-        l.batcher().close();
-        l.prefixes().clear();
-        l.file().close();
+        memory.resident().remove(l.place());
+        close(l);
         loaded = null;
       }
+    }
+
+    private static void close(Loaded l) {
+      l.batcher().close();
+      l.prefixes().clear();
+      l.file().close();
     }
   }
 
@@ -176,8 +210,12 @@ public final class LocalProvider implements Provider {
     return (p.isAbsolute() ? p : dir.resolve(p)).normalize();
   }
 
+  /**
+   * The file's load, loading it when it is not (tests; requests hold a use while they run: {@link
+   * #using}).
+   */
   Loaded model(String model) {
-    return ready(model, false);
+    return using(model, l -> l);
   }
 
   /** The file's load when it is loaded, else null (never loads). */
@@ -193,21 +231,48 @@ public final class LocalProvider implements Provider {
    */
   @Override
   public void preload(String model) {
-    ready(model, true);
-  }
-
-  private Loaded ready(String model, boolean warm) {
     Path path = resolve(model);
     Slot slot = models.computeIfAbsent(path, Slot::new);
     try {
-      return warm ? slot.warm() : slot.get();
+      slot.warm();
     } catch (RuntimeException e) {
       models.remove(path, slot);
       throw e;
     }
   }
 
-  private Loaded load(Path path) {
+  /** As {@link #using}, for a body that returns nothing. */
+  private void with(String model, java.util.function.Consumer<Loaded> body) {
+    using(
+        model,
+        l -> {
+          body.accept(l);
+          return Boolean.TRUE;
+        });
+  }
+
+  /**
+   * Runs {@code body} with the request's model loaded and in use; a failed load forgets the slot,
+   * so that a file that is missing or unsupported holds nothing.
+   */
+  private <T> T using(String model, java.util.function.Function<Loaded, T> body) {
+    Path path = resolve(model);
+    Slot slot = models.computeIfAbsent(path, Slot::new);
+    Loaded l;
+    try {
+      l = slot.acquire();
+    } catch (RuntimeException e) {
+      models.remove(path, slot);
+      throw e;
+    }
+    try {
+      return body.apply(l);
+    } finally {
+      slot.release(l);
+    }
+  }
+
+  private Loaded load(Path path, Slot slot) {
     if (!Files.isRegularFile(path)) {
       throw new ProviderException(Kind.NOT_FOUND, "local model file not found: " + path);
     }
@@ -227,8 +292,11 @@ public final class LocalProvider implements Provider {
           null,
           e);
     }
+    Resident.Place place;
     try {
-      memory.checkModel(path, file.size(), LlamaModel.decodedBytes(file));
+      long decoded = LlamaModel.decodedBytes(file);
+      memory.checkModel(path, file.size(), decoded);
+      place = memory.resident().reserve(path, file.size() + decoded, memory.physical());
     } catch (RuntimeException e) {
       file.close();
       throw e;
@@ -237,15 +305,20 @@ public final class LocalProvider implements Provider {
       LlamaModel model = LlamaModel.load(file, Simd.defaults(), parallel);
       Tokenizer tokenizer = Tokenizer.fromGguf(file);
       ChatTemplate template = ChatTemplate.fromGguf(file);
-      return new Loaded(
-          path,
-          file,
-          model,
-          tokenizer,
-          template,
-          new DecodeBatcher(model, MAX_BATCH),
-          new PrefixCache(memory.prefixCache()));
+      Loaded l =
+          new Loaded(
+              path,
+              file,
+              model,
+              tokenizer,
+              template,
+              new DecodeBatcher(model, MAX_BATCH),
+              new PrefixCache(memory.prefixCache()),
+              place);
+      memory.resident().loaded(place, () -> slot.unload(l));
+      return l;
     } catch (RuntimeException e) {
+      memory.resident().remove(place);
       file.close();
       throw new ProviderException(
           Kind.BAD_REQUEST,
@@ -266,7 +339,10 @@ public final class LocalProvider implements Provider {
   public void chat(ChatRequest request, Call call, ChunkSink<ChatChunk> sink) {
     int n = request.choices();
     Choices.check(n);
-    Loaded m = model(request.model());
+    with(request.model(), m -> chat(m, n, request, call, sink));
+  }
+
+  private void chat(Loaded m, int n, ChatRequest request, Call call, ChunkSink<ChatChunk> sink) {
     ChatPrompt chat = ChatPrompt.of(request, m.template(), m.path());
     int[] prompt = encode(m.tokenizer(), chat.text());
     LocalParams params = LocalParams.of(request);
@@ -407,7 +483,11 @@ public final class LocalProvider implements Provider {
   public void completion(CompletionRequest request, Call call, ChunkSink<CompletionChunk> sink) {
     int n = request.n() == null ? 1 : request.n();
     Choices.check(n);
-    Loaded m = model(request.model());
+    with(request.model(), m -> completion(m, n, request, call, sink));
+  }
+
+  private void completion(
+      Loaded m, int n, CompletionRequest request, Call call, ChunkSink<CompletionChunk> sink) {
     LocalParams params = LocalParams.of(request);
     JsonNode suffix = request.extra().get("suffix");
     List<int[]> prompts =
@@ -496,7 +576,10 @@ public final class LocalProvider implements Provider {
    */
   @Override
   public EmbeddingResponse embed(EmbeddingRequest request, Call call) {
-    Loaded m = model(request.model());
+    return using(request.model(), m -> embed(m, request, call));
+  }
+
+  private EmbeddingResponse embed(Loaded m, EmbeddingRequest request, Call call) {
     Embedder.Pooling pooling;
     try {
       pooling = Embedder.Pooling.of(m.file().metadata(), m.model().architecture());

@@ -47,7 +47,8 @@ public final class LocalProviderFactory implements ProviderFactory {
                 : new dev.shelf.engine.runtime.KvBudget(bytes("kv_cache", kvCache.toString())),
             kvWait == null ? defaults.kvWait() : duration("kv_wait", kvWait.toString()),
             defaults.physical(),
-            count("prefix_cache", spec.options().get("prefix_cache"), defaults.prefixCache()));
+            count("prefix_cache", spec.options().get("prefix_cache"), defaults.prefixCache()),
+            defaults.resident());
     return new LocalProvider(spec.name(), base, threads, memory);
   }
 

@@ -27,17 +27,30 @@ import java.time.Duration;
  * options.prefix_cache} per model, default 4) keep their reservations until a request needs the
  * memory: they are evicted, oldest first, before a request waits.
  *
+ * <p><b>Several models</b> share the machine's memory too: one that would not fit beside those
+ * loaded unloads the idle ones first ({@link Resident}).
+ *
  * @param physical the machine's memory in bytes, or 0 when unknown (no model is refused then)
  * @param prefixCache sequences kept per model for prefix reuse (0: none)
+ * @param resident the loaded models whose memory counts against {@code physical}
  */
-record Memory(KvBudget kv, Duration kvWait, long physical, int prefixCache) {
-  /** Half the heap for KV caches, 30 s of waiting, the machine's memory as the OS reports it. */
+record Memory(KvBudget kv, Duration kvWait, long physical, int prefixCache, Resident resident) {
+  /** With a {@link Resident} of its own (tests: models loaded elsewhere do not count). */
+  Memory(KvBudget kv, Duration kvWait, long physical, int prefixCache) {
+    this(kv, kvWait, physical, prefixCache, new Resident());
+  }
+
+  /**
+   * Half the heap for KV caches, 30 s of waiting, the machine's memory as the OS reports it, shared
+   * by the process's local models ({@link Resident#PROCESS}).
+   */
   static Memory defaults() {
     return new Memory(
         new KvBudget(Math.max(1, Runtime.getRuntime().maxMemory() / 2)),
         Duration.ofSeconds(30),
         physicalMemory(),
-        4);
+        4,
+        Resident.PROCESS);
   }
 
   static long physicalMemory() {

@@ -1,0 +1,164 @@
+package dev.shelf.providers.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.shelf.api.ChatChunk;
+import dev.shelf.api.ChatMessage;
+import dev.shelf.engine.gguf.GgufFile;
+import dev.shelf.engine.model.LlamaModel;
+import dev.shelf.engine.model.SyntheticModel;
+import dev.shelf.engine.runtime.KvBudget;
+import dev.shelf.engine.tensor.Parallel;
+import dev.shelf.providers.spi.Call;
+import dev.shelf.providers.spi.ProviderException;
+import dev.shelf.providers.spi.ProviderException.Kind;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Models share the machine's memory: one that does not fit beside the loaded ones unloads those
+ * that serve no request, least recently used first, and is refused for now while they answer.
+ */
+class LocalResidentTest {
+  @TempDir static Path dir;
+  static Path stories;
+  static Path tiny;
+
+  @BeforeAll
+  static void files() throws IOException {
+    stories = LocalProviderTest.dir().resolve(LocalProviderTest.FILE);
+    tiny = dir.resolve("tiny-Q8_0.gguf");
+    SyntheticModel.write(
+        tiny, SyntheticModel.shape("tiny"), "Q8_0", 3, Parallel.shared(), (d, t) -> {});
+  }
+
+  /** What a load of {@code file} takes: the file and what its kernels decode. */
+  private static long bytes(Path file) throws IOException {
+    try (GgufFile f = GgufFile.open(file)) {
+      return Files.size(file) + LlamaModel.decodedBytes(f);
+    }
+  }
+
+  private static LocalProvider provider(long physical) {
+    return new LocalProvider(
+        "local", dir, 1, new Memory(new KvBudget(1L << 30), Duration.ofSeconds(5), physical, 0));
+  }
+
+  private static void chat(LocalProvider p, Path file) {
+    chat(p, file, c -> {});
+  }
+
+  private static void chat(
+      LocalProvider p, Path file, dev.shelf.providers.spi.ChunkSink<ChatChunk> sink) {
+    p.chat(
+        LocalProviderTest.chat(
+            file.toString(),
+            List.of(ChatMessage.of("user", "Tell me a story.")),
+            4,
+            0.0,
+            null,
+            null,
+            JsonNodeFactory.instance.objectNode()),
+        Call.unbounded("t"),
+        sink);
+  }
+
+  @Test
+  void aModelThatDoesNotFitBesideAnIdleOneUnloadsIt() throws IOException {
+    long a = bytes(stories);
+    long b = bytes(tiny);
+    try (LocalProvider p = provider(a + b - 1)) {
+      chat(p, stories);
+      assertThat(p.loaded(stories.toString())).isNotNull();
+      chat(p, tiny);
+      assertThat(p.loaded(stories.toString())).as("unloaded for the tiny model").isNull();
+      assertThat(p.loaded(tiny.toString())).isNotNull();
+      assertThat(p.memory().resident().taken()).isEqualTo(b);
+      chat(p, stories); // loads again, in place of the tiny one
+      assertThat(p.loaded(tiny.toString())).isNull();
+      assertThat(p.memory().resident().taken()).isEqualTo(a);
+    }
+    try (LocalProvider roomy = provider(a + b)) {
+      chat(roomy, stories);
+      chat(roomy, tiny);
+      assertThat(roomy.loaded(stories.toString())).as("both fit").isNotNull();
+      assertThat(roomy.memory().resident().taken()).isEqualTo(a + b);
+    }
+  }
+
+  @Test
+  void theLeastRecentlyUsedIdleModelGoesFirst() throws IOException {
+    Path copy = dir.resolve("tiny-copy.gguf");
+    Files.copy(tiny, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    long a = bytes(stories);
+    long b = bytes(tiny);
+    try (LocalProvider p = provider(2 * b + a - 1)) {
+      chat(p, tiny);
+      chat(p, copy);
+      chat(p, tiny); // the copy is now the least recently used
+      chat(p, stories);
+      assertThat(p.loaded(copy.toString())).isNull();
+      assertThat(p.loaded(tiny.toString())).isNotNull();
+    }
+  }
+
+  @Test
+  void aModelThatDoesNotFitBesideOneAnsweringIsRefusedForNowThenLoads() throws Exception {
+    long a = bytes(stories);
+    long b = bytes(tiny);
+    try (LocalProvider p = provider(a + b - 1)) {
+      var answering = new CountDownLatch(1);
+      var finish = new CountDownLatch(1);
+      var failure = new AtomicReference<Throwable>();
+      Thread first =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      chat(
+                          p,
+                          stories,
+                          c -> {
+                            answering.countDown();
+                            try {
+                              finish.await();
+                            } catch (InterruptedException e) {
+                              Thread.currentThread().interrupt();
+                            }
+                          });
+                    } catch (Throwable t) {
+                      failure.set(t);
+                    }
+                  });
+      assertThat(answering.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThatThrownBy(() -> chat(p, tiny))
+          .isInstanceOfSatisfying(
+              ProviderException.class,
+              e -> {
+                assertThat(e.kind()).isEqualTo(Kind.RATE_LIMITED);
+                assertThat(e.code()).isEqualTo("model_memory_busy");
+                assertThat(e.retryAfterMillis()).isEqualTo(1000L);
+                assertThat(e.getMessage())
+                    .contains("model file tiny-Q8_0.gguf needs")
+                    .contains("stories260K.gguf (")
+                    .contains("answering");
+              });
+      assertThat(p.loaded(stories.toString())).isNotNull();
+      finish.countDown();
+      first.join();
+      assertThat(failure.get()).isNull();
+      chat(p, tiny);
+      assertThat(p.loaded(stories.toString())).isNull();
+    }
+  }
+}
