@@ -131,10 +131,10 @@ public final class LocalProvider implements Provider {
     }
 
     /** Called by {@link Resident} (outside this slot's lock) once nothing uses {@code l}. */
-    private void unload(Loaded l) {
+    private void unload(Loaded l, String why) {
       LOG.log(
           System.Logger.Level.INFO,
-          path.getFileName() + " unloaded to make room for another model; it loads again on use");
+          path.getFileName() + " unloaded " + why + "; it loads again on its next request");
       close(l);
       synchronized (this) {
         if (loaded == l) {
@@ -296,7 +296,10 @@ public final class LocalProvider implements Provider {
     try {
       long decoded = LlamaModel.decodedBytes(file);
       memory.checkModel(path, file.size(), decoded);
-      place = memory.resident().reserve(path, file.size() + decoded, memory.physical());
+      place =
+          memory
+              .resident()
+              .reserve(path, file.size() + decoded, memory.physical(), memory.keepAliveNanos());
     } catch (RuntimeException e) {
       file.close();
       throw e;
@@ -315,7 +318,7 @@ public final class LocalProvider implements Provider {
               new DecodeBatcher(model, MAX_BATCH),
               new PrefixCache(memory.prefixCache()),
               place);
-      memory.resident().loaded(place, () -> slot.unload(l));
+      memory.resident().loaded(place, why -> slot.unload(l, why));
       return l;
     } catch (RuntimeException e) {
       memory.resident().remove(place);

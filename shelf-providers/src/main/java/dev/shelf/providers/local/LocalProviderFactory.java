@@ -9,9 +9,10 @@ import java.nio.file.Path;
  * Creates {@code local} providers. Options: {@code dir} (where relative model paths are resolved;
  * default the working directory), {@code threads} (the engine's threads for this provider; default
  * the process-wide pool), {@code kv_cache} (the KV cache budget, e.g. {@code 1GiB}; default half
- * the heap), {@code kv_wait} (how long a request waits for KV memory, e.g. {@code 30s}) and {@code
- * prefix_cache} (finished sequences kept per model for prefix reuse, default 4); see {@link
- * Memory}.
+ * the heap), {@code kv_wait} (how long a request waits for KV memory, e.g. {@code 30s}), {@code
+ * prefix_cache} (finished sequences kept per model for prefix reuse, default 4) and {@code
+ * keep_alive} (how long a model that serves no request stays loaded, e.g. {@code 5m}; default
+ * {@code forever}: until another model needs the memory); see {@link Memory}.
  */
 public final class LocalProviderFactory implements ProviderFactory {
   @Override
@@ -48,8 +49,18 @@ public final class LocalProviderFactory implements ProviderFactory {
             kvWait == null ? defaults.kvWait() : duration("kv_wait", kvWait.toString()),
             defaults.physical(),
             count("prefix_cache", spec.options().get("prefix_cache"), defaults.prefixCache()),
-            defaults.resident());
+            defaults.resident(),
+            keepAlive(spec.options().get("keep_alive")));
     return new LocalProvider(spec.name(), base, threads, memory);
+  }
+
+  /** {@code keep_alive}: a duration, or null for {@code forever} (the default). */
+  static java.time.@org.jspecify.annotations.Nullable Duration keepAlive(
+      @org.jspecify.annotations.Nullable Object value) {
+    if (value == null || value.toString().trim().equalsIgnoreCase("forever")) {
+      return null;
+    }
+    return duration("keep_alive", value.toString());
   }
 
   /** A count of zero or more, {@code fallback} when absent. */

@@ -5,6 +5,7 @@ import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a {@code local} provider may take of memory, so that a model or a request that does not fit
@@ -33,11 +34,31 @@ import java.time.Duration;
  * @param physical the machine's memory in bytes, or 0 when unknown (no model is refused then)
  * @param prefixCache sequences kept per model for prefix reuse (0: none)
  * @param resident the loaded models whose memory counts against {@code physical}
+ * @param keepAlive how long a model that serves no request stays loaded; null: until another model
+ *     needs its memory
  */
-record Memory(KvBudget kv, Duration kvWait, long physical, int prefixCache, Resident resident) {
-  /** With a {@link Resident} of its own (tests: models loaded elsewhere do not count). */
+record Memory(
+    KvBudget kv,
+    Duration kvWait,
+    long physical,
+    int prefixCache,
+    Resident resident,
+    @Nullable Duration keepAlive) {
+  /**
+   * With a {@link Resident} of its own (tests: models loaded elsewhere do not count), models kept
+   * loaded.
+   */
   Memory(KvBudget kv, Duration kvWait, long physical, int prefixCache) {
-    this(kv, kvWait, physical, prefixCache, new Resident());
+    this(kv, kvWait, physical, prefixCache, new Resident(), null);
+  }
+
+  /** {@link #keepAlive} for {@link Resident}: nanoseconds, {@link Resident#FOREVER} for none. */
+  long keepAliveNanos() {
+    return keepAlive == null ? Resident.FOREVER : keepAlive.toNanos();
+  }
+
+  Memory withKeepAlive(@Nullable Duration newKeepAlive) {
+    return new Memory(kv, kvWait, physical, prefixCache, resident, newKeepAlive);
   }
 
   /**
@@ -50,7 +71,8 @@ record Memory(KvBudget kv, Duration kvWait, long physical, int prefixCache, Resi
         Duration.ofSeconds(30),
         physicalMemory(),
         4,
-        Resident.PROCESS);
+        Resident.PROCESS,
+        null);
   }
 
   static long physicalMemory() {

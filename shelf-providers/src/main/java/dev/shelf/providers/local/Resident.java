@@ -6,7 +6,13 @@ import dev.shelf.providers.spi.ProviderException.Kind;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -18,38 +24,50 @@ import org.jspecify.annotations.Nullable;
  * model_memory_busy}: the gateway tries another deployment, and the model loads once the others are
  * idle). Every local provider of the process shares {@link #PROCESS}, so models of two providers (a
  * configured one and the models folder's) count together.
+ *
+ * <p>A model may also have a keep-alive: once it has served no request for that long, it is
+ * unloaded (checked four times a second), giving its memory back to the machine.
  */
 final class Resident {
   /** The process's models, across its local providers. */
   static final Resident PROCESS = new Resident();
 
+  /** The keep-alive of a model kept loaded until it must make room. */
+  static final long FOREVER = Long.MAX_VALUE;
+
+  private static final long SWEEP_MILLIS = 250;
+
   /** One model's share: reserved while it loads, then loaded until it is unloaded or closed. */
   static final class Place {
     private final Path path;
     private final long bytes;
+    private final long keepAliveNanos;
     private int users;
     private long lastUsed;
     private boolean loaded;
-    private @Nullable Runnable unload;
+    private @Nullable Consumer<String> unload;
 
-    private Place(Path path, long bytes) {
+    private Place(Path path, long bytes, long keepAliveNanos) {
       this.path = path;
       this.bytes = bytes;
+      this.keepAliveNanos = keepAliveNanos;
     }
   }
 
   private final List<Place> places = new ArrayList<>();
+  private @Nullable ScheduledExecutorService sweeper;
 
   /**
    * Reserves {@code bytes} for the model at {@code path} within {@code physical} bytes of memory
    * (0: unknown, nothing is checked), unloading loaded models that serve no request, least recently
-   * used first, as long as it does not fit.
+   * used first, as long as it does not fit. Once loaded, the model is unloaded after {@code
+   * keepAliveNanos} without a request ({@link #FOREVER}: never).
    *
    * @throws ProviderException {@code RATE_LIMITED} when it does not fit beside the models that are
    *     answering requests
    */
-  Place reserve(Path path, long bytes, long physical) {
-    List<Runnable> unloads = new ArrayList<>();
+  Place reserve(Path path, long bytes, long physical, long keepAliveNanos) {
+    List<Consumer<String>> unloads = new ArrayList<>();
     try {
       synchronized (this) {
         while (physical > 0 && taken() + bytes > physical) {
@@ -62,17 +80,18 @@ final class Resident {
             throw busy(path, bytes, physical);
           }
           places.remove(victim);
-          Runnable u = victim.unload;
+          Consumer<String> u = victim.unload;
           if (u != null) {
             unloads.add(u);
           }
         }
-        Place p = new Place(path, bytes);
+        Place p = new Place(path, bytes, keepAliveNanos);
         places.add(p);
         return p;
       }
     } finally {
-      unloads.forEach(Runnable::run); // outside the lock: closing unmaps and joins a thread
+      // outside the lock: closing unmaps the file and stops a thread
+      unloads.forEach(u -> u.accept("to make room for " + path.getFileName()));
     }
   }
 
@@ -80,10 +99,40 @@ final class Resident {
    * Marks a reserved place loaded, in use by the caller; {@code unload} closes the model when it
    * must make room for another.
    */
-  synchronized void loaded(Place p, Runnable unload) {
+  synchronized void loaded(Place p, Consumer<String> unload) {
     p.unload = unload;
     p.loaded = true;
     p.users = 1;
+    if (p.keepAliveNanos != FOREVER && sweeper == null) {
+      ScheduledExecutorService s =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> Thread.ofPlatform().daemon().name("shelf-local-keep-alive").unstarted(r));
+      s.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+      sweeper = s;
+    }
+  }
+
+  /** Unloads the models that have served no request for longer than their keep-alive. */
+  void sweep() {
+    List<Consumer<String>> unloads = new ArrayList<>();
+    List<String> why = new ArrayList<>();
+    synchronized (this) {
+      long now = System.nanoTime();
+      for (Iterator<Place> it = places.iterator(); it.hasNext(); ) {
+        Place p = it.next();
+        Consumer<String> u = p.unload;
+        if (p.loaded && p.users == 0 && now - p.lastUsed >= p.keepAliveNanos && u != null) {
+          it.remove();
+          unloads.add(u);
+          why.add(
+              String.format(
+                  Locale.ROOT, "after %.1f s without a request", (now - p.lastUsed) / 1e9));
+        }
+      }
+    }
+    for (int i = 0; i < unloads.size(); i++) {
+      unloads.get(i).accept(why.get(i));
+    }
   }
 
   /** Takes a use of a loaded model; false when it was unloaded meanwhile (load it again). */

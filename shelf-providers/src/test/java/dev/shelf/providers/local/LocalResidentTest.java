@@ -161,4 +161,52 @@ class LocalResidentTest {
       assertThat(p.loaded(stories.toString())).isNull();
     }
   }
+
+  @Test
+  void aModelIdleForItsKeepAliveIsUnloadedButNotWhileItAnswers() throws Exception {
+    Memory memory =
+        new Memory(new KvBudget(1L << 30), Duration.ofSeconds(5), 0, 0)
+            .withKeepAlive(Duration.ofMillis(300));
+    try (LocalProvider p = new LocalProvider("local", dir, 1, memory)) {
+      var answering = new CountDownLatch(1);
+      var finish = new CountDownLatch(1);
+      Thread first =
+          Thread.ofPlatform()
+              .start(
+                  () ->
+                      chat(
+                          p,
+                          stories,
+                          c -> {
+                            answering.countDown();
+                            try {
+                              finish.await();
+                            } catch (InterruptedException e) {
+                              Thread.currentThread().interrupt();
+                            }
+                          }));
+      assertThat(answering.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      Thread.sleep(1000); // over three keep-alives, answering all along
+      assertThat(p.loaded(stories.toString())).isNotNull();
+      finish.countDown();
+      first.join();
+      long deadline = System.nanoTime() + 10_000_000_000L;
+      while (p.loaded(stories.toString()) != null && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(p.loaded(stories.toString())).as("unloaded once idle").isNull();
+      assertThat(p.memory().resident().taken()).isZero();
+      chat(p, stories); // and loads again
+      assertThat(p.loaded(stories.toString())).isNotNull();
+    }
+  }
+
+  @Test
+  void keepAliveIsADurationOrForever() {
+    assertThat(LocalProviderFactory.keepAlive(null)).isNull();
+    assertThat(LocalProviderFactory.keepAlive("forever")).isNull();
+    assertThat(LocalProviderFactory.keepAlive("5m")).isEqualTo(Duration.ofMinutes(5));
+    assertThatThrownBy(() -> LocalProviderFactory.keepAlive("a while"))
+        .hasMessageContaining("options.keep_alive must be a duration");
+  }
 }
