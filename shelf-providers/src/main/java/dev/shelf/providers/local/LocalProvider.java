@@ -14,34 +14,28 @@ import dev.shelf.engine.model.LlamaModel;
 import dev.shelf.engine.runtime.DecodeBatcher;
 import dev.shelf.engine.runtime.KvBudget;
 import dev.shelf.engine.template.ChatTemplate;
-import dev.shelf.engine.template.TemplateInput;
 import dev.shelf.engine.tensor.Parallel;
-import dev.shelf.engine.tensor.Simd;
 import dev.shelf.engine.tokenizer.Tokenizer;
 import dev.shelf.providers.spi.Call;
 import dev.shelf.providers.spi.ChunkSink;
 import dev.shelf.providers.spi.Provider;
 import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.jspecify.annotations.Nullable;
 
 /**
  * Serves GGUF models with the embedded engine. The request's model id is a GGUF path, relative to
- * the provider's {@code dir} or absolute; each file is loaded on first use and shared by every
- * request after (concurrent first requests wait for one load). Each request runs its own sequence,
- * one per choice ({@link Choices}).
+ * the provider's {@code dir} or absolute; each file is loaded on first use (or ahead of it: {@link
+ * #preload}) and shared by every request after (concurrent first requests wait for one load), until
+ * it is unloaded ({@link ModelSlot}, {@link Resident}). Each request runs its own sequence, one per
+ * choice ({@link Choices}).
  */
 public final class LocalProvider implements Provider {
-  private static final System.Logger LOG = System.getLogger("shelf.local");
-
   /** Tokens generated when the request sets no limit. */
   public static final int DEFAULT_MAX_TOKENS = 256;
 
@@ -49,7 +43,7 @@ public final class LocalProvider implements Provider {
   private final Path dir;
   private final Parallel parallel;
   private final boolean ownsParallel;
-  private final Map<Path, Slot> models = new ConcurrentHashMap<>();
+  private final Map<Path, ModelSlot> models = new ConcurrentHashMap<>();
   private final Memory memory;
 
   /**
@@ -74,7 +68,7 @@ public final class LocalProvider implements Provider {
 
   /** Releases one parked sequence of any loaded model (its KV memory); false when none is. */
   boolean evictOne() {
-    for (Slot slot : models.values()) {
+    for (ModelSlot slot : models.values()) {
       Loaded l = slot.peek();
       if (l != null && l.prefixes().evictOldest()) {
         return true;
@@ -88,7 +82,10 @@ public final class LocalProvider implements Provider {
     return name;
   }
 
-  /** A loaded file: the weights stay mapped while the provider lives. */
+  /**
+   * A loaded file: the weights stay mapped until the provider closes or the file is unloaded
+   * ({@link ModelSlot}: for another model's room, or after its keep-alive).
+   */
   record Loaded(
       Path path,
       GgufFile file,
@@ -99,104 +96,8 @@ public final class LocalProvider implements Provider {
       PrefixCache prefixes,
       Resident.Place place) {}
 
-  /**
-   * One file's load, shared by its requests; a failed load is not kept, so the next request
-   * retries. Each request holds a use ({@link #acquire}, {@link #release}) while it runs, so that
-   * the model is unloaded to make room for another ({@link Resident}) only while no request uses
-   * it; the next request loads it again.
-   */
-  final class Slot {
-    private final Path path;
-    private volatile @Nullable Loaded loaded;
-    private boolean warm;
-
-    Slot(Path path) {
-      this.path = path;
-    }
-
-    /** The loaded file, loaded now when it is not, with a use held until {@link #release}. */
-    synchronized Loaded acquire() {
-      Loaded l = loaded;
-      if (l != null && memory.resident().use(l.place())) {
-        return l;
-      }
-      warm = false; // never loaded, or unloaded to make room for another model
-      l = load(path, this);
-      loaded = l;
-      return l;
-    }
-
-    void release(Loaded l) {
-      memory.resident().release(l.place());
-    }
-
-    /** Called by {@link Resident} (outside this slot's lock) once nothing uses {@code l}. */
-    private void unload(Loaded l, String why) {
-      LOG.log(
-          System.Logger.Level.INFO,
-          path.getFileName() + " unloaded " + why + "; it loads again on its next request");
-      close(l);
-      synchronized (this) {
-        if (loaded == l) {
-          loaded = null;
-        }
-      }
-    }
-
-    /**
-     * Loads the file if it is not loaded, and warms it up once: {@link LlamaModel#warmUp}, then a
-     * short chat through its template and tokenizer. Requests for the file wait meanwhile (they
-     * would have run at the cold speed anyway).
-     */
-    synchronized void warm() {
-      Loaded l = acquire();
-      try {
-        if (!warm) {
-          long start = System.nanoTime();
-          l.model().warmUp();
-          try {
-            encode(
-                l.tokenizer(),
-                l.template()
-                    .render(TemplateInput.of(List.of(Map.of("role", "user", "content", "Hi")))));
-          } catch (RuntimeException e) {
-            // a template that refuses a lone user message fails that request, not the preload
-            LOG.log(System.Logger.Level.DEBUG, "warm-up chat of " + path + ": " + e.getMessage());
-          }
-          warm = true;
-          LOG.log(
-              System.Logger.Level.INFO,
-              String.format(
-                  Locale.ROOT,
-                  "%s warmed up in %.1f s",
-                  path.getFileName(),
-                  (System.nanoTime() - start) / 1e9));
-        }
-      } finally {
-        release(l);
-      }
-    }
-
-    /** The loaded file, or null while it is not (never waits for a load). */
-    @Nullable Loaded peek() {
-      return loaded;
-    }
-
-    synchronized void close() {
-      Loaded l = loaded;
-      warm = false;
-      if (l != null) {
-        memory.resident().remove(l.place());
-        close(l);
-        loaded = null;
-      }
-    }
-
-    private static void close(Loaded l) {
-      l.batcher().close();
-      l.prefixes().clear();
-      l.file().close();
-    }
+  private ModelSlot slot(Path path) {
+    return new ModelSlot(path, memory, parallel);
   }
 
   Path resolve(String model) {
@@ -220,19 +121,19 @@ public final class LocalProvider implements Provider {
 
   /** The file's load when it is loaded, else null (never loads). */
   @Nullable Loaded loaded(String model) {
-    Slot slot = models.get(resolve(model));
+    ModelSlot slot = models.get(resolve(model));
     return slot == null ? null : slot.peek();
   }
 
   /**
-   * Loads the file now and warms it up ({@link Slot#warm}), so that its first request runs at full
-   * speed: without it, that request pays for the load and for the JIT compiling the kernels
+   * Loads the file now and warms it up ({@link ModelSlot#warm}), so that its first request runs at
+   * full speed: without it, that request pays for the load and for the JIT compiling the kernels
    * (seconds on a 1B model). Failures are those of a request for the file.
    */
   @Override
   public void preload(String model) {
     Path path = resolve(model);
-    Slot slot = models.computeIfAbsent(path, Slot::new);
+    ModelSlot slot = models.computeIfAbsent(path, this::slot);
     try {
       slot.warm();
     } catch (RuntimeException e) {
@@ -257,7 +158,7 @@ public final class LocalProvider implements Provider {
    */
   private <T> T using(String model, java.util.function.Function<Loaded, T> body) {
     Path path = resolve(model);
-    Slot slot = models.computeIfAbsent(path, Slot::new);
+    ModelSlot slot = models.computeIfAbsent(path, this::slot);
     Loaded l;
     try {
       l = slot.acquire();
@@ -269,68 +170,6 @@ public final class LocalProvider implements Provider {
       return body.apply(l);
     } finally {
       slot.release(l);
-    }
-  }
-
-  private Loaded load(Path path, Slot slot) {
-    if (!Files.isRegularFile(path)) {
-      throw new ProviderException(Kind.NOT_FOUND, "local model file not found: " + path);
-    }
-    GgufFile file;
-    try {
-      file = GgufFile.open(path);
-    } catch (IOException e) {
-      throw new ProviderException(
-          Kind.NOT_FOUND, "local model file cannot be read: " + path + " (" + e + ")", e);
-    } catch (RuntimeException e) {
-      throw new ProviderException(
-          Kind.BAD_REQUEST,
-          "unsupported model file " + path + ": " + e.getMessage(),
-          "unsupported_model",
-          null,
-          0,
-          null,
-          e);
-    }
-    Resident.Place place;
-    try {
-      long decoded = LlamaModel.decodedBytes(file);
-      memory.checkModel(path, file.size(), decoded);
-      place =
-          memory
-              .resident()
-              .reserve(path, file.size() + decoded, memory.physical(), memory.keepAliveNanos());
-    } catch (RuntimeException e) {
-      file.close();
-      throw e;
-    }
-    try {
-      LlamaModel model = LlamaModel.load(file, Simd.defaults(), parallel);
-      Tokenizer tokenizer = Tokenizer.fromGguf(file);
-      ChatTemplate template = ChatTemplate.fromGguf(file);
-      Loaded l =
-          new Loaded(
-              path,
-              file,
-              model,
-              tokenizer,
-              template,
-              new DecodeBatcher(model, MAX_BATCH),
-              new PrefixCache(memory.prefixCache()),
-              place);
-      memory.resident().loaded(place, why -> slot.unload(l, why));
-      return l;
-    } catch (RuntimeException e) {
-      memory.resident().remove(place);
-      file.close();
-      throw new ProviderException(
-          Kind.BAD_REQUEST,
-          "unsupported model file " + path + ": " + e.getMessage(),
-          "unsupported_model",
-          null,
-          0,
-          null,
-          e);
     }
   }
 
@@ -681,7 +520,7 @@ public final class LocalProvider implements Provider {
 
   @Override
   public void close() {
-    for (Slot s : models.values()) {
+    for (ModelSlot s : models.values()) {
       s.close();
     }
     models.clear();
@@ -909,7 +748,7 @@ public final class LocalProvider implements Provider {
   static final int MAX_PROMPTS = 64;
 
   /** Concurrent requests' decode steps run together, at most this many per pass. */
-  private static final int MAX_BATCH = 16;
+  static final int MAX_BATCH = 16;
 
   /** Where the earliest stop string starts in {@code text}, or -1. */
   static int firstStop(CharSequence text, List<String> stops) {

@@ -73,6 +73,48 @@ class LocalResidentTest {
         sink);
   }
 
+  /** A chat on a file that stops at its first chunk until {@link #close}: its model in use. */
+  private static final class Answering implements AutoCloseable {
+    private final CountDownLatch started = new CountDownLatch(1);
+    private final CountDownLatch finish = new CountDownLatch(1);
+    private final AtomicReference<Throwable> failure = new AtomicReference<>();
+    private final Thread thread;
+
+    Answering(LocalProvider p, Path file) throws InterruptedException {
+      thread =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    try {
+                      chat(
+                          p,
+                          file,
+                          c -> {
+                            started.countDown();
+                            try {
+                              finish.await();
+                            } catch (InterruptedException e) {
+                              Thread.currentThread().interrupt();
+                            }
+                          });
+                    } catch (Throwable t) {
+                      failure.set(t);
+                      started.countDown();
+                    }
+                  });
+      assertThat(started.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(failure.get()).isNull();
+    }
+
+    /** Lets the chat finish; fails if it failed. */
+    @Override
+    public void close() throws InterruptedException {
+      finish.countDown();
+      thread.join();
+      assertThat(failure.get()).isNull();
+    }
+  }
+
   @Test
   void aModelThatDoesNotFitBesideAnIdleOneUnloadsIt() throws IOException {
     long a = bytes(stories);
@@ -117,30 +159,7 @@ class LocalResidentTest {
     long a = bytes(stories);
     long b = bytes(tiny);
     try (LocalProvider p = provider(a + b - 1)) {
-      var answering = new CountDownLatch(1);
-      var finish = new CountDownLatch(1);
-      var failure = new AtomicReference<Throwable>();
-      Thread first =
-          Thread.ofPlatform()
-              .start(
-                  () -> {
-                    try {
-                      chat(
-                          p,
-                          stories,
-                          c -> {
-                            answering.countDown();
-                            try {
-                              finish.await();
-                            } catch (InterruptedException e) {
-                              Thread.currentThread().interrupt();
-                            }
-                          });
-                    } catch (Throwable t) {
-                      failure.set(t);
-                    }
-                  });
-      assertThat(answering.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      Answering first = new Answering(p, stories);
       assertThatThrownBy(() -> chat(p, tiny))
           .isInstanceOfSatisfying(
               ProviderException.class,
@@ -154,9 +173,7 @@ class LocalResidentTest {
                     .contains("answering");
               });
       assertThat(p.loaded(stories.toString())).isNotNull();
-      finish.countDown();
-      first.join();
-      assertThat(failure.get()).isNull();
+      first.close();
       chat(p, tiny);
       assertThat(p.loaded(stories.toString())).isNull();
     }
@@ -168,28 +185,10 @@ class LocalResidentTest {
         new Memory(new KvBudget(1L << 30), Duration.ofSeconds(5), 0, 0)
             .withKeepAlive(Duration.ofMillis(300));
     try (LocalProvider p = new LocalProvider("local", dir, 1, memory)) {
-      var answering = new CountDownLatch(1);
-      var finish = new CountDownLatch(1);
-      Thread first =
-          Thread.ofPlatform()
-              .start(
-                  () ->
-                      chat(
-                          p,
-                          stories,
-                          c -> {
-                            answering.countDown();
-                            try {
-                              finish.await();
-                            } catch (InterruptedException e) {
-                              Thread.currentThread().interrupt();
-                            }
-                          }));
-      assertThat(answering.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      Answering first = new Answering(p, stories);
       Thread.sleep(1000); // over three keep-alives, answering all along
       assertThat(p.loaded(stories.toString())).isNotNull();
-      finish.countDown();
-      first.join();
+      first.close();
       long deadline = System.nanoTime() + 10_000_000_000L;
       while (p.loaded(stories.toString()) != null && System.nanoTime() < deadline) {
         Thread.sleep(20);
