@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.shelf.api.ApiException;
 import dev.shelf.api.Json;
 import dev.shelf.gateway.Accounts;
+import dev.shelf.gateway.Shelf;
 import dev.shelf.gateway.ShelfRuntime;
+import dev.shelf.gateway.catalog.ModelSpec;
 import dev.shelf.gateway.config.StoredConfig;
 import dev.shelf.gateway.metering.Money;
 import dev.shelf.gateway.metering.Pricing;
@@ -19,6 +21,7 @@ import dev.shelf.gateway.tenancy.Team;
 import dev.shelf.gateway.tenancy.Tenancy;
 import dev.shelf.gateway.tenancy.TenancyStore;
 import dev.shelf.gateway.tenancy.User;
+import dev.shelf.providers.spi.ResidentModel;
 import io.helidon.webserver.http.HttpRouting;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
@@ -89,12 +92,43 @@ final class AdminApi {
         .delete("/admin/v1/providers/*", (q, s) -> run(q, s, this::deleteStored))
         .get("/admin/v1/models", (q, s) -> run(q, s, this::listStored))
         .put("/admin/v1/models/*", (q, s) -> run(q, s, this::putStored))
-        .delete("/admin/v1/models/*", (q, s) -> run(q, s, this::deleteStored));
+        .delete("/admin/v1/models/*", (q, s) -> run(q, s, this::deleteStored))
+        .get("/admin/v1/loaded", (q, s) -> run(q, s, this::loaded));
     var contentAudit = accounts.audit();
     var complaints = accounts.complaints();
     if (contentAudit != null && complaints != null) {
       new AuditApi(server, contentAudit, complaints, tenancy).routes(r);
     }
+  }
+
+  // ---- models held in memory ----
+
+  /**
+   * The models each provider holds in this node's memory now (the local engine's loaded files),
+   * with the public ids that reach them, what they take and whether they are answering.
+   */
+  private void loaded(ServerRequest req, ServerResponse res, Principal who) {
+    requireMaster(who);
+    Shelf shelf = runtime.shelf();
+    var out = new ArrayList<ObjectNode>();
+    for (var p : new java.util.TreeMap<>(shelf.providers()).entrySet()) {
+      for (ResidentModel m : p.getValue().resident()) {
+        ObjectNode o = Json.object();
+        o.put("provider", p.getKey());
+        o.put("upstream", m.model());
+        var ids = o.putArray("models");
+        for (ModelSpec spec : shelf.config().models()) {
+          if (spec.provider().equals(p.getKey()) && spec.upstream().equals(m.model())) {
+            ids.add(spec.id());
+          }
+        }
+        o.put("bytes", m.bytes());
+        o.put("requests", m.requests());
+        o.put("idle_seconds", m.idle().toMillis() / 1000.0);
+        out.add(o);
+      }
+    }
+    ok(res, AdminViews.list(out));
   }
 
   // ---- stored providers and models ----

@@ -47,4 +47,37 @@ class LocalPreloadTest {
       assertThat(c.usage().orElseThrow().completionTokens()).isEqualTo(20);
     }
   }
+
+  @Test
+  void theAdminApiListsTheModelsHeldInMemory() throws Exception {
+    String master = "sk-shelf-master-key-0123456789";
+    try (ShelfHarness shelf =
+        ShelfHarness.start(
+            """
+            server: {port: 0, access_log: false}
+            auth: {master_key: %s}
+            providers:
+              local: {type: local, options: {dir: "%s", threads: 2}}
+            models:
+              - {id: stories, provider: local, upstream: stories260K.gguf}
+              - {id: tale, provider: local, upstream: stories260K.gguf}
+            """
+                .formatted(master, LocalModelTest.modelDir()))) {
+      String auth = "Bearer " + master;
+      assertThat(shelf.get("/admin/v1/loaded", "authorization", auth).json().at("/data").size())
+          .as("nothing loaded before a request")
+          .isZero();
+      shelf.sdk(master).chat().completions().create(LocalModelTest.ask().build());
+      ShelfHarness.Raw r = shelf.get("/admin/v1/loaded", "authorization", auth);
+      assertThat(r.status()).as(r.body()).isEqualTo(200);
+      JsonNode m = r.json().at("/data/0");
+      assertThat(r.json().at("/data").size()).as(r.body()).isEqualTo(1);
+      assertThat(m.at("/provider").asText()).isEqualTo("local");
+      assertThat(m.at("/upstream").asText()).isEqualTo("stories260K.gguf");
+      assertThat(m.at("/models").toString()).isEqualTo("[\"stories\",\"tale\"]");
+      assertThat(m.at("/bytes").asLong()).isGreaterThan(1_000_000L);
+      assertThat(m.at("/requests").asInt()).isZero();
+      assertThat(m.at("/idle_seconds").asDouble()).isGreaterThanOrEqualTo(0);
+    }
+  }
 }

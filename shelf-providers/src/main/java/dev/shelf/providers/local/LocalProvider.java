@@ -21,6 +21,7 @@ import dev.shelf.providers.spi.ChunkSink;
 import dev.shelf.providers.spi.Provider;
 import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
+import dev.shelf.providers.spi.ResidentModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,6 +81,25 @@ public final class LocalProvider implements Provider {
   @Override
   public String name() {
     return name;
+  }
+
+  /** The files loaded now, by their path relative to {@code dir} when they lie under it. */
+  @Override
+  public List<ResidentModel> resident() {
+    List<ResidentModel> out = new ArrayList<>();
+    models.forEach(
+        (path, slot) -> {
+          Loaded l = slot.peek();
+          if (l != null) {
+            String model = path.startsWith(dir) ? dir.relativize(path).toString() : path.toString();
+            ResidentModel state = memory.resident().state(l.place(), model);
+            if (state != null) {
+              out.add(state);
+            }
+          }
+        });
+    out.sort(java.util.Comparator.comparing(ResidentModel::model));
+    return out;
   }
 
   /**

@@ -3,7 +3,9 @@ package dev.shelf.providers.local;
 import dev.shelf.engine.runtime.KvBudget;
 import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
+import dev.shelf.providers.spi.ResidentModel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -148,6 +150,18 @@ final class Resident {
   synchronized void release(Place p) {
     p.users--;
     p.lastUsed = System.nanoTime();
+  }
+
+  /** What {@code p} takes, serves and has waited, for {@code model}; null once it is unloaded. */
+  synchronized @Nullable ResidentModel state(Place p, String model) {
+    if (!p.loaded || !places.contains(p)) {
+      return null;
+    }
+    return new ResidentModel(
+        model,
+        p.bytes,
+        p.users,
+        p.users > 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - p.lastUsed));
   }
 
   /** Forgets a place (its load failed, or its provider closed it). */

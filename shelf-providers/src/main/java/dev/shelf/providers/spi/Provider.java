@@ -6,6 +6,7 @@ import dev.shelf.api.CompletionChunk;
 import dev.shelf.api.CompletionRequest;
 import dev.shelf.api.EmbeddingRequest;
 import dev.shelf.api.EmbeddingResponse;
+import java.util.List;
 
 /**
  * One configured upstream (a vendor account, a self-hosted server, the local engine). Requests
@@ -31,6 +32,11 @@ public interface Provider extends AutoCloseable {
    * @throws ProviderException when the model cannot be made ready (a missing or unsupported file)
    */
   default void preload(String model) {}
+
+  /** The models this provider holds in memory now; none for remote vendors. */
+  default List<ResidentModel> resident() {
+    return List.of();
+  }
 
   @Override
   default void close() {}

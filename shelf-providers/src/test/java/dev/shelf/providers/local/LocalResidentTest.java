@@ -126,6 +126,16 @@ class LocalResidentTest {
       assertThat(p.loaded(stories.toString())).as("unloaded for the tiny model").isNull();
       assertThat(p.loaded(tiny.toString())).isNotNull();
       assertThat(p.memory().resident().taken()).isEqualTo(b);
+      assertThat(p.resident())
+          .singleElement()
+          .satisfies(
+              m -> {
+                assertThat(m.model())
+                    .as("relative to the provider's dir")
+                    .isEqualTo("tiny-Q8_0.gguf");
+                assertThat(m.bytes()).isEqualTo(b);
+                assertThat(m.requests()).isZero();
+              });
       chat(p, stories); // loads again, in place of the tiny one
       assertThat(p.loaded(tiny.toString())).isNull();
       assertThat(p.memory().resident().taken()).isEqualTo(a);
@@ -160,6 +170,14 @@ class LocalResidentTest {
     long b = bytes(tiny);
     try (LocalProvider p = provider(a + b - 1)) {
       Answering first = new Answering(p, stories);
+      assertThat(p.resident())
+          .singleElement()
+          .satisfies(
+              m -> {
+                assertThat(m.model()).as("outside the dir: absolute").isEqualTo(stories.toString());
+                assertThat(m.requests()).isEqualTo(1);
+                assertThat(m.idle()).isZero();
+              });
       assertThatThrownBy(() -> chat(p, tiny))
           .isInstanceOfSatisfying(
               ProviderException.class,
