@@ -112,8 +112,9 @@ final class ModelSlot {
     Loaded l = loaded;
     warm = false;
     if (l != null) {
-      memory.resident().remove(l.place());
-      close(l);
+      if (memory.resident().remove(l.place())) {
+        close(l); // else it is being unloaded, which closes it: a file is closed once
+      }
       loaded = null;
     }
   }

@@ -164,9 +164,12 @@ final class Resident {
         p.users > 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - p.lastUsed));
   }
 
-  /** Forgets a place (its load failed, or its provider closed it). */
-  synchronized void remove(Place p) {
-    places.remove(p);
+  /**
+   * Forgets a place (its load failed, or its provider closed it); false when it was already gone:
+   * unloaded for room or idleness, whose unloading closes the model.
+   */
+  synchronized boolean remove(Place p) {
+    return places.remove(p);
   }
 
   /** The bytes the loaded and loading models take. */
