@@ -57,6 +57,7 @@ final class ModelSlot {
   }
 
   /** Called by {@link Resident} (outside this slot's lock) once nothing uses {@code l}. */
+  @SuppressWarnings("ReferenceEquality") // this very load, not an equal one
   private void unload(Loaded l, String why) {
     LOG.log(
         System.Logger.Level.INFO,

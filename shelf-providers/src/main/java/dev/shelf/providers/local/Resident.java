@@ -109,7 +109,8 @@ final class Resident {
       ScheduledExecutorService s =
           Executors.newSingleThreadScheduledExecutor(
               r -> Thread.ofPlatform().daemon().name("shelf-local-keep-alive").unstarted(r));
-      s.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
+      var _ =
+          s.scheduleWithFixedDelay(this::sweep, SWEEP_MILLIS, SWEEP_MILLIS, TimeUnit.MILLISECONDS);
       sweeper = s;
     }
   }
@@ -133,7 +134,13 @@ final class Resident {
       }
     }
     for (int i = 0; i < unloads.size(); i++) {
-      unloads.get(i).accept(why.get(i));
+      try {
+        unloads.get(i).accept(why.get(i));
+      } catch (RuntimeException e) {
+        // an exception would cancel the schedule: keep sweeping the others
+        System.getLogger("shelf.local")
+            .log(System.Logger.Level.WARNING, "unloading an idle model failed", e);
+      }
     }
   }
 
