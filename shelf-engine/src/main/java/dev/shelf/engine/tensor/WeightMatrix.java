@@ -496,8 +496,9 @@ public abstract sealed class WeightMatrix
    * and multiplies the block before, and the block's cache lines are on their way when its decoding
    * reaches them. A tile reads its rows' bytes in runs of about a kilobyte, four rows interleaved,
    * which the hardware prefetchers follow poorly: on a 2-vCPU Intel Xeon (Emerald Rapids), 8
-   * streams of a llama32-1b Q8_0 file ran at 32.7-35.0 tok/s with these reads against 28.1-32.5
-   * without (four runs each); Q4_0, with half the bytes a weight, did not change beyond the noise.
+   * streams of a llama32-1b Q8_0 file ran at a median 33.4 tok/s with these reads against 31.1
+   * without (six runs each, 28-35 all told); Q4_0, with half the bytes a weight, did not change
+   * beyond the noise.
    */
   private int touch(int from, int end) {
     long at = from * rowBytes;
