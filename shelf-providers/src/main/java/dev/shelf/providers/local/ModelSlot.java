@@ -141,14 +141,7 @@ final class ModelSlot {
       throw new ProviderException(
           Kind.NOT_FOUND, "local model file cannot be read: " + path + " (" + e + ")", e);
     } catch (RuntimeException e) {
-      throw new ProviderException(
-          Kind.BAD_REQUEST,
-          "unsupported model file " + path + ": " + e.getMessage(),
-          "unsupported_model",
-          null,
-          0,
-          null,
-          e);
+      throw unsupported(e);
     }
     Resident.Place place;
     try {
@@ -181,14 +174,19 @@ final class ModelSlot {
     } catch (RuntimeException e) {
       memory.resident().remove(place);
       file.close();
-      throw new ProviderException(
-          Kind.BAD_REQUEST,
-          "unsupported model file " + path + ": " + e.getMessage(),
-          "unsupported_model",
-          null,
-          0,
-          null,
-          e);
+      throw unsupported(e);
     }
+  }
+
+  /** A file the engine cannot serve: a 400 naming the path and what is wrong. */
+  private ProviderException unsupported(RuntimeException e) {
+    return new ProviderException(
+        Kind.BAD_REQUEST,
+        "unsupported model file " + path + ": " + e.getMessage(),
+        "unsupported_model",
+        null,
+        0,
+        null,
+        e);
   }
 }
