@@ -50,7 +50,7 @@ class LocalPreloadTest {
 
   @Test
   void theAdminApiListsTheModelsHeldInMemory() throws Exception {
-    String master = "sk-shelf-master-key-0123456789";
+    String master = LocalModelTest.MASTER;
     try (ShelfHarness shelf =
         ShelfHarness.start(
             """
