@@ -35,22 +35,24 @@ final class Tiles {
 
   /**
    * Runs rows {@code [0, rows)} of the tile {@code w} (row {@code r} at {@code r * stride}, {@code
-   * len} floats) over elements {@code [col, col + len)} of every input ({@code col} a multiple of
-   * {@code 2 * lanes}, so that vectors are numbered alike in the tile and in the row). The running
-   * sums of the even-numbered vectors of row {@code r} and input {@code k} are the {@code lanes}
-   * floats at {@code (r * n + k) * lanes}, those of the odd ones the same place in the second half
-   * of {@code accs}: a pass over one parity touches only its own half, as the single pass did.
+   * len} floats) over elements {@code [col, col + len)} of each of the {@code n} inputs, input
+   * {@code k} at {@code k * xStride} in {@code xs} ({@code col} a multiple of {@code 2 * lanes}, so
+   * that vectors are numbered alike in the tile and in the row). The running sums of the
+   * even-numbered vectors of row {@code r} and input {@code k} are the {@code lanes} floats at
+   * {@code (r * n + k) * lanes}, those of the odd ones the same place in the second half of {@code
+   * accs}: a pass over one parity touches only its own half, as the single pass did.
    */
   static void multiply(
       float[] w,
       int stride,
       int rows,
       int len,
-      float[][] xs,
+      float[] xs,
+      int n,
+      int xStride,
       int col,
       float[] accs,
       float[] tails) {
-    int n = xs.length;
     int bound = S.loopBound(len);
     int half = accs.length / 2;
     if (rows == 4) {
@@ -67,11 +69,9 @@ final class Tiles {
               stride,
               parity * L,
               bound,
-              xs[k],
-              xs[k + 1],
-              xs[k + 2],
-              xs[k + 3],
-              col,
+              xs,
+              k * xStride + col,
+              xStride,
               accs,
               parity * half,
               n,
@@ -80,12 +80,12 @@ final class Tiles {
       }
       for (; k < n; k++) {
         for (int parity = 0; parity < 2; parity++) {
-          kernel4x1(w, stride, parity * L, bound, xs[k], col, accs, parity * half, n, k);
+          kernel4x1(w, stride, parity * L, bound, xs, k * xStride + col, accs, parity * half, n, k);
         }
       }
     } else {
       for (int parity = 0; parity < 2; parity++) {
-        multiplyRows(w, stride, rows, parity * L, bound, xs, col, accs, parity * half);
+        multiplyRows(w, stride, rows, parity * L, bound, xs, n, xStride, col, accs, parity * half);
       }
     }
     if (bound < len) {
@@ -93,7 +93,7 @@ final class Tiles {
         for (int k = 0; k < n; k++) {
           float tail = tails[r * n + k];
           for (int e = bound; e < len; e++) {
-            tail += w[r * stride + e] * xs[k][col + e];
+            tail += w[r * stride + e] * xs[k * xStride + col + e];
           }
           tails[r * n + k] = tail;
         }
@@ -132,11 +132,12 @@ final class Tiles {
       int rows,
       int first,
       int bound,
-      float[][] xs,
+      float[] xs,
+      int n,
+      int xStride,
       int col,
       float[] accs,
       int base) {
-    int n = xs.length;
     for (int r = 0; r < rows; r++) {
       for (int k = 0; k < n; k++) {
         int at = base + (r * n + k) * L;
@@ -144,7 +145,7 @@ final class Tiles {
         for (int e = first; e < bound; e += 2 * L) {
           acc =
               FloatVector.fromArray(S, w, r * stride + e)
-                  .fma(FloatVector.fromArray(S, xs[k], col + e), acc);
+                  .fma(FloatVector.fromArray(S, xs, k * xStride + col + e), acc);
         }
         acc.intoArray(accs, at);
       }
@@ -156,8 +157,8 @@ final class Tiles {
       int stride,
       int first,
       int bound,
-      float[] x,
-      int col,
+      float[] xs,
+      int xAt,
       float[] accs,
       int base,
       int n,
@@ -171,7 +172,7 @@ final class Tiles {
     FloatVector c2 = FloatVector.fromArray(S, accs, a2);
     FloatVector c3 = FloatVector.fromArray(S, accs, a3);
     for (int e = first; e < bound; e += 2 * L) {
-      FloatVector v = FloatVector.fromArray(S, x, col + e);
+      FloatVector v = FloatVector.fromArray(S, xs, xAt + e);
       c0 = FloatVector.fromArray(S, w, e).fma(v, c0);
       c1 = FloatVector.fromArray(S, w, stride + e).fma(v, c1);
       c2 = FloatVector.fromArray(S, w, 2 * stride + e).fma(v, c2);
@@ -189,11 +190,9 @@ final class Tiles {
       int stride,
       int first,
       int bound,
-      float[] x0,
-      float[] x1,
-      float[] x2,
-      float[] x3,
-      int col,
+      float[] xs,
+      int xAt,
+      int xStride,
       float[] accs,
       int base,
       int n,
@@ -223,22 +222,22 @@ final class Tiles {
       FloatVector w1 = FloatVector.fromArray(S, w, stride + e);
       FloatVector w2 = FloatVector.fromArray(S, w, 2 * stride + e);
       FloatVector w3 = FloatVector.fromArray(S, w, 3 * stride + e);
-      FloatVector v = FloatVector.fromArray(S, x0, col + e);
+      FloatVector v = FloatVector.fromArray(S, xs, xAt + e);
       c00 = w0.fma(v, c00);
       c10 = w1.fma(v, c10);
       c20 = w2.fma(v, c20);
       c30 = w3.fma(v, c30);
-      v = FloatVector.fromArray(S, x1, col + e);
+      v = FloatVector.fromArray(S, xs, xAt + xStride + e);
       c01 = w0.fma(v, c01);
       c11 = w1.fma(v, c11);
       c21 = w2.fma(v, c21);
       c31 = w3.fma(v, c31);
-      v = FloatVector.fromArray(S, x2, col + e);
+      v = FloatVector.fromArray(S, xs, xAt + 2 * xStride + e);
       c02 = w0.fma(v, c02);
       c12 = w1.fma(v, c12);
       c22 = w2.fma(v, c22);
       c32 = w3.fma(v, c32);
-      v = FloatVector.fromArray(S, x3, col + e);
+      v = FloatVector.fromArray(S, xs, xAt + 3 * xStride + e);
       c03 = w0.fma(v, c03);
       c13 = w1.fma(v, c13);
       c23 = w2.fma(v, c23);
