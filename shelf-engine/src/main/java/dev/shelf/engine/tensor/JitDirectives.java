@@ -70,6 +70,7 @@ final class JitDirectives {
     PACKAGE + "*.quants",
     PACKAGE + "*.*Quants",
     PACKAGE + "Q5KMatrix.sub",
+    PACKAGE + "Q4KMatrix.dot",
     PACKAGE + "Q5KMatrix.dot",
     PACKAGE + "*.term",
     PACKAGE + "*.column*",

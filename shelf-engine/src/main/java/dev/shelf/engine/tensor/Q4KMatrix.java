@@ -1,7 +1,6 @@
 package dev.shelf.engine.tensor;
 
 import dev.shelf.engine.gguf.GgmlType;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -40,8 +39,8 @@ final class Q4KMatrix extends WeightMatrix {
   /** Bytes of {@link #factors} per 64 elements: four floats. */
   static final int FACTOR_BYTES = 16;
 
-  /** Bytes of {@link #factors} per block of 256 elements (of Q4_K or Q5_K). */
-  static final long BLOCK_FACTOR_BYTES = QK / 64 * FACTOR_BYTES;
+  /** Floats of {@link #factors} per block of 256 elements (of Q4_K or Q5_K). */
+  static final int BLOCK_FACTORS = QK / 64 * FACTOR_BYTES / Float.BYTES;
 
   /**
    * {@code k} in lane {@code k}: {@code LEVELS * scale - min} is a sub-block's table of sixteen
@@ -60,22 +59,28 @@ final class Q4KMatrix extends WeightMatrix {
    * 64j + 64)}. The scalar twin ({@link #dequantize}) decodes as it goes and does not read them, so
    * a scalar matrix (an untied model's token embedding, read a row at a time) has none.
    */
-  private final MemorySegment factors;
+  private final float[] factors;
 
-  /** Bytes of {@link #factors} per row. */
-  private final long factorRowBytes;
+  /** Floats of {@link #factors} per row. */
+  private final int factorRow;
 
   Q4KMatrix(MemorySegment data, int rows, int cols, Simd simd, WeightMatrix @Nullable [] panels) {
     super(GgmlType.Q4_K, data, rows, cols, simd, panels);
-    this.factorRowBytes = (long) cols / 64 * FACTOR_BYTES;
-    this.factors = simd.isVector() && !paneled() ? factors(data, rows, cols) : MemorySegment.NULL;
+    this.factorRow = cols / QK * BLOCK_FACTORS;
+    this.factors = simd.isVector() && !paneled() ? factors(data, rows, cols) : new float[0];
   }
 
   /**
-   * Every row's sub-block factors, decoded as {@link #dequantize} decodes them, in memory the
-   * garbage collector frees with the matrix.
+   * Every row's sub-block factors, decoded as {@link #dequantize} decodes them, in an array the
+   * garbage collector frees with the matrix. An array, not native memory: a native segment read in
+   * the same kernels as the mapped weights is the mix that makes the JIT's profiles of the JDK's
+   * memory access code polymorphic (see {@code WeightMatrix.panels}). This array, with {@link #dot}
+   * forced inline (see {@link JitDirectives}), decoded llama32-1b Q4_K_M faster than native factors
+   * and {@code dot} left to the JIT in 6 of 7 runs, each alternated with one of the other on a
+   * noisy 2-vCPU Zen 5 (the slow layout's runs fell to 10-12 tok/s, this one's stayed at 15-23);
+   * native factors with {@code dot} forced inline were slower than both.
    */
-  private static MemorySegment factors(MemorySegment data, int rows, int cols) {
+  private static float[] factors(MemorySegment data, int rows, int cols) {
     return factors(data, (long) rows * (cols / QK), BYTES);
   }
 
@@ -83,16 +88,22 @@ final class Q4KMatrix extends WeightMatrix {
    * The factors ({@link #factors}' layout) of {@code blocks} blocks of {@code blockBytes} bytes
    * that begin with Q4_K's {@code d}, {@code dmin} and packed scales, as Q5_K's do.
    */
-  static MemorySegment factors(MemorySegment data, long blocks, int blockBytes) {
-    MemorySegment out = Arena.ofAuto().allocate(blocks * BLOCK_FACTOR_BYTES, 64);
-    long at = 0;
+  static float[] factors(MemorySegment data, long blocks, int blockBytes) {
+    if (blocks > Integer.MAX_VALUE / BLOCK_FACTORS) {
+      throw new IllegalArgumentException(
+          "a matrix of "
+              + blocks
+              + " blocks has more sub-block factors than a Java array holds; split the tensor");
+    }
+    float[] out = new float[(int) blocks * BLOCK_FACTORS];
+    int at = 0;
     for (long block = 0; block < blocks; block++) {
       long b = block * blockBytes;
       float d = Bytes.f16(data, b);
       float min = Bytes.f16(data, b + DMIN);
-      for (int j = 0; j < QK / GROUP; j++, at += 8) {
-        out.set(Bytes.FLOAT_LE, at, d * scale(data, b + SCALES, j));
-        out.set(Bytes.FLOAT_LE, at + 4, -(min * min(data, b + SCALES, j)));
+      for (int j = 0; j < QK / GROUP; j++, at += 2) {
+        out[at] = d * scale(data, b + SCALES, j);
+        out[at + 1] = -(min * min(data, b + SCALES, j));
       }
     }
     return out;
@@ -114,7 +125,7 @@ final class Q4KMatrix extends WeightMatrix {
 
   @Override
   long factorBytes() {
-    return factors.byteSize();
+    return (long) factors.length * Float.BYTES;
   }
 
   @Override
@@ -170,14 +181,14 @@ final class Q4KMatrix extends WeightMatrix {
   @Override
   void dequantizeVector(long offset, int elements, float[] out, int at) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
-    long f = offset / rowBytes * factorRowBytes + offset % rowBytes / BYTES * BLOCK_FACTOR_BYTES;
+    int f = factorAt(offset);
     for (int g = 0; g < elements / 64; g++) {
       long q = offset + (long) (g >> 2) * BYTES + QS + 32L * (g & 3);
-      long fg = f + (long) FACTOR_BYTES * g;
-      float lowScale = factors.get(Bytes.FLOAT_LE, fg);
-      float lowMin = factors.get(Bytes.FLOAT_LE, fg + 4);
-      float highScale = factors.get(Bytes.FLOAT_LE, fg + 8);
-      float highMin = factors.get(Bytes.FLOAT_LE, fg + 12);
+      int fg = f + 4 * g;
+      float lowScale = factors[fg];
+      float lowMin = factors[fg + 1];
+      float highScale = factors[fg + 2];
+      float highMin = factors[fg + 3];
       int y = at + 64 * g;
       if (VectorLanes.LOOKUP) {
         FloatVector low = LEVELS.fma(lowScale, lowMin);
@@ -216,17 +227,23 @@ final class Q4KMatrix extends WeightMatrix {
   @Override
   void dotRows(float[] x, float[] out, int rowStart, int rowEnd, float[] scratch) {
     for (int r = rowStart; r < rowEnd; r++) {
-      out[r] = dot(r * rowBytes, r * factorRowBytes, x, scratch);
+      out[r] = dot(r * rowBytes, r * factorRow, x, scratch);
     }
   }
 
   @Override
   float dotVector(long offset, float[] x, float[] scratch) {
-    return dot(offset, offset / rowBytes * factorRowBytes, x, scratch);
+    return dot(offset, factorAt(offset), x, scratch);
+  }
+
+  /** Where the factors of the block at {@code offset} begin in {@link #factors}. */
+  private int factorAt(long offset) {
+    return (int) (offset / rowBytes) * factorRow
+        + (int) (offset % rowBytes / BYTES) * BLOCK_FACTORS;
   }
 
   /** The row whose nibbles start at block {@code offset} and factors at {@code f}, dotted. */
-  private float dot(long offset, long f, float[] x, float[] scratch) {
+  private float dot(long offset, int f, float[] x, float[] scratch) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     int sm = s.length();
     FloatVector even = FloatVector.zero(s);
@@ -235,11 +252,11 @@ final class Q4KMatrix extends WeightMatrix {
       // Elements [64g, 64g + 64): sub-block 2g is the low nibbles of the 32 bytes at q, 2g + 1
       // their high ones.
       long q = offset + (long) (g >> 2) * BYTES + QS + 32L * (g & 3);
-      long fg = f + (long) FACTOR_BYTES * g;
-      float lowScale = factors.get(Bytes.FLOAT_LE, fg);
-      float lowMin = factors.get(Bytes.FLOAT_LE, fg + 4);
-      float highScale = factors.get(Bytes.FLOAT_LE, fg + 8);
-      float highMin = factors.get(Bytes.FLOAT_LE, fg + 12);
+      int fg = f + 4 * g;
+      float lowScale = factors[fg];
+      float lowMin = factors[fg + 1];
+      float highScale = factors[fg + 2];
+      float highMin = factors[fg + 3];
       int i = 64 * g;
       if (VectorLanes.LOOKUP) {
         // Sixteen lanes: each sub-block's sixteen weights in a table, each vector looked up.

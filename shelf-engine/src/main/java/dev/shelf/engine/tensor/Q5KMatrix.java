@@ -46,23 +46,23 @@ final class Q5KMatrix extends WeightMatrix {
    * Q4_K's factors of every block ({@link Q4KMatrix#factors}); empty below sixteen lanes and for
    * the scalar twin.
    */
-  private final MemorySegment factors;
+  private final float[] factors;
 
-  /** Bytes of {@link #factors} per row. */
-  private final long factorRowBytes;
+  /** Floats of {@link #factors} per row. */
+  private final int factorRow;
 
   Q5KMatrix(MemorySegment data, int rows, int cols, Simd simd, WeightMatrix @Nullable [] panels) {
     super(GgmlType.Q5_K, data, rows, cols, simd, panels);
-    this.factorRowBytes = (long) cols / 64 * Q4KMatrix.FACTOR_BYTES;
+    this.factorRow = cols / QK * Q4KMatrix.BLOCK_FACTORS;
     this.factors =
         WIDE && simd.isVector() && !paneled()
             ? Q4KMatrix.factors(data, (long) rows * (cols / QK), BYTES)
-            : MemorySegment.NULL;
+            : new float[0];
   }
 
   @Override
   long factorBytes() {
-    return factors.byteSize();
+    return (long) factors.length * Float.BYTES;
   }
 
   @Override
@@ -104,9 +104,9 @@ final class Q5KMatrix extends WeightMatrix {
   void dequantizeVector(long offset, int elements, float[] out, int at) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     if (WIDE) {
-      long f =
-          offset / rowBytes * factorRowBytes
-              + offset % rowBytes / BYTES * Q4KMatrix.BLOCK_FACTOR_BYTES;
+      int f =
+          (int) (offset / rowBytes) * factorRow
+              + (int) (offset % rowBytes / BYTES) * Q4KMatrix.BLOCK_FACTORS;
       for (int b = 0; b < elements / QK; b++) {
         // The row kernel's loop (fifth bits and nibbles widened once per block and per pair),
         // written out again on purpose: a helper shared by the two would be one more call level,
@@ -119,9 +119,9 @@ final class Q5KMatrix extends WeightMatrix {
           IntVector q16 = VectorLanes.unsignedInts(data, block + QS + 32L * j + 16);
           for (int n = 0; n < 2; n++) {
             int k = 2 * j + n;
-            long fk = f + 8L * (8 * b + k);
-            float scale = factors.get(Bytes.FLOAT_LE, fk);
-            float min = factors.get(Bytes.FLOAT_LE, fk + 4);
+            int fk = f + 2 * (8 * b + k);
+            float scale = factors[fk];
+            float min = factors[fk + 1];
             FloatVector low = Q4KMatrix.LEVELS.fma(scale, min);
             FloatVector upper = UPPER_LEVELS.fma(scale, min);
             int y = at + QK * b + GROUP * k;
@@ -162,25 +162,25 @@ final class Q5KMatrix extends WeightMatrix {
   @Override
   void dotRows(float[] x, float[] out, int rowStart, int rowEnd, float[] scratch) {
     for (int r = rowStart; r < rowEnd; r++) {
-      out[r] = dot(r * rowBytes, r * factorRowBytes, x, scratch);
+      out[r] = dot(r * rowBytes, r * factorRow, x, scratch);
     }
   }
 
   @Override
   float dotVector(long offset, float[] x, float[] scratch) {
-    return dot(offset, offset / rowBytes * factorRowBytes, x, scratch);
+    return dot(offset, (int) (offset / rowBytes) * factorRow, x, scratch);
   }
 
   /** The row at {@code offset}, its factors at {@code f} (sixteen lanes only), dotted. */
-  private float dot(long offset, long f, float[] x, float[] scratch) {
+  private float dot(long offset, int f, float[] x, float[] scratch) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     int l = s.length();
     FloatVector even = FloatVector.zero(s);
     FloatVector odd = FloatVector.zero(s);
     if (WIDE) {
       long block = offset;
-      long fb = f;
-      for (int ib = 0; ib < cols; ib += QK, block += BYTES, fb += 8L * 8) {
+      int fb = f;
+      for (int ib = 0; ib < cols; ib += QK, block += BYTES, fb += Q4KMatrix.BLOCK_FACTORS) {
         // The block's fifth bits widened once for its eight sub-blocks, and each 32 bytes of
         // nibbles once for the two sub-blocks they hold: x86 widens bytes on its one shuffle
         // port, which the two-table lookups need too.
@@ -194,9 +194,9 @@ final class Q5KMatrix extends WeightMatrix {
             // shifted down k times) above them; its first sixteen elements are an even vector,
             // the rest an odd one.
             int k = 2 * j + n;
-            long fk = fb + 8L * k;
-            float scale = factors.get(Bytes.FLOAT_LE, fk);
-            float min = factors.get(Bytes.FLOAT_LE, fk + 4);
+            int fk = fb + 2 * k;
+            float scale = factors[fk];
+            float min = factors[fk + 1];
             FloatVector low = Q4KMatrix.LEVELS.fma(scale, min);
             FloatVector upper = UPPER_LEVELS.fma(scale, min);
             int i = ib + GROUP * k;
