@@ -463,24 +463,24 @@ public abstract sealed class WeightMatrix
       }
       return;
     }
-    multiplyPacked(pack(xs, 0, cols), n, outs, rowStart, rowEnd);
+    multiplyPacked(pack(xs, 0, cols, new float[n * cols]), n, outs, rowStart, rowEnd);
   }
 
   /**
-   * Columns {@code [col, col + width)} of every input, one after another in one array: the tiled
-   * kernels then address every input from one base. With four arrays the 4 x 4 kernel's loop ran
-   * short of registers: C2 parked two addresses in vector registers, moved them back every
-   * iteration and reloaded arguments from the stack. Packed, the kernel alone (one Zen 5 thread,
-   * its data in L1) ran at a median 113 GFLOP/s where it had 98, and 8 streams of llama32-1b Q4_0
-   * decoded at a median 38.7 tok/s where they had 36.3 (the two alternated in one process, 40
-   * rounds, the packed one faster in 29); Q8_0 did not change beyond the noise.
+   * Columns {@code [col, col + width)} of every input, one after another in {@code into} (at least
+   * {@code xs.length * width} floats), which is returned: the tiled kernels then address every
+   * input from one base. With four arrays the 4 x 4 kernel's loop ran short of registers: C2 parked
+   * two addresses in vector registers, moved them back every iteration and reloaded arguments from
+   * the stack. Packed, the kernel alone (one Zen 5 thread, its data in L1) ran at a median 113
+   * GFLOP/s where it had 98, and 8 streams of llama32-1b Q4_0 decoded at a median 38.7 tok/s where
+   * they had 36.3 (the two alternated in one process, 40 rounds, the packed one faster in 29); Q8_0
+   * did not change beyond the noise.
    */
-  private static float[] pack(float[][] xs, int col, int width) {
-    float[] packed = new float[xs.length * width];
+  private static float[] pack(float[][] xs, int col, int width, float[] into) {
     for (int k = 0; k < xs.length; k++) {
-      System.arraycopy(xs[k], col, packed, k * width, width);
+      System.arraycopy(xs[k], col, into, k * width, width);
     }
-    return packed;
+    return into;
   }
 
   /**
@@ -553,10 +553,11 @@ public abstract sealed class WeightMatrix
       WeightMatrix[] panels, float[][] xs, float[][] outs, int rowStart, int rowEnd) {
     int n = xs.length;
     float[][] parts = new float[n][rowEnd];
+    float[] packed = new float[n * panels[0].cols]; // the first panel is the widest
     int col = 0;
     for (int p = 0; p < panels.length; p++) {
       WeightMatrix panel = panels[p];
-      float[] slices = pack(xs, col, panel.cols);
+      float[] slices = pack(xs, col, panel.cols, packed);
       col += panel.cols;
       float[][] into = p == 0 ? outs : parts;
       if (n == 1) {
