@@ -238,8 +238,17 @@ final class Q4KMatrix extends WeightMatrix {
 
   /** Where the factors of the block at {@code offset} begin in {@link #factors}. */
   private int factorAt(long offset) {
+    return factorAt(offset, rowBytes, factorRow, BYTES);
+  }
+
+  /**
+   * Where the factors of the block at byte {@code offset} begin in a {@link #factors} array, for
+   * rows of {@code rowBytes} bytes, {@code factorRow} floats of factors a row and blocks of {@code
+   * blockBytes} bytes (Q4_K's or Q5_K's).
+   */
+  static int factorAt(long offset, long rowBytes, int factorRow, int blockBytes) {
     return (int) (offset / rowBytes) * factorRow
-        + (int) (offset % rowBytes / BYTES) * BLOCK_FACTORS;
+        + (int) (offset % rowBytes / blockBytes) * BLOCK_FACTORS;
   }
 
   /** The row whose nibbles start at block {@code offset} and factors at {@code f}, dotted. */

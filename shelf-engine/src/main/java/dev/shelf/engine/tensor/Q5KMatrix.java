@@ -104,9 +104,7 @@ final class Q5KMatrix extends WeightMatrix {
   void dequantizeVector(long offset, int elements, float[] out, int at) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     if (WIDE) {
-      int f =
-          (int) (offset / rowBytes) * factorRow
-              + (int) (offset % rowBytes / BYTES) * Q4KMatrix.BLOCK_FACTORS;
+      int f = Q4KMatrix.factorAt(offset, rowBytes, factorRow, BYTES);
       for (int b = 0; b < elements / QK; b++) {
         // The row kernel's loop (fifth bits and nibbles widened once per block and per pair),
         // written out again on purpose: a helper shared by the two would be one more call level,
