@@ -40,7 +40,7 @@ final class VectorLanes {
         case 8 -> ShortVector.SPECIES_128;
         default -> ShortVector.SPECIES_256;
       };
-  private static final VectorSpecies<Integer> INTS =
+  static final VectorSpecies<Integer> INTS =
       switch (LANES) {
         case 4 -> IntVector.SPECIES_128;
         case 8 -> IntVector.SPECIES_256;
