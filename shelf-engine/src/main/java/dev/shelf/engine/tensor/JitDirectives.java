@@ -72,8 +72,6 @@ final class JitDirectives {
     PACKAGE + "Q5KMatrix.sub",
     PACKAGE + "Q4KMatrix.dot",
     PACKAGE + "Q5KMatrix.dot",
-    PACKAGE + "Q4_0Matrix.*Dot",
-    PACKAGE + "Q4_0Matrix.half",
     PACKAGE + "*.term",
     PACKAGE + "*.column*",
   };

@@ -40,7 +40,7 @@ final class VectorLanes {
         case 8 -> ShortVector.SPECIES_128;
         default -> ShortVector.SPECIES_256;
       };
-  static final VectorSpecies<Integer> INTS =
+  private static final VectorSpecies<Integer> INTS =
       switch (LANES) {
         case 4 -> IntVector.SPECIES_128;
         case 8 -> IntVector.SPECIES_256;

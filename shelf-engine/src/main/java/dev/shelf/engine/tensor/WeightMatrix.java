@@ -241,26 +241,49 @@ public abstract sealed class WeightMatrix
   /**
    * The panels of a {@code rows x cols} matrix: its columns {@code [0, panel)}, {@code [panel, 2 *
    * panel)} and so on (the last may be narrower), copied panel after panel, each row after row,
-   * into one {@link #mappedCopy}.
+   * into one file in the temporary directory, which is mapped and deleted at once: the copy lives
+   * as long as the mapping and is freed with the matrix. It is read through a mapping, like the
+   * file's weights, so that the kernels see one kind of segment: with a native copy beside mapped
+   * weights, the JIT's profiles of the JDK's memory access code turned polymorphic and every other
+   * matrix's kernels slowed down (decode 30% slower, measured).
    */
   private static WeightMatrix[] panels(
       GgmlType type, MemorySegment data, int rows, int cols, Simd simd, int panel)
       throws IOException {
     long rowBytes = type.byteSize(cols);
     int count = (cols + panel - 1) / panel;
-    MemorySegment copy =
-        mappedCopy(
-            "shelf-panels-",
-            rowBytes * rows,
-            sink -> {
-              for (int p = 0; p < count; p++) {
-                long skip = type.byteSize((long) p * panel);
-                long width = type.byteSize(Math.min(panel, cols - (long) p * panel));
-                for (int r = 0; r < rows; r++) {
-                  MemorySegment.copy(data, r * rowBytes + skip, sink.next(width), 0, width);
-                }
-              }
-            });
+    Path file = Files.createTempFile("shelf-panels-", ".bin");
+    MemorySegment copy;
+    try (FileChannel channel =
+        FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+      MemorySegment staging = MemorySegment.ofBuffer(buffer);
+      for (int p = 0; p < count; p++) {
+        long skip = type.byteSize((long) p * panel);
+        long width = type.byteSize(Math.min(panel, cols - (long) p * panel));
+        for (int r = 0; r < rows; r++) {
+          if (buffer.position() + width > buffer.capacity()) {
+            drain(buffer, channel);
+          }
+          MemorySegment.copy(data, r * rowBytes + skip, staging, buffer.position(), width);
+          buffer.position(buffer.position() + (int) width);
+        }
+      }
+      drain(buffer, channel);
+      // Written through the channel, not the mapping: a full disk is an IOException, where
+      // writing through a mapping would kill the JVM with SIGBUS.
+      copy =
+          channel
+              .map(FileChannel.MapMode.READ_ONLY, 0, rowBytes * rows, Arena.ofAuto())
+              .asReadOnly();
+    } finally {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException e) {
+        // A system that cannot delete a mapped file (Windows) deletes it when the JVM exits.
+        file.toFile().deleteOnExit();
+      }
+    }
     WeightMatrix[] panels = new WeightMatrix[count];
     long at = 0;
     for (int p = 0; p < count; p++) {
@@ -272,91 +295,23 @@ public abstract sealed class WeightMatrix
     return panels;
   }
 
-  /** Writes a copy made at load, record by record, through a {@link CopySink}. */
-  @FunctionalInterface
-  interface CopyWriter {
-    void write(CopySink sink) throws IOException;
-  }
-
-  /** The bytes of a copy being written: hands out the next record's bytes to fill. */
-  static final class CopySink {
-    private final FileChannel channel;
-    private ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
-    private MemorySegment staging = MemorySegment.ofBuffer(buffer);
-
-    private CopySink(FileChannel channel) {
-      this.channel = channel;
+  private static void drain(ByteBuffer buffer, FileChannel channel) throws IOException {
+    buffer.flip();
+    while (buffer.hasRemaining()) {
+      channel.write(buffer);
     }
-
-    /** The next {@code bytes} of the copy, zeroed, for the caller to fill before the next call. */
-    MemorySegment next(long bytes) throws IOException {
-      if (buffer.position() + bytes > buffer.capacity()) {
-        drain();
-        if (bytes > buffer.capacity()) {
-          buffer = ByteBuffer.allocateDirect(Math.toIntExact(bytes));
-          staging = MemorySegment.ofBuffer(buffer);
-        }
-      }
-      MemorySegment record = staging.asSlice(buffer.position(), bytes).fill((byte) 0);
-      buffer.position(buffer.position() + (int) bytes);
-      return record;
-    }
-
-    private void drain() throws IOException {
-      buffer.flip();
-      while (buffer.hasRemaining()) {
-        channel.write(buffer);
-      }
-      buffer.clear();
-    }
-  }
-
-  /**
-   * A copy of {@code size} bytes that {@code writer} writes, in one file in the temporary directory
-   * that is mapped and deleted at once: the copy lives as long as the mapping and is freed with the
-   * matrix that holds it. It is read through a mapping, like the file's weights, so that the
-   * kernels see one kind of segment: with a native copy beside mapped weights, the JIT's profiles
-   * of the JDK's memory access code turned polymorphic and every other matrix's kernels slowed down
-   * (decode 30% slower, measured).
-   */
-  static MemorySegment mappedCopy(String prefix, long size, CopyWriter writer) throws IOException {
-    Path file = Files.createTempFile(prefix, ".bin");
-    try (FileChannel channel =
-        FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      CopySink sink = new CopySink(channel);
-      writer.write(sink);
-      sink.drain();
-      if (channel.size() != size) {
-        throw new IllegalStateException(
-            "a copy of " + size + " bytes was written as " + channel.size());
-      }
-      // Written through the channel, not the mapping: a full disk is an IOException, where
-      // writing through a mapping would kill the JVM with SIGBUS.
-      return channel.map(FileChannel.MapMode.READ_ONLY, 0, size, Arena.ofAuto()).asReadOnly();
-    } finally {
-      try {
-        Files.deleteIfExists(file);
-      } catch (IOException e) {
-        // A system that cannot delete a mapped file (Windows) deletes it when the JVM exits.
-        file.toFile().deleteOnExit();
-      }
-    }
+    buffer.clear();
   }
 
   /**
    * Bytes of memory a vector matrix of {@code elements} weights of {@code type} takes beside its
    * weights (which stay where they are, usually mapped from the file): Q4_K's sub-block scales and
    * mins decoded once at load, four floats per 64 weights, and Q5_K's where the vectors have
-   * sixteen lanes; there, too, Q4_0's block scales as floats, one per 32 weights (its interleaved
-   * nibbles are a mapped copy, like panels); nothing for the other types.
+   * sixteen lanes; nothing for the other types.
    */
   public static long decodedBytes(GgmlType type, long elements) {
-    return switch (type) {
-      case Q4_K -> elements / 64 * Q4KMatrix.FACTOR_BYTES;
-      case Q5_K -> VectorLanes.LOOKUP ? elements / 64 * Q4KMatrix.FACTOR_BYTES : 0;
-      case Q4_0 -> Q4_0Matrix.interleaves() ? elements / 32 * Float.BYTES : 0;
-      default -> 0;
-    };
+    boolean decoded = type == GgmlType.Q4_K || (type == GgmlType.Q5_K && VectorLanes.LOOKUP);
+    return decoded ? elements / 64 * Q4KMatrix.FACTOR_BYTES : 0;
   }
 
   /**
@@ -571,28 +526,13 @@ public abstract sealed class WeightMatrix
    * beyond the noise.
    */
   private int touch(int from, int end) {
-    MemorySegment weights = streamed();
-    long stride = streamedRowBytes();
-    long at = from * stride;
-    long stop = Math.min(at + ROWS * stride, end * stride);
+    long at = from * rowBytes;
+    long stop = Math.min(at + ROWS * rowBytes, end * rowBytes);
     int sum = 0;
     for (; at < stop; at += 64) {
-      sum += weights.get(ValueLayout.JAVA_BYTE, at);
+      sum += data.get(ValueLayout.JAVA_BYTE, at);
     }
     return sum;
-  }
-
-  /**
-   * The weights the vector kernels read: {@link #data}, or a copy a type lays out for its kernels
-   * at load (Q4_0 at sixteen lanes), whose rows are {@link #streamedRowBytes} apart.
-   */
-  MemorySegment streamed() {
-    return data;
-  }
-
-  /** The bytes from one row of {@link #streamed} to the next. */
-  long streamedRowBytes() {
-    return rowBytes;
   }
 
   /** {@code -Dshelf.prefetch=false} turns {@link #touch} off. */

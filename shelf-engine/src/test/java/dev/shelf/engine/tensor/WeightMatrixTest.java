@@ -21,10 +21,7 @@ class WeightMatrixTest {
     assertThat(WeightMatrix.decodedBytes(GgmlType.Q4_K, 4096L * 4096)).isEqualTo(4L << 20);
     assertThat(WeightMatrix.decodedBytes(GgmlType.Q5_K, 4096L * 4096))
         .isEqualTo(VectorLanes.LOOKUP ? 4L << 20 : 0);
-    // a float per 32 weights: Q4_0's block scales beside its interleaved nibbles
-    assertThat(WeightMatrix.decodedBytes(GgmlType.Q4_0, 4096L * 4096))
-        .isEqualTo(VectorLanes.LOOKUP ? 2L << 20 : 0);
-    for (GgmlType other : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q6_K}) {
+    for (GgmlType other : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q6_K}) {
       assertThat(WeightMatrix.decodedBytes(other, 4096L * 4096)).as(other.name()).isZero();
     }
   }
@@ -188,50 +185,6 @@ class WeightMatrixTest {
       float[] out = new float[2];
       matrix.matvec(x, out, 0, 2);
       assertThat(out).as(simd.toString()).containsExactly(10f, -7f);
-    }
-  }
-
-  @Test
-  void q4_0AtSixteenLanesReadsItsInterleavedCopyAndGivesTheSameFloats() {
-    // 4 x 512 (sixteen blocks a row, four groups) and 3 x 352 (eleven blocks: not whole groups)
-    Random random = new Random(3);
-    for (int[] shape : new int[][] {{4, 512}, {3, 352}}) {
-      int rows = shape[0];
-      int cols = shape[1];
-      MemorySegment data =
-          TensorFixtures.nativeCopy(TensorFixtures.randomMatrix(GgmlType.Q4_0, rows, cols, random));
-      WeightMatrix interleaved = WeightMatrix.of(GgmlType.Q4_0, data, rows, cols, Simd.vector());
-      WeightMatrix asInFile;
-      System.setProperty(Q4_0Matrix.INTERLEAVE_PROPERTY, "false");
-      try {
-        asInFile = WeightMatrix.of(GgmlType.Q4_0, data, rows, cols, Simd.vector());
-      } finally {
-        System.clearProperty(Q4_0Matrix.INTERLEAVE_PROPERTY);
-      }
-      boolean copied = VectorLanes.LOOKUP && cols % 128 == 0;
-      assertThat(!interleaved.streamed().equals(data))
-          .as(cols + " columns copied")
-          .isEqualTo(copied);
-      assertThat(interleaved.streamedRowBytes()).isEqualTo(copied ? cols / 2 : cols / 32 * 18);
-      assertThat(asInFile.streamed()).isSameAs(data);
-
-      float[][] xs = new float[5][];
-      for (int k = 0; k < xs.length; k++) {
-        xs[k] = TensorFixtures.randomVector(cols, random);
-      }
-      float[][] batched = new float[5][rows];
-      float[][] expected = new float[5][rows];
-      interleaved.matmul(xs, batched, 0, rows);
-      asInFile.matmul(xs, expected, 0, rows);
-      float[] single = new float[rows];
-      for (int k = 0; k < xs.length; k++) {
-        interleaved.matvec(xs[k], single, 0, rows);
-        assertThat(single).as("matvec").containsExactly(expected[k]);
-        assertThat(batched[k]).as("matmul").containsExactly(expected[k]);
-      }
-      for (int r = 0; r < rows; r++) {
-        assertThat(interleaved.dot(r, xs[0])).isEqualTo(expected[0][r]);
-      }
     }
   }
 }
