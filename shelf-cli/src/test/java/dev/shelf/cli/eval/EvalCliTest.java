@@ -327,7 +327,13 @@ class EvalCliTest {
       var a = requireNonNull(killed.models().get("half"));
       var b = requireNonNull(whole.models().get("half"));
       assertThat(a.finished()).isEqualTo(gsm8kRows);
-      assertThat(verdicts(a.results())).isEqualTo(verdicts(b.results()));
+      // On a mismatch, say what the unanswered items got (seen once in CI under load: one item of
+      // the killed-then-resumed run saved without an answer; not reproduced alone).
+      assertThat(verdicts(a.results()))
+          .as(
+              "unanswered in the resumed run: %s; the killed child's stderr: %s",
+              unanswered(a.results()), Files.readString(dir.resolve("child.err")))
+          .isEqualTo(verdicts(b.results()));
       assertThat(a.report().accuracy()).isEqualTo(b.report().accuracy());
       assertThat(a.report().bySubject()).isEqualTo(b.report().bySubject());
       assertThat(a.report().inputTokens()).isEqualTo(b.report().inputTokens());
@@ -337,6 +343,18 @@ class EvalCliTest {
   }
 
   /** Item id, extracted answer and verdict, sorted by id. */
+  /** The items scored without an extracted answer, each with its error or its text. */
+  private static List<String> unanswered(List<? extends ItemResult<? extends Item>> results) {
+    return results.stream()
+        .filter(r -> r.score().extracted() == null)
+        .map(
+            r ->
+                r.item().id()
+                    + ": "
+                    + (r.response().error() != null ? r.response().error() : r.response().text()))
+        .toList();
+  }
+
   private static List<String> verdicts(List<? extends ItemResult<? extends Item>> results) {
     return results.stream()
         .map(r -> r.item().id() + " " + r.score().extracted() + " " + r.score().correct())
