@@ -93,12 +93,24 @@ final class AdminApi {
         .get("/admin/v1/models", (q, s) -> run(q, s, this::listStored))
         .put("/admin/v1/models/*", (q, s) -> run(q, s, this::putStored))
         .delete("/admin/v1/models/*", (q, s) -> run(q, s, this::deleteStored))
-        .get("/admin/v1/loaded", (q, s) -> run(q, s, this::loaded));
+        .get("/admin/v1/loaded", (q, s) -> run(q, s, this::loaded))
+        .get("/admin/v1/health", (q, s) -> run(q, s, this::health));
     var contentAudit = accounts.audit();
     var complaints = accounts.complaints();
     if (contentAudit != null && complaints != null) {
       new AuditApi(server, contentAudit, complaints, tenancy).routes(r);
     }
+  }
+
+  // ---- health in detail ----
+
+  /**
+   * What {@code /health} gives, with the names of the deployments still loading or failed and the
+   * config error, which the public {@code /health} keeps to counts.
+   */
+  private void health(ServerRequest req, ServerResponse res, Principal who) {
+    requireMaster(who);
+    Http.json(res, 200, server.health(true, true));
   }
 
   // ---- models held in memory ----

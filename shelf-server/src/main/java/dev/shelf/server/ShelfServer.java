@@ -558,37 +558,59 @@ public final class ShelfServer implements AutoCloseable {
   }
 
   private void health(ServerResponse res, boolean readiness) {
+    boolean ready = ready();
+    Http.json(res, !readiness || ready ? 200 : 503, health(readiness, keys.open()));
+  }
+
+  private boolean ready() {
+    return !draining.get() && runtime.preloading().isEmpty();
+  }
+
+  /**
+   * The health body. Anyone may read {@code /health}, so where the server has keys it gives counts
+   * only: the deployments still loading or failed, and the config error, may name files and paths,
+   * and those go to the master key ({@code GET /admin/v1/health}, {@code detailed}). A server
+   * without keys (open mode: loopback only, every caller may do everything) always gives them.
+   */
+  byte[] health(boolean readiness, boolean detailed) {
     List<String> preloading = runtime.preloading();
-    boolean ready = !draining.get() && preloading.isEmpty();
+    boolean ready = ready();
     String err = runtime.lastError();
     Map<String, String> preloadFailures = runtime.preloadFailures();
-    byte[] body =
-        Json.write(
-            g -> {
-              g.writeStartObject();
-              g.writeStringField("status", !readiness || ready ? "UP" : "DOWN");
-              g.writeNumberField("in_flight", inFlight.get());
-              g.writeNumberField("models", gateway.shelf().names().size());
-              if (!preloading.isEmpty()) {
-                g.writeArrayFieldStart("preloading");
-                for (String d : preloading) {
-                  g.writeString(d);
-                }
-                g.writeEndArray();
-              }
-              if (!preloadFailures.isEmpty()) {
-                g.writeObjectFieldStart("preload_failed");
-                for (var e : preloadFailures.entrySet()) {
-                  g.writeStringField(e.getKey(), e.getValue());
-                }
-                g.writeEndObject();
-              }
-              if (err != null) {
-                g.writeStringField("config_error", err);
-              }
-              g.writeEndObject();
-            });
-    Http.json(res, !readiness || ready ? 200 : 503, body);
+    return Json.write(
+        g -> {
+          g.writeStartObject();
+          g.writeStringField("status", !readiness || ready ? "UP" : "DOWN");
+          g.writeNumberField("in_flight", inFlight.get());
+          g.writeNumberField("models", gateway.shelf().names().size());
+          if (!preloading.isEmpty()) {
+            g.writeNumberField("pending_preloads", preloading.size());
+          }
+          if (!preloadFailures.isEmpty()) {
+            g.writeNumberField("failed_preloads", preloadFailures.size());
+          }
+          if (err != null) {
+            g.writeBooleanField("config_reload_failed", true);
+          }
+          if (detailed && !preloading.isEmpty()) {
+            g.writeArrayFieldStart("preloading");
+            for (String d : preloading) {
+              g.writeString(d);
+            }
+            g.writeEndArray();
+          }
+          if (detailed && !preloadFailures.isEmpty()) {
+            g.writeObjectFieldStart("preload_failed");
+            for (var e : preloadFailures.entrySet()) {
+              g.writeStringField(e.getKey(), e.getValue());
+            }
+            g.writeEndObject();
+          }
+          if (detailed && err != null) {
+            g.writeStringField("config_error", err);
+          }
+          g.writeEndObject();
+        });
   }
 
   private void scrape(ServerRequest req, ServerResponse res) {

@@ -36,6 +36,8 @@ class LocalPreloadTest {
       JsonNode body = ready.json();
       assertThat(ready.status()).as(ready.body()).isEqualTo(200);
       assertThat(body.has("preloading")).isFalse();
+      assertThat(body.has("pending_preloads")).isFalse();
+      assertThat(body.at("/failed_preloads").asInt()).as(ready.body()).isEqualTo(1);
       assertThat(body.at("/preload_failed").size()).as(ready.body()).isEqualTo(1);
       assertThat(body.at("/preload_failed/local~1gone.gguf").asText())
           .contains("local model file not found")
@@ -45,6 +47,43 @@ class LocalPreloadTest {
       ChatCompletion c =
           shelf.sdk("none").chat().completions().create(LocalModelTest.ask().build());
       assertThat(c.usage().orElseThrow().completionTokens()).isEqualTo(20);
+    }
+  }
+
+  @Test
+  void withKeysThePublicHealthGivesCountsAndTheMasterKeyGetsTheNames() throws Exception {
+    String master = LocalModelTest.MASTER;
+    try (ShelfHarness shelf =
+        ShelfHarness.start(
+            """
+            server: {port: 0, access_log: false}
+            auth: {master_key: %s}
+            providers:
+              local: {type: local, options: {dir: "%s", threads: 2}}
+            models:
+              - {id: stories, provider: local, upstream: stories260K.gguf, preload: true}
+              - {id: gone, provider: local, upstream: gone.gguf, preload: true}
+            """
+                .formatted(master, LocalModelTest.modelDir()))) {
+      ShelfHarness.Raw ready = shelf.get("/health/ready");
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (ready.status() != 200 && System.nanoTime() < deadline) {
+        assertThat(ready.json().at("/pending_preloads").asInt()).as(ready.body()).isPositive();
+        assertThat(ready.json().has("preloading")).as(ready.body()).isFalse();
+        Thread.sleep(20);
+        ready = shelf.get("/health/ready");
+      }
+      assertThat(ready.status()).as(ready.body()).isEqualTo(200);
+      assertThat(ready.json().at("/failed_preloads").asInt()).as(ready.body()).isEqualTo(1);
+      assertThat(ready.body()).doesNotContain("gone.gguf").doesNotContain("not found");
+
+      assertThat(shelf.get("/admin/v1/health").status()).isEqualTo(401);
+      ShelfHarness.Raw detail = shelf.get("/admin/v1/health", "authorization", "Bearer " + master);
+      assertThat(detail.status()).as(detail.body()).isEqualTo(200);
+      assertThat(detail.json().at("/status").asText()).isEqualTo("UP");
+      assertThat(detail.json().at("/preload_failed/local~1gone.gguf").asText())
+          .as(detail.body())
+          .contains("local model file not found");
     }
   }
 
