@@ -238,7 +238,6 @@ public final class LocalProvider implements Provider {
                     prompt,
                     params,
                     generation,
-                    index,
                     (delta, finish, logprobs) ->
                         out.accept(
                             new ChatChunk(
@@ -270,7 +269,6 @@ public final class LocalProvider implements Provider {
       int[] prompt,
       LocalParams params,
       Generation generation,
-      int index,
       ChoiceSink sink) {
     boolean[] started = {false};
     Generation.Emitter emit =
