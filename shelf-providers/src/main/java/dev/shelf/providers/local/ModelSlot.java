@@ -42,12 +42,17 @@ final class ModelSlot {
 
   /** The loaded file, loaded now when it is not, with a use held until {@link #release}. */
   synchronized Loaded acquire() {
+    return acquire(false);
+  }
+
+  /** As {@link #acquire()}; a load for a preload never unloads another preloaded model. */
+  private Loaded acquire(boolean preload) {
     Loaded l = loaded;
     if (l != null && memory.resident().use(l.place())) {
       return l;
     }
     warm = false; // never loaded, or unloaded to make room for another model
-    l = load();
+    l = load(preload);
     loaded = l;
     return l;
   }
@@ -71,12 +76,14 @@ final class ModelSlot {
   }
 
   /**
-   * Loads the file if it is not loaded, and warms it up once: {@link LlamaModel#warmUp}, then a
-   * short chat through its template and tokenizer. Requests for the file wait meanwhile (they would
-   * have run at the cold speed anyway).
+   * Loads the file if it is not loaded, and warms it up once (a preload: the model then makes room
+   * for no other preload, see {@link Resident#reserve}): {@link LlamaModel#warmUp}, then a short
+   * chat through its template and tokenizer. Requests for the file wait meanwhile (they would have
+   * run at the cold speed anyway).
    */
   synchronized void warm() {
-    Loaded l = acquire();
+    Loaded l = acquire(true);
+    memory.resident().preloaded(l.place());
     try {
       if (!warm) {
         long start = System.nanoTime();
@@ -130,7 +137,7 @@ final class ModelSlot {
    * Opens, checks and loads the file, making room for it among the loaded models ({@link
    * Resident}); the caller holds the first use.
    */
-  private Loaded load() {
+  private Loaded load(boolean preload) {
     if (!Files.isRegularFile(path)) {
       throw new ProviderException(Kind.NOT_FOUND, "local model file not found: " + path);
     }
@@ -150,7 +157,8 @@ final class ModelSlot {
       place =
           memory
               .resident()
-              .reserve(path, file.size() + decoded, memory.physical(), memory.keepAliveNanos());
+              .reserve(
+                  path, file.size() + decoded, memory.physical(), memory.keepAliveNanos(), preload);
     } catch (RuntimeException e) {
       file.close();
       throw e;

@@ -47,6 +47,7 @@ final class Resident {
     private int users;
     private long lastUsed;
     private boolean loaded;
+    private boolean preloaded;
     private @Nullable Consumer<String> unload;
 
     private Place(Path path, long bytes, long keepAliveNanos) {
@@ -69,15 +70,29 @@ final class Resident {
    *     answering requests
    */
   Place reserve(Path path, long bytes, long physical, long keepAliveNanos) {
+    return reserve(path, bytes, physical, keepAliveNanos, false);
+  }
+
+  /**
+   * As above; a {@code preload} does not unload models preloaded before it: preloads that do not
+   * fit together would otherwise unload each other in turn and leave the first ones cold.
+   *
+   * @throws ProviderException {@code BAD_REQUEST}, {@code model_memory_preloaded}, when a preload
+   *     does not fit beside the preloaded models
+   */
+  Place reserve(Path path, long bytes, long physical, long keepAliveNanos, boolean preload) {
     List<Consumer<String>> unloads = new ArrayList<>();
     try {
       synchronized (this) {
         while (physical > 0 && taken() + bytes > physical) {
           Place victim =
               places.stream()
-                  .filter(p -> p.loaded && p.users == 0)
+                  .filter(p -> p.loaded && p.users == 0 && !(preload && p.preloaded))
                   .min(Comparator.comparingLong(p -> p.lastUsed))
                   .orElse(null);
+          if (victim == null && preload && places.stream().anyMatch(p -> p.preloaded)) {
+            throw preloadedFull(path, bytes, physical);
+          }
           if (victim == null) {
             throw busy(path, bytes, physical);
           }
@@ -144,6 +159,11 @@ final class Resident {
     }
   }
 
+  /** Marks a loaded model preloaded: a later preload does not unload it to make room. */
+  synchronized void preloaded(Place p) {
+    p.preloaded = true;
+  }
+
   /** Takes a use of a loaded model; false when it was unloaded meanwhile (load it again). */
   synchronized boolean use(Place p) {
     if (!p.loaded || !places.contains(p)) {
@@ -186,6 +206,38 @@ final class Resident {
       sum += p.bytes;
     }
     return sum;
+  }
+
+  private ProviderException preloadedFull(Path path, long bytes, long physical) {
+    var preloaded = new StringBuilder();
+    for (Place p : places) {
+      if (p.preloaded) {
+        preloaded
+            .append(preloaded.isEmpty() ? "" : ", ")
+            .append(p.path.getFileName())
+            .append(" (")
+            .append(KvBudget.mib(p.bytes))
+            .append(')');
+      }
+    }
+    return new ProviderException(
+        Kind.BAD_REQUEST,
+        "model file "
+            + path.getFileName()
+            + " needs "
+            + KvBudget.mib(bytes)
+            + " of memory, and the local models loaded take "
+            + KvBudget.mib(taken())
+            + " of this machine's "
+            + KvBudget.mib(physical)
+            + ", preloaded: "
+            + preloaded
+            + "; it is not preloaded, so as not to unload those (it loads on its first request)",
+        "model_memory_preloaded",
+        null,
+        0,
+        null,
+        null);
   }
 
   private ProviderException busy(Path path, long bytes, long physical) {

@@ -149,6 +149,36 @@ class LocalResidentTest {
   }
 
   @Test
+  void aPreloadDoesNotUnloadAnEarlierPreloadButARequestMay() throws IOException {
+    long a = bytes(stories);
+    long b = bytes(tiny);
+    try (LocalProvider p = provider(a + b - 1)) {
+      p.preload(stories.toString());
+      assertThatThrownBy(() -> p.preload(tiny.toString()))
+          .isInstanceOfSatisfying(
+              ProviderException.class,
+              e -> {
+                assertThat(e.kind()).isEqualTo(Kind.BAD_REQUEST);
+                assertThat(e.code()).isEqualTo("model_memory_preloaded");
+              })
+          .hasMessageContaining("tiny-Q8_0.gguf needs")
+          .hasMessageContaining("preloaded: " + stories.getFileName());
+      assertThat(p.loaded(stories.toString())).as("still preloaded").isNotNull();
+      assertThat(p.loaded(tiny.toString())).isNull();
+
+      chat(p, tiny); // a request makes room as usual
+      assertThat(p.loaded(stories.toString())).isNull();
+      assertThat(p.loaded(tiny.toString())).isNotNull();
+    }
+    try (LocalProvider p = provider(a + b - 1)) {
+      chat(p, stories); // loaded by a request, not preloaded: a preload may unload it
+      p.preload(tiny.toString());
+      assertThat(p.loaded(stories.toString())).isNull();
+      assertThat(p.loaded(tiny.toString())).isNotNull();
+    }
+  }
+
+  @Test
   void theLeastRecentlyUsedIdleModelGoesFirst() throws IOException {
     Path copy = dir.resolve("tiny-copy.gguf");
     Files.copy(tiny, copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
