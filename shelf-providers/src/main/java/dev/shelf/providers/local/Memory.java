@@ -31,7 +31,8 @@ import org.jspecify.annotations.Nullable;
  * <p><b>Several models</b> share the machine's memory too: one that would not fit beside those
  * loaded unloads the idle ones first ({@link Resident}).
  *
- * @param physical the machine's memory in bytes, or 0 when unknown (no model is refused then)
+ * @param physical the memory models may take, in bytes ({@link #forModels}: the machine's less the
+ *     JVM's heap), or 0 when unknown (no model is refused then)
  * @param prefixCache sequences kept per model for prefix reuse (0: none)
  * @param resident the loaded models whose memory counts against {@code physical}
  * @param keepAlive how long a model that serves no request stays loaded; null: until another model
@@ -62,17 +63,31 @@ record Memory(
   }
 
   /**
-   * Half the heap for KV caches, 30 s of waiting, the machine's memory as the OS reports it, shared
-   * by the process's local models ({@link Resident#PROCESS}).
+   * Half the heap for KV caches, 30 s of waiting, the machine's memory as the OS reports it less
+   * the heap ({@link #forModels}), shared by the process's local models ({@link Resident#PROCESS}).
    */
   static Memory defaults() {
     return new Memory(
         new KvBudget(Math.max(1, Runtime.getRuntime().maxMemory() / 2)),
         Duration.ofSeconds(30),
-        physicalMemory(),
+        forModels(physicalMemory(), Runtime.getRuntime().maxMemory()),
         4,
         Resident.PROCESS,
         null);
+  }
+
+  /**
+   * What the mapped models may take of a machine of {@code total} bytes (0: unknown, and so is the
+   * result) beside a JVM whose heap may grow to {@code maxHeap}: the heap holds the KV caches and
+   * every request's buffers, so a model counted against the whole machine could still page its
+   * weights from disk once the heap has grown. A heap without a bound, or one as large as the
+   * machine, is counted as half of it.
+   */
+  static long forModels(long total, long maxHeap) {
+    if (total <= 0) {
+      return 0;
+    }
+    return total - Math.min(maxHeap, total / 2);
   }
 
   static long physicalMemory() {
@@ -105,7 +120,8 @@ record Memory(
                   : "")
               + " but this machine has "
               + KvBudget.mib(physical)
-              + " of memory: its weights would be read from disk for every token",
+              + " of memory for models (beside the JVM's heap): its weights would be read from"
+              + " disk for every token",
           "model_too_large",
           null,
           0,

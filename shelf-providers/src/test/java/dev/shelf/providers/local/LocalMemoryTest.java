@@ -109,6 +109,23 @@ class LocalMemoryTest {
   }
 
   @Test
+  void modelsMayTakeTheMachinesMemoryLessTheHeap() {
+    long g = 1L << 30;
+    assertThat(Memory.forModels(24 * g, 6 * g)).isEqualTo(18 * g);
+    assertThat(Memory.forModels(24 * g, 2 * g)).isEqualTo(22 * g);
+    assertThat(Memory.forModels(8 * g, Long.MAX_VALUE)).as("no heap bound: half").isEqualTo(4 * g);
+    assertThat(Memory.forModels(8 * g, 8 * g))
+        .as("a heap as large as the machine")
+        .isEqualTo(4 * g);
+    assertThat(Memory.forModels(0, 2 * g)).as("unknown stays unknown").isZero();
+    long total = Memory.physicalMemory();
+    if (total > 0) {
+      assertThat(Memory.defaults().physical())
+          .isEqualTo(total - Math.min(Runtime.getRuntime().maxMemory(), total / 2));
+    }
+  }
+
+  @Test
   void theFactoryReadsSizesAndDurationsAndNamesTheOptionWhenWrong() {
     assertThat(LocalProviderFactory.bytes("kv_cache", "1.5GiB")).isEqualTo(3L << 29);
     assertThat(LocalProviderFactory.bytes("kv_cache", "512 MiB")).isEqualTo(512L << 20);
