@@ -12,9 +12,9 @@ import org.jspecify.annotations.Nullable;
  * is refused with an error that says so, not with an {@link OutOfMemoryError}:
  *
  * <ul>
- *   <li><b>Models</b>: the weights are memory-mapped, so a file larger than the machine's memory
- *       would page from disk for every token; it is refused at load ({@code BAD_REQUEST}, naming
- *       both sizes).
+ *   <li><b>Models</b>: the weights are memory-mapped, so a file larger than the memory beside the
+ *       JVM's heap would page from disk for every token; it is refused at load ({@code
+ *       BAD_REQUEST}, naming both sizes).
  *   <li><b>KV caches</b>: each request's sequence allocates its cache at once ({@code 2 x blocks x
  *       positions x kv width} floats, positions = prompt + max tokens) from one budget per provider
  *       ({@code options.kv_cache}, default half the JVM's heap). A request that needs more than the
