@@ -17,6 +17,7 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The HTTP answerer against raw replies: usage and TTFT, errors as failed responses. */
@@ -85,7 +86,7 @@ class OpenAiAnswererTest {
                 .error())
         .isEqualTo("HTTP 401: bad key");
     assertThat(ask(502, "text/plain", "upstream down").error())
-        .isEqualTo("HTTP 502: upstream down");
+        .isEqualTo("HTTP 502: upstream down (3 attempts)");
     assertThat(
             ask(
                     200,
@@ -99,6 +100,62 @@ class OpenAiAnswererTest {
         .isEqualTo("error in the stream: overloaded");
     assertThat(answerer("http://127.0.0.1:9/v1").answer(ITEM, new Prompt("hi", List.of())).error())
         .startsWith("call failed");
+  }
+
+  /** A server that answers {@code failures} calls with {@code status}, then a good stream. */
+  private static Response flaky(int failures, int status, AtomicInteger calls) throws Exception {
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/v1/chat/completions",
+        ex -> {
+          ex.getRequestBody().readAllBytes();
+          boolean fail = calls.incrementAndGet() <= failures;
+          byte[] bytes =
+              (fail
+                      ? "{\"error\":{\"message\":\"busy\"}}"
+                      : "data: {\"choices\":[{\"delta\":{\"content\":\"ok\"}}]}\n\ndata: [DONE]\n\n")
+                  .getBytes(StandardCharsets.UTF_8);
+          ex.getResponseHeaders()
+              .set("content-type", fail ? "application/json" : "text/event-stream");
+          if (fail) {
+            ex.getResponseHeaders().set("retry-after", "0");
+          }
+          ex.sendResponseHeaders(fail ? status : 200, bytes.length);
+          try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+          }
+        });
+    server.start();
+    try {
+      return answerer("http://127.0.0.1:" + server.getAddress().getPort() + "/v1")
+          .answer(ITEM, new Prompt("hi", List.of()));
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void aMomentsOutageIsTriedAgainAndAClientErrorOrRateLimitIsNot() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    assertThat(flaky(2, 502, calls).text()).isEqualTo("ok");
+    assertThat(calls.get()).isEqualTo(3);
+
+    calls.set(0);
+    assertThat(flaky(1, 503, calls).text()).isEqualTo("ok");
+    assertThat(calls.get()).isEqualTo(2);
+
+    calls.set(0);
+    assertThat(flaky(3, 503, calls).error()).isEqualTo("HTTP 503: busy (3 attempts)");
+    assertThat(calls.get()).isEqualTo(OpenAiAnswerer.ATTEMPTS);
+
+    calls.set(0);
+    assertThat(flaky(1, 400, calls).error()).isEqualTo("HTTP 400: busy");
+    assertThat(calls.get()).as("a bad request is the item's answer").isEqualTo(1);
+
+    calls.set(0);
+    assertThat(flaky(1, 429, calls).error()).isEqualTo("HTTP 429: busy");
+    assertThat(calls.get()).as("a rate limit is reported, not waited out").isEqualTo(1);
   }
 
   @Test
