@@ -3,6 +3,7 @@ package dev.shelf.eval.exec;
 import static java.util.Objects.requireNonNull;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.shelf.eval.dataset.SafetyItem;
 import dev.shelf.eval.dataset.SafetyLabel;
@@ -26,18 +27,26 @@ class OpenAiAnswererTest {
       new SafetyItem("x:1", "x", 1, "", "hi", SafetyLabel.SHOULD_ANSWER);
 
   private static Response ask(int status, String type, String body) throws Exception {
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext(
-        "/v1/chat/completions",
+    return answerFrom(
         ex -> {
-          ex.getRequestBody().readAllBytes();
           byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
           ex.getResponseHeaders().set("content-type", type);
           ex.sendResponseHeaders(status, bytes.length);
           try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);
           }
+        });
+  }
+
+  /** One item asked of a loopback server whose chat completions {@code handler} answers. */
+  private static Response answerFrom(HttpHandler handler) throws Exception {
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/v1/chat/completions",
+        ex -> {
+          ex.getRequestBody().readAllBytes();
+          handler.handle(ex);
         });
     server.start();
     try {
@@ -104,13 +113,12 @@ class OpenAiAnswererTest {
 
   /** A server that answers {@code failures} calls with {@code status}, then a good stream. */
   private static Response flaky(int failures, int status, AtomicInteger calls) throws Exception {
-    HttpServer server =
-        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext(
-        "/v1/chat/completions",
+    return answerFrom(
         ex -> {
-          ex.getRequestBody().readAllBytes();
           boolean fail = calls.incrementAndGet() <= failures;
+          if (fail) {
+            ex.getResponseHeaders().set("retry-after", "0");
+          }
           byte[] bytes =
               (fail
                       ? "{\"error\":{\"message\":\"busy\"}}"
@@ -118,21 +126,11 @@ class OpenAiAnswererTest {
                   .getBytes(StandardCharsets.UTF_8);
           ex.getResponseHeaders()
               .set("content-type", fail ? "application/json" : "text/event-stream");
-          if (fail) {
-            ex.getResponseHeaders().set("retry-after", "0");
-          }
           ex.sendResponseHeaders(fail ? status : 200, bytes.length);
           try (OutputStream out = ex.getResponseBody()) {
             out.write(bytes);
           }
         });
-    server.start();
-    try {
-      return answerer("http://127.0.0.1:" + server.getAddress().getPort() + "/v1")
-          .answer(ITEM, new Prompt("hi", List.of()));
-    } finally {
-      server.stop(0);
-    }
   }
 
   @Test
