@@ -110,7 +110,7 @@ final class AdminApi {
    */
   private void health(ServerRequest req, ServerResponse res, Principal who) {
     requireMaster(who);
-    Http.json(res, 200, server.health(true, true));
+    Http.json(res, 200, server.health(true, true).body());
   }
 
   // ---- models held in memory ----

@@ -558,13 +558,12 @@ public final class ShelfServer implements AutoCloseable {
   }
 
   private void health(ServerResponse res, boolean readiness) {
-    boolean ready = ready();
-    Http.json(res, !readiness || ready ? 200 : 503, health(readiness, keys.open()));
+    Health h = health(readiness, keys.open());
+    Http.json(res, h.up() ? 200 : 503, h.body());
   }
 
-  private boolean ready() {
-    return !draining.get() && runtime.preloading().isEmpty();
-  }
+  /** A health answer: whether it says up, and its body. */
+  record Health(boolean up, byte[] body) {}
 
   /**
    * The health body. Anyone may read {@code /health}, so where the server has keys it gives counts
@@ -572,45 +571,47 @@ public final class ShelfServer implements AutoCloseable {
    * and those go to the master key ({@code GET /admin/v1/health}, {@code detailed}). A server
    * without keys (open mode: loopback only, every caller may do everything) always gives them.
    */
-  byte[] health(boolean readiness, boolean detailed) {
+  Health health(boolean readiness, boolean detailed) {
     List<String> preloading = runtime.preloading();
-    boolean ready = ready();
+    boolean up = !readiness || (!draining.get() && preloading.isEmpty());
     String err = runtime.lastError();
     Map<String, String> preloadFailures = runtime.preloadFailures();
-    return Json.write(
-        g -> {
-          g.writeStartObject();
-          g.writeStringField("status", !readiness || ready ? "UP" : "DOWN");
-          g.writeNumberField("in_flight", inFlight.get());
-          g.writeNumberField("models", gateway.shelf().names().size());
-          if (!preloading.isEmpty()) {
-            g.writeNumberField("pending_preloads", preloading.size());
-          }
-          if (!preloadFailures.isEmpty()) {
-            g.writeNumberField("failed_preloads", preloadFailures.size());
-          }
-          if (err != null) {
-            g.writeBooleanField("config_reload_failed", true);
-          }
-          if (detailed && !preloading.isEmpty()) {
-            g.writeArrayFieldStart("preloading");
-            for (String d : preloading) {
-              g.writeString(d);
-            }
-            g.writeEndArray();
-          }
-          if (detailed && !preloadFailures.isEmpty()) {
-            g.writeObjectFieldStart("preload_failed");
-            for (var e : preloadFailures.entrySet()) {
-              g.writeStringField(e.getKey(), e.getValue());
-            }
-            g.writeEndObject();
-          }
-          if (detailed && err != null) {
-            g.writeStringField("config_error", err);
-          }
-          g.writeEndObject();
-        });
+    byte[] body =
+        Json.write(
+            g -> {
+              g.writeStartObject();
+              g.writeStringField("status", up ? "UP" : "DOWN");
+              g.writeNumberField("in_flight", inFlight.get());
+              g.writeNumberField("models", gateway.shelf().names().size());
+              if (!preloading.isEmpty()) {
+                g.writeNumberField("pending_preloads", preloading.size());
+              }
+              if (!preloadFailures.isEmpty()) {
+                g.writeNumberField("failed_preloads", preloadFailures.size());
+              }
+              if (err != null) {
+                g.writeBooleanField("config_reload_failed", true);
+              }
+              if (detailed && !preloading.isEmpty()) {
+                g.writeArrayFieldStart("preloading");
+                for (String d : preloading) {
+                  g.writeString(d);
+                }
+                g.writeEndArray();
+              }
+              if (detailed && !preloadFailures.isEmpty()) {
+                g.writeObjectFieldStart("preload_failed");
+                for (var e : preloadFailures.entrySet()) {
+                  g.writeStringField(e.getKey(), e.getValue());
+                }
+                g.writeEndObject();
+              }
+              if (detailed && err != null) {
+                g.writeStringField("config_error", err);
+              }
+              g.writeEndObject();
+            });
+    return new Health(up, body);
   }
 
   private void scrape(ServerRequest req, ServerResponse res) {

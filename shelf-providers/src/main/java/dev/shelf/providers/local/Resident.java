@@ -66,18 +66,11 @@ final class Resident {
    * used first, as long as it does not fit. Once loaded, the model is unloaded after {@code
    * keepAliveNanos} without a request ({@link #FOREVER}: never).
    *
-   * @throws ProviderException {@code RATE_LIMITED} when it does not fit beside the models that are
-   *     answering requests
-   */
-  Place reserve(Path path, long bytes, long physical, long keepAliveNanos) {
-    return reserve(path, bytes, physical, keepAliveNanos, false);
-  }
-
-  /**
-   * As above; a {@code preload} does not unload models preloaded before it: preloads that do not
-   * fit together would otherwise unload each other in turn and leave the first ones cold.
+   * <p>A {@code preload} does not unload models preloaded before it: preloads that do not fit
+   * together would otherwise unload each other in turn and leave the first ones cold.
    *
-   * @throws ProviderException {@code BAD_REQUEST}, {@code model_memory_preloaded}, when a preload
+   * @throws ProviderException {@code RATE_LIMITED} when it does not fit beside the models that are
+   *     answering requests; {@code BAD_REQUEST}, {@code model_memory_preloaded}, when a preload
    *     does not fit beside the preloaded models
    */
   Place reserve(Path path, long bytes, long physical, long keepAliveNanos, boolean preload) {
@@ -228,9 +221,9 @@ final class Resident {
             + KvBudget.mib(bytes)
             + " of memory, and the local models loaded take "
             + KvBudget.mib(taken())
-            + " of this machine's "
+            + " of the "
             + KvBudget.mib(physical)
-            + ", preloaded: "
+            + " this machine has for models, preloaded: "
             + preloaded
             + "; it is not preloaded, so as not to unload those (it loads on its first request)",
         "model_memory_preloaded",
@@ -258,9 +251,9 @@ final class Resident {
             + KvBudget.mib(bytes)
             + " of memory, and the local models in use take "
             + KvBudget.mib(taken())
-            + " of this machine's "
+            + " of the "
             + KvBudget.mib(physical)
-            + ": "
+            + " this machine has for models: "
             + busy
             + "; it loads once they are idle",
         "model_memory_busy",
