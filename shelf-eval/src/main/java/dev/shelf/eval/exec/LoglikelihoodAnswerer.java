@@ -89,9 +89,8 @@ public final class LoglikelihoodAnswerer implements Answerer<Item> {
 
   @Override
   public Response answer(Item item, Prompt prompt) {
-    long start = System.nanoTime();
     if (!(item instanceof ChoiceItem choice)) {
-      return failed("log-likelihood scoring is for multiple-choice items", start, 0, 0);
+      return failed("log-likelihood scoring is for multiple-choice items", System.nanoTime(), 0, 0);
     }
     int n = choice.choices().size();
     var builder =
@@ -102,22 +101,38 @@ public final class LoglikelihoodAnswerer implements Answerer<Item> {
     if (key != null) {
       builder.header("authorization", "Bearer " + key);
     }
-    String text;
-    int status;
+    HttpRequest request = builder.build();
+    return Retries.run(() -> attempt(request, prompt, n));
+  }
+
+  private Retries.Attempt attempt(HttpRequest request, Prompt prompt, int n) {
+    long start = System.nanoTime();
+    HttpResponse<String> res;
     try {
-      HttpResponse<String> res = http.send(builder.build(), HttpResponse.BodyHandlers.ofString());
-      text = res.body();
-      status = res.statusCode();
+      res = http.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return failed("interrupted", start, 0, 0);
-    } catch (IOException | RuntimeException e) {
-      String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-      return failed("call failed: " + why, start, 0, 0);
+      return Retries.Attempt.done(failed("interrupted", start, 0, 0));
+    } catch (IOException e) {
+      return new Retries.Attempt(
+          failed("call failed: " + Retries.why(e), start, 0, 0), Retries.afterFailure(e));
+    } catch (RuntimeException e) {
+      return Retries.Attempt.done(failed("call failed: " + Retries.why(e), start, 0, 0));
     }
-    if (status >= 400) {
-      return failed("HTTP " + status + ": " + OpenAiAnswerer.errorMessage(text), start, 0, 0);
+    if (res.statusCode() >= 400) {
+      return new Retries.Attempt(
+          failed(
+              "HTTP " + res.statusCode() + ": " + OpenAiAnswerer.errorMessage(res.body()),
+              start,
+              0,
+              0),
+          Retries.afterStatus(res));
     }
+    return Retries.Attempt.done(read(res.body(), prompt, n, start));
+  }
+
+  /** The answer's pick: the choice of the highest log-likelihood. */
+  private Response read(String text, Prompt prompt, int n, long start) {
     JsonNode json;
     try {
       json = Json.MAPPER.readTree(text);

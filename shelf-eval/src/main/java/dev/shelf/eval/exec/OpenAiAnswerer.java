@@ -29,9 +29,9 @@ import org.jspecify.annotations.Nullable;
  * <p>Nothing here throws for a failed call: an HTTP error becomes {@code HTTP 429: <the error's
  * message>}, an error event inside the stream, a stream cut before {@code [DONE]}, a refused
  * connection or a timeout become a failed {@link Response} with the latency measured so far (a
- * refused connection and a 502, 503 or 504 only after {@value #ATTEMPTS} tries). A server that
- * ignores {@code stream} and answers one JSON body is read as such (no TTFT then). Without a usage
- * record the token counts are 0 (and so is the cost).
+ * refused connection and a 502, 503 or 504 only after {@link Retries} has tried again). A server
+ * that ignores {@code stream} and answers one JSON body is read as such (no TTFT then). Without a
+ * usage record the token counts are 0 (and so is the cost).
  */
 public final class OpenAiAnswerer implements Answerer<Item> {
   private final HttpClient http;
@@ -97,83 +97,35 @@ public final class OpenAiAnswerer implements Answerer<Item> {
       builder.header("authorization", "Bearer " + key);
     }
     HttpRequest request = builder.build();
-    for (int attempt = 1; ; attempt++) {
-      Attempt a = attempt(request);
-      if (a.retryAfterMillis < 0 || attempt == ATTEMPTS) {
-        Response r = a.response;
-        return attempt == 1 || r.error() == null
-            ? r
-            : Response.failed(r.error() + " (" + attempt + " attempts)", r.measurement());
-      }
-      try {
-        Thread.sleep(a.retryAfterMillis > 0 ? a.retryAfterMillis : BACKOFF_MILLIS << (attempt - 1));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return Response.failed("interrupted", a.response.measurement());
-      }
-    }
+    return Retries.run(() -> attempt(request));
   }
 
-  /**
-   * Calls per item at most: a refused or reset connection, or a 502, 503 or 504 (a server or
-   * gateway that could not answer for the moment: restarting, draining, its upstream down), is
-   * tried again after {@code Retry-After} (up to {@value #MAX_RETRY_AFTER_MILLIS} ms) or a backoff
-   * from {@value #BACKOFF_MILLIS} ms, so that a moment's outage does not count an item wrong. A
-   * timeout, an answer that began and broke off, or any other status is not: the model was asked,
-   * or the caller must change something (a 429 says the run's concurrency is above the key's
-   * limits, and its items are reported as errors rather than slowed down unseen).
-   */
-  static final int ATTEMPTS = 3;
-
-  static final long BACKOFF_MILLIS = 250;
-
-  static final long MAX_RETRY_AFTER_MILLIS = 10_000;
-
-  /** One call's response, and when to try again: -1 for not at all, 0 for the backoff. */
-  private record Attempt(Response response, long retryAfterMillis) {}
-
-  private Attempt attempt(HttpRequest request) {
+  private Retries.Attempt attempt(HttpRequest request) {
     long start = System.nanoTime();
     try {
       HttpResponse<Stream<String>> res = http.send(request, HttpResponse.BodyHandlers.ofLines());
       try (Stream<String> lines = res.body()) {
-        int status = res.statusCode();
-        if (status >= 400) {
+        if (res.statusCode() >= 400) {
           String text = String.join("\n", (Iterable<String>) lines::iterator);
-          Response failed = failed("HTTP " + status + ": " + errorMessage(text), start, null);
-          boolean again = status == 502 || status == 503 || status == 504;
-          return new Attempt(failed, again ? retryAfter(res) : -1);
+          return new Retries.Attempt(
+              failed("HTTP " + res.statusCode() + ": " + errorMessage(text), start, null),
+              Retries.afterStatus(res));
         }
         String type = res.headers().firstValue("content-type").orElse("");
         if (!type.startsWith("text/event-stream")) {
-          return new Attempt(
-              whole(String.join("\n", (Iterable<String>) lines::iterator), start), -1);
+          return Retries.Attempt.done(
+              whole(String.join("\n", (Iterable<String>) lines::iterator), start));
         }
-        return new Attempt(stream(lines.iterator(), start), -1);
+        return Retries.Attempt.done(stream(lines.iterator(), start));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return new Attempt(failed("interrupted", start, null), -1);
-    } catch (java.net.http.HttpTimeoutException e) {
-      return new Attempt(failed("call failed: " + why(e), start, null), -1);
+      return Retries.Attempt.done(failed("interrupted", start, null));
     } catch (IOException e) {
-      return new Attempt(failed("call failed: " + why(e), start, null), 0);
+      return new Retries.Attempt(
+          failed("call failed: " + Retries.why(e), start, null), Retries.afterFailure(e));
     } catch (RuntimeException e) {
-      return new Attempt(failed("call failed: " + why(e), start, null), -1);
-    }
-  }
-
-  private static String why(Exception e) {
-    return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-  }
-
-  /** {@code Retry-After} in whole seconds, in milliseconds up to the cap; 0 when absent. */
-  private static long retryAfter(HttpResponse<?> res) {
-    try {
-      long seconds = Long.parseLong(res.headers().firstValue("retry-after").orElse("0").trim());
-      return Math.min(Math.max(seconds, 0) * 1000, MAX_RETRY_AFTER_MILLIS);
-    } catch (NumberFormatException e) {
-      return 0; // an HTTP date: the backoff instead
+      return Retries.Attempt.done(failed("call failed: " + Retries.why(e), start, null));
     }
   }
 

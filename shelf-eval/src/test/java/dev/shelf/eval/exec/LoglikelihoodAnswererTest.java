@@ -4,13 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
 import dev.shelf.api.Json;
+import dev.shelf.eval.dataset.ChoiceItem;
 import dev.shelf.eval.dataset.TaskType;
 import dev.shelf.eval.prompt.Prompt;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** The log-likelihood answerer's request and its reading of echoed prompt logprobs. */
@@ -35,6 +42,54 @@ class LoglikelihoodAnswererTest {
     assertThat(body.get("max_tokens").asInt()).isZero();
     assertThat(body.get("echo").asBoolean()).isTrue();
     assertThat(body.get("logprobs").asInt()).isZero();
+  }
+
+  @Test
+  void aMomentsOutageIsTriedAgain() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    HttpServer server =
+        HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/v1/completions",
+        ex -> {
+          ex.getRequestBody().readAllBytes();
+          boolean fail = calls.incrementAndGet() == 1;
+          byte[] bytes =
+              (fail
+                      ? "{\"error\":{\"message\":\"restarting\"}}"
+                      : """
+                      {"choices": [
+                        {"index": 0, "text": "Q: A", "logprobs": {
+                          "token_logprobs": [null, -2.0], "text_offset": [0, 2]}},
+                        {"index": 1, "text": "Q: B", "logprobs": {
+                          "token_logprobs": [null, -0.5], "text_offset": [0, 2]}}
+                      ]}
+                      """)
+                  .getBytes(StandardCharsets.UTF_8);
+          ex.getResponseHeaders().set("content-type", "application/json");
+          ex.sendResponseHeaders(fail ? 503 : 200, bytes.length);
+          try (OutputStream out = ex.getResponseBody()) {
+            out.write(bytes);
+          }
+        });
+    server.start();
+    try {
+      var a =
+          new LoglikelihoodAnswerer(
+              java.net.http.HttpClient.newHttpClient(),
+              java.net.URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v1/"),
+              null,
+              "m",
+              null,
+              Duration.ofSeconds(5));
+      var item = new ChoiceItem("x:1", "x", 1, "", "Q", List.of("yes", "no"), 'B');
+      var r = a.answer(item, new Prompt("Q:", List.of()));
+      assertThat(r.error()).isNull();
+      assertThat(r.text()).isEqualTo("B");
+      assertThat(calls.get()).isEqualTo(2);
+    } finally {
+      server.stop(0);
+    }
   }
 
   @Test

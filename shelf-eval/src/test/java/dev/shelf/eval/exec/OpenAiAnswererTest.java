@@ -145,7 +145,7 @@ class OpenAiAnswererTest {
 
     calls.set(0);
     assertThat(flaky(3, 503, calls).error()).isEqualTo("HTTP 503: busy (3 attempts)");
-    assertThat(calls.get()).isEqualTo(OpenAiAnswerer.ATTEMPTS);
+    assertThat(calls.get()).isEqualTo(Retries.ATTEMPTS);
 
     calls.set(0);
     assertThat(flaky(1, 400, calls).error()).isEqualTo("HTTP 400: busy");
