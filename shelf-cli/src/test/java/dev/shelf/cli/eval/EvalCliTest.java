@@ -342,7 +342,6 @@ class EvalCliTest {
     }
   }
 
-  /** Item id, extracted answer and verdict, sorted by id. */
   /** The items scored without an extracted answer, each with its error or its text. */
   private static List<String> unanswered(List<? extends ItemResult<? extends Item>> results) {
     return results.stream()
@@ -355,6 +354,7 @@ class EvalCliTest {
         .toList();
   }
 
+  /** Item id, extracted answer and verdict, sorted by id. */
   private static List<String> verdicts(List<? extends ItemResult<? extends Item>> results) {
     return results.stream()
         .map(r -> r.item().id() + " " + r.score().extracted() + " " + r.score().correct())

@@ -60,7 +60,7 @@ final class Retries {
     }
     try {
       long seconds = Long.parseLong(res.headers().firstValue("retry-after").orElse("0").trim());
-      return Math.min(Math.max(seconds, 0) * 1000, MAX_RETRY_AFTER_MILLIS);
+      return Math.clamp(seconds, 0, MAX_RETRY_AFTER_MILLIS / 1000) * 1000;
     } catch (NumberFormatException e) {
       return 0; // an HTTP date: the backoff instead
     }
@@ -71,7 +71,7 @@ final class Retries {
     return e instanceof HttpTimeoutException ? -1 : 0;
   }
 
-  /** What a failed call says: its message, or its class when it has none. */
+  /** What a failed call (or judging) says: its message, or its class when it has none. */
   static String why(Exception e) {
     return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
   }

@@ -213,8 +213,7 @@ public final class RunExecutor {
               try {
                 reply = judge.ask(RefusalJudging.prompt(item.question(), text));
               } catch (RuntimeException e) {
-                String why = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-                listener.judged(model, item.id(), null, why);
+                listener.judged(model, item.id(), null, Retries.why(e));
                 return;
               }
               if (cancelled.get()) {
