@@ -2,7 +2,7 @@ package dev.shelf.gateway;
 
 import dev.shelf.gateway.catalog.ModelSpec;
 import dev.shelf.providers.spi.Provider;
-import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -42,25 +42,43 @@ final class Preloads implements AutoCloseable {
       Executors.newSingleThreadExecutor(
           r -> Thread.ofPlatform().daemon().name("shelf-preload").unstarted(r));
 
-  /** Starts the preloads of {@code shelf} that have not run for its providers; forgets the rest. */
+  /**
+   * Starts the preloads of {@code shelf} that have not run for its providers. A preload the shelf
+   * no longer has (its model dropped or no longer marked, its provider kept) is given up first
+   * ({@link Provider#unpreload}), so that the new ones may take its room.
+   */
   synchronized void start(Shelf shelf) {
-    Set<Key> live = new HashSet<>();
+    Map<Key, String> live = new LinkedHashMap<>();
     for (ModelSpec m : shelf.config().models()) {
       Provider p = shelf.providers().get(m.provider());
-      if (!m.preload() || p == null) {
-        continue;
+      if (m.preload() && p != null) {
+        live.putIfAbsent(new Key(p, m.upstream()), m.deploymentId());
       }
-      Key key = new Key(p, m.upstream());
-      live.add(key);
-      jobs.computeIfAbsent(
-          key,
-          k -> {
-            Job job = new Job(m.deploymentId());
-            runner.execute(() -> run(k, job));
-            return job;
-          });
     }
-    jobs.keySet().retainAll(live);
+    for (var it = jobs.keySet().iterator(); it.hasNext(); ) {
+      Key key = it.next();
+      if (!live.containsKey(key)) {
+        it.remove();
+        runner.execute(() -> unpreload(key)); // after its preload, should that still be queued
+      }
+    }
+    live.forEach(
+        (key, deployment) ->
+            jobs.computeIfAbsent(
+                key,
+                k -> {
+                  Job job = new Job(deployment);
+                  runner.execute(() -> run(k, job));
+                  return job;
+                }));
+  }
+
+  private static void unpreload(Key key) {
+    try {
+      key.provider().unpreload(key.upstream());
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "giving up the preload of " + key.upstream(), e);
+    }
   }
 
   private static void run(Key key, Job job) {

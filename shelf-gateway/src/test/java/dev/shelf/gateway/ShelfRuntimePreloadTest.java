@@ -33,7 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
  * another, while the shelf serves; readiness sees what is still running and what failed.
  */
 class ShelfRuntimePreloadTest {
-  /** Preloads recorded in order; each waits for {@link #gate}; upstream "broken" fails. */
+  /**
+   * Preloads recorded in order, and given-up ones with a "-" before them; each preload waits for
+   * {@link #gate}; upstream "broken" fails.
+   */
   static final List<String> preloaded = new CopyOnWriteArrayList<>();
 
   static volatile CountDownLatch gate = new CountDownLatch(0);
@@ -65,6 +68,11 @@ class ShelfRuntimePreloadTest {
             throw new ProviderException(
                 ProviderException.Kind.NOT_FOUND, "local model file not found: broken");
           }
+        }
+
+        @Override
+        public void unpreload(String model) {
+          preloaded.add("-" + spec.name() + "/" + model);
         }
 
         @Override
@@ -115,14 +123,15 @@ class ShelfRuntimePreloadTest {
           .containsExactly(Map.entry("p/broken", "local model file not found: broken"));
 
       // A reload that keeps the provider preloads only what is new to it, and forgets the
-      // failure of a model no longer marked.
+      // failure of a model no longer marked, giving up its preload before the new ones run (they
+      // may need its room).
       write(
           file,
           BASE.replace("upstream: broken, preload: true", "upstream: broken")
               + "  - {id: d, provider: p, preload: true}\n",
           5);
-      await(() -> preloaded.size() == 3);
-      assertThat(preloaded).containsExactly("p/a", "p/broken", "p/d");
+      await(() -> preloaded.size() == 4);
+      assertThat(preloaded).containsExactly("p/a", "p/broken", "-p/broken", "p/d");
       await(() -> rt.preloading().isEmpty());
       assertThat(rt.preloadFailures()).isEmpty();
     }

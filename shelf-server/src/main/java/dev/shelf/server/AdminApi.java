@@ -106,11 +106,12 @@ final class AdminApi {
 
   /**
    * What {@code /health} gives, with the names of the deployments still loading or failed and the
-   * config error, which the public {@code /health} keeps to counts.
+   * config error, which the public {@code /health} keeps to counts. Its {@code in_flight} leaves
+   * out this request, which counts among them as any API request does.
    */
   private void health(ServerRequest req, ServerResponse res, Principal who) {
     requireMaster(who);
-    Http.json(res, 200, server.health(true, true).body());
+    Http.json(res, 200, server.health(true, true, 1).body());
   }
 
   // ---- models held in memory ----

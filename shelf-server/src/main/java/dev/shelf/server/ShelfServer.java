@@ -558,7 +558,7 @@ public final class ShelfServer implements AutoCloseable {
   }
 
   private void health(ServerResponse res, boolean readiness) {
-    Health h = health(readiness, keys.open());
+    Health h = health(readiness, keys.open(), 0);
     Http.json(res, h.up() ? 200 : 503, h.body());
   }
 
@@ -570,8 +570,10 @@ public final class ShelfServer implements AutoCloseable {
    * only: the deployments still loading or failed, and the config error, may name files and paths,
    * and those go to the master key ({@code GET /admin/v1/health}, {@code detailed}). A server
    * without keys (open mode: loopback only, every caller may do everything) always gives them.
+   * {@code in_flight} counts the API requests being served less {@code asking}, those of the
+   * caller's own that count among them.
    */
-  Health health(boolean readiness, boolean detailed) {
+  Health health(boolean readiness, boolean detailed, int asking) {
     List<String> preloading = runtime.preloading();
     boolean up = !readiness || (!draining.get() && preloading.isEmpty());
     String err = runtime.lastError();
@@ -581,7 +583,7 @@ public final class ShelfServer implements AutoCloseable {
             g -> {
               g.writeStartObject();
               g.writeStringField("status", up ? "UP" : "DOWN");
-              g.writeNumberField("in_flight", inFlight.get());
+              g.writeNumberField("in_flight", inFlight.get() - asking);
               g.writeNumberField("models", gateway.shelf().names().size());
               if (!preloading.isEmpty()) {
                 g.writeNumberField("pending_preloads", preloading.size());

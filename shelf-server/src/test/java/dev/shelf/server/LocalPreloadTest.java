@@ -81,6 +81,7 @@ class LocalPreloadTest {
       ShelfHarness.Raw detail = shelf.get("/admin/v1/health", "authorization", "Bearer " + master);
       assertThat(detail.status()).as(detail.body()).isEqualTo(200);
       assertThat(detail.json().at("/status").asText()).isEqualTo("UP");
+      assertThat(detail.json().at("/in_flight").asInt()).as("not itself").isZero();
       assertThat(detail.json().at("/preload_failed/local~1gone.gguf").asText())
           .as(detail.body())
           .contains("local model file not found");

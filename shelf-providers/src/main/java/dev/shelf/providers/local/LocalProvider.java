@@ -162,6 +162,14 @@ public final class LocalProvider implements Provider {
     }
   }
 
+  @Override
+  public void unpreload(String model) {
+    ModelSlot slot = models.get(resolve(model));
+    if (slot != null) {
+      slot.unpreload();
+    }
+  }
+
   /** As {@link #using}, for a body that returns nothing. */
   private void with(String model, java.util.function.Consumer<Loaded> body) {
     using(

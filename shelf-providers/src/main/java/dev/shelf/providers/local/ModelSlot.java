@@ -83,7 +83,7 @@ final class ModelSlot {
    */
   synchronized void warm() {
     Loaded l = acquire(true);
-    memory.resident().preloaded(l.place());
+    memory.resident().preloaded(l.place(), true);
     try {
       if (!warm) {
         long start = System.nanoTime();
@@ -108,6 +108,17 @@ final class ModelSlot {
       }
     } finally {
       release(l);
+    }
+  }
+
+  /**
+   * No longer preloaded: a later preload may unload the file to make room. Its next {@link #warm}
+   * marks it again.
+   */
+  void unpreload() {
+    Loaded l = loaded;
+    if (l != null) {
+      memory.resident().preloaded(l.place(), false);
     }
   }
 

@@ -152,9 +152,12 @@ final class Resident {
     }
   }
 
-  /** Marks a loaded model preloaded: a later preload does not unload it to make room. */
-  synchronized void preloaded(Place p) {
-    p.preloaded = true;
+  /**
+   * Marks a loaded model preloaded, or no longer: a later preload does not unload a preloaded model
+   * to make room.
+   */
+  synchronized void preloaded(Place p, boolean preloaded) {
+    p.preloaded = preloaded;
   }
 
   /** Takes a use of a loaded model; false when it was unloaded meanwhile (load it again). */

@@ -33,6 +33,13 @@ public interface Provider extends AutoCloseable {
    */
   default void preload(String model) {}
 
+  /**
+   * The configuration no longer preloads {@code model} (a reload dropped it or its {@code preload}
+   * mark): the provider need not keep it ready any more. A local model stays loaded, but a later
+   * preload may now unload it to make room, as a request may.
+   */
+  default void unpreload(String model) {}
+
   /** The models this provider holds in memory now; none for remote vendors. */
   default List<ResidentModel> resident() {
     return List.of();

@@ -176,6 +176,14 @@ class LocalResidentTest {
       assertThat(p.loaded(stories.toString())).isNull();
       assertThat(p.loaded(tiny.toString())).isNotNull();
     }
+    try (LocalProvider p = provider(a + b - 1)) {
+      p.preload(stories.toString());
+      p.unpreload(stories.toString()); // a reload dropped its preload: it may make room now
+      p.preload(tiny.toString());
+      assertThat(p.loaded(stories.toString())).isNull();
+      assertThat(p.loaded(tiny.toString())).isNotNull();
+      p.unpreload("never-loaded.gguf"); // nothing to give up
+    }
   }
 
   @Test
