@@ -15,8 +15,23 @@ final class Q8_0Matrix extends WeightMatrix {
   private static final int BYTES = 34;
   private static final int QS = 2;
 
+  /**
+   * Each block's scale {@code d}, widened once ({@link WeightMatrix#blockScales}), for the vector
+   * kernels; the scalar twin reads the halves in place, so a scalar matrix has none.
+   */
+  private final float[] scales;
+
   Q8_0Matrix(MemorySegment data, int rows, int cols, Simd simd, WeightMatrix @Nullable [] panels) {
     super(GgmlType.Q8_0, data, rows, cols, simd, panels);
+    this.scales =
+        simd.isVector() && !paneled()
+            ? blockScales(data, (long) rows * (cols / QK), BYTES)
+            : new float[0];
+  }
+
+  @Override
+  long factorBytes() {
+    return (long) scales.length * Float.BYTES;
   }
 
   @Override
@@ -38,8 +53,9 @@ final class Q8_0Matrix extends WeightMatrix {
   void dequantizeVector(long offset, int elements, float[] out, int at) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
     long block = offset;
-    for (int y = at; y < at + elements; y += QK, block += BYTES) {
-      FloatVector d = FloatVector.broadcast(s, Bytes.f16(data, block));
+    int f = (int) (offset / BYTES);
+    for (int y = at; y < at + elements; y += QK, block += BYTES, f++) {
+      FloatVector d = FloatVector.broadcast(s, scales[f]);
       for (int e = 0; e < QK; e += s.length()) {
         quants(block, e).mul(d).intoArray(out, y + e);
       }
@@ -61,8 +77,9 @@ final class Q8_0Matrix extends WeightMatrix {
     FloatVector odd = FloatVector.zero(s);
     // x's index counts the loop and the block's offset goes beside it (see Q4_0Matrix).
     long block = offset;
-    for (int i = 0; i < cols; i += QK, block += BYTES) {
-      FloatVector d = FloatVector.broadcast(s, Bytes.f16(data, block));
+    int f = (int) (offset / BYTES);
+    for (int i = 0; i < cols; i += QK, block += BYTES, f++) {
+      FloatVector d = FloatVector.broadcast(s, scales[f]);
       for (int e = 0; e < QK; e += 2 * l) {
         even = quants(block, e).mul(d).fma(FloatVector.fromArray(s, x, i + e), even);
         odd = quants(block, e + l).mul(d).fma(FloatVector.fromArray(s, x, i + e + l), odd);

@@ -16,20 +16,24 @@ import org.junit.jupiter.api.Test;
 class WeightMatrixTest {
 
   @Test
-  void theKQuantsScalesDecodedAtLoadAreCounted() {
+  void theScalesDecodedAtLoadAreCounted() {
     // four floats per 64 weights: a 4096 x 4096 Q4_K matrix (9 MiB) takes 4 MiB beside its weights
     assertThat(WeightMatrix.decodedBytes(GgmlType.Q4_K, 4096L * 4096)).isEqualTo(4L << 20);
     assertThat(WeightMatrix.decodedBytes(GgmlType.Q5_K, 4096L * 4096))
         .isEqualTo(VectorLanes.LOOKUP ? 4L << 20 : 0);
-    for (GgmlType other : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q6_K}) {
+    // a float per block of 32: 2 MiB beside Q4_0's 9 MiB and Q8_0's 17
+    assertThat(WeightMatrix.decodedBytes(GgmlType.Q4_0, 4096L * 4096)).isEqualTo(2L << 20);
+    assertThat(WeightMatrix.decodedBytes(GgmlType.Q8_0, 4096L * 4096)).isEqualTo(2L << 20);
+    for (GgmlType other : new GgmlType[] {GgmlType.Q6_K, GgmlType.Q4_1, GgmlType.F16}) {
       assertThat(WeightMatrix.decodedBytes(other, 4096L * 4096)).as(other.name()).isZero();
     }
   }
 
   @Test
   void aMatrixDecodesWhatIsCountedAndTheScalarTwinNothing() {
-    MemorySegment zeros = MemorySegment.ofArray(new byte[8 * 2 * 176]);
-    for (GgmlType type : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q4_0}) {
+    MemorySegment zeros = MemorySegment.ofArray(new byte[8 * 16 * 34]);
+    for (GgmlType type :
+        new GgmlType[] {GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q4_0, GgmlType.Q8_0}) {
       WeightMatrix matrix = WeightMatrix.of(type, zeros, 8, 512);
       assertThat(matrix.decodedBytes())
           .as(type.name())
