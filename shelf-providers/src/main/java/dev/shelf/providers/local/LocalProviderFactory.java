@@ -41,13 +41,16 @@ public final class LocalProviderFactory implements ProviderFactory {
     Memory defaults = Memory.defaults();
     Object kvCache = spec.options().get("kv_cache");
     Object kvWait = spec.options().get("kv_wait");
+    var kv =
+        kvCache == null
+            ? defaults.kv()
+            : new dev.shelf.engine.runtime.KvBudget(bytes("kv_cache", kvCache.toString()));
     var memory =
         new Memory(
-            kvCache == null
-                ? defaults.kv()
-                : new dev.shelf.engine.runtime.KvBudget(bytes("kv_cache", kvCache.toString())),
+            kv,
             kvWait == null ? defaults.kvWait() : duration("kv_wait", kvWait.toString()),
             defaults.physical(),
+            Memory.scalesHeap(Runtime.getRuntime().maxMemory(), kv.capacity()),
             count("prefix_cache", spec.options().get("prefix_cache"), defaults.prefixCache()),
             defaults.resident(),
             keepAlive(spec.options().get("keep_alive")));

@@ -28,11 +28,19 @@ import org.jspecify.annotations.Nullable;
  * options.prefix_cache} per model, default 4) keep their reservations until a request needs the
  * memory: they are evicted, oldest first, before a request waits.
  *
- * <p><b>Several models</b> share the machine's memory too: one that would not fit beside those
- * loaded unloads the idle ones first ({@link Resident}).
+ * <p><b>Scales decoded at load</b> (a float per Q4_0 or Q8_0 block, four per 64 K-quant weights:
+ * {@link dev.shelf.engine.tensor.WeightMatrix#decodedBytes}) are Java arrays, so they take the
+ * heap, beside the KV caches: a model whose scales do not fit in what the heap leaves ({@link
+ * #scalesHeap}) is refused at load ({@code BAD_REQUEST}, {@code model_too_large}, saying how to
+ * raise the heap), never an {@link OutOfMemoryError} in the middle of a load.
  *
- * @param physical the memory models may take, in bytes ({@link #forModels}: the machine's less the
- *     JVM's heap), or 0 when unknown (no model is refused then)
+ * <p><b>Several models</b> share the machine's memory and that heap too: one that would not fit
+ * beside those loaded unloads the idle ones first ({@link Resident}).
+ *
+ * @param physical the memory the mapped model files may take, in bytes ({@link #forModels}: the
+ *     machine's less the JVM's heap), or 0 when unknown (no model is refused then)
+ * @param scalesHeap the heap the models' decoded scales may take, in bytes ({@link #scalesHeap}),
+ *     or 0 when unknown (not checked)
  * @param prefixCache sequences kept per model for prefix reuse (0: none)
  * @param resident the loaded models whose memory counts against {@code physical}
  * @param keepAlive how long a model that serves no request stays loaded; null: until another model
@@ -42,15 +50,16 @@ record Memory(
     KvBudget kv,
     Duration kvWait,
     long physical,
+    long scalesHeap,
     int prefixCache,
     Resident resident,
     @Nullable Duration keepAlive) {
   /**
    * With a {@link Resident} of its own (tests: models loaded elsewhere do not count), models kept
-   * loaded.
+   * loaded, the heap for scales not checked.
    */
   Memory(KvBudget kv, Duration kvWait, long physical, int prefixCache) {
-    this(kv, kvWait, physical, prefixCache, new Resident(), null);
+    this(kv, kvWait, physical, 0, prefixCache, new Resident(), null);
   }
 
   /** {@link #keepAlive} for {@link Resident}: nanoseconds, {@link Resident#FOREVER} for none. */
@@ -59,7 +68,7 @@ record Memory(
   }
 
   Memory withKeepAlive(@Nullable Duration newKeepAlive) {
-    return new Memory(kv, kvWait, physical, prefixCache, resident, newKeepAlive);
+    return new Memory(kv, kvWait, physical, scalesHeap, prefixCache, resident, newKeepAlive);
   }
 
   /**
@@ -67,13 +76,33 @@ record Memory(
    * the heap ({@link #forModels}), shared by the process's local models ({@link Resident#PROCESS}).
    */
   static Memory defaults() {
+    long heap = Runtime.getRuntime().maxMemory();
+    KvBudget kv = new KvBudget(Math.max(1, heap / 2));
     return new Memory(
-        new KvBudget(Math.max(1, Runtime.getRuntime().maxMemory() / 2)),
+        kv,
         Duration.ofSeconds(30),
-        forModels(physicalMemory(), Runtime.getRuntime().maxMemory()),
+        forModels(physicalMemory(), heap),
+        scalesHeap(heap, kv.capacity()),
         4,
         Resident.PROCESS,
         null);
+  }
+
+  /** Heap kept beside the KV caches and the scales: requests' buffers, the server's own. */
+  static final long HEAP_HEADROOM = 512L << 20;
+
+  /**
+   * The heap that the decoded scales of the loaded models may take in a JVM whose heap may grow to
+   * {@code maxHeap}, beside a KV cache budget of {@code kvBudget}: the rest, less {@link
+   * #HEAP_HEADROOM} (or a quarter of the heap, if less); at least 1 byte, so that a heap taken
+   * whole by the KV budget refuses every model with scales and says why. 0 (unchecked) for a heap
+   * without a bound.
+   */
+  static long scalesHeap(long maxHeap, long kvBudget) {
+    if (maxHeap == Long.MAX_VALUE) {
+      return 0;
+    }
+    return Math.max(1, maxHeap - kvBudget - Math.min(HEAP_HEADROOM, maxHeap / 4));
   }
 
   /**
@@ -103,31 +132,41 @@ record Memory(
   }
 
   /**
-   * Refuses a model whose file and what its kernels decode at load ({@code decodedBytes}, see
-   * {@link dev.shelf.engine.tensor.WeightMatrix#decodedBytes}) are larger than the machine's
-   * memory.
+   * Refuses a model whose file is larger than the memory for models, or whose scales decoded at
+   * load ({@code decodedBytes}, see {@link dev.shelf.engine.tensor.WeightMatrix#decodedBytes}) are
+   * larger than the heap left for them.
    */
   void checkModel(Path path, long fileBytes, long decodedBytes) {
-    if (physical > 0 && fileBytes + decodedBytes > physical) {
-      throw new ProviderException(
-          Kind.BAD_REQUEST,
+    if (physical > 0 && fileBytes > physical) {
+      throw tooLarge(
           "model file "
               + path
               + " is "
               + KvBudget.mib(fileBytes)
-              + (decodedBytes > 0
-                  ? " (and " + KvBudget.mib(decodedBytes) + " of scales decoded at load)"
-                  : "")
               + " but this machine has "
               + KvBudget.mib(physical)
               + " of memory for models (beside the JVM's heap): its weights would be read from"
-              + " disk for every token",
-          "model_too_large",
-          null,
-          0,
-          null,
-          null);
+              + " disk for every token");
     }
+    if (scalesHeap > 0 && decodedBytes > scalesHeap) {
+      throw tooLarge(
+          "model file "
+              + path
+              + " decodes "
+              + KvBudget.mib(decodedBytes)
+              + " of scales at load, which its kernels keep in the JVM's heap, but the heap (at"
+              + " most "
+              + KvBudget.mib(Runtime.getRuntime().maxMemory())
+              + ") leaves "
+              + KvBudget.mib(scalesHeap)
+              + " for them beside the KV cache budget of "
+              + KvBudget.mib(kv.capacity())
+              + ": raise the heap (SHELF_HEAP, or -Xmx) or lower the provider's options.kv_cache");
+    }
+  }
+
+  private static ProviderException tooLarge(String message) {
+    return new ProviderException(Kind.BAD_REQUEST, message, "model_too_large", null, 0, null, null);
   }
 
   /**

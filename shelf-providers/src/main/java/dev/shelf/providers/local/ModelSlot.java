@@ -162,14 +162,11 @@ final class ModelSlot {
       throw unsupported(e);
     }
     Resident.Place place;
+    long decoded;
     try {
-      long decoded = LlamaModel.decodedBytes(file);
+      decoded = LlamaModel.decodedBytes(file);
       memory.checkModel(path, file.size(), decoded);
-      place =
-          memory
-              .resident()
-              .reserve(
-                  path, file.size() + decoded, memory.physical(), memory.keepAliveNanos(), preload);
+      place = memory.resident().reserve(path, file.size(), decoded, memory, preload);
     } catch (RuntimeException e) {
       file.close();
       throw e;
@@ -194,6 +191,23 @@ final class ModelSlot {
       memory.resident().remove(place);
       file.close();
       throw unsupported(e);
+    } catch (OutOfMemoryError e) {
+      // The scales fit the heap's share for them (checked above), but the heap was fuller than
+      // counted (requests' buffers, a large kv_cache): what the load allocated is garbage now.
+      memory.resident().remove(place);
+      file.close();
+      throw new ProviderException(
+          Kind.UNAVAILABLE,
+          "the JVM's heap ran out while loading model file "
+              + path
+              + ", whose kernels decode "
+              + dev.shelf.engine.runtime.KvBudget.mib(decoded)
+              + " of scales into it: raise the heap (SHELF_HEAP, or -Xmx)",
+          "model_memory_heap",
+          null,
+          0,
+          null,
+          e);
     }
   }
 

@@ -43,6 +43,7 @@ final class Resident {
   static final class Place {
     private final Path path;
     private final long bytes;
+    private final long decoded;
     private final long keepAliveNanos;
     private int users;
     private long lastUsed;
@@ -50,9 +51,10 @@ final class Resident {
     private boolean preloaded;
     private @Nullable Consumer<String> unload;
 
-    private Place(Path path, long bytes, long keepAliveNanos) {
+    private Place(Path path, long bytes, long decoded, long keepAliveNanos) {
       this.path = path;
       this.bytes = bytes;
+      this.decoded = decoded;
       this.keepAliveNanos = keepAliveNanos;
     }
   }
@@ -61,10 +63,11 @@ final class Resident {
   private @Nullable ScheduledExecutorService sweeper;
 
   /**
-   * Reserves {@code bytes} for the model at {@code path} within {@code physical} bytes of memory
-   * (0: unknown, nothing is checked), unloading loaded models that serve no request, least recently
-   * used first, as long as it does not fit. Once loaded, the model is unloaded after {@code
-   * keepAliveNanos} without a request ({@link #FOREVER}: never).
+   * Reserves {@code bytes} of memory for the model file at {@code path} within {@code
+   * memory.physical()} (0: unknown, not checked), and {@code decoded} bytes of heap for the scales
+   * it decodes at load within {@code memory.scalesHeap()} (likewise), unloading loaded models that
+   * serve no request, least recently used first, as long as it does not fit. Once loaded, the model
+   * is unloaded after {@code memory.keepAliveNanos()} without a request ({@link #FOREVER}: never).
    *
    * <p>A {@code preload} does not unload models preloaded before it: preloads that do not fit
    * together would otherwise unload each other in turn and leave the first ones cold.
@@ -73,21 +76,21 @@ final class Resident {
    *     answering requests; {@code BAD_REQUEST}, {@code model_memory_preloaded}, when a preload
    *     does not fit beside the preloaded models
    */
-  Place reserve(Path path, long bytes, long physical, long keepAliveNanos, boolean preload) {
+  Place reserve(Path path, long bytes, long decoded, Memory memory, boolean preload) {
     List<Consumer<String>> unloads = new ArrayList<>();
     try {
       synchronized (this) {
-        while (physical > 0 && taken() + bytes > physical) {
+        while (!fits(bytes, decoded, memory)) {
           Place victim =
               places.stream()
                   .filter(p -> p.loaded && p.users == 0 && !(preload && p.preloaded))
                   .min(Comparator.comparingLong(p -> p.lastUsed))
                   .orElse(null);
           if (victim == null && preload && places.stream().anyMatch(p -> p.preloaded)) {
-            throw preloadedFull(path, bytes, physical);
+            throw preloadedFull(path, bytes, decoded, memory);
           }
           if (victim == null) {
-            throw busy(path, bytes, physical);
+            throw busy(path, bytes, decoded, memory);
           }
           places.remove(victim);
           Consumer<String> u = victim.unload;
@@ -95,7 +98,7 @@ final class Resident {
             unloads.add(u);
           }
         }
-        Place p = new Place(path, bytes, keepAliveNanos);
+        Place p = new Place(path, bytes, decoded, memory.keepAliveNanos());
         places.add(p);
         return p;
       }
@@ -103,6 +106,11 @@ final class Resident {
       // outside the lock: closing unmaps the file and stops a thread
       unloads.forEach(u -> u.accept("to make room for " + path.getFileName()));
     }
+  }
+
+  private boolean fits(long bytes, long decoded, Memory memory) {
+    return (memory.physical() <= 0 || taken() + bytes <= memory.physical())
+        && (memory.scalesHeap() <= 0 || decodedTaken() + decoded <= memory.scalesHeap());
   }
 
   /**
@@ -195,7 +203,7 @@ final class Resident {
     return places.remove(p);
   }
 
-  /** The bytes the loaded and loading models take. */
+  /** The bytes of memory the loaded and loading models' files take. */
   synchronized long taken() {
     long sum = 0;
     for (Place p : places) {
@@ -204,7 +212,44 @@ final class Resident {
     return sum;
   }
 
-  private ProviderException preloadedFull(Path path, long bytes, long physical) {
+  /** The bytes of heap the loaded and loading models' decoded scales take. */
+  synchronized long decodedTaken() {
+    long sum = 0;
+    for (Place p : places) {
+      sum += p.decoded;
+    }
+    return sum;
+  }
+
+  /**
+   * "model file F needs A of memory [and D of heap for its scales], and the local models WHO take T
+   * of the P this machine has for models [and U of the H of heap for scales]".
+   */
+  private String shortOfRoom(Path path, long bytes, long decoded, Memory memory, String who) {
+    boolean heap = memory.scalesHeap() > 0;
+    return "model file "
+        + path.getFileName()
+        + " needs "
+        + KvBudget.mib(bytes)
+        + " of memory"
+        + (heap ? " and " + KvBudget.mib(decoded) + " of heap for its scales" : "")
+        + ", and the local models "
+        + who
+        + " take "
+        + KvBudget.mib(taken())
+        + " of the "
+        + KvBudget.mib(memory.physical())
+        + " this machine has for models"
+        + (heap
+            ? " and "
+                + KvBudget.mib(decodedTaken())
+                + " of the "
+                + KvBudget.mib(memory.scalesHeap())
+                + " of heap for scales"
+            : "");
+  }
+
+  private ProviderException preloadedFull(Path path, long bytes, long decoded, Memory memory) {
     var preloaded = new StringBuilder();
     for (Place p : places) {
       if (p.preloaded) {
@@ -218,15 +263,8 @@ final class Resident {
     }
     return new ProviderException(
         Kind.BAD_REQUEST,
-        "model file "
-            + path.getFileName()
-            + " needs "
-            + KvBudget.mib(bytes)
-            + " of memory, and the local models loaded take "
-            + KvBudget.mib(taken())
-            + " of the "
-            + KvBudget.mib(physical)
-            + " this machine has for models, preloaded: "
+        shortOfRoom(path, bytes, decoded, memory, "loaded")
+            + ", preloaded: "
             + preloaded
             + "; it is not preloaded, so as not to unload those (it loads on its first request)",
         "model_memory_preloaded",
@@ -236,7 +274,7 @@ final class Resident {
         null);
   }
 
-  private ProviderException busy(Path path, long bytes, long physical) {
+  private ProviderException busy(Path path, long bytes, long decoded, Memory memory) {
     var busy = new StringBuilder();
     for (Place p : places) {
       busy.append(busy.isEmpty() ? "" : ", ")
@@ -248,15 +286,8 @@ final class Resident {
     }
     return new ProviderException(
         Kind.RATE_LIMITED,
-        "model file "
-            + path.getFileName()
-            + " needs "
-            + KvBudget.mib(bytes)
-            + " of memory, and the local models in use take "
-            + KvBudget.mib(taken())
-            + " of the "
-            + KvBudget.mib(physical)
-            + " this machine has for models: "
+        shortOfRoom(path, bytes, decoded, memory, "in use")
+            + ": "
             + busy
             + "; it loads once they are idle",
         "model_memory_busy",

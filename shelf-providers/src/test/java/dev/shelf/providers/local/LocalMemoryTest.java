@@ -126,6 +126,20 @@ class LocalMemoryTest {
   }
 
   @Test
+  void theScalesMayTakeTheHeapLeftBesideTheKvBudget() {
+    long m = 1L << 20;
+    assertThat(Memory.scalesHeap(2048 * m, 1024 * m)).isEqualTo(512 * m);
+    assertThat(Memory.scalesHeap(8192 * m, 4096 * m)).isEqualTo(3584 * m);
+    assertThat(Memory.scalesHeap(1024 * m, 512 * m)).as("a quarter kept").isEqualTo(256 * m);
+    assertThat(Memory.scalesHeap(2048 * m, 2048 * m)).as("none left: every scale refused").isOne();
+    assertThat(Memory.scalesHeap(Long.MAX_VALUE, 1024 * m)).as("no bound: unchecked").isZero();
+    assertThat(Memory.defaults().scalesHeap())
+        .isEqualTo(
+            Memory.scalesHeap(
+                Runtime.getRuntime().maxMemory(), Runtime.getRuntime().maxMemory() / 2));
+  }
+
+  @Test
   void theFactoryReadsSizesAndDurationsAndNamesTheOptionWhenWrong() {
     assertThat(LocalProviderFactory.bytes("kv_cache", "1.5GiB")).isEqualTo(3L << 29);
     assertThat(LocalProviderFactory.bytes("kv_cache", "512 MiB")).isEqualTo(512L << 20);

@@ -33,6 +33,7 @@ class LocalResidentTest {
   @TempDir static Path dir;
   static Path stories;
   static Path tiny;
+  static Path tinier;
 
   @BeforeAll
   static void files() throws IOException {
@@ -40,12 +41,20 @@ class LocalResidentTest {
     tiny = dir.resolve("tiny-Q8_0.gguf");
     SyntheticModel.write(
         tiny, SyntheticModel.shape("tiny"), "Q8_0", 3, Parallel.shared(), (d, t) -> {});
+    tinier = dir.resolve("tiny-Q4_0.gguf");
+    SyntheticModel.write(
+        tinier, SyntheticModel.shape("tiny"), "Q4_0", 4, Parallel.shared(), (d, t) -> {});
   }
 
-  /** What a load of {@code file} takes: the file and what its kernels decode. */
+  /** The memory a load of {@code file} takes: the mapped file. */
   private static long bytes(Path file) throws IOException {
+    return Files.size(file);
+  }
+
+  /** The heap a load of {@code file} takes: the scales its kernels decode. */
+  private static long decoded(Path file) throws IOException {
     try (GgufFile f = GgufFile.open(file)) {
-      return Files.size(file) + LlamaModel.decodedBytes(f);
+      return LlamaModel.decodedBytes(f);
     }
   }
 
@@ -183,6 +192,51 @@ class LocalResidentTest {
       assertThat(p.loaded(stories.toString())).isNull();
       assertThat(p.loaded(tiny.toString())).isNotNull();
       p.unpreload("never-loaded.gguf"); // nothing to give up
+    }
+  }
+
+  @Test
+  void theScalesOfTheLoadedModelsShareTheHeapLeftForThem() throws Exception {
+    long a = decoded(tiny);
+    long b = decoded(tinier);
+    assertThat(a).as("Q8_0 decodes its scales").isPositive();
+    assertThat(b).as("Q4_0 decodes its scales").isPositive();
+    Memory memory =
+        new Memory(
+            new KvBudget(1L << 30), Duration.ofSeconds(5), 0, a + b - 1, 0, new Resident(), null);
+    try (LocalProvider p = new LocalProvider("local", dir, 1, memory)) {
+      chat(p, tiny);
+      chat(p, tinier);
+      assertThat(p.loaded(tiny.toString())).as("unloaded for the other's scales").isNull();
+      assertThat(p.loaded(tinier.toString())).isNotNull();
+      assertThat(p.memory().resident().decodedTaken()).isEqualTo(b);
+      try (Answering answering = new Answering(p, tinier)) {
+        assertThatThrownBy(() -> chat(p, tiny))
+            .isInstanceOfSatisfying(
+                ProviderException.class,
+                e -> {
+                  assertThat(e.kind()).isEqualTo(Kind.RATE_LIMITED);
+                  assertThat(e.code()).isEqualTo("model_memory_busy");
+                })
+            .hasMessageContaining("tiny-Q8_0.gguf needs")
+            .hasMessageContaining("of heap for its scales")
+            .hasMessageContaining("tiny-Q4_0.gguf (");
+      }
+    }
+    Memory small =
+        new Memory(
+            new KvBudget(1L << 30), Duration.ofSeconds(5), 0, a - 1, 0, new Resident(), null);
+    try (LocalProvider p = new LocalProvider("local", dir, 1, small)) {
+      assertThatThrownBy(() -> chat(p, tiny))
+          .isInstanceOfSatisfying(
+              ProviderException.class,
+              e -> {
+                assertThat(e.kind()).isEqualTo(Kind.BAD_REQUEST);
+                assertThat(e.code()).isEqualTo("model_too_large");
+              })
+          .hasMessageContaining("of scales at load, which its kernels keep in the JVM's heap")
+          .hasMessageContaining("raise the heap (SHELF_HEAP, or -Xmx)");
+      assertThat(p.memory().resident().decodedTaken()).isZero();
     }
   }
 
