@@ -29,6 +29,7 @@ final class Preloads implements AutoCloseable {
 
   private static final class Job {
     final String deployment;
+    volatile boolean dropped;
     volatile boolean done;
     volatile @Nullable String error;
 
@@ -44,8 +45,9 @@ final class Preloads implements AutoCloseable {
 
   /**
    * Starts the preloads of {@code shelf} that have not run for its providers. A preload the shelf
-   * no longer has (its model dropped or no longer marked, its provider kept) is given up first
-   * ({@link Provider#unpreload}), so that the new ones may take its room.
+   * no longer has (its model dropped or no longer marked, or its provider replaced) is given up
+   * first ({@link Provider#unpreload}; a replaced provider's models go when it closes), so that the
+   * new ones may take its room; one still waiting to run does not run.
    */
   synchronized void start(Shelf shelf) {
     Map<Key, String> live = new LinkedHashMap<>();
@@ -55,11 +57,13 @@ final class Preloads implements AutoCloseable {
         live.putIfAbsent(new Key(p, m.upstream()), m.deploymentId());
       }
     }
-    for (var it = jobs.keySet().iterator(); it.hasNext(); ) {
-      Key key = it.next();
-      if (!live.containsKey(key)) {
+    for (var it = jobs.entrySet().iterator(); it.hasNext(); ) {
+      var job = it.next();
+      if (!live.containsKey(job.getKey())) {
         it.remove();
-        runner.execute(() -> unpreload(key)); // after its preload, should that still be queued
+        job.getValue().dropped = true;
+        Key key = job.getKey();
+        runner.execute(() -> unpreload(key)); // after its preload, if that was running
       }
     }
     live.forEach(
@@ -82,6 +86,9 @@ final class Preloads implements AutoCloseable {
   }
 
   private static void run(Key key, Job job) {
+    if (job.dropped) {
+      return; // a reload dropped it before its turn
+    }
     long start = System.nanoTime();
     try {
       key.provider().preload(key.upstream());

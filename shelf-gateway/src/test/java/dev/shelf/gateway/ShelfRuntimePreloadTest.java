@@ -138,6 +138,25 @@ class ShelfRuntimePreloadTest {
   }
 
   @Test
+  void aPreloadDroppedBeforeItsTurnDoesNotRun() throws Exception {
+    preloaded.clear();
+    gate = new CountDownLatch(1);
+    Path file = dir.resolve("shelf.yaml");
+    write(file, BASE, 0);
+    try (var rt = start(file)) {
+      assertThat(rt.preloading()).containsExactly("p/a", "p/broken");
+      // "a" waits at the gate, "broken" behind it; a reload drops "broken"
+      write(file, BASE.replace("upstream: broken, preload: true", "upstream: broken"), 5);
+      await(() -> rt.preloading().equals(java.util.List.of("p/a")));
+      gate.countDown();
+      await(() -> preloaded.size() == 2);
+      Thread.sleep(100);
+      assertThat(preloaded).containsExactly("p/a", "-p/broken");
+      assertThat(rt.preloadFailures()).isEmpty();
+    }
+  }
+
+  @Test
   void aModelIsNotPreloadedUnlessMarked() throws Exception {
     preloaded.clear();
     gate = new CountDownLatch(0);

@@ -196,8 +196,8 @@ public abstract sealed class WeightMatrix
       throw new IllegalArgumentException(
           "a panel must be a whole number of " + type + " blocks but was " + panel + " columns");
     }
-    // The shape checked by a scalar view's constructor before anything is copied: a vector Q4_K
-    // or Q5_K view would decode its scales for nothing.
+    // The shape checked by a scalar view's constructor before anything is copied: a vector view
+    // of a type whose scales are decoded at load would decode them for nothing.
     WeightMatrix shape = create(type, data, rows, cols, Simd.SCALAR, null);
     WeightMatrix[] panels;
     try {

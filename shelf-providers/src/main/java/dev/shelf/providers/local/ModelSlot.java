@@ -193,11 +193,12 @@ final class ModelSlot {
       throw unsupported(e);
     } catch (OutOfMemoryError e) {
       // The scales fit the heap's share for them (checked above), but the heap was fuller than
-      // counted (requests' buffers, a large kv_cache): what the load allocated is garbage now.
+      // counted (requests' buffers, several providers' KV budgets): what the load allocated is
+      // garbage now. Not retryable: trying again at once would only allocate the scales again.
       memory.resident().remove(place);
       file.close();
       throw new ProviderException(
-          Kind.UNAVAILABLE,
+          Kind.BAD_REQUEST,
           "the JVM's heap ran out while loading model file "
               + path
               + ", whose kernels decode "

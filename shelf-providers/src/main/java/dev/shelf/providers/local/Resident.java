@@ -80,10 +80,18 @@ final class Resident {
     List<Consumer<String>> unloads = new ArrayList<>();
     try {
       synchronized (this) {
-        while (!fits(bytes, decoded, memory)) {
+        while (true) {
+          boolean memoryShort = memory.physical() > 0 && taken() + bytes > memory.physical();
+          boolean heapShort =
+              memory.scalesHeap() > 0 && decodedTaken() + decoded > memory.scalesHeap();
+          if (!memoryShort && !heapShort) {
+            break;
+          }
+          // only a model that frees what is short: one without scales frees no heap
           Place victim =
               places.stream()
                   .filter(p -> p.loaded && p.users == 0 && !(preload && p.preloaded))
+                  .filter(p -> (memoryShort && p.bytes > 0) || (heapShort && p.decoded > 0))
                   .min(Comparator.comparingLong(p -> p.lastUsed))
                   .orElse(null);
           if (victim == null && preload && places.stream().anyMatch(p -> p.preloaded)) {
@@ -106,11 +114,6 @@ final class Resident {
       // outside the lock: closing unmaps the file and stops a thread
       unloads.forEach(u -> u.accept("to make room for " + path.getFileName()));
     }
-  }
-
-  private boolean fits(long bytes, long decoded, Memory memory) {
-    return (memory.physical() <= 0 || taken() + bytes <= memory.physical())
-        && (memory.scalesHeap() <= 0 || decodedTaken() + decoded <= memory.scalesHeap());
   }
 
   /**
@@ -190,7 +193,7 @@ final class Resident {
     }
     return new ResidentModel(
         model,
-        p.bytes,
+        p.bytes + p.decoded,
         p.users,
         p.users > 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - p.lastUsed));
   }
@@ -222,43 +225,51 @@ final class Resident {
   }
 
   /**
-   * "model file F needs A of memory [and D of heap for its scales], and the local models WHO take T
-   * of the P this machine has for models [and U of the H of heap for scales]".
+   * "model file F needs [A of memory][ and ][D of heap for its scales], and the local models WHO
+   * take [T of the P this machine has for models][ and ][U of the H of heap for scales]", of the
+   * limits that are checked.
    */
   private String shortOfRoom(Path path, long bytes, long decoded, Memory memory, String who) {
+    boolean mem = memory.physical() > 0;
     boolean heap = memory.scalesHeap() > 0;
+    String and = mem && heap ? " and " : "";
     return "model file "
         + path.getFileName()
         + " needs "
-        + KvBudget.mib(bytes)
-        + " of memory"
-        + (heap ? " and " + KvBudget.mib(decoded) + " of heap for its scales" : "")
+        + (mem ? KvBudget.mib(bytes) + " of memory" : "")
+        + and
+        + (heap ? KvBudget.mib(decoded) + " of heap for its scales" : "")
         + ", and the local models "
         + who
         + " take "
-        + KvBudget.mib(taken())
-        + " of the "
-        + KvBudget.mib(memory.physical())
-        + " this machine has for models"
+        + (mem
+            ? KvBudget.mib(taken())
+                + " of the "
+                + KvBudget.mib(memory.physical())
+                + " this machine has for models"
+            : "")
+        + and
         + (heap
-            ? " and "
-                + KvBudget.mib(decodedTaken())
+            ? KvBudget.mib(decodedTaken())
                 + " of the "
                 + KvBudget.mib(memory.scalesHeap())
                 + " of heap for scales"
             : "");
   }
 
+  /** "F (A[, D of scales]" without the closing parenthesis. */
+  private static String sizes(Place p) {
+    return p.path.getFileName()
+        + " ("
+        + KvBudget.mib(p.bytes)
+        + (p.decoded > 0 ? ", " + KvBudget.mib(p.decoded) + " of scales" : "");
+  }
+
   private ProviderException preloadedFull(Path path, long bytes, long decoded, Memory memory) {
     var preloaded = new StringBuilder();
     for (Place p : places) {
       if (p.preloaded) {
-        preloaded
-            .append(preloaded.isEmpty() ? "" : ", ")
-            .append(p.path.getFileName())
-            .append(" (")
-            .append(KvBudget.mib(p.bytes))
-            .append(')');
+        preloaded.append(preloaded.isEmpty() ? "" : ", ").append(sizes(p)).append(')');
       }
     }
     return new ProviderException(
@@ -278,9 +289,7 @@ final class Resident {
     var busy = new StringBuilder();
     for (Place p : places) {
       busy.append(busy.isEmpty() ? "" : ", ")
-          .append(p.path.getFileName())
-          .append(" (")
-          .append(KvBudget.mib(p.bytes))
+          .append(sizes(p))
           .append(p.loaded ? ", answering" : ", loading")
           .append(')');
     }

@@ -8,7 +8,8 @@ import java.time.Duration;
  *
  * @param model the upstream id it was loaded by (a local file's path, relative to the provider's
  *     folder when it lies there)
- * @param bytes the memory it takes: the mapped file and what its kernels decode at load
+ * @param bytes the memory it takes: the mapped file, and the scales its kernels decode at load (on
+ *     the heap)
  * @param requests requests using it now
  * @param idle how long since its last request ended (zero while one runs)
  */

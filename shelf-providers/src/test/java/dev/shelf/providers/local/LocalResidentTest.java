@@ -128,6 +128,7 @@ class LocalResidentTest {
   void aModelThatDoesNotFitBesideAnIdleOneUnloadsIt() throws IOException {
     long a = bytes(stories);
     long b = bytes(tiny);
+    long scales = decoded(tiny);
     try (LocalProvider p = provider(a + b - 1)) {
       chat(p, stories);
       assertThat(p.loaded(stories.toString())).isNotNull();
@@ -142,7 +143,7 @@ class LocalResidentTest {
                 assertThat(m.model())
                     .as("relative to the provider's dir")
                     .isEqualTo("tiny-Q8_0.gguf");
-                assertThat(m.bytes()).isEqualTo(b);
+                assertThat(m.bytes()).as("the file and its scales").isEqualTo(b + scales);
                 assertThat(m.requests()).isZero();
               });
       chat(p, stories); // loads again, in place of the tiny one
@@ -204,11 +205,14 @@ class LocalResidentTest {
     Memory memory =
         new Memory(
             new KvBudget(1L << 30), Duration.ofSeconds(5), 0, a + b - 1, 0, new Resident(), null);
+    assertThat(decoded(stories)).as("F32: no scales").isZero();
     try (LocalProvider p = new LocalProvider("local", dir, 1, memory)) {
+      chat(p, stories); // the least recently used, but unloading it frees no heap
       chat(p, tiny);
       chat(p, tinier);
       assertThat(p.loaded(tiny.toString())).as("unloaded for the other's scales").isNull();
       assertThat(p.loaded(tinier.toString())).isNotNull();
+      assertThat(p.loaded(stories.toString())).as("kept: it has no scales").isNotNull();
       assertThat(p.memory().resident().decodedTaken()).isEqualTo(b);
       try (Answering answering = new Answering(p, tinier)) {
         assertThatThrownBy(() -> chat(p, tiny))
