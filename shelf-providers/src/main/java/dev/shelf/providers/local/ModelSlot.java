@@ -34,6 +34,13 @@ final class ModelSlot {
   private volatile @Nullable Loaded loaded;
   private boolean warm;
 
+  /**
+   * The preloads that hold this file ({@link #warm} adds one, {@link #unpreload} takes one away):
+   * two model entries may name the same file by different upstream ids ({@code a.gguf}, {@code
+   * ./a.gguf}), and dropping one must not drop the other's preload.
+   */
+  private int preloads;
+
   ModelSlot(Path path, Memory memory, Parallel parallel) {
     this.path = path;
     this.memory = memory;
@@ -83,6 +90,7 @@ final class ModelSlot {
    */
   synchronized void warm() {
     Loaded l = acquire(true);
+    preloads++;
     memory.resident().preloaded(l.place(), true);
     try {
       if (!warm) {
@@ -112,12 +120,13 @@ final class ModelSlot {
   }
 
   /**
-   * No longer preloaded: a later preload may unload the file to make room. Its next {@link #warm}
-   * marks it again.
+   * One preload fewer; once none holds the file, a later preload may unload it to make room. Its
+   * next {@link #warm} marks it again.
    */
-  void unpreload() {
+  synchronized void unpreload() {
+    preloads = Math.max(0, preloads - 1);
     Loaded l = loaded;
-    if (l != null) {
+    if (l != null && preloads == 0) {
       memory.resident().preloaded(l.place(), false);
     }
   }

@@ -194,6 +194,20 @@ class LocalResidentTest {
       assertThat(p.loaded(tiny.toString())).isNotNull();
       p.unpreload("never-loaded.gguf"); // nothing to give up
     }
+    try (LocalProvider p = provider(a + b - 1)) {
+      // two entries preload the same file by two names; dropping one keeps the other's
+      String alias = stories + "/../" + LocalProviderTest.FILE;
+      p.preload(stories.toString());
+      p.preload(alias);
+      p.unpreload(stories.toString());
+      assertThatThrownBy(() -> p.preload(tiny.toString()))
+          .isInstanceOfSatisfying(
+              ProviderException.class,
+              e -> assertThat(e.code()).isEqualTo("model_memory_preloaded"));
+      p.unpreload(alias);
+      p.preload(tiny.toString());
+      assertThat(p.loaded(stories.toString())).isNull();
+    }
   }
 
   @Test
