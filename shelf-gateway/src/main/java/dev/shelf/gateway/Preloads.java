@@ -30,6 +30,7 @@ final class Preloads implements AutoCloseable {
   private static final class Job {
     final String deployment;
     volatile boolean dropped;
+    volatile boolean ran;
     volatile boolean done;
     volatile @Nullable String error;
 
@@ -61,9 +62,15 @@ final class Preloads implements AutoCloseable {
       var job = it.next();
       if (!live.containsKey(job.getKey())) {
         it.remove();
-        job.getValue().dropped = true;
+        Job dropped = job.getValue();
+        dropped.dropped = true;
         Key key = job.getKey();
-        runner.execute(() -> unpreload(key)); // after its preload, if that was running
+        runner.execute(
+            () -> {
+              if (dropped.ran) { // else it never ran: nothing to give up
+                unpreload(key);
+              }
+            });
       }
     }
     live.forEach(
@@ -89,6 +96,7 @@ final class Preloads implements AutoCloseable {
     if (job.dropped) {
       return; // a reload dropped it before its turn
     }
+    job.ran = true;
     long start = System.nanoTime();
     try {
       key.provider().preload(key.upstream());

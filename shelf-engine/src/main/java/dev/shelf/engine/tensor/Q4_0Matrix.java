@@ -35,10 +35,7 @@ final class Q4_0Matrix extends WeightMatrix {
 
   Q4_0Matrix(MemorySegment data, int rows, int cols, Simd simd, WeightMatrix @Nullable [] panels) {
     super(GgmlType.Q4_0, data, rows, cols, simd, panels);
-    this.scales =
-        simd.isVector() && !paneled()
-            ? blockScales(data, (long) rows * (cols / QK), BYTES)
-            : new float[0];
+    this.scales = blockScales(BYTES);
   }
 
   @Override

@@ -23,10 +23,7 @@ final class Q8_0Matrix extends WeightMatrix {
 
   Q8_0Matrix(MemorySegment data, int rows, int cols, Simd simd, WeightMatrix @Nullable [] panels) {
     super(GgmlType.Q8_0, data, rows, cols, simd, panels);
-    this.scales =
-        simd.isVector() && !paneled()
-            ? blockScales(data, (long) rows * (cols / QK), BYTES)
-            : new float[0];
+    this.scales = blockScales(BYTES);
   }
 
   @Override

@@ -320,14 +320,23 @@ public abstract sealed class WeightMatrix
   }
 
   /**
-   * The f16 scale that opens each of {@code blocks} blocks of {@code blockBytes} bytes (Q4_0's,
-   * Q8_0's), widened to a float, in block order: decoded once at load, so that the vector kernels
-   * broadcast a float from memory (a load) where they would move, convert and broadcast a half in
-   * every block. On Intel those are instructions for the one port that also runs the permutes and
-   * widenings: the compiled Q4_0 row kernel went from 13 vector instructions a block, 6 of them for
-   * that port, to 10 and 3, and ran 28-31% faster in cache and 12-13% from memory, one thread (Q4_0
-   * and Q8_0 alike; Xeon, Emerald Rapids), for 4 bytes a block read beside the 18 or 34.
+   * For the vector kernels of a matrix used as it lies (none for the scalar twin, whose kernels
+   * read the halves in place, nor for one run through panels, which hold their own): the f16 scale
+   * that opens each block of {@code blockBytes} bytes (Q4_0's, Q8_0's), widened to a float, in
+   * block order: decoded once at load, so that the vector kernels broadcast a float from memory (a
+   * load) where they would move, convert and broadcast a half in every block. On Intel those are
+   * instructions for the one port that also runs the permutes and widenings: the compiled Q4_0 row
+   * kernel went from 13 vector instructions a block, 6 of them for that port, to 10 and 3, and ran
+   * 28-31% faster in cache and 12-13% from memory, one thread (Q4_0 and Q8_0 alike; Xeon, Emerald
+   * Rapids), for 4 bytes a block read beside the 18 or 34.
    */
+  final float[] blockScales(int blockBytes) {
+    return simd.isVector() && panels == null
+        ? blockScales(data, (long) rows * (cols / type.blockSize()), blockBytes)
+        : new float[0];
+  }
+
+  /** {@link #blockScales(int)} of {@code blocks} blocks at the start of {@code data}. */
   static float[] blockScales(MemorySegment data, long blocks, int blockBytes) {
     if (blocks > Integer.MAX_VALUE) {
       throw new IllegalArgumentException(

@@ -63,6 +63,18 @@ class LocalResidentTest {
         "local", dir, 1, new Memory(new KvBudget(1L << 30), Duration.ofSeconds(5), physical, 0));
   }
 
+  /**
+   * A provider whose models' scales may take {@code scalesHeap} bytes of heap, memory unchecked.
+   */
+  private static LocalProvider heapProvider(long scalesHeap) {
+    return new LocalProvider(
+        "local",
+        dir,
+        1,
+        new Memory(
+            new KvBudget(1L << 30), Duration.ofSeconds(5), 0, scalesHeap, 0, new Resident(), null));
+  }
+
   private static void chat(LocalProvider p, Path file) {
     chat(p, file, c -> {});
   }
@@ -216,11 +228,8 @@ class LocalResidentTest {
     long b = decoded(tinier);
     assertThat(a).as("Q8_0 decodes its scales").isPositive();
     assertThat(b).as("Q4_0 decodes its scales").isPositive();
-    Memory memory =
-        new Memory(
-            new KvBudget(1L << 30), Duration.ofSeconds(5), 0, a + b - 1, 0, new Resident(), null);
     assertThat(decoded(stories)).as("F32: no scales").isZero();
-    try (LocalProvider p = new LocalProvider("local", dir, 1, memory)) {
+    try (LocalProvider p = heapProvider(a + b - 1)) {
       chat(p, stories); // the least recently used, but unloading it frees no heap
       chat(p, tiny);
       chat(p, tinier);
@@ -241,10 +250,7 @@ class LocalResidentTest {
             .hasMessageContaining("tiny-Q4_0.gguf (");
       }
     }
-    Memory small =
-        new Memory(
-            new KvBudget(1L << 30), Duration.ofSeconds(5), 0, a - 1, 0, new Resident(), null);
-    try (LocalProvider p = new LocalProvider("local", dir, 1, small)) {
+    try (LocalProvider p = heapProvider(a - 1)) {
       assertThatThrownBy(() -> chat(p, tiny))
           .isInstanceOfSatisfying(
               ProviderException.class,
