@@ -1,8 +1,10 @@
 package dev.shelf.engine.runtime;
 
+import java.util.LinkedHashSet;
 import java.util.TreeSet;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A bound on the memory that KV caches take, shared by every sequence that reserves from it: a
@@ -12,7 +14,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>A reservation larger than the whole budget can never be met and fails at once ({@link
  * TooLarge}); one that does not fit beside the reservations held now waits, first come first
  * served, until enough is released or the wait runs out ({@link Busy}). Reservations are released
- * by closing them, once each. Thread-safe.
+ * by closing them, once each.
+ *
+ * <p>A reservation may be <em>parked</em> ({@link Reservation#park}): its holder is done with it
+ * but would keep it while nobody needs the memory (a finished request's KV cache, kept for prefix
+ * reuse). When the reservation whose turn it is does not fit, parked ones are reclaimed for it,
+ * least recently parked first, whoever parked them: each holder is told ({@code onReclaim}) and the
+ * reservation closed. So every holder of one budget (all the models of all the providers that share
+ * it) gives way to a request of any other. Thread-safe.
  */
 public final class KvBudget {
   private final long capacity;
@@ -23,6 +32,8 @@ public final class KvBudget {
   private long serving; // the ticket whose turn it is
   // Tickets given up while waiting: the line moves past them when their turn comes.
   private final TreeSet<Long> abandoned = new TreeSet<>();
+  // Parked reservations, least recently parked first; guarded by lock.
+  private final LinkedHashSet<Reservation> parked = new LinkedHashSet<>();
 
   /** A budget of {@code capacity} bytes (at least 1). */
   public KvBudget(long capacity) {
@@ -36,7 +47,7 @@ public final class KvBudget {
     return capacity;
   }
 
-  /** Bytes reserved now. */
+  /** Bytes reserved now, parked reservations' included. */
   public long used() {
     lock.lock();
     try {
@@ -47,7 +58,8 @@ public final class KvBudget {
   }
 
   /**
-   * Reserves {@code bytes}, waiting at most {@code waitNanos} for them to be free.
+   * Reserves {@code bytes}, waiting at most {@code waitNanos} for them to be free; parked
+   * reservations are reclaimed for it, least recently parked first, once it is its turn.
    *
    * @throws TooLarge if {@code bytes} exceeds the whole budget
    * @throws Busy if they were not free in time
@@ -66,6 +78,9 @@ public final class KvBudget {
       long left = waitNanos;
       try {
         while (ticket != serving || used + bytes > capacity) {
+          if (ticket == serving && reclaimOne()) {
+            continue;
+          }
           if (left <= 0) {
             throw new Busy(bytes, capacity, used);
           }
@@ -86,6 +101,46 @@ public final class KvBudget {
     }
   }
 
+  /**
+   * Reclaims the least recently parked reservation, if any: its holder's {@code onReclaim} runs and
+   * the reservation is closed, both outside the lock (the holder may take its own locks, and other
+   * reservations may be released meanwhile). Called with the lock held; true if one was reclaimed.
+   */
+  private boolean reclaimOne() {
+    var it = parked.iterator();
+    if (!it.hasNext()) {
+      return false;
+    }
+    Reservation victim = it.next();
+    it.remove();
+    Runnable onReclaim = victim.onReclaim;
+    victim.onReclaim = null;
+    lock.unlock();
+    try {
+      if (onReclaim != null) {
+        onReclaim.run();
+      }
+    } finally {
+      victim.close();
+      lock.lock();
+    }
+    return true;
+  }
+
+  /** Bytes held by parked reservations now. */
+  public long parked() {
+    lock.lock();
+    try {
+      long bytes = 0;
+      for (Reservation r : parked) {
+        bytes += r.bytes();
+      }
+      return bytes;
+    } finally {
+      lock.unlock();
+    }
+  }
+
   private void skip(long ticket) {
     abandoned.add(ticket);
     advance();
@@ -97,9 +152,10 @@ public final class KvBudget {
     }
   }
 
-  private void release(long bytes) {
+  private void release(Reservation r, long bytes) {
     lock.lock();
     try {
+      parked.remove(r);
       used -= bytes;
       advance();
       released.signalAll();
@@ -112,6 +168,8 @@ public final class KvBudget {
   public final class Reservation implements AutoCloseable {
     private long bytes;
     private boolean closed;
+    // Set while parked; guarded by the budget's lock.
+    private @Nullable Runnable onReclaim;
 
     private Reservation(long bytes) {
       this.bytes = bytes;
@@ -140,6 +198,34 @@ public final class KvBudget {
       return new Reservation(part);
     }
 
+    /**
+     * Parks this reservation: it stays held, but the budget may reclaim it for a reservation that
+     * does not fit otherwise, after those parked before it. Then {@code onReclaim} runs (once, on
+     * the reserving thread, without the budget's lock: the holder forgets what the memory held) and
+     * the reservation is closed. Parking wakes the reservation waiting its turn, which may now
+     * reclaim this one. A parked reservation the holder closes itself is simply released; parking
+     * one already closed (by another thread of the holder) does nothing.
+     *
+     * @throws IllegalStateException if this reservation is already parked
+     */
+    public void park(Runnable onReclaim) {
+      lock.lock();
+      try {
+        synchronized (this) {
+          if (closed) {
+            return;
+          }
+        }
+        if (!parked.add(this)) {
+          throw new IllegalStateException("the reservation is already parked");
+        }
+        this.onReclaim = onReclaim;
+        released.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
+
     @Override
     public void close() {
       long held;
@@ -150,7 +236,7 @@ public final class KvBudget {
         closed = true;
         held = bytes;
       }
-      release(held);
+      release(this, held);
     }
   }
 

@@ -3,6 +3,7 @@ package dev.shelf.engine.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.ArrayList;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -105,6 +106,67 @@ class KvBudgetTest {
     try (var r = budget.reserve(100, 1_000 * MS)) {
       assertThat(r.bytes()).isEqualTo(100);
     }
+  }
+
+  @Test
+  void parkedReservationsAreReclaimedLeastRecentlyParkedFirstForOneThatDoesNotFit()
+      throws Exception {
+    var budget = new KvBudget(100);
+    var told = new ArrayList<String>();
+    var a = budget.reserve(30, 0);
+    var b = budget.reserve(30, 0);
+    var running = budget.reserve(30, 0);
+    b.park(() -> told.add("b"));
+    a.park(() -> told.add("a"));
+    assertThat(budget.parked()).isEqualTo(60);
+
+    var fits = budget.reserve(10, 0); // fits beside all three: nothing reclaimed
+    assertThat(told).isEmpty();
+    var next = budget.reserve(30, 0); // needs 30 of the 60 parked: b, parked first, goes
+    assertThat(told).containsExactly("b");
+    assertThat(budget.used()).isEqualTo(100);
+    assertThat(budget.parked()).isEqualTo(30);
+    assertThat(b.bytes()).isEqualTo(30);
+
+    // Parked or not, a holder's own close releases it, once, and it is no longer reclaimed.
+    a.close();
+    assertThat(budget.parked()).isZero();
+    assertThatThrownBy(() -> budget.reserve(40, 0)).isInstanceOf(KvBudget.Busy.class);
+    assertThat(told).containsExactly("b");
+    a.park(() -> told.add("closed")); // a closed reservation is not parked
+    assertThat(budget.parked()).isZero();
+
+    running.park(() -> told.add("running"));
+    assertThatThrownBy(() -> running.park(() -> {}))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already parked");
+    // More than everything parked and free together: what is parked goes, then it waits for the
+    // rest, and fails.
+    assertThatThrownBy(() -> budget.reserve(80, 0)).isInstanceOf(KvBudget.Busy.class);
+    assertThat(told).containsExactly("b", "running");
+    assertThat(budget.used()).isEqualTo(40);
+    fits.close();
+    next.close();
+    assertThat(budget.used()).isZero();
+  }
+
+  @Test
+  void aWaiterTakesTheMemoryOfAReservationTheMomentItIsParked() throws Exception {
+    var budget = new KvBudget(100);
+    var held = budget.reserve(90, 0);
+    var reclaimed = new CompletableFuture<String>();
+    var waiter = CompletableFuture.supplyAsync(() -> reserve(budget, 60));
+    awaitWaiting(budget, waiter);
+
+    held.park(() -> reclaimed.complete(Thread.currentThread().getName()));
+    var got = waiter.get(5, TimeUnit.SECONDS);
+    // The waiting thread reclaimed it: the holder's own thread is free to go on.
+    assertThat(reclaimed.get(5, TimeUnit.SECONDS)).isNotEqualTo(Thread.currentThread().getName());
+    assertThat(budget.used()).isEqualTo(60);
+    assertThat(budget.parked()).isZero();
+    got.close();
+    held.close(); // already closed by the budget: nothing more to release
+    assertThat(budget.used()).isZero();
   }
 
   private static KvBudget.Reservation reserve(KvBudget budget, long bytes) {

@@ -7,7 +7,6 @@ import dev.shelf.providers.spi.ProviderException.Kind;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -53,7 +52,6 @@ final class Choices {
   static void run(
       LocalProvider.Loaded m,
       Memory memory,
-      BooleanSupplier evictOne,
       LocalParams params,
       Call call,
       int n,
@@ -62,14 +60,14 @@ final class Choices {
       int[] shared,
       Body body) {
     if (n == 1) {
-      try (var g = new Generation(m, memory, evictOne, params, call, longestPrompt, promptParam)) {
+      try (var g = new Generation(m, memory, params, call, longestPrompt, promptParam)) {
         body.run(0, g);
       }
       return;
     }
     List<Generation> gens = new ArrayList<>(n);
     int positions = Generation.positions(m, params, longestPrompt);
-    KvBudget.Reservation all = memory.reserve(m, positions, n, evictOne);
+    KvBudget.Reservation all = memory.reserve(m, positions, n);
     long each = all.bytes() / n;
     try {
       for (int i = 0; i < n; i++) {
@@ -77,14 +75,7 @@ final class Choices {
         try {
           gens.add(
               new Generation(
-                  m,
-                  memory,
-                  evictOne,
-                  params.forChoice(i),
-                  call,
-                  longestPrompt,
-                  promptParam,
-                  part));
+                  m, memory, params.forChoice(i), call, longestPrompt, promptParam, part));
         } catch (RuntimeException | Error e) {
           part.close();
           throw e;

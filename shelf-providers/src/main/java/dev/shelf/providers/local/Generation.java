@@ -88,12 +88,11 @@ final class Generation implements AutoCloseable {
   Generation(
       LocalProvider.Loaded m,
       Memory memory,
-      java.util.function.BooleanSupplier evictOne,
       LocalParams params,
       Call call,
       int longestPrompt,
       String promptParam) {
-    this(m, memory, evictOne, params, call, longestPrompt, promptParam, null);
+    this(m, memory, params, call, longestPrompt, promptParam, null);
   }
 
   /**
@@ -103,7 +102,6 @@ final class Generation implements AutoCloseable {
   Generation(
       LocalProvider.Loaded m,
       Memory memory,
-      java.util.function.BooleanSupplier evictOne,
       LocalParams params,
       Call call,
       int longestPrompt,
@@ -122,7 +120,7 @@ final class Generation implements AutoCloseable {
     int positions = positions(m, params, longestPrompt);
     // Its KV cache is reserved from the provider's budget first, so that what does not fit is a
     // clear error and not an OutOfMemoryError; close() gives it back.
-    this.kv = reserved != null ? reserved : memory.reserve(m, positions, evictOne);
+    this.kv = reserved != null ? reserved : memory.reserve(m, positions);
     try {
       this.seq = m.model().newSequence(positions);
     } catch (RuntimeException | Error e) {

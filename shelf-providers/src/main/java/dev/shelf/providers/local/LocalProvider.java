@@ -67,17 +67,6 @@ public final class LocalProvider implements Provider {
     return memory;
   }
 
-  /** Releases one parked sequence of any loaded model (its KV memory); false when none is. */
-  boolean evictOne() {
-    for (ModelSlot slot : models.values()) {
-      Loaded l = slot.peek();
-      if (l != null && l.prefixes().evictOldest()) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   @Override
   public String name() {
     return name;
@@ -231,7 +220,6 @@ public final class LocalProvider implements Provider {
     Choices.run(
         m,
         memory,
-        this::evictOne,
         params,
         call,
         n,
@@ -389,7 +377,6 @@ public final class LocalProvider implements Provider {
     Choices.run(
         m,
         memory,
-        this::evictOne,
         params,
         call,
         n,
@@ -489,7 +476,7 @@ public final class LocalProvider implements Provider {
     float[][] vectors = new float[inputs.size()][];
     // live KV (Embedder's batching): a pass can hold the end of one input, whole short ones, and
     // the start of the next, each sequence allocated at its input's full length
-    try (KvBudget.Reservation kv = memory.reserve(m, 2 * longest + 128, this::evictOne)) {
+    try (KvBudget.Reservation kv = memory.reserve(m, 2 * longest + 128)) {
       for (int from = 0; from < inputs.size(); from += EMBED_GROUP) {
         if (Thread.currentThread().isInterrupted()) {
           throw call.aborted(new InterruptedException("embedding interrupted"), "local embedding");
@@ -596,7 +583,6 @@ public final class LocalProvider implements Provider {
     Choices.run(
         m,
         memory,
-        this::evictOne,
         params,
         call,
         candidates,

@@ -8,11 +8,12 @@ import java.nio.file.Path;
 /**
  * Creates {@code local} providers. Options: {@code dir} (where relative model paths are resolved;
  * default the working directory), {@code threads} (the engine's threads for this provider; default
- * the process-wide pool), {@code kv_cache} (the KV cache budget, e.g. {@code 1GiB}; default half
- * the heap), {@code kv_wait} (how long a request waits for KV memory, e.g. {@code 30s}), {@code
- * prefix_cache} (finished sequences kept per model for prefix reuse, default 4) and {@code
- * keep_alive} (how long a model that serves no request stays loaded, e.g. {@code 5m}; default
- * {@code forever}: until another model needs the memory); see {@link Memory}.
+ * the process-wide pool), {@code kv_cache} (a KV cache budget of its own, e.g. {@code 1GiB};
+ * default the one every local provider of the process shares, half the heap), {@code kv_wait} (how
+ * long a request waits for KV memory, e.g. {@code 30s}), {@code prefix_cache} (finished sequences
+ * kept per model for prefix reuse, default 4) and {@code keep_alive} (how long a model that serves
+ * no request stays loaded, e.g. {@code 5m}; default {@code forever}: until another model needs the
+ * memory); see {@link Memory}.
  */
 public final class LocalProviderFactory implements ProviderFactory {
   @Override

@@ -16,8 +16,9 @@ import org.jspecify.annotations.Nullable;
  *       JVM's heap would page from disk for every token; it is refused at load ({@code
  *       BAD_REQUEST}, naming both sizes).
  *   <li><b>KV caches</b>: each request's sequence allocates its cache at once ({@code 2 x blocks x
- *       positions x kv width} floats, positions = prompt + max tokens) from one budget per provider
- *       ({@code options.kv_cache}, default half the JVM's heap). A request that needs more than the
+ *       positions x kv width} floats, positions = prompt + max tokens) from a budget: one shared by
+ *       every local provider of the process ({@link #PROCESS_KV}, half the JVM's heap), or a
+ *       provider's own when it sets {@code options.kv_cache}. A request that needs more than the
  *       whole budget is {@code CONTEXT_LENGTH} (400 {@code context_length_exceeded}, param {@code
  *       max_tokens}: the gateway may fall back to another deployment); one that does not fit beside
  *       the requests running now waits its turn up to {@code options.kv_wait} (default 30 s), then
@@ -26,7 +27,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Finished requests' sequences parked for prefix reuse ({@link PrefixCache}, {@code
  * options.prefix_cache} per model, default 4) keep their reservations until a request needs the
- * memory: they are evicted, oldest first, before a request waits.
+ * memory: the budget reclaims them, least recently parked first and whichever model parked them,
+ * before a request waits.
  *
  * <p><b>Scales decoded at load</b> (a float per Q4_0 or Q8_0 block, four per 64 K-quant weights:
  * {@link dev.shelf.engine.tensor.WeightMatrix#decodedBytes}) are Java arrays, so they take the
@@ -72,12 +74,24 @@ record Memory(
   }
 
   /**
-   * Half the heap for KV caches, 30 s of waiting, the machine's memory as the OS reports it less
-   * the heap ({@link #forModels}), shared by the process's local models ({@link Resident#PROCESS}).
+   * The KV cache budget of the local providers that set no {@code options.kv_cache}: half the JVM's
+   * heap, one for the whole process, like the memory for models ({@link Resident#PROCESS}). One per
+   * provider would let two providers (the models folder's and one in {@code shelf.yaml}, or a
+   * provider and the one a reload made to replace it while the old one finishes its requests) each
+   * promise half the heap, the whole heap together, and the scales of the loaded models are counted
+   * against what the heap leaves beside it ({@link #scalesHeap}).
+   */
+  static final KvBudget PROCESS_KV =
+      new KvBudget(Math.max(1, Runtime.getRuntime().maxMemory() / 2));
+
+  /**
+   * The process's KV cache budget ({@link #PROCESS_KV}), 30 s of waiting, the machine's memory as
+   * the OS reports it less the heap ({@link #forModels}), shared by the process's local models
+   * ({@link Resident#PROCESS}).
    */
   static Memory defaults() {
     long heap = Runtime.getRuntime().maxMemory();
-    KvBudget kv = new KvBudget(Math.max(1, heap / 2));
+    KvBudget kv = PROCESS_KV;
     return new Memory(
         kv,
         Duration.ofSeconds(30),
@@ -171,12 +185,11 @@ record Memory(
 
   /**
    * Reserves the KV cache of a sequence of {@code positions} of {@code m}; when it does not fit
-   * now, parked sequences are released ({@code evictOne}, until it says none is left) before it
-   * waits.
+   * now, sequences parked for prefix reuse (by any model sharing the budget) are reclaimed before
+   * it waits ({@link KvBudget.Reservation#park}).
    */
-  KvBudget.Reservation reserve(
-      LocalProvider.Loaded m, int positions, java.util.function.BooleanSupplier evictOne) {
-    return reserve(m, positions, 1, evictOne);
+  KvBudget.Reservation reserve(LocalProvider.Loaded m, int positions) {
+    return reserve(m, positions, 1);
   }
 
   /**
@@ -185,16 +198,9 @@ record Memory(
    * rest, and two such requests could wait on each other); {@link KvBudget.Reservation#split} hands
    * each its part.
    */
-  KvBudget.Reservation reserve(
-      LocalProvider.Loaded m,
-      int positions,
-      int copies,
-      java.util.function.BooleanSupplier evictOne) {
+  KvBudget.Reservation reserve(LocalProvider.Loaded m, int positions, int copies) {
     long bytes = m.model().kvBytes(positions) * copies;
     try {
-      while (kv.used() + bytes > kv.capacity() && evictOne.getAsBoolean()) {
-        // parked sequences give way first, oldest first
-      }
       return kv.reserve(bytes, kvWait.toNanos());
     } catch (KvBudget.TooLarge e) {
       throw new ProviderException(

@@ -13,9 +13,11 @@ import org.jspecify.annotations.Nullable;
  * depend only on the tokens up to it.
  *
  * <p>At most {@code capacity} sequences, the most recently used first; a parked sequence keeps its
- * KV reservation, so it counts against the provider's budget until it is evicted: by a newer one
- * past the capacity, or when a request needs the memory ({@link #evictOldest}). A parked sequence
- * is never fed again, only copied from, so copies may run while others read it. Thread-safe.
+ * KV reservation, {@linkplain KvBudget.Reservation#park parked}, so it counts against the budget
+ * until it is evicted: by a newer one past the capacity, when the model is unloaded ({@link
+ * #clear}), or when a request of any model that shares the budget needs the memory (the budget
+ * reclaims it, least recently parked first). A parked sequence is never fed again, only copied
+ * from, so copies may run while others read it. Thread-safe.
  */
 final class PrefixCache {
   /** Shorter common prefixes are not worth a copy (a BOS and a few template tokens). */
@@ -69,9 +71,10 @@ final class PrefixCache {
       kv.close();
       return;
     }
+    Entry entry = new Entry(seq, tokens, kv);
     Entry evicted = null;
     synchronized (this) {
-      entries.addFirst(new Entry(seq, tokens, kv));
+      entries.addFirst(entry);
       if (entries.size() > capacity) {
         evicted = entries.removeLast();
       }
@@ -79,6 +82,12 @@ final class PrefixCache {
     if (evicted != null) {
       evicted.kv().close();
     }
+    kv.park(() -> forget(entry));
+  }
+
+  /** Drops an entry whose reservation the budget reclaimed for another request. */
+  private synchronized void forget(Entry entry) {
+    entries.removeIf(e -> e == entry);
   }
 
   /** Releases the least recently used sequence; false when none is parked. */

@@ -8,9 +8,11 @@ import dev.shelf.api.ChatMessage;
 import dev.shelf.api.ChatRequest;
 import dev.shelf.engine.runtime.KvBudget;
 import dev.shelf.providers.spi.Call;
+import dev.shelf.providers.spi.ProviderSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Prefix reuse: a later prompt that begins as a finished one did copies its KV cache. */
@@ -18,11 +20,12 @@ class LocalPrefixTest {
   private static final String SYSTEM = "You tell short, kind stories about animals by the sea.";
 
   private static LocalProvider provider(long kvBytes, int prefixCache) {
+    return provider(new KvBudget(kvBytes), prefixCache);
+  }
+
+  private static LocalProvider provider(KvBudget kv, int prefixCache) {
     return new LocalProvider(
-        "local",
-        LocalProviderTest.dir(),
-        1,
-        new Memory(new KvBudget(kvBytes), Duration.ZERO, 0, prefixCache));
+        "local", LocalProviderTest.dir(), 1, new Memory(kv, Duration.ZERO, 0, prefixCache));
   }
 
   private static ChatRequest ask(String system, String user) {
@@ -103,5 +106,50 @@ class LocalPrefixTest {
       assertThat(cache(tight).size()).isEqualTo(1);
       assertThat(tight.memory().kv().used()).isLessThanOrEqualTo(tight.memory().kv().capacity());
     }
+  }
+
+  @Test
+  void aProviderSharingTheBudgetTakesTheMemoryOfAnotherOnesParkedSequences() {
+    long one;
+    try (var probe = provider(1L << 30, 4)) {
+      answer(probe, ask(SYSTEM, "Tell me about a cat."));
+      one = probe.memory().kv().used();
+    }
+    var shared = new KvBudget(one + one / 2);
+    try (var first = provider(shared, 4);
+        var second = provider(shared, 4)) {
+      String a = answer(first, ask(SYSTEM, "Tell me about a cat."));
+      assertThat(cache(first).size()).isEqualTo(1);
+      assertThat(shared.parked()).isEqualTo(one);
+
+      // The other provider's request does not fit beside it and does not wait (kv_wait 0): it
+      // reclaims the first provider's parked sequence, and keeps its own.
+      String b = answer(second, ask(SYSTEM, "Tell me about a cat."));
+      assertThat(b).isEqualTo(a);
+      assertThat(cache(first).size()).isZero();
+      assertThat(cache(second).size()).isEqualTo(1);
+      assertThat(shared.used()).isEqualTo(one);
+    }
+    assertThat(shared.used()).isZero(); // closing the providers gave the parked memory back
+  }
+
+  @Test
+  void providersWithoutABudgetOfTheirOwnShareTheProcesses() {
+    try (var a = new LocalProvider("a", LocalProviderTest.dir(), 1);
+        var b = new LocalProvider("b", LocalProviderTest.dir(), 1)) {
+      assertThat(a.memory().kv()).isSameAs(b.memory().kv()).isSameAs(Memory.PROCESS_KV);
+    }
+    var factory = new LocalProviderFactory();
+    try (var plain = (LocalProvider) factory.create(spec(Map.of()));
+        var own = (LocalProvider) factory.create(spec(Map.of("kv_cache", "64MiB")))) {
+      assertThat(plain.memory().kv()).isSameAs(Memory.PROCESS_KV);
+      assertThat(own.memory().kv()).isNotSameAs(Memory.PROCESS_KV);
+      assertThat(own.memory().kv().capacity()).isEqualTo(64L << 20);
+    }
+  }
+
+  private static ProviderSpec spec(Map<String, Object> options) {
+    return new ProviderSpec(
+        "local", "local", null, null, null, Map.of(), Duration.ofSeconds(1), options);
   }
 }
