@@ -125,23 +125,23 @@ final class Q6KMatrix extends WeightMatrix {
   private FloatVector columnDot(
       long block, int n, int c, float[] scales, int at, float[] x, int i, FloatVector acc) {
     long ql = block + 64L * n + c;
-    IntVector h = VectorLanes.unsignedInts(data, block + QH + 32L * n + c);
+    IntVector h =
+        VectorLanes.unsignedInts(data, block + QH + 32L * n + c).lanewise(VectorOperators.LSHL, 4);
     IntVector near = VectorLanes.unsignedInts(data, ql);
     IntVector far = VectorLanes.unsignedInts(data, ql + 32);
     for (int t = 0; t < 4; t++) {
       // Run t: the nibble of the bytes at ql + 32 (t & 1) (low for t < 2), bits 2t and 2t + 1 of
-      // h above it; then (q - 32) * scale, exactly the scalar decoding's float. The bytes are
-      // widened once per column, not once per run: x86 widens on its one shuffle port. Not split
-      // into helpers: each call level counts toward C2's MaxInlineLevel, which the Vector API's
-      // own depth nearly fills, and past it the vectors are boxed.
+      // the qh bytes above it; then (q - 32) * scale, exactly the scalar decoding's float. The
+      // bytes are widened once per column, not once per run: x86 widens on its one shuffle port;
+      // and h holds them shifted up by four, once per column, so that each run's two bits are
+      // one shift and one mask from their place (3-5% faster than shift, mask, shift per run, one
+      // Zen 5 thread). Not split into helpers: each call level counts toward C2's MaxInlineLevel,
+      // which the Vector API's own depth nearly fills, and past it the vectors are boxed. (A
+      // fused q * scale - 32 * scale in place of the subtraction and the product, exact too, ran
+      // 12% slower: twice the scale broadcasts.)
       IntVector low =
           ((t & 1) == 0 ? near : far).lanewise(VectorOperators.LSHR, 4 * (t >> 1)).and(0x0F);
-      IntVector q =
-          h.lanewise(VectorOperators.LSHR, 2 * t)
-              .and(3)
-              .lanewise(VectorOperators.LSHL, 4)
-              .or(low)
-              .sub(32);
+      IntVector q = h.lanewise(VectorOperators.LSHR, 2 * t).and(0x30).or(low).sub(32);
       FloatVector w = ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(scales[at + 2 * t]);
       acc = w.fma(FloatVector.fromArray(VectorLanes.SPECIES, x, i + c + 32 * t), acc);
     }
@@ -155,18 +155,14 @@ final class Q6KMatrix extends WeightMatrix {
    */
   private void columnStore(long block, int n, int c, float[] scales, int at, float[] out, int y) {
     long ql = block + 64L * n + c;
-    IntVector h = VectorLanes.unsignedInts(data, block + QH + 32L * n + c);
+    IntVector h =
+        VectorLanes.unsignedInts(data, block + QH + 32L * n + c).lanewise(VectorOperators.LSHL, 4);
     IntVector near = VectorLanes.unsignedInts(data, ql);
     IntVector far = VectorLanes.unsignedInts(data, ql + 32);
     for (int t = 0; t < 4; t++) {
       IntVector low =
           ((t & 1) == 0 ? near : far).lanewise(VectorOperators.LSHR, 4 * (t >> 1)).and(0x0F);
-      IntVector q =
-          h.lanewise(VectorOperators.LSHR, 2 * t)
-              .and(3)
-              .lanewise(VectorOperators.LSHL, 4)
-              .or(low)
-              .sub(32);
+      IntVector q = h.lanewise(VectorOperators.LSHR, 2 * t).and(0x30).or(low).sub(32);
       ((FloatVector) q.convert(VectorOperators.I2F, 0))
           .mul(scales[at + 2 * t])
           .intoArray(out, y + 32 * t);
