@@ -54,6 +54,14 @@ class LocalPrefixTest {
     return text.toString();
   }
 
+  /** The KV memory that the sequence of a finished request for {@code r} keeps parked. */
+  private static long parkedBytes(ChatRequest r) {
+    try (var probe = provider(1L << 30, 4)) {
+      answer(probe, r);
+      return probe.memory().kv().used();
+    }
+  }
+
   private static PrefixCache cache(LocalProvider p) {
     return p.model(LocalProviderTest.FILE).prefixes();
   }
@@ -91,11 +99,7 @@ class LocalPrefixTest {
 
   @Test
   void parkedSequencesGiveWayToARequestThatNeedsTheirMemory() {
-    long one;
-    try (var probe = provider(1L << 30, 4)) {
-      answer(probe, ask(SYSTEM, "Tell me about a cat."));
-      one = probe.memory().kv().used();
-    }
+    long one = parkedBytes(ask(SYSTEM, "Tell me about a cat."));
     // Room for one sequence: each new request must evict the one parked before it.
     try (var tight = provider(one + one / 2, 4)) {
       String a = answer(tight, ask(SYSTEM, "Tell me about a cat."));
@@ -110,11 +114,7 @@ class LocalPrefixTest {
 
   @Test
   void aProviderSharingTheBudgetTakesTheMemoryOfAnotherOnesParkedSequences() {
-    long one;
-    try (var probe = provider(1L << 30, 4)) {
-      answer(probe, ask(SYSTEM, "Tell me about a cat."));
-      one = probe.memory().kv().used();
-    }
+    long one = parkedBytes(ask(SYSTEM, "Tell me about a cat."));
     var shared = new KvBudget(one + one / 2);
     try (var first = provider(shared, 4);
         var second = provider(shared, 4)) {
