@@ -138,9 +138,11 @@ final class Q6KMatrix extends WeightMatrix {
       // Zen 5 thread). Not split into helpers: each call level counts toward C2's MaxInlineLevel,
       // which the Vector API's own depth nearly fills, and past it the vectors are boxed. (A
       // fused q * scale - 32 * scale in place of the subtraction and the product, exact too, ran
-      // 12% slower: twice the scale broadcasts.)
-      IntVector low =
-          ((t & 1) == 0 ? near : far).lanewise(VectorOperators.LSHR, 4 * (t >> 1)).and(0x0F);
+      // 12% slower: twice the scale broadcasts.) The high nibbles (t >= 2) of the zero-extended
+      // bytes are under 16 once shifted, so they take no mask: 3-6% faster on a Zen 4 thread, where
+      // the rate follows the 512-bit instructions spent per run.
+      IntVector bytes = (t & 1) == 0 ? near : far;
+      IntVector low = t < 2 ? bytes.and(0x0F) : bytes.lanewise(VectorOperators.LSHR, 4);
       IntVector q = h.lanewise(VectorOperators.LSHR, 2 * t).and(0x30).or(low).sub(32);
       FloatVector w = ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(scales[at + 2 * t]);
       acc = w.fma(FloatVector.fromArray(VectorLanes.SPECIES, x, i + c + 32 * t), acc);
@@ -160,8 +162,8 @@ final class Q6KMatrix extends WeightMatrix {
     IntVector near = VectorLanes.unsignedInts(data, ql);
     IntVector far = VectorLanes.unsignedInts(data, ql + 32);
     for (int t = 0; t < 4; t++) {
-      IntVector low =
-          ((t & 1) == 0 ? near : far).lanewise(VectorOperators.LSHR, 4 * (t >> 1)).and(0x0F);
+      IntVector bytes = (t & 1) == 0 ? near : far;
+      IntVector low = t < 2 ? bytes.and(0x0F) : bytes.lanewise(VectorOperators.LSHR, 4);
       IntVector q = h.lanewise(VectorOperators.LSHR, 2 * t).and(0x30).or(low).sub(32);
       ((FloatVector) q.convert(VectorOperators.I2F, 0))
           .mul(scales[at + 2 * t])
