@@ -540,6 +540,7 @@ public final class LocalProvider implements Provider {
     if (ownsParallel) {
       parallel.close();
     }
+    Memory.release(memory.kv()); // an own budget no longer takes the heap
   }
 
   /** The prompt's tokens: BOS per the file, once even when the rendered text starts with it. */

@@ -8,11 +8,12 @@ import java.nio.file.Path;
 /**
  * Creates {@code local} providers. Options: {@code dir} (where relative model paths are resolved;
  * default the working directory), {@code threads} (the engine's threads for this provider; default
- * the process-wide pool), {@code kv_cache} (a KV cache budget of its own, e.g. {@code 1GiB};
- * default the one every local provider of the process shares, half the heap), {@code kv_wait} (how
- * long a request waits for KV memory, e.g. {@code 30s}), {@code prefix_cache} (finished sequences
- * kept per model for prefix reuse, default 4) and {@code keep_alive} (how long a model that serves
- * no request stays loaded, e.g. {@code 5m}; default {@code forever}: until another model needs the
+ * the process-wide pool), {@code kv_cache} (a KV cache budget of its own, e.g. {@code 1GiB}, which
+ * leaves that much less heap for every local model's scales while the provider is open; default the
+ * one every local provider of the process shares, half the heap), {@code kv_wait} (how long a
+ * request waits for KV memory, e.g. {@code 30s}), {@code prefix_cache} (finished sequences kept per
+ * model for prefix reuse, default 4) and {@code keep_alive} (how long a model that serves no
+ * request stays loaded, e.g. {@code 5m}; default {@code forever}: until another model needs the
  * memory); see {@link Memory}.
  */
 public final class LocalProviderFactory implements ProviderFactory {
@@ -42,20 +43,26 @@ public final class LocalProviderFactory implements ProviderFactory {
     Memory defaults = Memory.defaults();
     Object kvCache = spec.options().get("kv_cache");
     Object kvWait = spec.options().get("kv_wait");
-    var kv =
-        kvCache == null
-            ? defaults.kv()
-            : new dev.shelf.engine.runtime.KvBudget(bytes("kv_cache", kvCache.toString()));
+    var wait = kvWait == null ? defaults.kvWait() : duration("kv_wait", kvWait.toString());
+    int prefix = count("prefix_cache", spec.options().get("prefix_cache"), defaults.prefixCache());
+    var keepAlive = keepAlive(spec.options().get("keep_alive"));
+    // every option is read before the provider's own budget is counted against the heap
+    var kv = kvCache == null ? defaults.kv() : Memory.ownKv(bytes("kv_cache", kvCache.toString()));
     var memory =
         new Memory(
             kv,
-            kvWait == null ? defaults.kvWait() : duration("kv_wait", kvWait.toString()),
+            wait,
             defaults.physical(),
-            Memory.scalesHeap(Runtime.getRuntime().maxMemory(), kv.capacity()),
-            count("prefix_cache", spec.options().get("prefix_cache"), defaults.prefixCache()),
+            defaults.scalesHeapNow(),
+            prefix,
             defaults.resident(),
-            keepAlive(spec.options().get("keep_alive")));
-    return new LocalProvider(spec.name(), base, threads, memory);
+            keepAlive);
+    try {
+      return new LocalProvider(spec.name(), base, threads, memory);
+    } catch (RuntimeException e) {
+      Memory.release(kv);
+      throw e;
+    }
   }
 
   /** {@code keep_alive}: a duration, or null for {@code forever} (the default). */

@@ -5,6 +5,9 @@ import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,17 +35,20 @@ import org.jspecify.annotations.Nullable;
  *
  * <p><b>Scales decoded at load</b> (a float per Q4_0 or Q8_0 block, four per 64 K-quant weights:
  * {@link dev.shelf.engine.tensor.WeightMatrix#decodedBytes}) are Java arrays, so they take the
- * heap, beside the KV caches: a model whose scales do not fit in what the heap leaves ({@link
- * #scalesHeap}) is refused at load ({@code BAD_REQUEST}, {@code model_too_large}, saying how to
- * raise the heap), never an {@link OutOfMemoryError} in the middle of a load.
+ * heap, beside the KV caches: a model whose scales do not fit in what the heap leaves beside every
+ * KV budget of the process ({@link #processScalesHeap}: the shared one and those of the open
+ * providers with an {@code options.kv_cache} of their own) is refused at load ({@code BAD_REQUEST},
+ * {@code model_too_large}, saying how to raise the heap), never an {@link OutOfMemoryError} in the
+ * middle of a load.
  *
  * <p><b>Several models</b> share the machine's memory and that heap too: one that would not fit
  * beside those loaded unloads the idle ones first ({@link Resident}).
  *
  * @param physical the memory the mapped model files may take, in bytes ({@link #forModels}: the
  *     machine's less the JVM's heap), or 0 when unknown (no model is refused then)
- * @param scalesHeap the heap the models' decoded scales may take, in bytes ({@link #scalesHeap}),
- *     or 0 when unknown (not checked)
+ * @param scalesHeapNow the heap the models' decoded scales may take now, in bytes ({@link
+ *     #processScalesHeap} in a server), or 0 when unknown (not checked); asked at each check, since
+ *     the KV budgets it leaves room for come and go with the providers that own them
  * @param prefixCache sequences kept per model for prefix reuse (0: none)
  * @param resident the loaded models whose memory counts against {@code physical}
  * @param keepAlive how long a model that serves no request stays loaded; null: until another model
@@ -52,7 +58,7 @@ record Memory(
     KvBudget kv,
     Duration kvWait,
     long physical,
-    long scalesHeap,
+    LongSupplier scalesHeapNow,
     int prefixCache,
     Resident resident,
     @Nullable Duration keepAlive) {
@@ -61,7 +67,12 @@ record Memory(
    * loaded, the heap for scales not checked.
    */
   Memory(KvBudget kv, Duration kvWait, long physical, int prefixCache) {
-    this(kv, kvWait, physical, 0, prefixCache, new Resident(), null);
+    this(kv, kvWait, physical, () -> 0, prefixCache, new Resident(), null);
+  }
+
+  /** The heap the models' decoded scales may take now, in bytes; 0: not checked. */
+  long scalesHeap() {
+    return scalesHeapNow.getAsLong();
   }
 
   /** {@link #keepAlive} for {@link Resident}: nanoseconds, {@link Resident#FOREVER} for none. */
@@ -70,7 +81,7 @@ record Memory(
   }
 
   Memory withKeepAlive(@Nullable Duration newKeepAlive) {
-    return new Memory(kv, kvWait, physical, scalesHeap, prefixCache, resident, newKeepAlive);
+    return new Memory(kv, kvWait, physical, scalesHeapNow, prefixCache, resident, newKeepAlive);
   }
 
   /**
@@ -85,18 +96,56 @@ record Memory(
       new KvBudget(Math.max(1, Runtime.getRuntime().maxMemory() / 2));
 
   /**
+   * The KV budgets of the open local providers that set {@code options.kv_cache}: each may fill the
+   * heap beside {@link #PROCESS_KV}, so the heap left for scales is counted without all of them
+   * ({@link #processScalesHeap}). A provider adds its budget when it is made ({@link #ownKv}) and
+   * removes it when it closes ({@link #release}).
+   */
+  private static final Set<KvBudget> OWN_KV = ConcurrentHashMap.newKeySet();
+
+  /**
+   * A KV budget of {@code bytes} for one provider, counted against the heap until {@link #release}.
+   */
+  static KvBudget ownKv(long bytes) {
+    KvBudget own = new KvBudget(bytes);
+    OWN_KV.add(own);
+    return own;
+  }
+
+  /** Stops counting {@code kv} against the heap, if it is a provider's own ({@link #ownKv}). */
+  static void release(KvBudget kv) {
+    OWN_KV.remove(kv);
+  }
+
+  /** The KV budgets this process has promised the heap: the shared one and every provider's own. */
+  static long promisedKv() {
+    long sum = PROCESS_KV.capacity();
+    for (KvBudget own : OWN_KV) {
+      sum += own.capacity();
+    }
+    return sum;
+  }
+
+  /**
+   * The heap the loaded models' scales may take now in this JVM: what it leaves beside every KV
+   * budget the process has promised ({@link #scalesHeap(long, long)} of {@link #promisedKv}).
+   */
+  static long processScalesHeap() {
+    return scalesHeap(Runtime.getRuntime().maxMemory(), promisedKv());
+  }
+
+  /**
    * The process's KV cache budget ({@link #PROCESS_KV}), 30 s of waiting, the machine's memory as
-   * the OS reports it less the heap ({@link #forModels}), shared by the process's local models
-   * ({@link Resident#PROCESS}).
+   * the OS reports it less the heap ({@link #forModels}), the heap for scales the process's KV
+   * budgets leave ({@link #processScalesHeap}), shared by the process's local models ({@link
+   * Resident#PROCESS}).
    */
   static Memory defaults() {
-    long heap = Runtime.getRuntime().maxMemory();
-    KvBudget kv = PROCESS_KV;
     return new Memory(
-        kv,
+        PROCESS_KV,
         Duration.ofSeconds(30),
-        forModels(physicalMemory(), heap),
-        scalesHeap(heap, kv.capacity()),
+        forModels(physicalMemory(), Runtime.getRuntime().maxMemory()),
+        Memory::processScalesHeap,
         4,
         Resident.PROCESS,
         null);
@@ -151,6 +200,7 @@ record Memory(
    * larger than the heap left for them.
    */
   void checkModel(Path path, long fileBytes, long decodedBytes) {
+    long scalesHeap = scalesHeap();
     if (physical > 0 && fileBytes > physical) {
       throw tooLarge(
           "model file "
@@ -173,9 +223,9 @@ record Memory(
               + KvBudget.mib(Runtime.getRuntime().maxMemory())
               + ") leaves "
               + KvBudget.mib(scalesHeap)
-              + " for them beside the KV cache budget of "
-              + KvBudget.mib(kv.capacity())
-              + ": raise the heap (SHELF_HEAP, or -Xmx) or lower the provider's options.kv_cache");
+              + " for them beside the local providers' KV cache budgets ("
+              + KvBudget.mib(promisedKv())
+              + " in all): raise the heap (SHELF_HEAP, or -Xmx) or lower the provider's options.kv_cache");
     }
   }
 

@@ -202,9 +202,8 @@ final class ModelSlot {
       throw unsupported(e);
     } catch (OutOfMemoryError e) {
       // The scales fit the heap's share for them (checked above), but the heap was fuller than
-      // counted (requests' buffers, or the budgets of providers with an options.kv_cache of their
-      // own beside the process's): what the load allocated is garbage now. Not retryable: trying
-      // again at once would only allocate the scales again.
+      // counted (requests' buffers beyond the headroom kept for them): what the load allocated is
+      // garbage now. Not retryable: trying again at once would only allocate the scales again.
       memory.resident().remove(place);
       file.close();
       throw new ProviderException(

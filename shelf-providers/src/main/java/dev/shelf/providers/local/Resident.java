@@ -82,8 +82,8 @@ final class Resident {
       synchronized (this) {
         while (true) {
           boolean memoryShort = memory.physical() > 0 && taken() + bytes > memory.physical();
-          boolean heapShort =
-              memory.scalesHeap() > 0 && decodedTaken() + decoded > memory.scalesHeap();
+          long scalesHeap = memory.scalesHeap(); // less while a provider's own KV budget is open
+          boolean heapShort = scalesHeap > 0 && decodedTaken() + decoded > scalesHeap;
           if (!memoryShort && !heapShort) {
             break;
           }

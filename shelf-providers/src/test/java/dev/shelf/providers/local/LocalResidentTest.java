@@ -14,11 +14,13 @@ import dev.shelf.engine.tensor.Parallel;
 import dev.shelf.providers.spi.Call;
 import dev.shelf.providers.spi.ProviderException;
 import dev.shelf.providers.spi.ProviderException.Kind;
+import dev.shelf.providers.spi.ProviderSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeAll;
@@ -72,7 +74,13 @@ class LocalResidentTest {
         dir,
         1,
         new Memory(
-            new KvBudget(1L << 30), Duration.ofSeconds(5), 0, scalesHeap, 0, new Resident(), null));
+            new KvBudget(1L << 30),
+            Duration.ofSeconds(5),
+            0,
+            () -> scalesHeap,
+            0,
+            new Resident(),
+            null));
   }
 
   private static void chat(LocalProvider p, Path file) {
@@ -262,6 +270,37 @@ class LocalResidentTest {
           .hasMessageContaining("raise the heap (SHELF_HEAP, or -Xmx)");
       assertThat(p.memory().resident().decodedTaken()).isZero();
     }
+  }
+
+  @Test
+  void aProvidersOwnKvBudgetLeavesLessHeapForTheScalesOfEveryProvider() throws Exception {
+    long heap = Runtime.getRuntime().maxMemory();
+    assertThat(Memory.promisedKv()).isEqualTo(Memory.PROCESS_KV.capacity());
+    var factory = new LocalProviderFactory();
+    try (LocalProvider plain = new LocalProvider("plain", dir, 1)) {
+      try (var own = (LocalProvider) factory.create(spec(Map.of("kv_cache", heap + "")))) {
+        // the shared budget and this one promise more than the heap: nothing is left for scales
+        assertThat(Memory.promisedKv()).isEqualTo(Memory.PROCESS_KV.capacity() + heap);
+        assertThat(plain.memory().scalesHeap()).isOne();
+        assertThat(own.memory().scalesHeap()).isOne();
+        assertThatThrownBy(() -> chat(plain, tiny))
+            .isInstanceOfSatisfying(
+                ProviderException.class, e -> assertThat(e.code()).isEqualTo("model_too_large"))
+            .hasMessageContaining("beside the local providers' KV cache budgets (")
+            .hasMessageContaining("lower the provider's options.kv_cache");
+        chat(plain, stories); // F32: no scales, nothing to refuse
+      }
+      // closed, its budget no longer counts: the same model loads
+      assertThat(Memory.promisedKv()).isEqualTo(Memory.PROCESS_KV.capacity());
+      assertThat(plain.memory().scalesHeap()).isEqualTo(Memory.scalesHeap(heap, heap / 2));
+      chat(plain, tiny);
+      assertThat(plain.loaded(tiny.toString())).isNotNull();
+    }
+  }
+
+  private static ProviderSpec spec(Map<String, Object> options) {
+    return new ProviderSpec(
+        "local", "local", null, null, null, Map.of(), Duration.ofSeconds(1), options);
   }
 
   @Test
