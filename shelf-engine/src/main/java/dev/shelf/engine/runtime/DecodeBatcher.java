@@ -90,6 +90,9 @@ public final class DecodeBatcher implements AutoCloseable {
       if (e.getCause() instanceof RuntimeException r) {
         throw r;
       }
+      if (e.getCause() instanceof Error err) {
+        throw err; // an OutOfMemoryError in the shared step stays one for each of its callers
+      }
       throw new IllegalStateException(e.getCause());
     } catch (CancellationException e) {
       throw new IllegalStateException("the decode batcher is closed", e);

@@ -185,10 +185,23 @@ public final class LocalProvider implements Provider {
     }
     try {
       return body.apply(l);
+    } catch (OutOfMemoryError e) {
+      // the heap was fuller than the KV budgets and the headroom beside them counted (other
+      // requests' buffers): this request fails, what it allocated is garbage now, the rest go on
+      throw new ProviderException(
+          Kind.UNAVAILABLE,
+          "the JVM's heap ran out while answering with " + model + ": raise the heap" + HEAP,
+          "model_memory_heap",
+          null,
+          0,
+          null,
+          e);
     } finally {
       slot.release(l);
     }
   }
+
+  private static final String HEAP = " (SHELF_HEAP, or -Xmx)";
 
   /**
    * A chat answer; with {@code n > 1} that many choices, decoded together ({@link Choices}), their

@@ -161,6 +161,10 @@ final class ModelSlot {
     if (!Files.isRegularFile(path)) {
       throw new ProviderException(Kind.NOT_FOUND, "local model file not found: " + path);
     }
+    // what a load that runs out of heap says, written before it takes any: with the heap full,
+    // building the message could run out too
+    String heapRanOut =
+        "the JVM's heap ran out while loading model file " + path + ": raise the heap" + RAISE;
     GgufFile file;
     try {
       file = GgufFile.open(path);
@@ -169,6 +173,9 @@ final class ModelSlot {
           Kind.NOT_FOUND, "local model file cannot be read: " + path + " (" + e + ")", e);
     } catch (RuntimeException e) {
       throw unsupported(e);
+    } catch (OutOfMemoryError e) {
+      // the metadata (a vocabulary of 128 K strings, say) did not fit: open closed the file
+      throw heapRanOut(heapRanOut, e);
     }
     Resident.Place place;
     long decoded;
@@ -176,6 +183,13 @@ final class ModelSlot {
       decoded = LlamaModel.decodedBytes(file);
       memory.checkModel(path, file.size(), decoded);
       place = memory.resident().reserve(path, file.size(), decoded, memory, preload);
+      heapRanOut =
+          "the JVM's heap ran out while loading model file "
+              + path
+              + ", whose kernels decode "
+              + dev.shelf.engine.runtime.KvBudget.mib(decoded)
+              + " of scales into it: raise the heap"
+              + RAISE;
     } catch (RuntimeException e) {
       file.close();
       throw e;
@@ -203,22 +217,21 @@ final class ModelSlot {
     } catch (OutOfMemoryError e) {
       // The scales fit the heap's share for them (checked above), but the heap was fuller than
       // counted (requests' buffers beyond the headroom kept for them): what the load allocated is
-      // garbage now. Not retryable: trying again at once would only allocate the scales again.
+      // garbage now.
       memory.resident().remove(place);
       file.close();
-      throw new ProviderException(
-          Kind.BAD_REQUEST,
-          "the JVM's heap ran out while loading model file "
-              + path
-              + ", whose kernels decode "
-              + dev.shelf.engine.runtime.KvBudget.mib(decoded)
-              + " of scales into it: raise the heap (SHELF_HEAP, or -Xmx)",
-          "model_memory_heap",
-          null,
-          0,
-          null,
-          e);
+      throw heapRanOut(heapRanOut, e);
     }
+  }
+
+  private static final String RAISE = " (SHELF_HEAP, or -Xmx)";
+
+  /**
+   * A load that ran out of heap: a 400 {@code model_memory_heap} saying to raise it. Not retryable:
+   * trying again at once would only allocate the same again.
+   */
+  private static ProviderException heapRanOut(String message, OutOfMemoryError e) {
+    return new ProviderException(Kind.BAD_REQUEST, message, "model_memory_heap", null, 0, null, e);
   }
 
   /** A file the engine cannot serve: a 400 naming the path and what is wrong. */
