@@ -42,7 +42,8 @@ final class SynthCommand implements Callable<Integer> {
       names = "--type",
       defaultValue = "Q8_0",
       description =
-          "F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q6_K, Q4_K_M or Q5_K_M (llama.cpp's mixes);"
+          "F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q6_K, Q4_K_M or Q5_K_M (llama.cpp's"
+              + " mixes);"
               + " default"
               + " ${DEFAULT-VALUE}.")
   String type = "Q8_0";

@@ -386,6 +386,8 @@ public final class EngineBench implements Callable<Integer> {
       case 2 -> "Q4_0";
       case 3 -> "Q4_1";
       case 7 -> "Q8_0";
+      case 8 -> "Q5_0";
+      case 9 -> "Q5_1";
       case 15 -> "Q4_K_M";
       case 14 -> "Q4_K_S";
       case 16 -> "Q5_K_S";

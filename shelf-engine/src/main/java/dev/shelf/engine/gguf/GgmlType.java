@@ -19,6 +19,10 @@ public enum GgmlType {
   Q4_0(2, 32, 2 + 16),
   /** {@code block_q4_1}: f16 scale, f16 min, 32 4-bit quants. */
   Q4_1(3, 32, 2 + 2 + 16),
+  /** {@code block_q5_0}: f16 scale, 32 fifth bits, 32 low nibbles. */
+  Q5_0(6, 32, 2 + 4 + 16),
+  /** {@code block_q5_1}: f16 scale, f16 min, 32 fifth bits, 32 low nibbles. */
+  Q5_1(7, 32, 2 + 2 + 4 + 16),
   /** {@code block_q8_0}: f16 scale, 32 int8 quants. */
   Q8_0(8, 32, 2 + 32),
   /** {@code block_q4_K}: f16 d, f16 dmin, 12 bytes of 6-bit scales and mins, 256 4-bit quants. */
@@ -33,8 +37,6 @@ public enum GgmlType {
   /** Names of ggml types that exist but this engine does not support, for error messages. */
   private static final Map<Integer, String> UNSUPPORTED =
       Map.ofEntries(
-          Map.entry(6, "Q5_0"),
-          Map.entry(7, "Q5_1"),
           Map.entry(9, "Q8_1"),
           Map.entry(10, "Q2_K"),
           Map.entry(11, "Q3_K"),

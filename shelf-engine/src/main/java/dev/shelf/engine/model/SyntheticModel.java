@@ -27,13 +27,13 @@ import java.util.Locale;
  * <h2>Types</h2>
  *
  * A file type names the type of the 2-D weights as llama.cpp's {@code llama-quantize} does: {@code
- * F32}, {@code F16}, {@code BF16}, {@code Q8_0} for all of them; {@code Q4_0}, {@code Q4_1} and
- * {@code Q6_K} with the tied {@code token_embd} in Q6_K (llama.cpp's rule for the output tensor);
- * {@code Q4_K_M} and {@code Q5_K_M} are llama.cpp's mixes: Q4_K (Q5_K), with Q6_K for {@code
- * token_embd} and for {@code attn_v} and {@code ffn_down} in the layers {@code use_more_bits} picks
- * (the first and last eighth and every third between). A K-quant tensor whose rows are not whole
- * 256-element blocks falls back to Q8_0 (llama.cpp falls back to Q5_0 or Q8_0; this engine has no
- * Q5_0).
+ * F32}, {@code F16}, {@code BF16}, {@code Q8_0} for all of them; {@code Q4_0}, {@code Q4_1}, {@code
+ * Q5_0}, {@code Q5_1} and {@code Q6_K} with the tied {@code token_embd} in Q6_K (llama.cpp's rule
+ * for the output tensor); {@code Q4_K_M} and {@code Q5_K_M} are llama.cpp's mixes: Q4_K (Q5_K),
+ * with Q6_K for {@code token_embd} and for {@code attn_v} and {@code ffn_down} in the layers {@code
+ * use_more_bits} picks (the first and last eighth and every third between). A K-quant tensor whose
+ * rows are not whole 256-element blocks falls back as llama.cpp's does: Q4_K to Q5_0, Q5_K to Q5_1,
+ * Q6_K to Q8_0 (qwen25-05b's 896 columns).
  */
 public final class SyntheticModel {
   /** Standard deviation of the random weights. */
@@ -153,7 +153,8 @@ public final class SyntheticModel {
 
   /** The file types {@link #write} accepts, as llama.cpp names them. */
   public static List<String> fileTypes() {
-    return List.of("F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q6_K", "Q4_K_M", "Q5_K_M");
+    return List.of(
+        "F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q6_K", "Q4_K_M", "Q5_K_M");
   }
 
   /** Told how many bytes of tensor data are written so far, of how many. */
@@ -281,6 +282,8 @@ public final class SyntheticModel {
       case "Q4_0" -> 2;
       case "Q4_1" -> 3;
       case "Q8_0" -> 7;
+      case "Q5_0" -> 8;
+      case "Q5_1" -> 9;
       case "Q4_K_M" -> 15;
       case "Q5_K_M" -> 17;
       case "Q6_K" -> 18;
@@ -341,9 +344,19 @@ public final class SyntheticModel {
     return plan;
   }
 
-  /** {@code type}, or Q8_0 when rows of {@code cols} are not whole blocks of it. */
-  private static GgmlType fallback(GgmlType type, int cols) {
-    return cols % type.blockSize() == 0 ? type : GgmlType.Q8_0;
+  /**
+   * {@code type}, or llama.cpp's fallback ({@code llama_tensor_get_type}) when rows of {@code cols}
+   * are not whole blocks of it: a 32-element type of about as many bits.
+   */
+  static GgmlType fallback(GgmlType type, int cols) {
+    if (cols % type.blockSize() == 0) {
+      return type;
+    }
+    return switch (type) {
+      case Q4_K -> GgmlType.Q5_0;
+      case Q5_K -> GgmlType.Q5_1;
+      default -> GgmlType.Q8_0;
+    };
   }
 
   /** Writes the tensor's rows, generated from its seed, split across threads. */

@@ -10,10 +10,10 @@ import java.lang.foreign.ValueLayout;
  * <p>The formats are ggml's exactly (a row written here reads back through {@code dequantizeRow}
  * and through llama.cpp alike); the choice of scales is simpler than llama.cpp's reference
  * quantizers, which search for the scale that minimises the squared error: here each group takes
- * the scale that spans its range (Q8_0, Q4_0 and Q4_1 as {@code quantize_row_*_ref} do; Q4_K, Q5_K
- * and Q6_K by the plain range rule, without the search). The round-trip error is therefore at most
- * half a quantisation step plus the rounding of the 6- and 8-bit sub-scales, which the tests bound.
- * Scalar code: quantising is done once, when a file is made.
+ * the scale that spans its range (Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1 as {@code quantize_row_*_ref} do;
+ * Q4_K, Q5_K and Q6_K by the plain range rule, without the search). The round-trip error is
+ * therefore at most half a quantisation step plus the rounding of the 6- and 8-bit sub-scales,
+ * which the tests bound. Scalar code: quantising is done once, when a file is made.
  */
 public final class Quantizer {
   private static final ValueLayout.OfShort SHORT_LE = Bytes.SHORT_LE;
@@ -45,6 +45,8 @@ public final class Quantizer {
         case Q8_0 -> q8_0(src, at, dst, out);
         case Q4_0 -> q4_0(src, at, dst, out);
         case Q4_1 -> q4_1(src, at, dst, out);
+        case Q5_0 -> q5_0(src, at, dst, out);
+        case Q5_1 -> q5_1(src, at, dst, out);
         case Q4_K -> q4_k(src, at, dst, out);
         case Q6_K -> q6_k(src, at, dst, out);
         case Q5_K -> q5_k(src, at, dst, out);
@@ -125,6 +127,61 @@ public final class Quantizer {
       int q0 = Math.min(15, (int) ((x[at + j] - min) * id + 0.5f));
       int q1 = Math.min(15, (int) ((x[at + j + 16] - min) * id + 0.5f));
       putByte(dst, out + 4 + j, q0 | (q1 << 4));
+    }
+  }
+
+  /** {@code quantize_row_q5_0_ref}: the value of largest magnitude maps to -16. */
+  private static void q5_0(float[] x, int at, MemorySegment dst, long out) {
+    float amax = 0f;
+    float max = 0f;
+    for (int i = 0; i < 32; i++) {
+      float v = x[at + i];
+      if (Math.abs(v) > amax) {
+        amax = Math.abs(v);
+        max = v;
+      }
+    }
+    float d = max / -16f;
+    float id = d != 0f ? 1f / d : 0f;
+    putF16(dst, out, d);
+    int[] q = new int[32];
+    for (int i = 0; i < 32; i++) {
+      q[i] = Math.min(31, (int) (x[at + i] * id + 16.5f));
+    }
+    fiveBits(q, dst, out + 2);
+  }
+
+  /** {@code quantize_row_q5_1_ref}: min and range of each block of 32. */
+  private static void q5_1(float[] x, int at, MemorySegment dst, long out) {
+    float min = Float.POSITIVE_INFINITY;
+    float max = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < 32; i++) {
+      min = Math.min(min, x[at + i]);
+      max = Math.max(max, x[at + i]);
+    }
+    float d = (max - min) / 31f;
+    float id = d != 0f ? 1f / d : 0f;
+    putF16(dst, out, d);
+    putF16(dst, out + 2, min);
+    int[] q = new int[32];
+    for (int i = 0; i < 32; i++) {
+      q[i] = Math.min(31, (int) ((x[at + i] - min) * id + 0.5f));
+    }
+    fiveBits(q, dst, out + 4);
+  }
+
+  /**
+   * Q5_0's and Q5_1's quants from {@code at}: the fifth bit of quant {@code j} in bit {@code j} of
+   * a little-endian word, then the low nibbles packed as Q4_0 packs them.
+   */
+  private static void fiveBits(int[] q, MemorySegment dst, long at) {
+    int qh = 0;
+    for (int j = 0; j < 32; j++) {
+      qh |= ((q[j] >> 4) & 1) << j;
+    }
+    dst.set(Bytes.INT_LE, at, qh);
+    for (int j = 0; j < 16; j++) {
+      putByte(dst, at + 4 + j, (q[j] & 0x0F) | ((q[j + 16] & 0x0F) << 4));
     }
   }
 

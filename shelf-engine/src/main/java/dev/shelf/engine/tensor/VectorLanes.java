@@ -127,6 +127,21 @@ final class VectorLanes {
         .reinterpretAsFloats();
   }
 
+  /** {@code i} in int lane {@code i}: the bit numbers of {@link #fifthBits}. */
+  private static final IntVector LANE_INDEX = IntVector.zero(INTS).addIndex(1);
+
+  /**
+   * {@code 16 * ((bits >>> i) & 1)} in int lane {@code i}: the fifth bit of each of {@link #LANES}
+   * five-bit quants whose high bits are packed one a quant in {@code bits} (Q5_0's and Q5_1's
+   * {@code qh}), in the int lanes of the float species' shape.
+   */
+  static IntVector fifthBits(int bits) {
+    return IntVector.broadcast(INTS, bits)
+        .lanewise(VectorOperators.LSHR, LANE_INDEX)
+        .and(1)
+        .lanewise(VectorOperators.LSHL, 4);
+  }
+
   /** The low nibbles of bytes. */
   static ByteVector low(ByteVector bytes) {
     return bytes.and((byte) 0x0F);

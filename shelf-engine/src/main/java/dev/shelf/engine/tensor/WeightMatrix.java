@@ -67,6 +67,8 @@ public abstract sealed class WeightMatrix
         Q8_0Matrix,
         Q4_0Matrix,
         Q4_1Matrix,
+        Q5_0Matrix,
+        Q5_1Matrix,
         Q4KMatrix,
         Q5KMatrix,
         Q6KMatrix {
@@ -232,6 +234,8 @@ public abstract sealed class WeightMatrix
       case Q8_0 -> new Q8_0Matrix(data, rows, cols, simd, panels);
       case Q4_0 -> new Q4_0Matrix(data, rows, cols, simd, panels);
       case Q4_1 -> new Q4_1Matrix(data, rows, cols, simd, panels);
+      case Q5_0 -> new Q5_0Matrix(data, rows, cols, simd, panels);
+      case Q5_1 -> new Q5_1Matrix(data, rows, cols, simd, panels);
       case Q4_K -> new Q4KMatrix(data, rows, cols, simd, panels);
       case Q5_K -> new Q5KMatrix(data, rows, cols, simd, panels);
       case Q6_K -> new Q6KMatrix(data, rows, cols, simd, panels);

@@ -2,9 +2,9 @@
  * The compute layer: weight matrices in ggml's tensor types and the kernels that multiply them.
  *
  * <p>{@link dev.shelf.engine.tensor.WeightMatrix} views a tensor's bytes in place (F32, F16, BF16,
- * Q8_0, Q4_0, Q4_1, Q4_K, Q5_K, Q6_K; one class per type) and offers {@code dequantizeRow} (ggml's
- * {@code dequantize_row_*}, the reference), {@code matvec} and the batched {@code matmul}. {@link
- * dev.shelf.engine.tensor.Parallel} splits rows across cores.
+ * Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K; one class per type) and offers {@code
+ * dequantizeRow} (ggml's {@code dequantize_row_*}, the reference), {@code matvec} and the batched
+ * {@code matmul}. {@link dev.shelf.engine.tensor.Parallel} splits rows across cores.
  *
  * <h2>Why the kernels look like this</h2>
  *

@@ -28,7 +28,7 @@ class SyntheticModelTest {
   @TempDir Path dir;
 
   @ParameterizedTest
-  @ValueSource(strings = {"Q8_0", "Q4_0", "Q4_K_M", "Q5_K_M", "F16"})
+  @ValueSource(strings = {"Q8_0", "Q4_0", "Q5_0", "Q5_1", "Q4_K_M", "Q5_K_M", "F16"})
   void tinyLoadsAndGeneratesWithFiniteLogits(String type) throws IOException {
     Path file = dir.resolve("tiny-" + type + ".gguf");
     List<Long> progress = new ArrayList<>();
@@ -136,6 +136,16 @@ class SyntheticModelTest {
       }
     }
     assertThat(more).containsExactly(0, 1, 4, 7, 10, 13, 14, 15);
+  }
+
+  @Test
+  void kQuantRowsOfPartialBlocksFallBackAsLlamaCppsDo() {
+    // qwen25-05b's 896 columns are three and a half K-quant blocks
+    assertThat(SyntheticModel.fallback(GgmlType.Q4_K, 896)).isEqualTo(GgmlType.Q5_0);
+    assertThat(SyntheticModel.fallback(GgmlType.Q5_K, 896)).isEqualTo(GgmlType.Q5_1);
+    assertThat(SyntheticModel.fallback(GgmlType.Q6_K, 896)).isEqualTo(GgmlType.Q8_0);
+    assertThat(SyntheticModel.fallback(GgmlType.Q4_K, 2048)).isEqualTo(GgmlType.Q4_K);
+    assertThat(SyntheticModel.fallback(GgmlType.Q4_0, 896)).isEqualTo(GgmlType.Q4_0);
   }
 
   @Test

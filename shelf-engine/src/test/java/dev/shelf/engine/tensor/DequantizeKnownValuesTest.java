@@ -135,6 +135,42 @@ class DequantizeKnownValuesTest {
     check(GgmlType.Q4_1, block, 32, expected);
   }
 
+  /** Fifth bits with every pattern of neighbours: bit {@code j} is element {@code j}'s. */
+  private static final int QH = 0xA5C3_0F96;
+
+  @Test
+  void q5_0FifthBitsFromTheWordAboveTheNibblesWithOffsetSixteen() {
+    byte[] block = new byte[22];
+    putF16(block, 0, 0.5f);
+    ByteBuffer.wrap(block, 2, 4).order(ByteOrder.LITTLE_ENDIAN).putInt(QH);
+    float[] expected = new float[32];
+    for (int j = 0; j < 16; j++) {
+      block[6 + j] = (byte) (j | (15 - j) << 4);
+      expected[j] = (j + 16 * ((QH >>> j) & 1) - 16) * 0.5f; // -8.0 .. 7.5
+      expected[j + 16] = (15 - j + 16 * ((QH >>> (j + 16)) & 1) - 16) * 0.5f;
+    }
+    assertThat(expected[1]).as("element 1: nibble 1, fifth bit 1").isEqualTo(0.5f);
+    assertThat(expected[16]).as("element 16: nibble 15, fifth bit 1").isEqualTo(7.5f);
+    assertThat(expected[18]).as("element 18: nibble 13, fifth bit 0").isEqualTo(-1.5f);
+    check(GgmlType.Q5_0, block, 32, expected);
+  }
+
+  @Test
+  void q5_1ScaleMinAndFifthBits() {
+    byte[] block = new byte[24];
+    putF16(block, 0, 0.25f);
+    putF16(block, 2, -1f);
+    ByteBuffer.wrap(block, 4, 4).order(ByteOrder.LITTLE_ENDIAN).putInt(QH);
+    float[] expected = new float[32];
+    for (int j = 0; j < 16; j++) {
+      block[8 + j] = (byte) (j | (15 - j) << 4);
+      expected[j] = (j + 16 * ((QH >>> j) & 1)) * 0.25f - 1f;
+      expected[j + 16] = (15 - j + 16 * ((QH >>> (j + 16)) & 1)) * 0.25f - 1f;
+    }
+    assertThat(expected[31]).as("element 31: nibble 0, fifth bit 1").isEqualTo(3f);
+    check(GgmlType.Q5_1, block, 32, expected);
+  }
+
   @Test
   void q4KSixBitScalesAndMins() {
     byte[] block = new byte[144];

@@ -26,6 +26,8 @@ class QuantizerTest {
       // the extreme of the other sign may clip to 15: a whole step
       case Q4_0 -> 1.0 / 8 + 1e-3;
       case Q4_1 -> 2 * 0.5 / 15 + 1e-2;
+      case Q5_0 -> 1.0 / 16 + 1e-3;
+      case Q5_1 -> 2 * 0.5 / 31 + 1e-2;
       // 4-bit steps of the sub-block's range (up to twice the magnitude), the min rounded to 6 bits
       case Q4_K -> 2 * 0.5 / 15 + 2.0 / 63;
       // 6-bit steps, the sub-scales rounded to 8 bits

@@ -51,8 +51,8 @@ final class TensorFixtures {
           float d = 0.001f + 0.05f * random.nextFloat();
           float other = 0.001f + 0.05f * random.nextFloat();
           switch (type) {
-            case Q8_0, Q4_0 -> putF16(bytes, block, d);
-            case Q4_1 -> {
+            case Q8_0, Q4_0, Q5_0 -> putF16(bytes, block, d);
+            case Q4_1, Q5_1 -> {
               putF16(bytes, block, d);
               putF16(bytes, block + 2, -8 * other);
             }
