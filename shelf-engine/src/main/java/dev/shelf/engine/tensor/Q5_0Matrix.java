@@ -68,14 +68,19 @@ final class Q5_0Matrix extends WeightMatrix {
   }
 
   /**
-   * The unsigned five-bit quants of {@link VectorLanes#LANES} elements (8 or 16 lanes): the low
-   * ({@code high} false) or high nibbles of {@code bytes} (from {@link VectorLanes#unsignedInts}),
-   * each with its fifth bit from {@code qh}, shifted so that the first element's is bit 0. At
-   * sixteen lanes they index the block's table of 32 levels.
+   * The table indexes of sixteen elements (their five-bit quants in the low five bits, the bits
+   * above them anything: the two-table lookup takes them modulo 32): the low ({@code high} false)
+   * or high nibbles of {@code bytes} (from {@link VectorLanes#unsignedInts}) below the fifth bits
+   * in {@code bits} ({@link VectorLanes#shiftedByLane} of the block's {@code qh}: bit 0 of lane
+   * {@code i} is element {@code i}'s, bit 16 element {@code i + 16}'s), put together by one bitwise
+   * select.
    */
-  static IntVector index(IntVector bytes, int qh, boolean high) {
-    IntVector nibbles = high ? bytes.lanewise(VectorOperators.LSHR, 4) : bytes.and(0x0F);
-    return nibbles.or(VectorLanes.fifthBits(qh));
+  static IntVector index(IntVector bytes, IntVector bits, boolean high) {
+    return high
+        ? bits.lanewise(VectorOperators.LSHR, 12)
+            .lanewise(VectorOperators.BITWISE_BLEND, bytes.lanewise(VectorOperators.LSHR, 4), 0x0F)
+        : bits.lanewise(VectorOperators.LSHL, 4)
+            .lanewise(VectorOperators.BITWISE_BLEND, bytes, 0x0F);
   }
 
   @Override
@@ -90,8 +95,9 @@ final class Q5_0Matrix extends WeightMatrix {
         FloatVector lower = LOWER.mul(d);
         FloatVector upper = UPPER.mul(d);
         IntVector bytes = VectorLanes.unsignedInts(data, block + QS);
-        VectorLanes.lookUp(lower, upper, index(bytes, qh, false)).intoArray(out, y);
-        VectorLanes.lookUp(lower, upper, index(bytes, qh >>> 16, true)).intoArray(out, y + 16);
+        IntVector bits = VectorLanes.shiftedByLane(qh);
+        VectorLanes.lookUp(lower, upper, index(bytes, bits, false)).intoArray(out, y);
+        VectorLanes.lookUp(lower, upper, index(bytes, bits, true)).intoArray(out, y + 16);
         continue;
       }
       FloatVector dv = FloatVector.broadcast(s, d);
@@ -124,11 +130,12 @@ final class Q5_0Matrix extends WeightMatrix {
         FloatVector lower = LOWER.mul(d);
         FloatVector upper = UPPER.mul(d);
         IntVector bytes = VectorLanes.unsignedInts(data, block + QS);
+        IntVector bits = VectorLanes.shiftedByLane(qh);
         even =
-            VectorLanes.lookUp(lower, upper, index(bytes, qh, false))
+            VectorLanes.lookUp(lower, upper, index(bytes, bits, false))
                 .fma(FloatVector.fromArray(s, x, i), even);
         odd =
-            VectorLanes.lookUp(lower, upper, index(bytes, qh >>> 16, true))
+            VectorLanes.lookUp(lower, upper, index(bytes, bits, true))
                 .fma(FloatVector.fromArray(s, x, i + 16), odd);
         continue;
       }

@@ -63,8 +63,9 @@ final class Q5_1Matrix extends WeightMatrix {
         FloatVector lower = LOWER.fma(d, m);
         FloatVector upper = UPPER.fma(d, m);
         IntVector bytes = VectorLanes.unsignedInts(data, block + QS);
-        VectorLanes.lookUp(lower, upper, Q5_0Matrix.index(bytes, qh, false)).intoArray(out, y);
-        VectorLanes.lookUp(lower, upper, Q5_0Matrix.index(bytes, qh >>> 16, true))
+        IntVector bits = VectorLanes.shiftedByLane(qh);
+        VectorLanes.lookUp(lower, upper, Q5_0Matrix.index(bytes, bits, false)).intoArray(out, y);
+        VectorLanes.lookUp(lower, upper, Q5_0Matrix.index(bytes, bits, true))
             .intoArray(out, y + 16);
         continue;
       }
@@ -98,11 +99,12 @@ final class Q5_1Matrix extends WeightMatrix {
         FloatVector lower = LOWER.fma(d, m);
         FloatVector upper = UPPER.fma(d, m);
         IntVector bytes = VectorLanes.unsignedInts(data, block + QS);
+        IntVector bits = VectorLanes.shiftedByLane(qh);
         even =
-            VectorLanes.lookUp(lower, upper, Q5_0Matrix.index(bytes, qh, false))
+            VectorLanes.lookUp(lower, upper, Q5_0Matrix.index(bytes, bits, false))
                 .fma(FloatVector.fromArray(s, x, i), even);
         odd =
-            VectorLanes.lookUp(lower, upper, Q5_0Matrix.index(bytes, qh >>> 16, true))
+            VectorLanes.lookUp(lower, upper, Q5_0Matrix.index(bytes, bits, true))
                 .fma(FloatVector.fromArray(s, x, i + 16), odd);
         continue;
       }

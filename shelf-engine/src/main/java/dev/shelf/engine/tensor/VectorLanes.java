@@ -130,6 +130,11 @@ final class VectorLanes {
   /** {@code i} in int lane {@code i}: the bit numbers of {@link #fifthBits}. */
   private static final IntVector LANE_INDEX = IntVector.zero(INTS).addIndex(1);
 
+  /** {@code bits >>> i} in int lane {@code i}, in the int lanes of the float species' shape. */
+  static IntVector shiftedByLane(int bits) {
+    return IntVector.broadcast(INTS, bits).lanewise(VectorOperators.LSHR, LANE_INDEX);
+  }
+
   /**
    * {@code 16 * ((bits >>> i) & 1)} in int lane {@code i}: the fifth bit of each of {@link #LANES}
    * five-bit quants whose high bits are packed one a quant in {@code bits} (Q5_0's and Q5_1's
