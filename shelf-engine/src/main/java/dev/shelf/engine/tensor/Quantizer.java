@@ -92,46 +92,29 @@ public final class Quantizer {
 
   /** {@code quantize_row_q4_0_ref}: the value of largest magnitude maps to -8. */
   private static void q4_0(float[] x, int at, MemorySegment dst, long out) {
-    float amax = 0f;
-    float max = 0f;
-    for (int i = 0; i < 32; i++) {
-      float v = x[at + i];
-      if (Math.abs(v) > amax) {
-        amax = Math.abs(v);
-        max = v;
-      }
-    }
-    float d = max / -8f;
-    float id = d != 0f ? 1f / d : 0f;
-    putF16(dst, out, d);
-    for (int j = 0; j < 16; j++) {
-      int q0 = Math.min(15, (int) (x[at + j] * id + 8.5f));
-      int q1 = Math.min(15, (int) (x[at + j + 16] * id + 8.5f));
-      putByte(dst, out + 2 + j, q0 | (q1 << 4));
-    }
+    nibbles(symmetric(x, at, 8, dst, out), dst, out + 2);
   }
 
   /** {@code quantize_row_q4_1_ref}: min and range of each block of 32. */
   private static void q4_1(float[] x, int at, MemorySegment dst, long out) {
-    float min = Float.POSITIVE_INFINITY;
-    float max = Float.NEGATIVE_INFINITY;
-    for (int i = 0; i < 32; i++) {
-      min = Math.min(min, x[at + i]);
-      max = Math.max(max, x[at + i]);
-    }
-    float d = (max - min) / 15f;
-    float id = d != 0f ? 1f / d : 0f;
-    putF16(dst, out, d);
-    putF16(dst, out + 2, min);
-    for (int j = 0; j < 16; j++) {
-      int q0 = Math.min(15, (int) ((x[at + j] - min) * id + 0.5f));
-      int q1 = Math.min(15, (int) ((x[at + j + 16] - min) * id + 0.5f));
-      putByte(dst, out + 4 + j, q0 | (q1 << 4));
-    }
+    nibbles(fromMin(x, at, 15, dst, out), dst, out + 4);
   }
 
   /** {@code quantize_row_q5_0_ref}: the value of largest magnitude maps to -16. */
   private static void q5_0(float[] x, int at, MemorySegment dst, long out) {
+    fiveBits(symmetric(x, at, 16, dst, out), dst, out + 2);
+  }
+
+  /** {@code quantize_row_q5_1_ref}: min and range of each block of 32. */
+  private static void q5_1(float[] x, int at, MemorySegment dst, long out) {
+    fiveBits(fromMin(x, at, 31, dst, out), dst, out + 4);
+  }
+
+  /**
+   * The quants {@code 0 .. 2 * half - 1} of a block of 32 whose value of largest magnitude maps to
+   * {@code -half} (Q4_0: 8, Q5_0: 16); its scale written at {@code out}.
+   */
+  private static int[] symmetric(float[] x, int at, int half, MemorySegment dst, long out) {
     float amax = 0f;
     float max = 0f;
     for (int i = 0; i < 32; i++) {
@@ -141,38 +124,48 @@ public final class Quantizer {
         max = v;
       }
     }
-    float d = max / -16f;
+    float d = max / -half;
     float id = d != 0f ? 1f / d : 0f;
     putF16(dst, out, d);
     int[] q = new int[32];
     for (int i = 0; i < 32; i++) {
-      q[i] = Math.min(31, (int) (x[at + i] * id + 16.5f));
+      q[i] = Math.min(2 * half - 1, (int) (x[at + i] * id + (half + 0.5f)));
     }
-    fiveBits(q, dst, out + 2);
+    return q;
   }
 
-  /** {@code quantize_row_q5_1_ref}: min and range of each block of 32. */
-  private static void q5_1(float[] x, int at, MemorySegment dst, long out) {
+  /**
+   * The quants {@code 0 .. levels} of a block of 32 from its min over its range (Q4_1: 15, Q5_1:
+   * 31); the scale and the min written at {@code out}.
+   */
+  private static int[] fromMin(float[] x, int at, int levels, MemorySegment dst, long out) {
     float min = Float.POSITIVE_INFINITY;
     float max = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < 32; i++) {
       min = Math.min(min, x[at + i]);
       max = Math.max(max, x[at + i]);
     }
-    float d = (max - min) / 31f;
+    float d = (max - min) / levels;
     float id = d != 0f ? 1f / d : 0f;
     putF16(dst, out, d);
     putF16(dst, out + 2, min);
     int[] q = new int[32];
     for (int i = 0; i < 32; i++) {
-      q[i] = Math.min(31, (int) ((x[at + i] - min) * id + 0.5f));
+      q[i] = Math.min(levels, (int) ((x[at + i] - min) * id + 0.5f));
     }
-    fiveBits(q, dst, out + 4);
+    return q;
+  }
+
+  /** The low nibbles of 32 quants: quant {@code j} and {@code j + 16} in byte {@code j}. */
+  private static void nibbles(int[] q, MemorySegment dst, long at) {
+    for (int j = 0; j < 16; j++) {
+      putByte(dst, at + j, (q[j] & 0x0F) | ((q[j + 16] & 0x0F) << 4));
+    }
   }
 
   /**
    * Q5_0's and Q5_1's quants from {@code at}: the fifth bit of quant {@code j} in bit {@code j} of
-   * a little-endian word, then the low nibbles packed as Q4_0 packs them.
+   * a little-endian word, then the low nibbles.
    */
   private static void fiveBits(int[] q, MemorySegment dst, long at) {
     int qh = 0;
@@ -180,9 +173,7 @@ public final class Quantizer {
       qh |= ((q[j] >> 4) & 1) << j;
     }
     dst.set(Bytes.INT_LE, at, qh);
-    for (int j = 0; j < 16; j++) {
-      putByte(dst, at + 4 + j, (q[j] & 0x0F) | ((q[j + 16] & 0x0F) << 4));
-    }
+    nibbles(q, dst, at + 4);
   }
 
   /** {@code block_q4_K}: 4-bit quants against the sub-block scales and mins of {@link #kScales}. */
