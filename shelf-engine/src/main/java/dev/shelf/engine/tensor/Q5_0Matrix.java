@@ -21,7 +21,7 @@ import org.jspecify.annotations.Nullable;
 final class Q5_0Matrix extends WeightMatrix {
   static final int QK = 32;
   private static final int BYTES = 22;
-  static final int QH = 2;
+  private static final int QH = 2;
   private static final int QS = 6;
 
   /** {@code k - 16} in lane {@code k}: the lower half of a block's table of 32 levels. */
