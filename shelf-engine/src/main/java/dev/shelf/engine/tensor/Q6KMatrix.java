@@ -23,6 +23,14 @@ import org.jspecify.annotations.Nullable;
  * a fifth of Q4_0's, and the output matrix of a Q4_0 file (Q6_K) took a fifth of decode. A column's
  * two runs of {@code ql} are widened once for the four runs that read them (x86 widens on its one
  * shuffle port): 6% faster on an Emerald Rapids core (2048 x 2048, one thread).
+ *
+ * <p>At 256 bits (AVX2) the same columns, eight weights wide, decode a whole block into the scratch
+ * ({@link #eights}) and the row kernel then multiplies it in element order. The two chains cannot
+ * take a column's four runs as they come at eight lanes (the even chain takes columns 0 and 16 of
+ * each run in turn), and a kernel that decoded and multiplied eight weights at a time, in element
+ * order, either crossed C2's node cutoff (four copies) or kept its running sums on the stack (one
+ * loop of pairs). One Zen 3 thread, the output matrix of a llama32-1b file (Q6_K, 256 rows in
+ * cache): 1.9 Gweights/s with byte lanes, 3.6-3.7 so.
  */
 final class Q6KMatrix extends WeightMatrix {
   private static final int QK = 256;
@@ -92,14 +100,19 @@ final class Q6KMatrix extends WeightMatrix {
 
   /**
    * The sixteen group scales of a block, {@link #groupScale} of each, into {@code out[at, at +
-   * 16)}, the int8 scales read as two words.
+   * 16)}: widened as vectors at eight and sixteen lanes, below that read as two words. (At eight
+   * lanes the scalar conversions cost more than the block's decoding: 4.4-4.5 against 3.4
+   * Gweights/s for the block decoding alone, one Zen 3 thread.)
    */
   private void scales(long block, float[] out, int at) {
     float d = Bytes.f16(data, block + D);
-    if (COLUMNS) {
-      ((FloatVector) VectorLanes.signedInts(data, block + SCALES).convert(VectorOperators.I2F, 0))
-          .mul(d)
-          .intoArray(out, at);
+    if (COLUMNS || EIGHTS) {
+      for (int g = 0; g < QK / GROUP; g += VectorLanes.LANES) {
+        ((FloatVector)
+                VectorLanes.signedInts(data, block + SCALES + g).convert(VectorOperators.I2F, 0))
+            .mul(d)
+            .intoArray(out, at + g);
+      }
       return;
     }
     long lo = data.get(Bytes.LONG_LE, block + SCALES);
@@ -114,13 +127,14 @@ final class Q6KMatrix extends WeightMatrix {
   private static final boolean COLUMNS = VectorLanes.LANES == 16;
 
   /**
-   * Column {@code c} (0 or 16) of half {@code n}: runs {@code t = 0..3}, elements {@code 128n + 32t
-   * + c + [0, 16)}, each decoded and multiplied with {@code x[i + 32t + c ...]} into {@code acc} in
-   * that order; {@code scales[at + 2t]} is run {@code t}'s group scale. Each run takes two bits of
-   * the bytes at {@code qh + c}, widened once. Written as a loop over the runs, and called from one
-   * place in each kernel, so that each vector operation is compiled once: four runs written out, or
-   * a call per column, crossed C2's NodeCountInliningCutoff (and vectors kept in an array are
-   * boxed); the kernel then ran at half the speed.
+   * Column {@code c} (0 or 16; at eight lanes 0, 8, 16 or 24) of half {@code n}: runs {@code t =
+   * 0..3}, elements {@code 128n + 32t + c + [0, 16)}, each decoded and multiplied with {@code x[i +
+   * 32t + c ...]} into {@code acc} in that order; {@code scales[at + 2t]} is run {@code t}'s group
+   * scale. Each run takes two bits of the bytes at {@code qh + c}, widened once. Written as a loop
+   * over the runs, and called from one place in each kernel, so that each vector operation is
+   * compiled once: four runs written out, or a call per column, crossed C2's
+   * NodeCountInliningCutoff (and vectors kept in an array are boxed); the kernel then ran at half
+   * the speed.
    */
   private FloatVector columnDot(
       long block, int n, int c, float[] scales, int at, float[] x, int i, FloatVector acc) {
@@ -171,6 +185,22 @@ final class Q6KMatrix extends WeightMatrix {
     }
   }
 
+  /** The eight-lane decoding ({@link #eights}) in place of the byte-lane one. */
+  private static final boolean EIGHTS = VectorLanes.LANES == 8;
+
+  /**
+   * Block {@code block} decoded into {@code out[y, y + 256)} at eight lanes, by {@link
+   * #columnStore} a column at a time, its group scales at {@code scales[at, at + 16)}. One call in
+   * a loop: four written out crossed C2's node cutoff, and the last two were called, not inlined.
+   */
+  private void eights(long block, float[] scales, int at, float[] out, int y) {
+    for (int k = 0; k < 8; k++) {
+      int n = k >> 2;
+      int c = 8 * (k & 3);
+      columnStore(block, n, c, scales, at + 8 * n + c / GROUP, out, y + 128 * n + c);
+    }
+  }
+
   @Override
   void dequantizeVector(long offset, int elements, float[] out, int at) {
     VectorSpecies<Float> s = VectorLanes.SPECIES;
@@ -184,6 +214,15 @@ final class Q6KMatrix extends WeightMatrix {
           columnStore(block, n, 0, scales, 8 * n, out, y);
           columnStore(block, n, GROUP, scales, 8 * n + 1, out, y + GROUP);
         }
+      }
+      return;
+    }
+    if (EIGHTS) {
+      float[] scales = new float[QK / GROUP];
+      for (int b = 0; b < elements / QK; b++) {
+        long block = offset + (long) b * BYTES;
+        scales(block, scales, 0);
+        eights(block, scales, 0, out, at + b * QK);
       }
       return;
     }
@@ -230,6 +269,25 @@ final class Q6KMatrix extends WeightMatrix {
         }
       }
       return VectorLanes.sum(even, odd, scratch);
+    }
+    if (EIGHTS) {
+      // Each block decoded into the scratch after its scales, then multiplied in element order.
+      // The lanes are summed from the scratch: the shuffle tree's call was past the node cutoff,
+      // and its boxed vectors made the loop allocate every pair of vectors.
+      long block = offset;
+      int w = sl + GROUP;
+      for (int i = 0; i < cols; i += QK, block += BYTES) {
+        scales(block, scratch, sl);
+        eights(block, scratch, sl, scratch, w);
+        for (int e = 0; e < QK; e += 2 * sl) {
+          FloatVector first = FloatVector.fromArray(s, scratch, w + e);
+          even = first.fma(FloatVector.fromArray(s, x, i + e), even);
+          FloatVector second = FloatVector.fromArray(s, scratch, w + e + sl);
+          odd = second.fma(FloatVector.fromArray(s, x, i + e + sl), odd);
+        }
+      }
+      even.add(odd).intoArray(scratch, 0);
+      return VectorLanes.sumLanes(scratch);
     }
     for (int b = 0; b < cols / QK; b++) {
       long block = offset + (long) b * BYTES;

@@ -81,9 +81,9 @@ public abstract sealed class WeightMatrix
 
   /**
    * Floats of scratch the vector kernels get beyond the lanes they sum in: room for the decoded
-   * sub-block scales and mins of one block.
+   * sub-block scales and mins of one block, and one decoded block of 256 weights after them.
    */
-  static final int SCRATCH = 16;
+  static final int SCRATCH = 16 + 256;
 
   /** Rows that {@link #matmul} decodes together and runs each input over. */
   static final int ROWS = 4;
