@@ -58,7 +58,19 @@ final class Q4_0Matrix extends WeightMatrix {
     }
   }
 
+  /**
+   * True at eight lanes (AVX2): the nibbles are taken in 32-bit lanes, from bytes zero-extended as
+   * they are loaded, where byte lanes cost a sign extension and the high ones a shift and a mask
+   * more.
+   */
+  private static final boolean INTS = VectorLanes.LANES == 8;
+
   private FloatVector quants(long block, int e) {
+    if (INTS) {
+      IntVector bits = VectorLanes.unsignedInts(data, block + QS + (e & 15));
+      IntVector nibbles = e < 16 ? bits.and(0x0F) : bits.lanewise(VectorOperators.LSHR, 4);
+      return (FloatVector) nibbles.sub(8).convert(VectorOperators.I2F, 0);
+    }
     ByteVector bits = VectorLanes.bytes(data, block + QS, e & 15);
     ByteVector nibbles = e < 16 ? VectorLanes.low(bits) : VectorLanes.highByWords(bits);
     return VectorLanes.widen(nibbles.sub((byte) 8), e & 15);
