@@ -127,14 +127,13 @@ final class Q6KMatrix extends WeightMatrix {
   private static final boolean COLUMNS = VectorLanes.LANES == 16;
 
   /**
-   * Column {@code c} (0 or 16; at eight lanes 0, 8, 16 or 24) of half {@code n}: runs {@code t =
-   * 0..3}, elements {@code 128n + 32t + c + [0, 16)}, each decoded and multiplied with {@code x[i +
-   * 32t + c ...]} into {@code acc} in that order; {@code scales[at + 2t]} is run {@code t}'s group
-   * scale. Each run takes two bits of the bytes at {@code qh + c}, widened once. Written as a loop
-   * over the runs, and called from one place in each kernel, so that each vector operation is
-   * compiled once: four runs written out, or a call per column, crossed C2's
-   * NodeCountInliningCutoff (and vectors kept in an array are boxed); the kernel then ran at half
-   * the speed.
+   * Column {@code c} (0 or 16) of half {@code n}: runs {@code t = 0..3}, elements {@code 128n + 32t
+   * + c + [0, 16)}, each decoded and multiplied with {@code x[i + 32t + c ...]} into {@code acc} in
+   * that order; {@code scales[at + 2t]} is run {@code t}'s group scale. Each run takes two bits of
+   * the bytes at {@code qh + c}, widened once. Written as a loop over the runs, and called from one
+   * place in each kernel, so that each vector operation is compiled once: four runs written out, or
+   * a call per column, crossed C2's NodeCountInliningCutoff (and vectors kept in an array are
+   * boxed); the kernel then ran at half the speed.
    */
   private FloatVector columnDot(
       long block, int n, int c, float[] scales, int at, float[] x, int i, FloatVector acc) {
@@ -165,9 +164,10 @@ final class Q6KMatrix extends WeightMatrix {
   }
 
   /**
-   * {@link #columnDot}'s decoding, the weights stored at {@code out[y + 32t]}. The decoding lines
-   * are the same as there and not shared on purpose: a helper between them is one more call level,
-   * and the kernel then crossed C2's MaxInlineLevel and boxed.
+   * {@link #columnDot}'s decoding, the weights stored at {@code out[y + 32t]}; at eight lanes
+   * ({@link #eights}) the columns are 0, 8, 16 and 24. The decoding lines are the same as there and
+   * not shared on purpose: a helper between them is one more call level, and the kernel then
+   * crossed C2's MaxInlineLevel and boxed.
    */
   private void columnStore(long block, int n, int c, float[] scales, int at, float[] out, int y) {
     long ql = block + 64L * n + c;
