@@ -51,13 +51,16 @@ final class Q8_0Matrix extends WeightMatrix {
   }
 
   /**
-   * True at eight and sixteen lanes: a block's 32 quants are one 256-bit load, widened a part of
-   * {@link VectorLanes#LANES} at a time ({@link #part}). A load per vector, as at 128 bits, cost a
-   * bounds check on the segment each, and the compiled decoding loop spent some 33 instructions a
-   * block, 10 of them on the weights: one Zen 5 thread, a 256 x 2048 matrix in cache, the tile
-   * decoding ran at 11.2-11.5 Gweights/s with a load per vector and 24.7-25.4 with one per block,
-   * the row kernel at 18.0-18.8 and 23.6-24.9, eight inputs' products 28-30 and 33 G a second; the
-   * same forced to 256 bits, tile decoding 9.2-11.7 and 13.8-14.6.
+   * True at eight and sixteen lanes: the tile decoding ({@link #dequantizeVector}) loads a block's
+   * 32 quants at once (256 bits) and widens them a part of {@link VectorLanes#LANES} at a time
+   * ({@link #part}). A load per vector, as at 128 bits, cost a bounds check on the segment each,
+   * and the compiled loop spent some 33 instructions a block, 10 of them on the weights: one Zen 5
+   * thread, a 256 x 2048 matrix in cache, the tile decoding ran at 11.2-11.5 Gweights/s with a load
+   * per vector and 24.7-27.0 with one per block, eight inputs' products at 28-30 and 32-34 G a
+   * second; forced to 256 bits, tile decoding 9.2-11.7 and 13.8-14.6. The row kernel keeps a load
+   * per vector: with one per block it ran faster in cache (18.0-18.8 to 19.3-24.9) but slower
+   * streaming every matrix of the file from memory (two threads, 14.7-18.3 Gweights/s against
+   * 12.6-15.2), and decode with it was slower end to end, as a block-counted row loop was before.
    */
   private static final boolean WHOLE = VectorLanes.LANES >= 8;
 
@@ -135,15 +138,6 @@ final class Q8_0Matrix extends WeightMatrix {
     int f = (int) (offset / BYTES);
     for (int i = 0; i < cols; i += QK, block += BYTES, f++) {
       FloatVector d = FloatVector.broadcast(s, scales[f]);
-      if (WHOLE) {
-        ByteVector q = ByteVector.fromMemorySegment(QUANTS, data, block + QS, LE);
-        for (int p = 0; p < QK / VectorLanes.LANES; p += 2) {
-          int e = p * VectorLanes.LANES;
-          even = part(q, p).mul(d).fma(FloatVector.fromArray(s, x, i + e), even);
-          odd = part(q, p + 1).mul(d).fma(FloatVector.fromArray(s, x, i + e + l), odd);
-        }
-        continue;
-      }
       for (int e = 0; e < QK; e += 2 * l) {
         even = quants(block, e).mul(d).fma(FloatVector.fromArray(s, x, i + e), even);
         odd = quants(block, e + l).mul(d).fma(FloatVector.fromArray(s, x, i + e + l), odd);
