@@ -312,13 +312,13 @@ public abstract sealed class WeightMatrix
    * weights (which stay where they are, usually mapped from the file): Q4_0's and Q8_0's block
    * scales widened once at load, a float per 32 weights ({@link #blockScales}); Q4_K's sub-block
    * scales and mins decoded once at load, four floats per 64 weights, and Q5_K's where the vectors
-   * have sixteen lanes; nothing for the other types.
+   * have eight lanes or more; nothing for the other types.
    */
   public static long decodedBytes(GgmlType type, long elements) {
     return switch (type) {
       case Q4_0, Q8_0 -> elements / type.blockSize() * Float.BYTES;
       case Q4_K -> elements / 64 * Q4KMatrix.FACTOR_BYTES;
-      case Q5_K -> VectorLanes.LOOKUP ? elements / 64 * Q4KMatrix.FACTOR_BYTES : 0;
+      case Q5_K -> VectorLanes.LANES >= 8 ? elements / 64 * Q4KMatrix.FACTOR_BYTES : 0;
       default -> 0;
     };
   }
