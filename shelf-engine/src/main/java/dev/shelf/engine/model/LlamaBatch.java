@@ -108,6 +108,7 @@ final class LlamaBatch {
       model.parallel.forRange(
           0,
           n * heads,
+          Math.max(1, heads / 8),
           (from, to) -> {
             float[] scores = new float[maxPosition(positions) + 1];
             for (int t = from; t < to; t++) {

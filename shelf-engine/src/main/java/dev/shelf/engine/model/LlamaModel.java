@@ -290,9 +290,16 @@ public class LlamaModel {
       }
       return;
     }
+    int grain = Integer.MAX_VALUE;
+    if (xs.length == 1) {
+      for (WeightMatrix m : ms) {
+        grain = Math.min(grain, m.pieceRows());
+      }
+    }
     parallel.forRange(
         0,
         rows,
+        grain,
         (start, end) -> {
           int base = 0;
           for (int j = 0; j < ms.length; j++) {

@@ -91,6 +91,9 @@ public abstract sealed class WeightMatrix
   /** Columns of a panel (see the class notes): a multiple of every block size. */
   static final int PANEL = 2048;
 
+  /** The weights in a piece of a split {@link #matvec}: see {@link #pieceRows}. */
+  static final long PIECE_WEIGHTS = 1 << 21;
+
   /** Vector matrices with more columns than this are copied into panels of {@value #PANEL}. */
   static final int PANEL_ABOVE = 4096;
 
@@ -459,11 +462,24 @@ public abstract sealed class WeightMatrix
     }
   }
 
-  /** {@link #matvec} over all rows, split across {@code parallel}'s threads. */
+  /**
+   * {@link #matvec} over all rows, split across {@code parallel}'s threads in pieces of {@link
+   * #pieceRows} rows.
+   */
   public final void matvec(float[] x, float[] out, Parallel parallel) {
     checkLength("x", x, cols);
     checkLength("out", out, rows);
-    parallel.forRange(0, rows, (start, end) -> matvec(x, out, start, end));
+    parallel.forRange(0, rows, pieceRows(), (start, end) -> matvec(x, out, start, end));
+  }
+
+  /**
+   * The rows of a piece when {@link #matvec} is split across threads ({@link Parallel#forRange(int,
+   * int, int, Parallel.RangeTask)}): {@value #PIECE_WEIGHTS} weights, some 100 microseconds of a
+   * thread's work. Pieces of a quarter of that were slower: every piece restarts the prefetchers'
+   * stream and, in panels, packs x's slices again.
+   */
+  public final int pieceRows() {
+    return (int) Math.max(1, Math.min(rows, PIECE_WEIGHTS / cols));
   }
 
   /**

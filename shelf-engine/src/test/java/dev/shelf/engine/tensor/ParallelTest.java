@@ -168,6 +168,103 @@ class ParallelTest {
     try (Parallel parallel = new Parallel(2)) {
       assertThatThrownBy(() -> parallel.forRange(5, 4, (a, b) -> {}))
           .hasMessageContaining("[5, 4)");
+      assertThatThrownBy(() -> parallel.forRange(0, 4, 0, (a, b) -> {}))
+          .hasMessageContaining("grain must be >= 1 but was 0");
+    }
+  }
+
+  @ParameterizedTest(name = "{0} threads over {1} rows in pieces of {2}")
+  @CsvSource({"2,100,7", "3,37,1", "4,1000,64", "2,5,100", "8,9,2", "2,1,1"})
+  void everyRowRunsExactlyOnceInPiecesOfAtMostTheGrain(int threads, int rows, int grain) {
+    try (Parallel parallel = new Parallel(threads)) {
+      for (int round = 0; round < 50; round++) {
+        AtomicIntegerArray seen = new AtomicIntegerArray(rows + 4);
+        List<int[]> pieces = Collections.synchronizedList(new ArrayList<>());
+        parallel.forRange(
+            2,
+            2 + rows,
+            grain,
+            (start, end) -> {
+              pieces.add(new int[] {start, end});
+              for (int r = start; r < end; r++) {
+                seen.incrementAndGet(r);
+              }
+            });
+        for (int r = 0; r < rows + 4; r++) {
+          assertThat(seen.get(r)).as("row " + r).isEqualTo(r >= 2 && r < 2 + rows ? 1 : 0);
+        }
+        for (int[] piece : pieces) {
+          assertThat(piece[1] - piece[0]).isBetween(1, grain);
+        }
+      }
+    }
+  }
+
+  @Test
+  void oneThreadRunsTheRangeWholeWhateverTheGrain() {
+    try (Parallel parallel = new Parallel(1)) {
+      List<int[]> pieces = new ArrayList<>();
+      parallel.forRange(0, 100, 3, (start, end) -> pieces.add(new int[] {start, end}));
+      assertThat(pieces).containsExactly(new int[] {0, 100});
+    }
+  }
+
+  @Test
+  void aStalledThreadsPiecesAreRunByTheOthers() {
+    try (Parallel parallel = new Parallel(2)) {
+      Thread caller = Thread.currentThread();
+      AtomicIntegerArray seen = new AtomicIntegerArray(100);
+      int[] byCaller = new int[1];
+      parallel.forRange(
+          0,
+          100,
+          1,
+          (start, end) -> {
+            if (Thread.currentThread() == caller) {
+              byCaller[0] += end - start;
+            } else {
+              // The worker stalls on its first piece, as a descheduled thread would.
+              try {
+                Thread.sleep(300);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
+            for (int r = start; r < end; r++) {
+              seen.incrementAndGet(r);
+            }
+          });
+      for (int r = 0; r < 100; r++) {
+        assertThat(seen.get(r)).as("row " + r).isEqualTo(1);
+      }
+      // All but the stalled piece (or all, if the worker came too late to take one).
+      assertThat(byCaller[0]).isGreaterThanOrEqualTo(99);
+    }
+  }
+
+  @Test
+  void aPiecesExceptionReachesTheCallerAfterEveryOtherPieceRan() {
+    try (Parallel parallel = new Parallel(2)) {
+      AtomicIntegerArray seen = new AtomicIntegerArray(40);
+      assertThatThrownBy(
+              () ->
+                  parallel.forRange(
+                      0,
+                      40,
+                      4,
+                      (start, end) -> {
+                        for (int r = start; r < end; r++) {
+                          seen.incrementAndGet(r);
+                        }
+                        if (start == 8) {
+                          throw new IllegalStateException("piece " + start + " failed");
+                        }
+                      }))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("piece 8 failed");
+      for (int r = 0; r < 40; r++) {
+        assertThat(seen.get(r)).as("row " + r).isEqualTo(1);
+      }
     }
   }
 
