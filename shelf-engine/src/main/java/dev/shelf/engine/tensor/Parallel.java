@@ -45,7 +45,6 @@ public final class Parallel implements AutoCloseable {
   static final long SPIN_NANOS = 1_000_000;
 
   private final int threads;
-  public static volatile boolean PIECES = true;
   private final Worker[] workers;
   private final ReentrantLock turn = new ReentrantLock();
   private volatile @Nullable Job job;
@@ -132,7 +131,7 @@ public final class Parallel implements AutoCloseable {
       if (closed) {
         throw new IllegalStateException(this + " is closed");
       }
-      Job next = new Job(task, start, n, parts, PIECES ? grain : Integer.MAX_VALUE);
+      Job next = new Job(task, start, n, parts, grain);
       job = next;
       for (int p = 1; p < parts; p++) {
         workers[p - 1].wake();
@@ -209,7 +208,7 @@ public final class Parallel implements AutoCloseable {
       for (long piece = front(p); piece != NONE; piece = front(p)) {
         run(piece);
       }
-      for (long piece = PIECES ? steal() : NONE; piece != NONE; piece = steal()) {
+      for (long piece = steal(); piece != NONE; piece = steal()) {
         run(piece);
       }
     }
