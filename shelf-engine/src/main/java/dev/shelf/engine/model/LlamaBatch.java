@@ -105,6 +105,7 @@ final class LlamaBatch {
               q[i][j] = LlamaSequence.half(q[i][j]);
             }
           });
+      // A few heads a piece, so a thread done early takes over some of another's heads.
       model.parallel.forRange(
           0,
           n * heads,

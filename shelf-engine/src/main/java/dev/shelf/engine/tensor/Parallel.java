@@ -233,23 +233,19 @@ public final class Parallel implements AutoCloseable {
     private long steal() {
       while (true) {
         int victim = -1;
-        long most = 0;
+        long span = 0;
         for (int q = 0; q < parts; q++) {
-          long span = left.get(q);
-          if (to(span) - from(span) > most) {
-            most = to(span) - from(span);
+          long s = left.get(q);
+          if (to(s) - from(s) > to(span) - from(span)) {
+            span = s;
             victim = q;
           }
         }
         if (victim < 0) {
           return NONE;
         }
-        long span = left.get(victim);
         int from = from(span);
         int to = to(span);
-        if (from >= to) {
-          continue;
-        }
         int begin = to - Math.min(grain, to - from);
         if (left.compareAndSet(victim, span, span(from, begin))) {
           return span(begin, to);
